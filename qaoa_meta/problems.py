@@ -1,0 +1,465 @@
+"""Max-Cut problems: the problem object, seeded generators, the paper's dataset, exact solutions.
+
+Conventions: nodes are ``0..n-1``; a cut assigns a bit ``x_i`` to each node and its value is
+``C(x) = sum_{(i,j)} w_ij [x_i != x_j]``. Bitstrings are indexed the way Cirq orders state
+vectors (big-endian): in basis index ``k``, node ``i`` has bit ``(k >> (n - 1 - i)) & 1``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import pathlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+SCHEMA_VERSION = 1
+
+# Brute force enumerates 2^(n-1) cuts; n = 24 takes about a second here, every extra node
+# doubles that. The cost diagonal holds all 2^n values in memory (float64: 8 * 2^n bytes).
+MAX_BRUTE_FORCE_NODES = 28
+MAX_DIAGONAL_NODES = 26
+
+Seed = int | np.random.Generator | None
+
+
+def as_generator(seed: Seed) -> np.random.Generator:
+    """Returns a NumPy generator from an int seed, a generator (used as is) or None."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, int | np.integer):
+        return np.random.default_rng(seed)
+    raise TypeError(f"seed must be an int, a numpy.random.Generator or None, got {seed!r}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class MaxCutProblem:
+    """A weighted Max-Cut instance on nodes ``0..n-1``.
+
+    Attributes:
+        n: number of nodes (>= 2). Isolated nodes are allowed.
+        edges: sorted tuple of ``(u, v, w)`` with ``u < v`` and finite float weight ``w``.
+        name: a human-readable label.
+        metadata: free-form JSON-serialisable information (generator, seed, ...). Not part of
+            equality or hashing.
+    """
+
+    n: int
+    edges: tuple[tuple[int, int, float], ...]
+    name: str = ""
+    metadata: Mapping[str, Any] = dataclasses.field(
+        default_factory=dict, compare=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n, bool) or not isinstance(self.n, int | np.integer):
+            raise TypeError(f"n must be an int, got {self.n!r}.")
+        if self.n < 2:
+            raise ValueError(f"A Max-Cut problem needs n >= 2 nodes, got n = {self.n}.")
+        object.__setattr__(self, "n", int(self.n))
+        object.__setattr__(self, "edges", _normalise_edges(self.n, self.edges))
+        object.__setattr__(self, "metadata", dict(self.metadata))
+
+    # --- constructors -------------------------------------------------------------------
+    @classmethod
+    def from_edge_list(
+        cls,
+        edges: Iterable[Sequence[Any]],
+        n: int | None = None,
+        *,
+        name: str = "",
+        metadata: Mapping[str, Any] | None = None,
+        relabel: bool = False,
+    ) -> MaxCutProblem:
+        """Builds a problem from ``(u, v)`` or ``(u, v, w)`` tuples.
+
+        Args:
+            edges: the edges; missing weights are 1.
+            n: number of nodes; defaults to ``max node + 1`` (or the number of distinct
+                nodes when ``relabel``). Give it explicitly to keep trailing isolated nodes.
+            name: label of the problem.
+            metadata: free-form information stored with the problem.
+            relabel: map arbitrary hashable node labels to ``0..n-1`` in sorted order (the
+                mapping is stored in ``metadata["relabelling"]``).
+        """
+        edge_list = [tuple(edge) for edge in edges]
+        for edge in edge_list:
+            if len(edge) not in (2, 3):
+                raise ValueError(f"Each edge must be (u, v) or (u, v, w), got {edge!r}.")
+        metadata = dict(metadata or {})
+        if relabel:
+            labels = sorted({edge[0] for edge in edge_list} | {edge[1] for edge in edge_list},
+                            key=repr)
+            index = {label: i for i, label in enumerate(labels)}
+            edge_list = [(index[e[0]], index[e[1]], *e[2:]) for e in edge_list]
+            metadata["relabelling"] = {repr(label): i for label, i in index.items()}
+            if n is None:
+                n = len(labels)
+        if n is None:
+            nodes = [int(e[i]) for e in edge_list for i in (0, 1) if _is_int(e[i])]
+            n = max(nodes) + 1 if nodes else 0
+        weighted = [(e[0], e[1], e[2] if len(e) == 3 else 1.0) for e in edge_list]
+        return cls(n=n, edges=tuple(weighted), name=name, metadata=metadata)
+
+    @classmethod
+    def from_networkx(
+        cls,
+        graph: nx.Graph,
+        *,
+        name: str = "",
+        weight: str = "weight",
+        relabel: bool = False,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> MaxCutProblem:
+        """Builds a problem from an undirected networkx graph (edge attribute ``weight``).
+
+        Nodes must be ``0..n-1`` unless ``relabel=True``; isolated nodes are kept.
+        """
+        if graph.is_directed():
+            raise ValueError("Max-Cut needs an undirected graph; use graph.to_undirected().")
+        if graph.is_multigraph():
+            raise ValueError("Multigraphs are not supported; merge parallel edges first.")
+        nodes = list(graph.nodes)
+        if relabel:
+            order = sorted(nodes, key=repr)
+            index = {label: i for i, label in enumerate(order)}
+            edges = [(index[u], index[v], d.get(weight, 1.0)) for u, v, d in graph.edges(data=True)]
+            meta = dict(metadata or {})
+            meta["relabelling"] = {repr(label): i for label, i in index.items()}
+            return cls(n=len(order), edges=tuple(edges), name=name, metadata=meta)
+        if not all(_is_int(node) for node in nodes) or sorted(nodes) != list(range(len(nodes))):
+            raise ValueError(
+                f"Graph nodes must be 0..{len(nodes) - 1}, got {sorted(nodes, key=repr)[:8]}...; "
+                "pass relabel=True to map them to 0..n-1."
+            )
+        edges = [(u, v, d.get(weight, 1.0)) for u, v, d in graph.edges(data=True)]
+        return cls(n=len(nodes), edges=tuple(edges), name=name, metadata=dict(metadata or {}))
+
+    # --- views --------------------------------------------------------------------------
+    def to_networkx(self) -> nx.Graph:
+        """The problem as a networkx graph with ``weight`` edge attributes (all n nodes)."""
+        graph = nx.Graph()
+        graph.add_nodes_from(range(self.n))
+        graph.add_weighted_edges_from(self.edges)
+        return graph
+
+    @property
+    def num_edges(self) -> int:
+        return len(self.edges)
+
+    @property
+    def edge_array(self) -> np.ndarray:
+        """Edges as an ``(m, 2)`` int array."""
+        return np.array([(u, v) for u, v, _ in self.edges], dtype=np.int64).reshape(-1, 2)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Edge weights as an ``(m,)`` float array (same order as ``edges``)."""
+        return np.array([w for _, _, w in self.edges], dtype=np.float64)
+
+    @property
+    def is_weighted(self) -> bool:
+        return any(w != 1.0 for _, _, w in self.edges)
+
+    @property
+    def total_weight(self) -> float:
+        return float(self.weights.sum())
+
+    def adjacency_matrix(self) -> np.ndarray:
+        """Symmetric ``(n, n)`` weight matrix."""
+        matrix = np.zeros((self.n, self.n))
+        for u, v, w in self.edges:
+            matrix[u, v] = matrix[v, u] = w
+        return matrix
+
+    def degrees(self) -> np.ndarray:
+        """Unweighted degree of every node."""
+        degree = np.zeros(self.n, dtype=np.int64)
+        for u, v, _ in self.edges:
+            degree[u] += 1
+            degree[v] += 1
+        return degree
+
+    @property
+    def mean_degree(self) -> float:
+        return 2.0 * self.num_edges / self.n
+
+    @property
+    def density(self) -> float:
+        """Fraction of the ``n(n-1)/2`` possible edges present."""
+        return self.num_edges / (self.n * (self.n - 1) / 2)
+
+    def cut_value(self, assignment: Sequence[int] | np.ndarray) -> float:
+        """Value of the cut given by a 0/1 (or ±1) assignment of the n nodes."""
+        bits = np.asarray(assignment)
+        if bits.shape != (self.n,):
+            raise ValueError(f"Expected an assignment of {self.n} nodes, got shape {bits.shape}.")
+        if set(np.unique(bits)) <= {-1, 1}:
+            bits = (1 - bits) // 2
+        if not set(np.unique(bits)) <= {0, 1}:
+            raise ValueError("An assignment must contain only 0/1 (or ±1) values.")
+        edges = self.edge_array
+        return float(np.sum(self.weights * (bits[edges[:, 0]] != bits[edges[:, 1]])))
+
+    # --- serialisation ------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "type": "MaxCutProblem",
+            "n": self.n,
+            "edges": [[u, v, w] for u, v, w in self.edges],
+            "name": self.name,
+            "metadata": dict(self.metadata),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MaxCutProblem:
+        if "n" not in data or "edges" not in data:
+            raise ValueError(
+                f"A Max-Cut problem record needs 'n' and 'edges' keys, got keys {sorted(data)}."
+            )
+        return cls.from_edge_list(
+            data["edges"], n=data["n"], name=data.get("name", ""),
+            metadata=data.get("metadata", {}),
+        )
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> MaxCutProblem:
+        return cls.from_dict(json.loads(text))
+
+    def save(self, path: str | pathlib.Path) -> None:
+        pathlib.Path(path).write_text(self.to_json(indent=1))
+
+    @classmethod
+    def load(cls, path: str | pathlib.Path) -> MaxCutProblem:
+        """Loads a problem saved by :meth:`save`, or a bare ``{"n":..,"edges":..}`` record."""
+        path = pathlib.Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"Problem file {str(path)!r} does not exist.")
+        try:
+            return cls.from_json(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"Problem file {str(path)!r} is not valid JSON: {error}.") from None
+
+    def __repr__(self) -> str:
+        label = f" {self.name!r}" if self.name else ""
+        weighted = ", weighted" if self.is_weighted else ""
+        return f"<MaxCutProblem{label}: n={self.n}, {self.num_edges} edges{weighted}>"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _normalise_edges(n: int, edges: Iterable[Sequence[Any]]) -> tuple[tuple[int, int, float], ...]:
+    seen: dict[tuple[int, int], float] = {}
+    for edge in edges:
+        if len(edge) != 3:
+            raise ValueError(f"Each edge must be (u, v, w), got {tuple(edge)!r}.")
+        u, v, w = edge
+        for node in (u, v):
+            if not _is_int(node) or not 0 <= node < n:
+                raise ValueError(
+                    f"Edge {tuple(edge)!r} has node {node!r}; nodes must be integers 0..{n - 1}. "
+                    "Use MaxCutProblem.from_edge_list(..., relabel=True) to map other labels."
+                )
+        if u == v:
+            raise ValueError(f"Self-loop on node {u} is not allowed in Max-Cut; remove it.")
+        try:
+            weight = float(w)
+        except (TypeError, ValueError):
+            raise TypeError(f"Edge ({u}, {v}) has non-numeric weight {w!r}.") from None
+        if not math.isfinite(weight):
+            raise ValueError(f"Edge ({u}, {v}) has weight {weight}; weights must be finite.")
+        key = (int(min(u, v)), int(max(u, v)))
+        if key in seen and seen[key] != weight:
+            raise ValueError(
+                f"Edge {key} appears twice with different weights {seen[key]} and {weight}; "
+                "merge them (e.g. sum the weights) before building the problem."
+            )
+        seen[key] = weight
+    return tuple((u, v, w) for (u, v), w in sorted(seen.items()))
+
+
+# --- generators ---------------------------------------------------------------------------
+def erdos_renyi(n: int, p: float, seed: Seed = None, *, name: str | None = None) -> MaxCutProblem:
+    """Unweighted Erdős–Rényi graph G(n, p) (may contain isolated nodes)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"Edge probability p must be in [0, 1], got {p}.")
+    rng = as_generator(seed)
+    upper = np.triu(rng.random((n, n)) < p, k=1)
+    edges = [(int(u), int(v), 1.0) for u, v in zip(*np.nonzero(upper), strict=True)]
+    return MaxCutProblem(
+        n=n, edges=tuple(edges), name=name or f"er_n{n}_p{p:g}",
+        metadata={"generator": "erdos_renyi", "p": p},
+    )
+
+
+def random_regular(n: int, d: int, seed: Seed = None, *, name: str | None = None) -> MaxCutProblem:
+    """Unweighted uniformly random d-regular graph on n nodes."""
+    if not 0 <= d < n or (n * d) % 2:
+        raise ValueError(f"A {d}-regular graph on {n} nodes needs 0 <= d < n and n*d even.")
+    rng = as_generator(seed)
+    graph = nx.random_regular_graph(d, n, seed=int(rng.integers(2**31)))
+    return MaxCutProblem.from_networkx(
+        graph, name=name or f"reg{d}_n{n}", metadata={"generator": "random_regular", "d": d}
+    )
+
+
+def sherrington_kirkpatrick(
+    n: int, weights: str = "pm1", seed: Seed = None, *, name: str | None = None
+) -> MaxCutProblem:
+    """Complete graph with random couplings: ``weights="pm1"`` (±1) or ``"gaussian"`` (N(0,1))."""
+    rng = as_generator(seed)
+    pairs = [(u, v) for u in range(n) for v in range(u + 1, n)]
+    if weights == "pm1":
+        values = rng.choice([-1.0, 1.0], size=len(pairs))
+    elif weights == "gaussian":
+        values = rng.standard_normal(len(pairs))
+    else:
+        raise ValueError(f"weights must be 'pm1' or 'gaussian', got {weights!r}.")
+    edges = tuple((u, v, float(w)) for (u, v), w in zip(pairs, values, strict=True))
+    return MaxCutProblem(
+        n=n, edges=edges, name=name or f"sk_{weights}_n{n}",
+        metadata={"generator": "sherrington_kirkpatrick", "weights": weights},
+    )
+
+
+def paper_family(
+    n_values: Iterable[int], graphs_per_density: int, seed: Seed = None
+) -> list[MaxCutProblem]:
+    """The paper's family: G(n, j/n) for j = 3..n-1, ``graphs_per_density`` graphs per (n, j)."""
+    rng = as_generator(seed)
+    problems = []
+    for n in n_values:
+        if n < 4:
+            raise ValueError(f"The paper's family needs n >= 4 (j runs over 3..n-1), got {n}.")
+        for j in range(3, n):
+            for k in range(graphs_per_density):
+                problem = erdos_renyi(n, j / n, rng, name=f"paper_n{n}_j{j}_{k}")
+                problem.metadata.update({"generator": "paper_family", "j": j})
+                problems.append(problem)
+    return problems
+
+
+# --- the paper's dataset ------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class PaperDataset:
+    """The paper's train/validation/test graphs (see ``shared/paper_data/README.md``)."""
+
+    train: list[MaxCutProblem]
+    val: list[MaxCutProblem]
+    test: list[MaxCutProblem]
+    source: str = ""
+
+
+def load_paper_dataset(path: str | pathlib.Path) -> PaperDataset:
+    """Loads ``datasets.json`` in the paper's format (``train_data``/``val_data``/``test_data``).
+
+    Args:
+        path: path of the JSON file; each split is a list of ``{"n": int, "edges": [[u, v], ...]}``.
+    """
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"Dataset file {str(path)!r} does not exist; pass the path of the paper's "
+            "datasets.json (e.g. ../shared/paper_data/datasets.json)."
+        )
+    data = json.loads(path.read_text())
+    splits = {}
+    for key in ("train_data", "val_data", "test_data"):
+        if key not in data:
+            raise ValueError(
+                f"{str(path)!r} is not in the paper's dataset format: missing {key!r} "
+                f"(found keys {sorted(data)})."
+            )
+        split = key.removesuffix("_data")
+        splits[split] = [
+            MaxCutProblem.from_edge_list(
+                record["edges"], n=record["n"], name=f"{split}_{i}",
+                metadata={"split": split, "index": i},
+            )
+            for i, record in enumerate(data[key])
+        ]
+    return PaperDataset(**splits, source=str(data.get("source", path)))
+
+
+# --- exact solutions ----------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class MaxCutSolution:
+    """An optimal cut: its value and one optimal 0/1 assignment (node 0 on side 0)."""
+
+    value: float
+    assignment: tuple[int, ...]
+
+
+def _chunk_cut_values(
+    start: int, stop: int, n: int, degree: np.ndarray, adjacency: np.ndarray
+) -> np.ndarray:
+    """Cut values of basis states ``start..stop-1`` (big-endian bit order).
+
+    Uses C(x) = x·d_w − xᵀWx, with d_w the weighted degrees and W the symmetric weight matrix.
+    """
+    index = np.arange(start, stop, dtype=np.int64)
+    shifts = np.arange(n - 1, -1, -1, dtype=np.int64)
+    bits = ((index[:, None] >> shifts[None, :]) & 1).astype(np.float64)
+    return bits @ degree - np.einsum("ki,ki->k", bits @ adjacency, bits)
+
+
+def _chunks(total: int, n: int, max_chunk_elements: int = 1 << 23) -> Iterable[tuple[int, int]]:
+    size = max(1, max_chunk_elements // max(n, 1))
+    for start in range(0, total, size):
+        yield start, min(start + size, total)
+
+
+def max_cut(problem: MaxCutProblem) -> MaxCutSolution:
+    """Exact Max-Cut by vectorised brute force over the 2^(n-1) cuts with node 0 fixed.
+
+    Memory stays bounded (chunks of about 2^23 numbers); n = 24 takes about a second.
+
+    Raises:
+        ValueError: if ``problem.n`` exceeds ``MAX_BRUTE_FORCE_NODES``.
+    """
+    n = problem.n
+    if n > MAX_BRUTE_FORCE_NODES:
+        raise ValueError(
+            f"Brute-force Max-Cut is limited to n <= {MAX_BRUTE_FORCE_NODES} nodes "
+            f"(2^(n-1) cuts), got n = {n}; use a heuristic or an external solver for larger graphs."
+        )
+    adjacency = problem.adjacency_matrix()
+    degree = adjacency.sum(axis=1)
+    best_value, best_index = -np.inf, 0
+    for start, stop in _chunks(1 << (n - 1), n):
+        values = _chunk_cut_values(start, stop, n, degree, adjacency)
+        k = int(np.argmax(values))
+        if values[k] > best_value + 1e-12:
+            best_value, best_index = float(values[k]), start + k
+    assignment = tuple(int((best_index >> (n - 1 - i)) & 1) for i in range(n))
+    return MaxCutSolution(value=best_value, assignment=assignment)
+
+
+def cost_diagonal(problem: MaxCutProblem, dtype: Any = np.float64) -> np.ndarray:
+    """All 2^n cut values, indexed like a Cirq state vector (qubit 0 = most significant bit).
+
+    Raises:
+        ValueError: if ``problem.n`` exceeds ``MAX_DIAGONAL_NODES``.
+    """
+    n = problem.n
+    if n > MAX_DIAGONAL_NODES:
+        raise ValueError(
+            f"The cost diagonal has 2^n entries; it is limited to n <= {MAX_DIAGONAL_NODES}, "
+            f"got n = {n}."
+        )
+    adjacency = problem.adjacency_matrix()
+    degree = adjacency.sum(axis=1)
+    diagonal = np.empty(1 << n, dtype=dtype)
+    for start, stop in _chunks(1 << n, n):
+        diagonal[start:stop] = _chunk_cut_values(start, stop, n, degree, adjacency)
+    return diagonal

@@ -1,0 +1,182 @@
+"""The Max-Cut QAOA ansatz as a Cirq circuit, its cost operator, and parameter conventions.
+
+The one convention used throughout the package (the textbook one):
+
+    |θ⟩ = Π_{k=1..p} e^{-iβ_k B} e^{-iγ_k C} |+⟩^n,   C = Σ_{(i,j)} w_ij (1 − Z_i Z_j)/2,
+    B = Σ_i X_i,   θ = (γ_1..γ_p, β_1..β_p),   energy ⟨C⟩ (a cut value, larger is better).
+
+Other conventions met in practice, with converters below:
+
+* PennyLane ``qml.qaoa`` (the paper's code): ``cost_h = Σ w (Z_i Z_j − 1)/2 = −C`` and
+  ``cost_layer(γ_PL)`` applies ``e^{-iγ_PL (−C)}``, so ``γ_PL = −γ``; ``mixer_layer(α)`` applies
+  ``e^{-iα B}``, so ``α = β``. Its reported cost is ``⟨cost_h⟩ = −⟨C⟩``.
+* Cirq exponents: ``e^{-iγ w (1−ZZ)/2} ∝ ZZ**(−wγ/π)`` and ``e^{-iβX} = rx(2β) = X**(2β/π)``
+  up to global phase: per unit weight, ``t_zz = −γ/π`` and ``t_x = 2β/π``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cirq
+import numpy as np
+import sympy
+
+from qaoa_meta.problems import MaxCutProblem
+
+
+def gamma_symbols(p: int) -> list[sympy.Symbol]:
+    """Symbols ``gamma_1..gamma_p`` of the cost layers."""
+    return [sympy.Symbol(f"gamma_{k}") for k in range(1, _check_depth(p) + 1)]
+
+
+def beta_symbols(p: int) -> list[sympy.Symbol]:
+    """Symbols ``beta_1..beta_p`` of the mixer layers."""
+    return [sympy.Symbol(f"beta_{k}") for k in range(1, _check_depth(p) + 1)]
+
+
+def parameter_symbols(p: int) -> list[sympy.Symbol]:
+    """All 2p symbols in parameter-vector order ``(gamma_1..gamma_p, beta_1..beta_p)``."""
+    return gamma_symbols(p) + beta_symbols(p)
+
+
+def _check_depth(p: int) -> int:
+    if isinstance(p, bool) or not isinstance(p, int | np.integer) or p < 1:
+        raise ValueError(f"QAOA depth p must be a positive integer, got {p!r}.")
+    return int(p)
+
+
+def default_qubits(problem: MaxCutProblem) -> list[cirq.LineQubit]:
+    """``cirq.LineQubit(0..n-1)``: node i sits on line qubit i."""
+    return cirq.LineQubit.range(problem.n)
+
+
+def _check_qubits(problem: MaxCutProblem, qubits: Sequence[cirq.Qid] | None) -> list[cirq.Qid]:
+    qubits = list(default_qubits(problem) if qubits is None else qubits)
+    if len(qubits) != problem.n or len(set(qubits)) != problem.n:
+        raise ValueError(
+            f"Expected {problem.n} distinct qubits for a {problem.n}-node problem, got {qubits}."
+        )
+    return qubits
+
+
+def cost_operator(
+    problem: MaxCutProblem, qubits: Sequence[cirq.Qid] | None = None
+) -> cirq.PauliSum:
+    """The cut operator ``C = Σ w (1 − Z_i Z_j)/2`` as a ``cirq.PauliSum`` (with its constant)."""
+    qubits = _check_qubits(problem, qubits)
+    total = cirq.PauliSum()
+    for u, v, w in problem.edges:
+        total += 0.5 * w * cirq.PauliString() - 0.5 * w * cirq.Z(qubits[u]) * cirq.Z(qubits[v])
+    return total
+
+
+def zz_operator(problem: MaxCutProblem, qubits: Sequence[cirq.Qid] | None = None) -> cirq.PauliSum:
+    """The non-constant part of the cost, ``Σ −w/2 Z_i Z_j`` (``C = W/2 + zz_operator``)."""
+    qubits = _check_qubits(problem, qubits)
+    total = cirq.PauliSum()
+    for u, v, w in problem.edges:
+        total += -0.5 * w * cirq.Z(qubits[u]) * cirq.Z(qubits[v])
+    return total
+
+
+def qaoa_circuit(
+    problem: MaxCutProblem,
+    p: int,
+    qubits: Sequence[cirq.Qid] | None = None,
+    params: Sequence[float] | np.ndarray | None = None,
+) -> cirq.Circuit:
+    """Depth-p Max-Cut QAOA circuit (textbook convention), without measurements.
+
+    Args:
+        problem: the Max-Cut instance; node i acts on ``qubits[i]``.
+        p: number of cost+mixer layers.
+        qubits: the qubits to use (default ``cirq.LineQubit.range(n)``).
+        params: optional numeric θ = (γ_1..γ_p, β_1..β_p); if omitted the circuit keeps the
+            sympy symbols of :func:`parameter_symbols` for later resolution.
+    """
+    p = _check_depth(p)
+    qubits = _check_qubits(problem, qubits)
+    if params is None:
+        gammas, betas = gamma_symbols(p), beta_symbols(p)
+    else:
+        theta = np.asarray(params, dtype=np.float64)
+        if theta.shape != (2 * p,):
+            raise ValueError(
+                f"Expected 2p = {2 * p} parameters (gamma_1..gamma_p, beta_1..beta_p), "
+                f"got shape {theta.shape}."
+            )
+        gammas, betas = list(theta[:p]), list(theta[p:])
+    circuit = cirq.Circuit(cirq.H.on_each(*qubits))
+    for gamma, beta in zip(gammas, betas, strict=True):
+        circuit.append(
+            cirq.ZZ(qubits[u], qubits[v]) ** (-w * gamma / np.pi) for u, v, w in problem.edges
+        )
+        circuit.append(cirq.rx(2 * beta).on_each(*qubits))
+    return circuit
+
+
+def resolver(params: Sequence[float] | np.ndarray) -> cirq.ParamResolver:
+    """A resolver mapping :func:`parameter_symbols` to the values θ = (γ.., β..)."""
+    theta = np.asarray(params, dtype=np.float64)
+    if theta.ndim != 1 or theta.size % 2 or theta.size == 0:
+        raise ValueError(f"Expected a flat vector of 2p parameters, got shape {theta.shape}.")
+    symbols = parameter_symbols(theta.size // 2)
+    return cirq.ParamResolver({s.name: float(v) for s, v in zip(symbols, theta, strict=True)})
+
+
+# --- conventions --------------------------------------------------------------------------
+def _split(theta: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    values = np.asarray(theta, dtype=np.float64)
+    if values.shape[-1] % 2:
+        raise ValueError(f"Expected 2p parameters on the last axis, got shape {values.shape}.")
+    p = values.shape[-1] // 2
+    return values[..., :p], values[..., p:]
+
+
+def textbook_to_pennylane(theta: Sequence[float] | np.ndarray) -> np.ndarray:
+    """(γ, β) → PennyLane ``qml.qaoa`` params ``(γ_PL, α) = (−γ, β)`` (works on batches)."""
+    gamma, beta = _split(theta)
+    return np.concatenate([-gamma, beta], axis=-1)
+
+
+def pennylane_to_textbook(theta_pl: Sequence[float] | np.ndarray) -> np.ndarray:
+    """PennyLane ``(γ_PL, α)`` → textbook ``(γ, β) = (−γ_PL, α)`` (works on batches)."""
+    gamma_pl, alpha = _split(theta_pl)
+    return np.concatenate([-gamma_pl, alpha], axis=-1)
+
+
+def pennylane_cost(cut_expectation: float | np.ndarray) -> float | np.ndarray:
+    """PennyLane's reported cost ``⟨cost_h⟩ = −⟨C⟩`` from the cut expectation ``⟨C⟩``."""
+    return -np.asarray(cut_expectation)
+
+
+def textbook_to_cirq_exponents(theta: Sequence[float] | np.ndarray) -> np.ndarray:
+    """(γ, β) → Cirq exponents ``(t_zz, t_x) = (−γ/π, 2β/π)`` per unit edge weight."""
+    gamma, beta = _split(theta)
+    return np.concatenate([-gamma / np.pi, 2 * beta / np.pi], axis=-1)
+
+
+def cirq_exponents_to_textbook(exponents: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Cirq exponents ``(t_zz, t_x)`` → textbook ``(γ, β) = (−π t_zz, π t_x / 2)``."""
+    t_zz, t_x = _split(exponents)
+    return np.concatenate([-np.pi * t_zz, np.pi * t_x / 2], axis=-1)
+
+
+def qaoa_circuit_from_exponents(
+    problem: MaxCutProblem,
+    exponents: Sequence[float] | np.ndarray,
+    qubits: Sequence[cirq.Qid] | None = None,
+) -> cirq.Circuit:
+    """Builds the QAOA circuit directly from raw Cirq exponents (``ZZ**(w t_zz)``, ``X**t_x``).
+
+    Equal to :func:`qaoa_circuit` at :func:`cirq_exponents_to_textbook` of the exponents, up to
+    a global phase; provided so the converter can be checked against an independent build.
+    """
+    t_zz, t_x = _split(exponents)
+    qubits = _check_qubits(problem, qubits)
+    circuit = cirq.Circuit(cirq.H.on_each(*qubits))
+    for a, b in zip(t_zz, t_x, strict=True):
+        circuit.append(cirq.ZZ(qubits[u], qubits[v]) ** (w * a) for u, v, w in problem.edges)
+        circuit.append((cirq.X**b).on_each(*qubits))
+    return circuit
