@@ -51,9 +51,7 @@ class MaxCutProblem:
     n: int
     edges: tuple[tuple[int, int, float], ...]
     name: str = ""
-    metadata: Mapping[str, Any] = dataclasses.field(
-        default_factory=dict, compare=False, hash=False
-    )
+    metadata: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.n, bool) or not isinstance(self.n, int | np.integer):
@@ -92,8 +90,9 @@ class MaxCutProblem:
                 raise ValueError(f"Each edge must be (u, v) or (u, v, w), got {edge!r}.")
         metadata = dict(metadata or {})
         if relabel:
-            labels = sorted({edge[0] for edge in edge_list} | {edge[1] for edge in edge_list},
-                            key=repr)
+            labels = sorted(
+                {edge[0] for edge in edge_list} | {edge[1] for edge in edge_list}, key=repr
+            )
             index = {label: i for i, label in enumerate(labels)}
             edge_list = [(index[e[0]], index[e[1]], *e[2:]) for e in edge_list]
             metadata["relabelling"] = {repr(label): i for label, i in index.items()}
@@ -223,7 +222,9 @@ class MaxCutProblem:
                 f"A Max-Cut problem record needs 'n' and 'edges' keys, got keys {sorted(data)}."
             )
         return cls.from_edge_list(
-            data["edges"], n=data["n"], name=data.get("name", ""),
+            data["edges"],
+            n=data["n"],
+            name=data.get("name", ""),
             metadata=data.get("metadata", {}),
         )
 
@@ -297,7 +298,9 @@ def erdos_renyi(n: int, p: float, seed: Seed = None, *, name: str | None = None)
     upper = np.triu(rng.random((n, n)) < p, k=1)
     edges = [(int(u), int(v), 1.0) for u, v in zip(*np.nonzero(upper), strict=True)]
     return MaxCutProblem(
-        n=n, edges=tuple(edges), name=name or f"er_n{n}_p{p:g}",
+        n=n,
+        edges=tuple(edges),
+        name=name or f"er_n{n}_p{p:g}",
         metadata={"generator": "erdos_renyi", "p": p},
     )
 
@@ -327,7 +330,9 @@ def sherrington_kirkpatrick(
         raise ValueError(f"weights must be 'pm1' or 'gaussian', got {weights!r}.")
     edges = tuple((u, v, float(w)) for (u, v), w in zip(pairs, values, strict=True))
     return MaxCutProblem(
-        n=n, edges=edges, name=name or f"sk_{weights}_n{n}",
+        n=n,
+        edges=edges,
+        name=name or f"sk_{weights}_n{n}",
         metadata={"generator": "sherrington_kirkpatrick", "weights": weights},
     )
 
@@ -383,7 +388,9 @@ def load_paper_dataset(path: str | pathlib.Path) -> PaperDataset:
         split = key.removesuffix("_data")
         splits[split] = [
             MaxCutProblem.from_edge_list(
-                record["edges"], n=record["n"], name=f"{split}_{i}",
+                record["edges"],
+                n=record["n"],
+                name=f"{split}_{i}",
                 metadata={"split": split, "index": i},
             )
             for i, record in enumerate(data[key])
