@@ -1,0 +1,77 @@
+"""Meta-learner cells: classical LSTM, QLSTM, QK-LSTM and QFWP as Keras RNN cells.
+
+:func:`build_cell` builds the cell of a named model for QAOA depth p, with the sizes of the
+published code: input x_t = [y_{t-1}, θ_{t-1}] has 1 + 2p numbers (+3 graph features when
+enabled); LSTM hidden 2p (h_t is θ_t); QLSTM/QK-LSTM hidden 2p + 1 and a Linear(2p+1 → 2p)
+mapping head; QFWP 2p outputs on 2p qubits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from qaoa_meta.cells.base import VARIANTS, MetaCell, check_variant
+from qaoa_meta.cells.lstm import LSTMCell
+from qaoa_meta.cells.qfwp import QFWPCell
+from qaoa_meta.cells.qk_lstm import QKLSTMCell
+from qaoa_meta.cells.qlstm import QLSTMCell
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """How a named model is sized, and the parameter counts the paper's code reports (p=1)."""
+
+    name: str
+    default_mapping: str  # "linear" or "identity"
+    paper_sequence_params: int
+    paper_mapping_params: int
+
+    def units(self, p: int) -> int:
+        """Cell output size for depth p."""
+        return 2 * p + 1 if self.default_mapping == "linear" else 2 * p
+
+
+MODELS: dict[str, ModelSpec] = {
+    "lstm": ModelSpec("lstm", "identity", 56, 0),
+    "qlstm": ModelSpec("qlstm", "linear", 43, 8),
+    "qk-lstm": ModelSpec("qk-lstm", "linear", 43, 8),
+    "qfwp": ModelSpec("qfwp", "identity", 31, 0),
+}
+
+
+def model_spec(model: str) -> ModelSpec:
+    """The :class:`ModelSpec` of ``model`` (one of :data:`MODELS`)."""
+    if model not in MODELS:
+        raise ValueError(f"Unknown model {model!r}; expected one of {tuple(MODELS)}.")
+    return MODELS[model]
+
+
+def build_cell(
+    model: str, p: int = 1, variant: str = "fixed", n_qubits: int = 4, seed: int = 0
+) -> MetaCell:
+    """The cell of ``model`` for QAOA depth ``p`` (n_qubits applies to QLSTM and QK-LSTM)."""
+    spec = model_spec(model)
+    check_variant(variant)
+    units = spec.units(p)
+    if model == "lstm":
+        return LSTMCell(units, double_bias=True, variant=variant, seed=seed, name="lstm_cell")
+    if model == "qlstm":
+        return QLSTMCell(units, n_qubits=n_qubits, variant=variant, seed=seed, name="qlstm_cell")
+    if model == "qk-lstm":
+        return QKLSTMCell(units, n_qubits=n_qubits, variant=variant, seed=seed, name="qk_lstm_cell")
+    return QFWPCell(units, n_qubits=2 * p, variant=variant, seed=seed, name="qfwp_cell")
+
+
+__all__ = [
+    "MODELS",
+    "VARIANTS",
+    "LSTMCell",
+    "MetaCell",
+    "ModelSpec",
+    "QFWPCell",
+    "QKLSTMCell",
+    "QLSTMCell",
+    "build_cell",
+    "check_variant",
+    "model_spec",
+]

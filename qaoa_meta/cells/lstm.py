@@ -1,0 +1,79 @@
+"""Classical LSTM cell with PyTorch's layout (gates i, f, g, o) and optional double bias."""
+
+from __future__ import annotations
+
+import math
+
+from qaoa_meta._tf import tf
+from qaoa_meta.cells.base import MetaCell, sub_seeds, torch_uniform
+
+
+class LSTMCell(MetaCell):
+    """``torch.nn.LSTM`` as a Keras cell: output h_t, states [h_t, c_t].
+
+    With ``double_bias=True`` (PyTorch's ``b_ih`` and ``b_hh``) an LSTM(3→2) has 56
+    parameters, the count reported by the paper; Keras' own LSTM has one bias (48). All
+    weights are ``U(−1/√units, 1/√units)`` as in PyTorch. ``variant`` is accepted for a
+    uniform interface; both variants are the same classical model.
+
+    Args:
+        units: hidden size (the paper: 2p; h_t is used directly as the QAOA angles).
+        double_bias: keep PyTorch's two bias vectors.
+        variant: "paper" or "fixed" (identical for this cell).
+        seed: seed of the initializers.
+    """
+
+    def __init__(
+        self, units: int, double_bias: bool = True, variant: str = "fixed", seed: int = 0, **kwargs
+    ):
+        super().__init__(units, variant, seed, **kwargs)
+        self.double_bias = bool(double_bias)
+
+    @property
+    def state_size(self):
+        return [self.units, self.units]
+
+    @property
+    def output_size(self) -> int:
+        return self.units
+
+    def build(self, input_shape):
+        input_dim = int(input_shape[-1])
+        bound = 1.0 / math.sqrt(self.units)
+        seeds = sub_seeds(self.seed, 4)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(input_dim, 4 * self.units),
+            initializer=torch_uniform(bound, seeds[0]),
+        )
+        self.recurrent_kernel = self.add_weight(
+            name="recurrent_kernel",
+            shape=(self.units, 4 * self.units),
+            initializer=torch_uniform(bound, seeds[1]),
+        )
+        self.bias = self.add_weight(
+            name="bias", shape=(4 * self.units,), initializer=torch_uniform(bound, seeds[2])
+        )
+        self.recurrent_bias = None
+        if self.double_bias:
+            self.recurrent_bias = self.add_weight(
+                name="recurrent_bias",
+                shape=(4 * self.units,),
+                initializer=torch_uniform(bound, seeds[3]),
+            )
+        self.built = True
+
+    def call(self, inputs, states, training=None):
+        h, c = states[0], states[1]
+        z = tf.matmul(inputs, self.kernel) + tf.matmul(h, self.recurrent_kernel) + self.bias
+        if self.recurrent_bias is not None:
+            z = z + self.recurrent_bias
+        i, f, g, o = tf.split(z, 4, axis=-1)
+        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+        h = tf.sigmoid(o) * tf.tanh(c)
+        return h, [h, c]
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(double_bias=self.double_bias)
+        return config

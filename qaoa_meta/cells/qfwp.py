@@ -1,0 +1,100 @@
+"""Quantum fast-weight programmer (Chen 2023): a slow network programs a VQC's weights."""
+
+from __future__ import annotations
+
+import cirq
+import numpy as np
+
+from qaoa_meta._tf import tf
+from qaoa_meta.cells import circuits
+from qaoa_meta.cells.base import MetaCell, sub_seeds, torch_linear
+
+
+class QFWPCell(MetaCell):
+    """QFWP as an RNN cell whose state is the fast weights of its VQC.
+
+    Per step: ``e = Linear(x → n_qubits)`` (input encoder); ``s = Linear(x → n_qubits)``
+    (slow programmer); fast-weight update ``Δ = outer(Linear(s → n_layers), Linear(s →
+    n_qubits))``; fast weights ``W = W_prev + Δ``; the VQC (H, RY(e_i), then per layer brick
+    CNOTs and RY(W_l,i)) gives ⟨Z_i⟩; output ``Linear(n_qubits → units)``. For x of size 3,
+    2 qubits, 1 layer and 2 outputs this has 31 parameters, as in the paper.
+
+    ``variant="paper"``: W_prev = 0 at every step (the published rollout re-creates zero fast
+    weights on every call), so the cell is memoryless. ``variant="fixed"``: W accumulates in
+    the RNN state across steps.
+
+    Args:
+        units: outputs (the paper: 2p).
+        n_qubits: VQC qubits (default ``units``; the paper: 2p).
+        n_layers: VQC layers (the paper: 1).
+        variant: "paper" or "fixed".
+        seed: seed of the initializers.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        n_qubits: int | None = None,
+        n_layers: int = 1,
+        variant: str = "fixed",
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(units, variant, seed, **kwargs)
+        self.n_qubits = int(n_qubits or units)
+        self.n_layers = int(n_layers)
+        if self.n_qubits < 1 or self.n_layers < 1:
+            raise ValueError(f"n_qubits and n_layers must be >= 1, got {n_qubits}, {n_layers}.")
+        qubits = cirq.LineQubit.range(self.n_qubits)
+        inputs = circuits.symbols("e", self.n_qubits)
+        weights = np.array(circuits.symbols("w", self.n_layers * self.n_qubits)).reshape(
+            self.n_layers, self.n_qubits
+        )
+        self.circuit = circuits.fwp_vqc(qubits, inputs, weights)
+        self._expectation = circuits.BatchedExpectation(
+            self.circuit, inputs + list(weights.ravel()), circuits.z_observables(qubits)
+        )
+
+    @property
+    def state_size(self):
+        return [self.n_layers * self.n_qubits]
+
+    @property
+    def output_size(self) -> int:
+        return self.units
+
+    def build(self, input_shape):
+        input_dim = int(input_shape[-1])
+        seeds = sub_seeds(self.seed, 5)
+        n, layers = self.n_qubits, self.n_layers
+        self.input_encoder = torch_linear(n, input_dim, seeds[0], "input_encoder")
+        self.slow_program_encoder = torch_linear(n, input_dim, seeds[1], "slow_program_encoder")
+        self.slow_program_layer_idx = torch_linear(layers, n, seeds[2], "slow_program_layer_idx")
+        self.slow_program_qubit_idx = torch_linear(n, n, seeds[3], "slow_program_qubit_idx")
+        self.post_mapping = torch_linear(self.units, n, seeds[4], "post_mapping")
+        for layer, fan_in in (
+            (self.input_encoder, input_dim),
+            (self.slow_program_encoder, input_dim),
+            (self.slow_program_layer_idx, n),
+            (self.slow_program_qubit_idx, n),
+            (self.post_mapping, n),
+        ):
+            layer.build((None, fan_in))
+        self.built = True
+
+    def call(self, inputs, states, training=None):
+        encoded = self.input_encoder(inputs)
+        slow = self.slow_program_encoder(inputs)
+        layer_idx = self.slow_program_layer_idx(slow)  # (B, n_layers)
+        qubit_idx = self.slow_program_qubit_idx(slow)  # (B, n_qubits)
+        delta = tf.reshape(
+            layer_idx[:, :, None] * qubit_idx[:, None, :], [-1, self.n_layers * self.n_qubits]
+        )
+        fast = delta if self.variant == "paper" else states[0] + delta
+        z = self._expectation(tf.concat([encoded, fast], axis=-1))
+        return self.post_mapping(z), [fast]
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(n_qubits=self.n_qubits, n_layers=self.n_layers)
+        return config

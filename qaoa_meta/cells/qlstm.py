@@ -1,0 +1,107 @@
+"""QLSTM cell (Chen et al. 2020 style): each LSTM gate is a 4-qubit VQC evaluated with TFQ."""
+
+from __future__ import annotations
+
+import math
+
+import cirq
+import numpy as np
+
+from qaoa_meta._tf import keras, tf
+from qaoa_meta.cells import circuits
+from qaoa_meta.cells.base import MetaCell, sub_seeds, torch_linear
+
+GATES = ("forget", "input", "update", "output")
+
+
+class QLSTMCell(MetaCell):
+    """LSTM whose four gates are variational quantum circuits.
+
+    Per step: ``y = Linear(concat[h, x] → n_qubits)``; for each gate a VQC (RX(y_i) angle
+    embedding, ``n_layers`` BasicEntangler layers of RX weights + CNOT ring, ⟨Z_i⟩ on every
+    qubit); a shared ``Linear(n_qubits → units)`` then σ/σ/tanh/σ; the usual c/h update.
+    All 4·B circuits of a step are one TFQ call.
+
+    ``variant="paper"``: the VQC weights (``U(0, 2π)``, PennyLane's TorchLayer default) are
+    kept as non-trainable weights, because the published code never registered them with
+    the optimiser. ``variant="fixed"``: they train.
+
+    Args:
+        units: hidden size (the paper: 2p + 1).
+        n_qubits: qubits per gate circuit (the paper: 4).
+        n_layers: BasicEntangler layers (the paper: 1).
+        variant: "paper" or "fixed".
+        seed: seed of the initializers.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        n_qubits: int = 4,
+        n_layers: int = 1,
+        variant: str = "fixed",
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(units, variant, seed, **kwargs)
+        self.n_qubits = int(n_qubits)
+        self.n_layers = int(n_layers)
+        if self.n_qubits < 1 or self.n_layers < 1:
+            raise ValueError(f"n_qubits and n_layers must be >= 1, got {n_qubits}, {n_layers}.")
+        qubits = cirq.LineQubit.range(self.n_qubits)
+        inputs = circuits.symbols("x", self.n_qubits)
+        weights = np.array(circuits.symbols("w", self.n_layers * self.n_qubits)).reshape(
+            self.n_layers, self.n_qubits
+        )
+        self.circuit = circuits.qlstm_vqc(qubits, inputs, weights)
+        self._expectation = circuits.BatchedExpectation(
+            self.circuit, inputs + list(weights.ravel()), circuits.z_observables(qubits)
+        )
+
+    @property
+    def state_size(self):
+        return [self.units, self.units]
+
+    @property
+    def output_size(self) -> int:
+        return self.units
+
+    def build(self, input_shape):
+        input_dim = int(input_shape[-1])
+        seeds = sub_seeds(self.seed, 3)
+        self.clayer_in = torch_linear(self.n_qubits, input_dim + self.units, seeds[0], "clayer_in")
+        self.clayer_in.build((None, input_dim + self.units))
+        self.clayer_out = torch_linear(self.units, self.n_qubits, seeds[1], "clayer_out")
+        self.clayer_out.build((None, self.n_qubits))
+        self.vqc_weights = self.add_weight(
+            name="vqc_weights",
+            shape=(len(GATES), self.n_layers * self.n_qubits),
+            initializer=keras.initializers.RandomUniform(0.0, 2 * math.pi, seed=seeds[2]),
+            trainable=self.variant == "fixed",
+        )
+        self.built = True
+
+    def gate_expectations(self, y: tf.Tensor) -> tf.Tensor:
+        """⟨Z_i⟩ of the four gate circuits for embedded angles ``y`` (B, n_qubits): (4, B, n)."""
+        batch = tf.shape(y)[0]
+        weights = tf.repeat(self.vqc_weights, batch, axis=0)  # gate-major rows
+        values = tf.concat([tf.tile(y, [len(GATES), 1]), weights], axis=1)
+        out = self._expectation(values)
+        return tf.reshape(out, [len(GATES), batch, self.n_qubits])
+
+    def call(self, inputs, states, training=None):
+        h, c = states[0], states[1]
+        y = self.clayer_in(tf.concat([h, inputs], axis=-1))
+        z = self.gate_expectations(y)
+        f = tf.sigmoid(self.clayer_out(z[0]))
+        i = tf.sigmoid(self.clayer_out(z[1]))
+        g = tf.tanh(self.clayer_out(z[2]))
+        o = tf.sigmoid(self.clayer_out(z[3]))
+        c = f * c + i * g
+        h = o * tf.tanh(c)
+        return h, [h, c]
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(n_qubits=self.n_qubits, n_layers=self.n_layers)
+        return config
