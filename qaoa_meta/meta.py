@@ -1,0 +1,541 @@
+"""Learning to learn QAOA parameters: the closed-loop rollout, meta-losses and training model.
+
+A :class:`MetaOptimizer` rolls a meta-learner cell (:mod:`qaoa_meta.cells`) out for T steps
+against a batch of Max-Cut problems, as in arXiv 2512.05058 (after Verdon et al. 2019):
+
+* x_1 = 0; at step t the cell reads x_t = [y_{t-1}, θ_{t-1}] (plus optional graph features),
+  its output goes through the mapping head to θ_t = [γ_PL, α] (PennyLane's ``qml.qaoa``
+  convention), and y_t = −⟨C⟩ at textbook θ = (−γ_PL, α) is the PennyLane cost.
+  Gradients flow through y_t into later inputs (no stop-gradient), as in the published code.
+* Meta-losses: ``weighted`` (1/T) Σ_t 0.1·t·y_t; ``observed_improvement`` (1/T)
+  Σ_{t≥2} min(y_t − min_{j<t} y_j, 0); ``final`` y_T. Averaged over the batch.
+
+Energies come from the exact TF state-vector path on padded cost diagonals (default) or
+from TFQ (``backend="tfq"``). The whole rollout and its gradient run in one ``tf.function``
+(Keras' ``train_step``), so ``compile()`` + ``fit()`` work on a ``tf.data`` dataset of
+problems built by :func:`make_dataset`, with any Keras callbacks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import pathlib
+from collections.abc import Sequence
+from typing import Any
+
+import cirq
+import numpy as np
+
+from qaoa_meta import qaoa
+from qaoa_meta._tf import keras, tf, tfq
+from qaoa_meta.cells import VARIANTS, build_cell, model_spec
+from qaoa_meta.energy import exact_expectation, pad_diagonals
+from qaoa_meta.problems import MaxCutProblem
+
+SCHEMA_VERSION = 1
+LOSSES = ("weighted", "observed_improvement", "final")
+MAPPINGS = ("auto", "linear", "identity")
+BACKENDS = ("exact", "tfq")
+VALIDATION_LOSSES = ("final", "meta")
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights"
+
+
+@dataclasses.dataclass(frozen=True)
+class MetaConfig:
+    """Everything that defines a meta-optimizer; saved beside its weights.
+
+    Attributes:
+        model: "lstm", "qlstm", "qk-lstm" or "qfwp".
+        variant: "paper" (the published code's behaviour) or "fixed".
+        p: QAOA depth; the cell emits 2p angles.
+        steps: rollout length T.
+        loss: "weighted", "observed_improvement" or "final".
+        mapping: head from cell output to angles: "auto" (the paper's choice per model),
+            "linear" or "identity".
+        graph_features: append (y/W, mean degree, density) to every input (our extension).
+        backend: energy path, "exact" or "tfq".
+        n_qubits: qubits of the QLSTM / QK-LSTM gate circuits.
+        validation_loss: what ``evaluate``/``val_loss`` reports: "final" (the paper's mean
+            final-step cost y_T) or "meta" (the training meta-loss).
+        seed: seed of every initializer.
+    """
+
+    model: str = "qk-lstm"
+    variant: str = "fixed"
+    p: int = 1
+    steps: int = 10
+    loss: str = "weighted"
+    mapping: str = "auto"
+    graph_features: bool = False
+    backend: str = "exact"
+    n_qubits: int = 4
+    validation_loss: str = "final"
+    seed: int = 42
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        model_spec(self.model)
+        for name, value, allowed in (
+            ("variant", self.variant, VARIANTS),
+            ("loss", self.loss, LOSSES),
+            ("mapping", self.mapping, MAPPINGS),
+            ("backend", self.backend, BACKENDS),
+            ("validation_loss", self.validation_loss, VALIDATION_LOSSES),
+        ):
+            if value not in allowed:
+                raise ValueError(f"Unknown {name} {value!r}; expected one of {allowed}.")
+        for name in ("p", "steps", "n_qubits"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+    @property
+    def resolved_mapping(self) -> str:
+        """ "linear" or "identity" ("auto" resolved per model as in the published code)."""
+        return model_spec(self.model).default_mapping if self.mapping == "auto" else self.mapping
+
+    @property
+    def input_dim(self) -> int:
+        """Size of the cell input x_t: 1 + 2p (+3 with graph features)."""
+        return 1 + 2 * self.p + (3 if self.graph_features else 0)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> MetaConfig:
+        data = json.loads(text)
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
+            raise ValueError(
+                f"Unsupported MetaConfig schema_version {version}; expected {SCHEMA_VERSION}."
+            )
+        return cls(**data)
+
+
+@dataclasses.dataclass(frozen=True)
+class RolloutResult:
+    """Phase-I trajectory of a batch: θ_t in the textbook convention and the costs."""
+
+    theta: np.ndarray  # (B, T, 2p) textbook (γ_1..γ_p, β_1..β_p)
+    cost: np.ndarray  # (B, T) PennyLane cost y_t = −⟨C⟩
+    expectation: np.ndarray  # (B, T) ⟨C⟩ (a cut value)
+
+    @property
+    def final_theta(self) -> np.ndarray:
+        """(B, 2p) θ_T, the proposed initial point for Phase II."""
+        return self.theta[:, -1]
+
+
+# --- data ------------------------------------------------------------------------------------
+def encode_problems(
+    problems: Sequence[MaxCutProblem], config: MetaConfig, n_qubits: int | None = None
+) -> dict[str, np.ndarray]:
+    """The per-problem arrays a rollout needs (one row per problem).
+
+    Keys: ``diagonal`` (B, 2^n) padded cut diagonals; ``features`` (B, 3) = (1/W, mean
+    degree, density); with ``backend="tfq"`` also ``circuit`` (B,), ``operator`` (B, 1)
+    serialized QAOA circuits and ZZ operators, and ``offset`` (B,) = W/2.
+    """
+    problems = list(problems)
+    if not problems:
+        raise ValueError("Expected at least one problem, got an empty sequence.")
+    for problem in problems:
+        if not isinstance(problem, MaxCutProblem):
+            raise TypeError(f"Expected MaxCutProblem items, got {type(problem).__name__}.")
+        if problem.num_edges == 0:
+            raise ValueError(f"Problem {problem.name!r} has no edges; its cost is identically 0.")
+    data = {
+        "diagonal": pad_diagonals(problems, n_qubits),
+        "features": np.array(
+            [[1.0 / pr.total_weight, pr.mean_degree, pr.density] for pr in problems], np.float32
+        ),
+    }
+    if config.backend == "tfq":
+        circuits, operators = [], []
+        for problem in problems:
+            qubits = qaoa.default_qubits(problem)
+            circuits.append(qaoa.qaoa_circuit(problem, config.p, qubits))
+            operators.append([qaoa.zz_operator(problem, qubits)])
+        data["circuit"] = tfq.convert_to_tensor(circuits).numpy()
+        data["operator"] = tfq.convert_to_tensor(operators).numpy()
+        data["offset"] = np.array([pr.total_weight / 2 for pr in problems], np.float32)
+    return data
+
+
+def make_dataset(
+    problems: Sequence[MaxCutProblem],
+    config: MetaConfig,
+    batch_size: int = 1,
+    shuffle: bool = False,
+    seed: int | None = None,
+    n_qubits: int | None = None,
+) -> tf.data.Dataset:
+    """A batched ``tf.data`` dataset of encoded problems for ``MetaOptimizer.fit``.
+
+    Diagonals are computed once here. Problems of different n share a batch (padded to the
+    largest n, or ``n_qubits``). ``shuffle=False`` keeps the published fixed order.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    data = encode_problems(problems, config, n_qubits)
+    dataset = tf.data.Dataset.from_tensor_slices(data)
+    if shuffle:
+        dataset = dataset.shuffle(len(problems), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+# --- losses ----------------------------------------------------------------------------------
+def meta_loss(costs: tf.Tensor, kind: str = "weighted") -> tf.Tensor:
+    """Per-row meta-loss of a cost trajectory ``costs`` (B, T): shape (B,)."""
+    steps = costs.shape[-1]
+    if kind == "weighted":
+        weights = tf.constant([0.1 * (t + 1) for t in range(steps)], costs.dtype)
+        return tf.reduce_sum(costs * weights, axis=-1) / steps
+    if kind == "observed_improvement":
+        terms = [
+            tf.minimum(costs[:, t] - tf.reduce_min(costs[:, :t], axis=-1), 0.0)
+            for t in range(1, steps)
+        ]
+        total = tf.add_n(terms) if terms else tf.zeros_like(costs[:, 0])
+        return total / steps
+    if kind == "final":
+        return costs[:, -1]
+    raise ValueError(f"Unknown meta-loss {kind!r}; expected one of {LOSSES}.")
+
+
+# --- optimisers and callbacks ----------------------------------------------------------------
+def torch_rmsprop(learning_rate: float) -> keras.optimizers.Optimizer:
+    """RMSprop with PyTorch's defaults (α = 0.99, ε = 1e-8 outside the square root).
+
+    Keras puts ε inside the root, so ε_keras = 1e-16 matches PyTorch at v → 0 and is
+    indistinguishable elsewhere.
+    """
+    return keras.optimizers.RMSprop(learning_rate=learning_rate, rho=0.99, epsilon=1e-16)
+
+
+class PlateauScheduler(keras.callbacks.Callback):
+    """PyTorch's ``ReduceLROnPlateau`` (mode min, relative threshold) for every optimizer.
+
+    Keras' own callback uses an absolute ``min_delta`` and touches ``model.optimizer`` only;
+    this one reproduces ``torch.optim.lr_scheduler.ReduceLROnPlateau`` (including its
+    ``best·(1 − threshold)`` test) and reduces the sequence and mapping learning rates alike.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.5,
+        patience: int = 3,
+        threshold: float = 1e-3,
+        min_lr: float = 1e-7,
+        verbose: int = 0,
+    ):
+        super().__init__()
+        if not 0 < factor < 1:
+            raise ValueError(f"factor must be in (0, 1), got {factor}.")
+        self.monitor, self.factor, self.patience = monitor, factor, patience
+        self.threshold, self.min_lr, self.verbose = threshold, min_lr, verbose
+        self.best = math.inf
+        self.bad_epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            raise ValueError(
+                f"PlateauScheduler monitors {self.monitor!r}, missing from logs {sorted(logs or {})}."
+            )
+        if current < self.best * (1.0 - self.threshold):
+            self.best, self.bad_epochs = current, 0
+        else:
+            self.bad_epochs += 1
+        if self.bad_epochs > self.patience:
+            for optimizer in self.model.optimizers_in_use():
+                old = float(optimizer.learning_rate.numpy())
+                new = max(old * self.factor, self.min_lr)
+                if old - new > 1e-8:  # PyTorch's eps
+                    optimizer.learning_rate.assign(new)
+                    if self.verbose:
+                        print(f"\nEpoch {epoch + 1}: learning rate {old:.3g} -> {new:.3g}")
+            self.bad_epochs = 0
+
+
+class ConvergenceStop(keras.callbacks.Callback):
+    """Stops when |Δ monitor| between consecutive epochs is at most ``tolerance`` (paper: 1e-5)."""
+
+    def __init__(self, monitor: str = "loss", tolerance: float = 1e-5):
+        super().__init__()
+        self.monitor, self.tolerance = monitor, tolerance
+        self.previous: float | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            return
+        if self.previous is not None and abs(current - self.previous) <= self.tolerance:
+            self.model.stop_training = True
+        self.previous = float(current)
+
+
+class JsonHistory(keras.callbacks.Callback):
+    """Writes the epoch logs (and learning rates) to a JSON file after every epoch.
+
+    An existing file is extended, so a resumed run keeps one log.
+    """
+
+    def __init__(self, path: str | pathlib.Path, run_info: dict[str, Any] | None = None):
+        super().__init__()
+        self.path = pathlib.Path(path)
+        self.run_info = dict(run_info or {})
+
+    def on_train_begin(self, logs=None):
+        self.record = {"schema_version": SCHEMA_VERSION, **self.run_info, "epochs": []}
+        if self.path.exists():
+            previous = json.loads(self.path.read_text())
+            self.record["epochs"] = previous.get("epochs", [])
+
+    def on_epoch_end(self, epoch, logs=None):
+        entry = {"epoch": int(epoch) + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+        for name, optimizer in zip(
+            ("lr_sequence", "lr_mapping"), self.model.optimizers_in_use(), strict=False
+        ):
+            entry[name] = float(optimizer.learning_rate.numpy())
+        self.record["epochs"] = [e for e in self.record["epochs"] if e["epoch"] != entry["epoch"]]
+        self.record["epochs"].append(entry)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.record, indent=2))
+
+
+# --- the model -------------------------------------------------------------------------------
+class MetaOptimizer(keras.Model):
+    """A meta-learner cell plus mapping head, trained by unrolling it against QAOA energies.
+
+    Example:
+        >>> config = MetaConfig(model="qk-lstm", variant="paper")
+        >>> model = MetaOptimizer(config)
+        >>> model.compile()  # RMSprop, lr 6e-6 (sequence) and 1e-4 (mapping), as published
+        >>> model.fit(make_dataset(train, config), validation_data=make_dataset(val, config))
+        >>> result = model.rollout(test)  # θ_t trajectories and costs
+
+    Args:
+        config: a :class:`MetaConfig`.
+    """
+
+    def __init__(self, config: MetaConfig | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config or MetaConfig()
+        c = self.config
+        self.cell = build_cell(c.model, c.p, c.variant, c.n_qubits, c.seed)
+        self.cell.build((None, c.input_dim))
+        units = model_spec(c.model).units(c.p)
+        if c.resolved_mapping == "linear":
+            bound = 1.0 / math.sqrt(units)
+            seeds = np.random.SeedSequence(c.seed + 1).generate_state(2) % (2**31 - 1)
+            self.mapping = keras.layers.Dense(
+                2 * c.p,
+                kernel_initializer=keras.initializers.RandomUniform(-bound, bound, int(seeds[0])),
+                bias_initializer=keras.initializers.RandomUniform(-bound, bound, int(seeds[1])),
+                name="mapping",
+            )
+            self.mapping.build((None, units))
+        else:
+            if units != 2 * c.p:
+                raise ValueError(
+                    f"mapping='identity' needs a cell with 2p = {2 * c.p} outputs; {c.model} "
+                    f"has {units}. Use mapping='linear'."
+                )
+            self.mapping = keras.layers.Identity(name="mapping")
+        if c.backend == "tfq":
+            self._qaoa_expectation = tfq.layers.Expectation(
+                differentiator=tfq.differentiators.Adjoint()
+            )
+            self._qaoa_symbols = [s.name for s in qaoa.parameter_symbols(c.p)]
+        self.mapping_optimizer = None
+        self._trackers = {
+            name: keras.metrics.Mean(name)
+            for name in ("loss", "meta_loss", "final_cost", "final_cut")
+        }
+        self._rollout_function = None
+        self.built = True
+
+    # -- optimisers ---------------------------------------------------------------------------
+    def compile(
+        self,
+        optimizer: keras.optimizers.Optimizer | None = None,
+        mapping_optimizer: keras.optimizers.Optimizer | None = None,
+        lr_sequence: float = 6e-6,
+        lr_mapping: float = 1e-4,
+        **kwargs,
+    ) -> None:
+        """Sets the sequence-model and mapping-head optimizers (default: PyTorch RMSprop).
+
+        ``optimizer`` trains the cell (``model.optimizer``, seen by Keras callbacks);
+        ``mapping_optimizer`` trains the mapping head. Other keywords go to ``Model.compile``
+        (e.g. ``steps_per_execution``, ``jit_compile`` is not supported with TFQ).
+        """
+        super().compile(optimizer=optimizer or torch_rmsprop(lr_sequence), **kwargs)
+        self.mapping_optimizer = mapping_optimizer or torch_rmsprop(lr_mapping)
+
+    def optimizers_in_use(self) -> list[keras.optimizers.Optimizer]:
+        """[sequence optimizer, mapping optimizer] (the latter only with a linear head)."""
+        found = [self.optimizer]
+        if self.mapping.trainable_weights and self.mapping_optimizer is not None:
+            found.append(self.mapping_optimizer)
+        return found
+
+    def count_params(self) -> int:
+        """Parameters of the cell and the mapping head (metric state excluded)."""
+        return self.cell.count_params() + self.mapping.count_params()
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    # -- rollout ------------------------------------------------------------------------------
+    def _energy(self, batch: dict[str, tf.Tensor], theta: tf.Tensor) -> tf.Tensor:
+        if self.config.backend == "exact":
+            return exact_expectation(batch["diagonal"], theta)
+        values = self._qaoa_expectation(
+            batch["circuit"],
+            symbol_names=tf.constant(self._qaoa_symbols),
+            symbol_values=theta,
+            operators=batch["operator"],
+        )[:, 0]
+        return values + batch["offset"]
+
+    def _rollout(self, batch: dict[str, tf.Tensor], training: bool = False):
+        """Unrolled T-step loop; returns (θ_PL (B, T, 2p), θ textbook, y (B, T), ⟨C⟩ (B, T))."""
+        p = self.config.p
+        rows = tf.shape(batch["diagonal"])[0]
+        states = self.cell.get_initial_state(batch_size=rows, dtype=tf.float32)
+        cost = tf.zeros([rows, 1])
+        params = tf.zeros([rows, 2 * p])
+        raw, thetas, costs, cuts = [], [], [], []
+        for _ in range(self.config.steps):
+            parts = [cost, params]
+            if self.config.graph_features:
+                features = batch["features"]
+                parts += [cost * features[:, :1], features[:, 1:]]
+            output, states = self.cell(tf.concat(parts, axis=-1), states, training=training)
+            params = self.mapping(output)
+            theta = tf.concat([-params[:, :p], params[:, p:]], axis=-1)
+            cut = self._energy(batch, theta)
+            cost = -cut[:, None]
+            raw.append(params)
+            thetas.append(theta)
+            cuts.append(cut)
+            costs.append(-cut)
+        return tf.stack(raw, 1), tf.stack(thetas, 1), tf.stack(costs, 1), tf.stack(cuts, 1)
+
+    def call(self, inputs: dict[str, tf.Tensor], training: bool = False) -> dict[str, tf.Tensor]:
+        _, theta, cost, cut = self._rollout(inputs, training=training)
+        return {"theta": theta, "cost": cost, "expectation": cut}
+
+    def _update_trackers(self, loss, meta, costs, cuts) -> dict[str, tf.Tensor]:
+        self._trackers["loss"].update_state(loss)
+        self._trackers["meta_loss"].update_state(meta)
+        self._trackers["final_cost"].update_state(tf.reduce_mean(costs[:, -1]))
+        self._trackers["final_cut"].update_state(tf.reduce_mean(cuts[:, -1]))
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def train_step(self, data):
+        if self.mapping_optimizer is None:
+            raise ValueError("MetaOptimizer.compile() must be called before fit().")
+        with tf.GradientTape() as tape:
+            _, _, costs, cuts = self._rollout(data, training=True)
+            loss = tf.reduce_mean(meta_loss(costs, self.config.loss))
+        loss = tf.debugging.check_numerics(
+            loss,
+            "MetaOptimizer: the meta-loss is NaN or inf (diverging angles or cell states). "
+            "Lower the learning rates, check the input problems, or resume from the last "
+            "checkpoint",
+        )
+        cell_vars = self.cell.trainable_variables
+        map_vars = self.mapping.trainable_variables
+        grads = tape.gradient(loss, cell_vars + map_vars)
+        checked = []
+        for grad, var in zip(grads, cell_vars + map_vars, strict=True):
+            if grad is not None:
+                grad = tf.debugging.check_numerics(
+                    grad,
+                    f"MetaOptimizer: NaN/inf gradient for {var.name}; lower the learning rates",
+                )
+            checked.append((grad, var))
+        seq = [(g, v) for g, v in checked[: len(cell_vars)] if g is not None]
+        head = [(g, v) for g, v in checked[len(cell_vars) :] if g is not None]
+        if seq:
+            self.optimizer.apply_gradients(seq)
+        if head:
+            self.mapping_optimizer.apply_gradients(head)
+        return self._update_trackers(loss, loss, costs, cuts)
+
+    def test_step(self, data):
+        _, _, costs, cuts = self._rollout(data, training=False)
+        meta = tf.reduce_mean(meta_loss(costs, self.config.loss))
+        loss = tf.reduce_mean(costs[:, -1]) if self.config.validation_loss == "final" else meta
+        return self._update_trackers(loss, meta, costs, cuts)
+
+    def rollout(self, problems: Sequence[MaxCutProblem], batch_size: int = 256) -> RolloutResult:
+        """Phase I on ``problems``: θ_1..θ_T (textbook convention) and their costs."""
+        if isinstance(problems, MaxCutProblem):
+            problems = [problems]
+        problems = list(problems)
+        if self._rollout_function is None:
+            self._rollout_function = tf.function(
+                lambda batch: self._rollout(batch)[1:], reduce_retracing=True
+            )
+        n_qubits = max(pr.n for pr in problems)
+        parts = []
+        for start in range(0, len(problems), batch_size):
+            data = encode_problems(problems[start : start + batch_size], self.config, n_qubits)
+            parts.append([t.numpy() for t in self._rollout_function(data)])
+        theta, cost, cut = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+        return RolloutResult(theta=theta, cost=cost, expectation=cut)
+
+    # -- persistence --------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        return {"config": dataclasses.asdict(self.config)}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None) -> MetaOptimizer:
+        return cls(MetaConfig(**config["config"]))
+
+    def save_model(self, directory: str | pathlib.Path) -> pathlib.Path:
+        """Writes ``config.json`` and the weights (TF checkpoint) into ``directory``."""
+        directory = pathlib.Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / CONFIG_FILE).write_text(self.config.to_json())
+        self.save_weights(str(directory / WEIGHTS_FILE))
+        return directory
+
+    @classmethod
+    def load_model(cls, directory: str | pathlib.Path, weights: str | None = None) -> MetaOptimizer:
+        """Rebuilds a model saved by :meth:`save_model` (or ``weights``: a checkpoint prefix)."""
+        directory = pathlib.Path(directory)
+        config_path = directory / CONFIG_FILE
+        if not config_path.exists():
+            raise FileNotFoundError(
+                f"No {CONFIG_FILE} in {directory}; expected a directory written by save_model()."
+            )
+        model = cls(MetaConfig.from_json(config_path.read_text()))
+        model.load_weights(weights or str(directory / WEIGHTS_FILE)).expect_partial()
+        return model
+
+
+__all__ = [
+    "BACKENDS",
+    "LOSSES",
+    "ConvergenceStop",
+    "JsonHistory",
+    "MetaConfig",
+    "MetaOptimizer",
+    "PlateauScheduler",
+    "RolloutResult",
+    "encode_problems",
+    "make_dataset",
+    "meta_loss",
+    "torch_rmsprop",
+]
