@@ -1,0 +1,697 @@
+"""Phase-II optimisers behind one interface, counting circuit evaluations and shots.
+
+Every optimiser maximises ⟨C⟩(θ) (textbook θ = (γ_1..γ_p, β_1..β_p), see :mod:`qaoa_meta.qaoa`)
+for a list of problems from a ``(B, 2p)`` array of initial points and returns one
+:class:`OptimizeResult` per problem, holding the full trace and the cost counters:
+
+* ``n_evaluations``: energy evaluations ⟨C⟩(θ) the optimiser asked for;
+* ``n_gradients``: exact gradients the optimiser asked for (each one also yields ⟨C⟩ at that
+  point, which is *not* counted again in ``n_evaluations``);
+* ``shots``: measurement shots spent (only when the objective is estimated from samples).
+
+:meth:`OptimizeResult.circuit_evaluations` converts these into circuit executions on hardware,
+where a gradient costs two circuits per parameter (parameter-shift-style estimate). Trace values
+recorded for diagnostics (e.g. ⟨C⟩ at each SPSA iterate) are computed exactly and not counted.
+
+Gradient optimisers (:class:`SGD`, :class:`Adam`) run all instances of a batch together through
+one exact-energy call per iteration; each instance still keeps its own stopping rule, so the
+result is identical to running the instances one by one. :class:`SGD` with its defaults is the
+paper's Phase II (arXiv 2512.05058; PyTorch ``optim.SGD``, lr 1e-3, stop when |Δcost| ≤ 1e-6,
+at most 300 iterations, float32 parameters).
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+
+from qaoa_meta._tf import tf
+from qaoa_meta.energy import exact_expectation
+from qaoa_meta.problems import MaxCutProblem, Seed, as_generator, cost_diagonal
+
+SCHEMA_VERSION = 1
+
+
+# --- results ------------------------------------------------------------------------------
+@dataclasses.dataclass
+class OptimizeResult:
+    """The outcome of optimising one instance.
+
+    Attributes:
+        params: ``(2p,)`` the final point (the last evaluated iterate).
+        value: ⟨C⟩ at ``params``.
+        trace_params: ``(K, 2p)`` iterates θ_0 (the initial point) .. θ_{K-1} = ``params``.
+        trace_values: ``(K,)`` ⟨C⟩ at each iterate.
+        iterations: optimiser iterations taken (gradient steps for SGD/Adam).
+        n_evaluations: energy evaluations requested by the optimiser.
+        n_gradients: exact gradient evaluations requested by the optimiser.
+        shots: measurement shots spent (0 for exact expectations).
+        converged: whether the optimiser's own stopping rule fired (not the iteration cap).
+        trace_evaluations: cumulative optimiser cost (evaluations + gradients) at each iterate,
+            used to count evaluations to reach a target.
+    """
+
+    params: np.ndarray
+    value: float
+    trace_params: np.ndarray
+    trace_values: np.ndarray
+    iterations: int
+    n_evaluations: int
+    n_gradients: int
+    shots: int = 0
+    converged: bool = False
+    trace_evaluations: np.ndarray | None = None
+
+    def circuit_evaluations(self) -> int:
+        """Circuit executions on hardware: one per energy, ``2 * 2p`` per gradient."""
+        n_params = int(np.asarray(self.params).size)
+        return int(self.n_evaluations + 2 * n_params * self.n_gradients)
+
+    def paper_history(self) -> np.ndarray:
+        """The paper's ``cost_history`` (PennyLane cost −⟨C⟩) for SGD/Adam runs.
+
+        The paper's loop stores the initial cost and then, at every iteration, the cost of the
+        point *before* the step, so the initial cost appears twice: ``[c0, c0, c1, .., c_{K-1}]``.
+        """
+        values = -np.asarray(self.trace_values, dtype=np.float64)
+        return np.concatenate([values[:1], values])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "params": np.asarray(self.params, float).tolist(),
+            "value": float(self.value),
+            "trace_params": np.asarray(self.trace_params, float).tolist(),
+            "trace_values": np.asarray(self.trace_values, float).tolist(),
+            "iterations": int(self.iterations),
+            "n_evaluations": int(self.n_evaluations),
+            "n_gradients": int(self.n_gradients),
+            "shots": int(self.shots),
+            "converged": bool(self.converged),
+            "trace_evaluations": None
+            if self.trace_evaluations is None
+            else np.asarray(self.trace_evaluations, int).tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OptimizeResult:
+        trace_evaluations = data.get("trace_evaluations")
+        return cls(
+            params=np.asarray(data["params"], float),
+            value=float(data["value"]),
+            trace_params=np.asarray(data["trace_params"], float).reshape(-1, len(data["params"])),
+            trace_values=np.asarray(data["trace_values"], float),
+            iterations=int(data["iterations"]),
+            n_evaluations=int(data["n_evaluations"]),
+            n_gradients=int(data["n_gradients"]),
+            shots=int(data.get("shots", 0)),
+            converged=bool(data.get("converged", False)),
+            trace_evaluations=None
+            if trace_evaluations is None
+            else np.asarray(trace_evaluations, int),
+        )
+
+
+# --- exact, counted objectives ------------------------------------------------------------
+class ExactEvaluator:
+    """⟨C⟩ and its gradient for batches of cost diagonals, float64, one traced TF function.
+
+    The TF function takes the diagonals as an argument, so it is traced once per register size
+    and batch shape, not once per problem.
+    """
+
+    def __init__(self, dtype: tf.DType = tf.float64):
+        self.dtype = dtype
+        self._functions: dict[tuple[int, int], tuple[Any, Any]] = {}
+
+    def _get(self, dim: int, n_params: int) -> tuple[Any, Any]:
+        key = (int(dim), int(n_params))
+        if key not in self._functions:
+            dtype = self.dtype
+            signature = [
+                tf.TensorSpec([None, dim], dtype),
+                tf.TensorSpec([None, n_params], dtype),
+            ]
+
+            def value_and_grad(diagonals, params):
+                with tf.GradientTape() as tape:
+                    tape.watch(params)
+                    values = exact_expectation(diagonals, params, dtype)
+                return values, tape.gradient(values, params)
+
+            self._functions[key] = (
+                tf.function(lambda d, x: exact_expectation(d, x, dtype), input_signature=signature),
+                tf.function(value_and_grad, input_signature=signature),
+            )
+        return self._functions[key]
+
+    def value(self, diagonals: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """``(B,)`` ⟨C⟩ for ``(B, 2^n)`` diagonals and ``(B, 2p)`` params."""
+        params = np.asarray(params)
+        function = self._get(diagonals.shape[-1], params.shape[-1])[0]
+        return function(tf.constant(diagonals, self.dtype), tf.constant(params, self.dtype)).numpy()
+
+    def value_and_gradient(
+        self, diagonals: np.ndarray, params: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(B,)`` ⟨C⟩ and ``(B, 2p)`` d⟨C⟩/dθ."""
+        params = np.asarray(params)
+        function = self._get(diagonals.shape[-1], params.shape[-1])[1]
+        values, grads = function(
+            tf.constant(diagonals, self.dtype), tf.constant(params, self.dtype)
+        )
+        return values.numpy(), grads.numpy()
+
+
+def qaoa_probabilities(diagonal: np.ndarray, theta: Sequence[float]) -> np.ndarray:
+    """Measurement probabilities of depth-p QAOA by a plain NumPy state-vector simulation.
+
+    Independent of the TF path (used for sampling shots and as a test reference).
+
+    Args:
+        diagonal: ``(2^n,)`` cut values (big-endian, see :func:`qaoa_meta.problems.cost_diagonal`).
+        theta: ``(2p,)`` textbook parameters.
+    """
+    diagonal = np.asarray(diagonal, np.float64)
+    theta = np.asarray(theta, np.float64)
+    n = int(diagonal.size).bit_length() - 1
+    p = theta.size // 2
+    state = np.full(diagonal.size, 1 / math.sqrt(diagonal.size), complex)
+    for layer in range(p):
+        state = state * np.exp(-1j * theta[layer] * diagonal)
+        c, s = math.cos(theta[p + layer]), math.sin(theta[p + layer])
+        rx = np.array([[c, -1j * s], [-1j * s, c]])
+        tensor = state.reshape((2,) * n)
+        for qubit in range(n):
+            tensor = np.moveaxis(np.tensordot(rx, tensor, axes=([1], [qubit])), 0, qubit)
+        state = tensor.reshape(-1)
+    return np.abs(state) ** 2
+
+
+class InstanceObjective:
+    """Counted ⟨C⟩(θ) of one problem, exact or estimated from ``shots`` samples.
+
+    Args:
+        problem: the problem.
+        evaluator: shared :class:`ExactEvaluator`.
+        shots: ``None`` for exact expectations; else the number of measurement shots per
+            energy estimate (the mean cut value of sampled bitstrings).
+        seed: seed of the shot sampling.
+    """
+
+    def __init__(
+        self,
+        problem: MaxCutProblem,
+        evaluator: ExactEvaluator,
+        shots: int | None = None,
+        seed: Seed = None,
+    ):
+        self.problem = problem
+        self.diagonal = cost_diagonal(problem)[None, :]
+        self.evaluator = evaluator
+        if shots is not None and int(shots) < 1:
+            raise ValueError(f"shots must be a positive integer or None, got {shots!r}.")
+        self.shots = None if shots is None else int(shots)
+        self.rng = as_generator(seed)
+        self.n_evaluations = 0
+        self.n_gradients = 0
+        self.shots_used = 0
+
+    @property
+    def cost(self) -> int:
+        return self.n_evaluations + self.n_gradients
+
+    def exact(self, theta: np.ndarray) -> float:
+        """Exact ⟨C⟩, not counted (for traces and reports)."""
+        return float(self.evaluator.value(self.diagonal, np.asarray(theta)[None, :])[0])
+
+    def value(self, theta: np.ndarray) -> float:
+        """⟨C⟩ (exact, or a shot estimate), counted as one energy evaluation."""
+        self.n_evaluations += 1
+        if self.shots is None:
+            return self.exact(theta)
+        probabilities = qaoa_probabilities(self.diagonal[0], theta)
+        counts = self.rng.multinomial(self.shots, probabilities / probabilities.sum())
+        self.shots_used += self.shots
+        return float(counts @ self.diagonal[0] / self.shots)
+
+    def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Exact ⟨C⟩ and gradient, counted as one gradient evaluation."""
+        if self.shots is not None:
+            raise ValueError(
+                "Exact gradients are not available with shots; use a gradient-free optimiser "
+                "(COBYLA, Nelder-Mead, SPSA) or shots=None."
+            )
+        self.n_gradients += 1
+        values, grads = self.evaluator.value_and_gradient(self.diagonal, np.asarray(theta)[None])
+        return float(values[0]), grads[0]
+
+
+# --- the interface ------------------------------------------------------------------------
+class Optimizer(abc.ABC):
+    """A Phase-II optimiser: maximises ⟨C⟩ from given initial points."""
+
+    name: str = "optimizer"
+
+    @abc.abstractmethod
+    def run(
+        self,
+        problems: Sequence[MaxCutProblem],
+        initial_params: np.ndarray,
+        *,
+        seed: Seed = None,
+        progress: bool = False,
+    ) -> list[OptimizeResult]:
+        """Optimises every problem from its row of ``initial_params`` (``(B, 2p)``)."""
+
+    @abc.abstractmethod
+    def config(self) -> dict[str, Any]:
+        """JSON-serialisable settings (``{"name": ..., ...}``) recreating this optimiser."""
+
+
+def _check_initial(problems: Sequence[MaxCutProblem], initial_params) -> np.ndarray:
+    params = np.asarray(initial_params, dtype=np.float64)
+    if params.ndim == 1:
+        params = np.tile(params, (len(problems), 1))
+    if params.ndim != 2 or params.shape[0] != len(problems) or params.shape[1] % 2:
+        raise ValueError(
+            f"initial_params must have shape ({len(problems)}, 2p), got {params.shape}."
+        )
+    return params
+
+
+# --- first-order, batched -----------------------------------------------------------------
+class _FirstOrder(Optimizer):
+    """Gradient ascent loop with the paper's stopping rule, batched over instances.
+
+    Iteration k evaluates ⟨C⟩(θ_k) and its gradient, then steps. The run stops after the
+    iteration whose value differs from the previous one by at most ``tol`` (checked from the
+    second iteration on), or after ``max_iter`` iterations.
+    """
+
+    def __init__(
+        self, lr: float, tol: float, max_iter: int, param_dtype: str, batch_size: int | None
+    ):
+        if lr <= 0 or tol < 0 or max_iter < 1:
+            raise ValueError(
+                f"Need lr > 0, tol >= 0 and max_iter >= 1, got lr={lr}, tol={tol}, "
+                f"max_iter={max_iter}."
+            )
+        if param_dtype not in ("float32", "float64"):
+            raise ValueError(f"param_dtype must be 'float32' or 'float64', got {param_dtype!r}.")
+        self.lr = float(lr)
+        self.tol = float(tol)
+        self.max_iter = int(max_iter)
+        self.param_dtype = param_dtype
+        self.batch_size = batch_size
+
+    @abc.abstractmethod
+    def _init_state(self, params: np.ndarray) -> dict[str, np.ndarray]: ...
+
+    @abc.abstractmethod
+    def _step(
+        self, params: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray], t: int
+    ) -> np.ndarray:
+        """Returns new params for *minimising* the cost whose gradient is ``grad``."""
+
+    def run(self, problems, initial_params, *, seed=None, progress=False):
+        problems = list(problems)
+        params0 = _check_initial(problems, initial_params)
+        results: list[OptimizeResult | None] = [None] * len(problems)
+        evaluator = ExactEvaluator()
+        # Group by size so no qubits are padded; optionally split big groups.
+        groups: dict[int, list[int]] = {}
+        for index, problem in enumerate(problems):
+            groups.setdefault(problem.n, []).append(index)
+        chunks = []
+        for indices in groups.values():
+            size = self.batch_size or len(indices)
+            chunks += [indices[i : i + size] for i in range(0, len(indices), size)]
+        iterator = chunks
+        if progress:
+            from tqdm.auto import tqdm
+
+            iterator = tqdm(chunks, desc=f"Phase II ({self.name})", unit="batch")
+        for indices in iterator:
+            batch = self._run_batch([problems[i] for i in indices], params0[indices], evaluator)
+            for i, result in zip(indices, batch, strict=True):
+                results[i] = result
+        return results  # type: ignore[return-value]
+
+    def _cast(self, params: np.ndarray) -> np.ndarray:
+        return params.astype(np.float32) if self.param_dtype == "float32" else params
+
+    def _run_batch(self, problems, params0, evaluator) -> list[OptimizeResult]:
+        diagonals = np.stack([cost_diagonal(problem) for problem in problems])
+        batch = len(problems)
+        params = self._cast(params0.copy())
+        state = self._init_state(params)
+        active = np.ones(batch, bool)
+        converged = np.zeros(batch, bool)
+        trace_params = [[] for _ in range(batch)]
+        trace_values = [[] for _ in range(batch)]
+        for iteration in range(self.max_iter):
+            rows = np.flatnonzero(active)
+            values, grads = evaluator.value_and_gradient(
+                diagonals[rows], params[rows].astype(np.float64)
+            )
+            for row, value in zip(rows, values, strict=True):
+                trace_params[row].append(params[row].astype(np.float64).copy())
+                trace_values[row].append(float(value))
+            # Minimise the paper's cost -<C>: its gradient is -d<C>/dθ.
+            cost_grad = -grads
+            if self.param_dtype == "float32":
+                cost_grad = cost_grad.astype(np.float32)
+            sub_state = {key: value[rows] for key, value in state.items()}
+            new_params = self._step(params[rows], cost_grad, sub_state, iteration + 1)
+            params[rows] = new_params
+            for key, value in sub_state.items():
+                state[key][rows] = value
+            if iteration > 0:
+                change = np.abs(np.array([trace_values[r][-1] - trace_values[r][-2] for r in rows]))
+                done = rows[change <= self.tol]
+                converged[done] = True
+                active[done] = False
+            if not active.any():
+                break
+        results = []
+        for row in range(batch):
+            values = np.array(trace_values[row])
+            count = len(values)
+            results.append(
+                OptimizeResult(
+                    params=trace_params[row][-1],
+                    value=float(values[-1]),
+                    trace_params=np.array(trace_params[row]),
+                    trace_values=values,
+                    iterations=count,
+                    n_evaluations=0,
+                    n_gradients=count,
+                    converged=bool(converged[row]),
+                    trace_evaluations=np.arange(1, count + 1),
+                )
+            )
+        return results
+
+
+class SGD(_FirstOrder):
+    """Plain gradient descent on −⟨C⟩ (PyTorch ``optim.SGD`` without momentum).
+
+    Defaults are the paper's Phase II: lr 1e-3, stop when |Δcost| ≤ 1e-6, at most 300
+    iterations, parameters held in float32 (as the paper's ``torch.float32`` tensor) while
+    energies and gradients are computed in float64.
+    """
+
+    name = "sgd"
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        tol: float = 1e-6,
+        max_iter: int = 300,
+        param_dtype: str = "float32",
+        batch_size: int | None = None,
+    ):
+        super().__init__(lr, tol, max_iter, param_dtype, batch_size)
+
+    def _init_state(self, params):
+        return {}
+
+    def _step(self, params, grad, state, t):
+        if self.param_dtype == "float32":
+            return params + np.float32(-self.lr) * grad
+        return params - self.lr * grad
+
+    def config(self):
+        return {
+            "name": self.name,
+            "lr": self.lr,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+            "param_dtype": self.param_dtype,
+        }
+
+
+class Adam(_FirstOrder):
+    """Adam on −⟨C⟩ (PyTorch ``optim.Adam`` defaults) with the paper's stopping rule."""
+
+    name = "adam"
+
+    def __init__(
+        self,
+        lr: float = 1e-2,
+        tol: float = 1e-6,
+        max_iter: int = 300,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        param_dtype: str = "float64",
+        batch_size: int | None = None,
+    ):
+        super().__init__(lr, tol, max_iter, param_dtype, batch_size)
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def _init_state(self, params):
+        return {"m": np.zeros_like(params), "v": np.zeros_like(params)}
+
+    def _step(self, params, grad, state, t):
+        state["m"] = self.beta1 * state["m"] + (1 - self.beta1) * grad
+        state["v"] = self.beta2 * state["v"] + (1 - self.beta2) * grad**2
+        m_hat = state["m"] / (1 - self.beta1**t)
+        v_hat = state["v"] / (1 - self.beta2**t)
+        step = self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        return (params - step).astype(params.dtype)
+
+    def config(self):
+        return {
+            "name": self.name,
+            "lr": self.lr,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "param_dtype": self.param_dtype,
+        }
+
+
+# --- per-instance optimisers --------------------------------------------------------------
+class _PerInstance(Optimizer):
+    """Runs each instance on its own counted :class:`InstanceObjective`."""
+
+    def __init__(self, shots: int | None = None):
+        self.shots = shots
+
+    def run(self, problems, initial_params, *, seed=None, progress=False):
+        problems = list(problems)
+        params0 = _check_initial(problems, initial_params)
+        evaluator = ExactEvaluator()
+        rng = as_generator(seed)
+        seeds = rng.integers(2**32, size=len(problems))
+        iterator = range(len(problems))
+        if progress:
+            from tqdm.auto import tqdm
+
+            iterator = tqdm(iterator, desc=f"Phase II ({self.name})", unit="graph")
+        results = []
+        for i in iterator:
+            objective = InstanceObjective(problems[i], evaluator, self.shots, int(seeds[i]))
+            results.append(self._run_one(objective, params0[i], np.random.default_rng(seeds[i])))
+        return results
+
+    @abc.abstractmethod
+    def _run_one(
+        self, objective: InstanceObjective, x0: np.ndarray, rng: np.random.Generator
+    ) -> OptimizeResult: ...
+
+
+class _Recorder:
+    """Records (θ, exact ⟨C⟩, cost so far) at each iteration of a SciPy optimiser."""
+
+    def __init__(self, objective: InstanceObjective):
+        self.objective = objective
+        self.params: list[np.ndarray] = []
+        self.values: list[float] = []
+        self.costs: list[int] = []
+
+    def record(self, theta: np.ndarray) -> None:
+        self.params.append(np.array(theta, float))
+        self.values.append(self.objective.exact(theta))
+        self.costs.append(self.objective.cost)
+
+    def result(self, iterations: int, converged: bool) -> OptimizeResult:
+        objective = self.objective
+        return OptimizeResult(
+            params=self.params[-1],
+            value=self.values[-1],
+            trace_params=np.array(self.params),
+            trace_values=np.array(self.values),
+            iterations=iterations,
+            n_evaluations=objective.n_evaluations,
+            n_gradients=objective.n_gradients,
+            shots=objective.shots_used,
+            converged=converged,
+            trace_evaluations=np.array(self.costs),
+        )
+
+
+class ScipyOptimizer(_PerInstance):
+    """``scipy.optimize.minimize`` on −⟨C⟩: ``"L-BFGS-B"`` (exact gradients), ``"COBYLA"``,
+    ``"Nelder-Mead"``.
+
+    Args:
+        method: the SciPy method.
+        max_iter: iteration cap (``maxiter``).
+        tol: SciPy's ``tol``.
+        shots: shot-estimated energies (gradient-free methods only).
+        options: extra SciPy options.
+    """
+
+    METHODS = ("L-BFGS-B", "COBYLA", "Nelder-Mead")
+
+    def __init__(
+        self,
+        method: str = "L-BFGS-B",
+        max_iter: int = 300,
+        tol: float | None = 1e-8,
+        shots: int | None = None,
+        options: Mapping[str, Any] | None = None,
+    ):
+        if method not in self.METHODS:
+            raise ValueError(f"Unknown SciPy method {method!r}; expected one of {self.METHODS}.")
+        if method == "L-BFGS-B" and shots is not None:
+            raise ValueError("L-BFGS-B needs exact gradients; use shots=None or COBYLA/SPSA.")
+        super().__init__(shots)
+        self.method = method
+        self.name = method.lower()
+        self.max_iter = int(max_iter)
+        self.tol = tol
+        self.options = dict(options or {})
+
+    def _run_one(self, objective, x0, rng):
+        recorder = _Recorder(objective)
+        recorder.record(x0)
+        options = {"maxiter": self.max_iter, **self.options}
+        if self.method == "L-BFGS-B":
+
+            def fun(theta):
+                value, grad = objective.value_and_gradient(theta)
+                return -value, -grad
+
+            result = scipy.optimize.minimize(
+                fun,
+                x0,
+                jac=True,
+                method="L-BFGS-B",
+                tol=self.tol,
+                options=options,
+                callback=recorder.record,
+            )
+        else:
+            result = scipy.optimize.minimize(
+                lambda theta: -objective.value(theta),
+                x0,
+                method=self.method,
+                tol=self.tol,
+                options=options,
+                callback=None if self.method == "COBYLA" else recorder.record,
+            )
+            if self.method == "COBYLA":  # COBYLA's callback support varies across SciPy
+                recorder.record(result.x)
+        if not np.allclose(recorder.params[-1], result.x):
+            recorder.record(result.x)
+        iterations = int(getattr(result, "nit", 0) or result.nfev)
+        return recorder.result(iterations, bool(result.success))
+
+    def config(self):
+        return {
+            "name": self.name,
+            "method": self.method,
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+            "shots": self.shots,
+            "options": self.options,
+        }
+
+
+class SPSA(_PerInstance):
+    """Simultaneous-perturbation stochastic approximation (Spall 1998), maximising ⟨C⟩.
+
+    Gains ``a_k = a / (k + 1 + A)^alpha``, ``c_k = c / (k + 1)^gamma``; two energy
+    evaluations per iteration. Stops after ``max_iter`` iterations.
+    """
+
+    name = "spsa"
+
+    def __init__(
+        self,
+        max_iter: int = 150,
+        a: float = 0.05,
+        c: float = 0.1,
+        A: float = 10.0,
+        alpha: float = 0.602,
+        gamma: float = 0.101,
+        shots: int | None = None,
+    ):
+        super().__init__(shots)
+        self.max_iter = int(max_iter)
+        self.a, self.c, self.A, self.alpha, self.gamma = a, c, A, alpha, gamma
+
+    def _run_one(self, objective, x0, rng):
+        recorder = _Recorder(objective)
+        theta = np.array(x0, float)
+        recorder.record(theta)
+        for k in range(self.max_iter):
+            ak = self.a / (k + 1 + self.A) ** self.alpha
+            ck = self.c / (k + 1) ** self.gamma
+            delta = rng.choice([-1.0, 1.0], size=theta.size)
+            plus = objective.value(theta + ck * delta)
+            minus = objective.value(theta - ck * delta)
+            gradient = (plus - minus) / (2 * ck) * delta  # 1/delta_i == delta_i for ±1
+            theta = theta + ak * gradient
+            recorder.record(theta)
+        return recorder.result(self.max_iter, False)
+
+    def config(self):
+        return {
+            "name": self.name,
+            "max_iter": self.max_iter,
+            "a": self.a,
+            "c": self.c,
+            "A": self.A,
+            "alpha": self.alpha,
+            "gamma": self.gamma,
+            "shots": self.shots,
+        }
+
+
+# --- registry -----------------------------------------------------------------------------
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
+    "sgd": SGD,
+    "adam": Adam,
+    "l-bfgs-b": lambda **kw: ScipyOptimizer("L-BFGS-B", **kw),
+    "cobyla": lambda **kw: ScipyOptimizer("COBYLA", **kw),
+    "nelder-mead": lambda **kw: ScipyOptimizer("Nelder-Mead", **kw),
+    "spsa": SPSA,
+}
+
+
+def make_optimizer(name: str, **kwargs: Any) -> Optimizer:
+    """Builds an optimiser by name (see ``OPTIMIZERS``) with keyword settings."""
+    key = name.lower()
+    if key not in OPTIMIZERS:
+        raise ValueError(f"Unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}.")
+    return OPTIMIZERS[key](**kwargs)
+
+
+def optimizer_from_config(config: Mapping[str, Any]) -> Optimizer:
+    """Inverse of :meth:`Optimizer.config`."""
+    settings = dict(config)
+    name = settings.pop("name")
+    settings.pop("method", None)
+    return make_optimizer(name, **settings)
