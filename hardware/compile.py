@@ -382,7 +382,7 @@ def _phx_z(matrix: np.ndarray, q: cirq.Qid) -> list[cirq.Operation]:
 # ----------------------------------------------------------------------------- symbolic
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fixed_block(gateset: str, which: str) -> tuple[cirq.Operation, ...]:
     """Native decomposition of CX(a,b) or CX(b,a)·CX(a,b) on LineQubit(0), LineQubit(1)."""
     a, b = cirq.LineQubit.range(2)

@@ -118,7 +118,7 @@ def get_device(name: str) -> Device:
     return _named_device(key)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _named_device(name: str) -> Device:
     import cirq_google as cg
 
@@ -154,7 +154,7 @@ def _calibration_errors(processor_id: str):
     return qubit_error, pair_error
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def google_noise_properties(processor_id: str):
     """``cirq_google.GoogleNoiseProperties`` from the stored median calibration."""
     import cirq_google as cg

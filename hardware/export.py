@@ -1,0 +1,165 @@
+"""JSON export of compiled circuits and runs on cirq-google's virtual engine.
+
+The virtual engine (``cirq_google.engine.SimulatedLocalEngine``) exposes the same
+``engine.get_processor(id).get_sampler()`` interface as Google's Quantum Engine, so code that
+runs here runs on hardware by swapping the engine. Its simulator is qsim; the noisy version
+uses the processor's median calibration.
+"""
+
+from __future__ import annotations
+
+import json
+
+import cirq
+
+from hardware.devices import CALIBRATED_DEVICES
+
+SCHEMA_VERSION = 1
+
+
+def compiled_to_json(compiled) -> str:
+    """Serialises a :class:`hardware.CompiledCircuit` (circuit and qubit maps via ``cirq.to_json``)."""
+    payload = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "hardware.CompiledCircuit",
+        "device": compiled.device,
+        "gateset": compiled.gateset,
+        "routing": compiled.routing,
+        "symbolic": compiled.symbolic,
+        "compile_seconds": compiled.compile_seconds,
+        "summary": compiled.summary(),
+        "metadata": compiled.metadata,
+        "circuit": json.loads(cirq.to_json(compiled.circuit)),
+        "initial_map": [json.loads(cirq.to_json([k, v])) for k, v in compiled.initial_map.items()],
+        "final_map": [json.loads(cirq.to_json([k, v])) for k, v in compiled.final_map.items()],
+    }
+    return json.dumps(payload, indent=1)
+
+
+def compiled_from_json(text: str):
+    """Inverse of :func:`compiled_to_json`."""
+    from hardware.compile import CompiledCircuit
+
+    data = json.loads(text)
+    if data.get("kind") != "hardware.CompiledCircuit":
+        raise ValueError(
+            f"not a compiled-circuit JSON (kind={data.get('kind')!r}); expected one written by "
+            "CompiledCircuit.to_json / qaoa-meta compile"
+        )
+    if data.get("schema_version", 0) > SCHEMA_VERSION:
+        raise ValueError(
+            f"schema_version {data['schema_version']} is newer than supported ({SCHEMA_VERSION}); "
+            "upgrade qaoa-meta"
+        )
+
+    def qmap(items):
+        return {k: v for k, v in (cirq.read_json(json_text=json.dumps(it)) for it in items)}
+
+    return CompiledCircuit(
+        circuit=cirq.read_json(json_text=json.dumps(data["circuit"])),
+        initial_map=qmap(data["initial_map"]),
+        final_map=qmap(data["final_map"]),
+        device=data["device"],
+        gateset=data["gateset"],
+        routing=data["routing"],
+        symbolic=data["symbolic"],
+        compile_seconds=data.get("compile_seconds", 0.0),
+        metadata=data.get("metadata", {}),
+    )
+
+
+def save_compiled(compiled, path: str) -> None:
+    """Writes :func:`compiled_to_json` to ``path``."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(compiled_to_json(compiled))
+
+
+def load_compiled(path: str):
+    """Reads a compiled circuit written by :func:`save_compiled`."""
+    with open(path, encoding="utf-8") as f:
+        return compiled_from_json(f.read())
+
+
+def virtual_engine(processor_id: str, *, noisy: bool = False, seed: int | None = None):
+    """A cirq-google ``SimulatedLocalEngine`` for ``rainbow``/``weber`` backed by qsim.
+
+    Args:
+        processor_id: ``rainbow`` or ``weber``.
+        noisy: use the processor's median-calibration noise model (the quantum virtual machine).
+        seed: qsim seed for reproducible samples.
+    """
+    import cirq_google as cg
+    import qsimcirq
+    from cirq_google.engine import virtual_engine_factory as vef
+
+    if processor_id not in CALIBRATED_DEVICES:
+        raise ValueError(
+            f"no virtual engine for {processor_id!r}; expected one of {', '.join(CALIBRATED_DEVICES)}"
+        )
+    if noisy:
+        return cg.engine.create_default_noisy_quantum_virtual_machine(
+            processor_id, qsimcirq.QSimSimulator, seed=seed
+        )
+    device = vef.create_device_from_processor_id(processor_id)
+    spec = vef.create_device_spec_from_processor_id(processor_id)
+    processor = cg.engine.SimulatedLocalProcessor(
+        processor_id=processor_id,
+        sampler=qsimcirq.QSimSimulator(seed=seed),
+        device=device,
+        device_specification=spec,
+    )
+    return cg.engine.SimulatedLocalEngine([processor])
+
+
+def virtual_sampler(
+    processor_id: str, *, noisy: bool = False, seed: int | None = None
+) -> cirq.Sampler:
+    """The ``cirq.Sampler`` of :func:`virtual_engine`'s processor (validates circuits on run)."""
+    return (
+        virtual_engine(processor_id, noisy=noisy, seed=seed)
+        .get_processor(processor_id)
+        .get_sampler()
+    )
+
+
+def to_device_form(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
+    """Resolved circuit in the form Google devices and the Google noise model expect.
+
+    Single-qubit gates become ``PhasedXZGate`` (virtual ``ZPowGate``s are kept), and
+    ``FSimGate(pi/2, pi/6)`` becomes ``cirq_google.SYC``.
+    """
+    import cirq_google as cg
+
+    from hardware.compile import _is_syc
+
+    if cirq.is_parameterized(circuit):
+        raise ValueError(
+            "circuit has unresolved symbols; resolve them (cirq.resolve_parameters) before export"
+        )
+
+    def map_op(op: cirq.Operation, _: int) -> cirq.OP_TREE:
+        if _is_syc(op.gate) and not isinstance(op.gate, cg.SycamoreGate):
+            return cg.SYC.on(*op.qubits)
+        if (
+            len(op.qubits) == 1
+            and not cirq.is_measurement(op)
+            and not isinstance(op.gate, cirq.PhasedXZGate | cirq.ZPowGate)
+            and cirq.has_unitary(op)
+        ):
+            return cirq.PhasedXZGate.from_matrix(cirq.unitary(op)).on(*op.qubits)
+        return op
+
+    out = cirq.map_operations(circuit, map_op)
+    out = cirq.merge_single_qubit_moments_to_phxz(out)
+    return cirq.Circuit(out)
+
+
+__all__ = [
+    "compiled_from_json",
+    "compiled_to_json",
+    "load_compiled",
+    "save_compiled",
+    "to_device_form",
+    "virtual_engine",
+    "virtual_sampler",
+]

@@ -1,0 +1,708 @@
+"""Noise models for noisy-hardware studies, their scaling, and TFQ-compatible approximations.
+
+Models (all ``cirq.NoiseModel``s, applied moment by moment):
+
+- :class:`DepolarizingNoise`: depolarising channel after every 1q (``p1``) and 2q (``p2``) gate.
+- :class:`ThermalNoise`: amplitude + phase damping from T1/T2 over each moment's duration, on
+  every qubit (idle ones too).
+- :class:`ReadoutNoise`: classical bit flips ``p(0->1)``, ``p(1->0)`` before measurement,
+  written exactly as a generalized amplitude damping channel.
+- :class:`NoiseStack`: several of the above together.
+- :func:`google_noise`: cirq-google's calibration-based model for ``rainbow``/``weber``.
+- :class:`CalibratedNoise`: the same calibration written with TFQ's channels only; it is what
+  :func:`to_tfq_compatible` returns for the Google model.
+
+:func:`scale` multiplies every error rate (noise-level sweeps); :func:`to_tfq_compatible`
+rewrites any model with the 8 single-qubit channels TFQ's noisy backend parses: channels
+already in that family are kept, thermal-like 1q channels are refitted exactly as
+amplitude + phase damping, other channels and coherent errors are Pauli-twirled, and 2q
+errors become independent 1q Pauli channels with the same process fidelity.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import cirq
+import numpy as np
+
+from hardware.devices import CALIBRATED_DEVICES, google_noise_properties
+
+TFQ_CHANNELS: tuple[type, ...] = (
+    cirq.DepolarizingChannel,
+    cirq.AsymmetricDepolarizingChannel,
+    cirq.AmplitudeDampingChannel,
+    cirq.PhaseDampingChannel,
+    cirq.GeneralizedAmplitudeDampingChannel,
+    cirq.ResetChannel,
+    cirq.BitFlipChannel,
+    cirq.PhaseFlipChannel,
+)
+
+_PAULIS = [cirq.unitary(g) for g in (cirq.I, cirq.X, cirq.Y, cirq.Z)]
+
+
+def _check_probability(name: str, value: float, upper: float = 1.0) -> float:
+    value = float(value)
+    if not 0.0 <= value <= upper:
+        raise ValueError(f"{name} must be a probability in [0, {upper:g}], got {value}")
+    return value
+
+
+def _is_noise_free(op: cirq.Operation) -> bool:
+    """Ops that get no gate noise: virtual Z rotations, identities, global phases."""
+    return isinstance(op.gate, cirq.ZPowGate | cirq.IdentityGate | cirq.GlobalPhaseGate)
+
+
+class _MomentNoise(cirq.NoiseModel):
+    """Base: noise as moments before and after each circuit moment."""
+
+    def before(self, moment: cirq.Moment, qubits: Sequence[cirq.Qid]) -> list[cirq.Moment]:
+        return []
+
+    def after(self, moment: cirq.Moment, qubits: Sequence[cirq.Qid]) -> list[cirq.Moment]:
+        return []
+
+    def noisy_moment(self, moment: cirq.Moment, system_qubits: Sequence[cirq.Qid]):
+        if self.is_virtual_moment(moment):
+            return [moment]
+        pre = [m for m in self.before(moment, system_qubits) if m.operations]
+        post = [m for m in self.after(moment, system_qubits) if m.operations]
+        return [*pre, moment, *post]
+
+    @staticmethod
+    def is_virtual_moment(moment: cirq.Moment) -> bool:
+        return any(isinstance(t, cirq.VirtualTag) for op in moment for t in op.tags)
+
+
+@dataclass(frozen=True)
+class DepolarizingNoise(_MomentNoise):
+    """Depolarising noise after gates: ``p1`` per 1q gate, ``p2`` per 2q gate.
+
+    Virtual Z rotations are noise-free. ``two_qubit_local=True`` replaces the two-qubit
+    channel with independent 1q channels of the same process fidelity (TFQ-compatible).
+    """
+
+    p1: float
+    p2: float
+    two_qubit_local: bool = False
+
+    def __post_init__(self):
+        _check_probability("p1", self.p1)
+        _check_probability("p2", self.p2)
+
+    def after(self, moment, qubits):
+        ops = []
+        for op in moment:
+            if cirq.is_measurement(op) or _is_noise_free(op) or not cirq.has_unitary(op):
+                continue
+            if len(op.qubits) == 1 and self.p1 > 0:
+                ops.append(cirq.depolarize(self.p1).on(*op.qubits))
+            elif len(op.qubits) == 2 and self.p2 > 0:
+                if self.two_qubit_local:
+                    q = 1.0 - np.sqrt(1.0 - self.p2)
+                    ops.extend(cirq.depolarize(q).on(x) for x in op.qubits)
+                else:
+                    ops.append(cirq.depolarize(self.p2, n_qubits=2).on(*op.qubits))
+        return [cirq.Moment(ops)]
+
+
+@dataclass(frozen=True)
+class ThermalNoise(_MomentNoise):
+    """T1/T2 relaxation over each moment's duration on every qubit (idle ones too).
+
+    Amplitude damping ``gamma = 1 - exp(-t/T1)`` then phase damping
+    ``lambda = 1 - exp(-2t/T_phi)`` with ``1/T_phi = 1/T2 - 1/(2 T1)``: coherences decay as
+    ``exp(-t/T2)``, populations as ``exp(-t/T1)``. Moments of virtual Z gates take no time.
+
+    Attributes:
+        t1_us, t2_us: relaxation and coherence times in microseconds (``t2_us <= 2 t1_us``).
+        gate_ns_1q, gate_ns_2q: gate durations in nanoseconds.
+    """
+
+    t1_us: float
+    t2_us: float
+    gate_ns_1q: float = 25.0
+    gate_ns_2q: float = 32.0
+
+    def __post_init__(self):
+        if self.t1_us <= 0 or self.t2_us <= 0:
+            raise ValueError(f"T1 and T2 must be positive, got T1={self.t1_us}, T2={self.t2_us}")
+        if self.t2_us > 2 * self.t1_us * (1 + 1e-12):
+            raise ValueError(
+                f"T2 ({self.t2_us} us) cannot exceed 2*T1 ({2 * self.t1_us} us); lower T2"
+            )
+
+    def duration_ns(self, moment: cirq.Moment) -> float:
+        t = 0.0
+        for op in moment:
+            if cirq.is_measurement(op) or _is_noise_free(op) or not cirq.has_unitary(op):
+                continue
+            t = max(t, self.gate_ns_1q if len(op.qubits) == 1 else self.gate_ns_2q)
+        return t
+
+    def channels(self, t_ns: float) -> tuple[float, float]:
+        """Amplitude- and phase-damping parameters for a duration ``t_ns``."""
+        t1, t2 = self.t1_us * 1e3, self.t2_us * 1e3
+        gamma = 1.0 - np.exp(-t_ns / t1)
+        rate_phi = max(0.0, 1.0 / t2 - 0.5 / t1)
+        lam = 1.0 - np.exp(-2.0 * t_ns * rate_phi)
+        return float(gamma), float(lam)
+
+    def after(self, moment, qubits):
+        t = self.duration_ns(moment)
+        if t <= 0:
+            return []
+        gamma, lam = self.channels(t)
+        ad = [cirq.amplitude_damp(gamma).on(q) for q in qubits]
+        pd = [cirq.phase_damp(lam).on(q) for q in qubits] if lam > 0 else []
+        return [cirq.Moment(ad), cirq.Moment(pd)]
+
+
+@dataclass(frozen=True)
+class ReadoutNoise(_MomentNoise):
+    """Readout errors: ``p01`` = P(read 1 | state 0), ``p10`` = P(read 0 | state 1).
+
+    Per-qubit values can be given in ``per_qubit`` ({qubit: (p01, p10)}); others use the
+    defaults. Written as a generalized amplitude damping channel right before measurement,
+    which is exact for Z-basis readout and TFQ-compatible.
+    """
+
+    p01: float
+    p10: float
+    per_qubit: Mapping[cirq.Qid, tuple[float, float]] | None = None
+
+    def __post_init__(self):
+        _check_probability("p01", self.p01)
+        _check_probability("p10", self.p10)
+        for q, (a, b) in (self.per_qubit or {}).items():
+            _check_probability(f"p01 of {q}", a)
+            _check_probability(f"p10 of {q}", b)
+            if a + b > 1:
+                raise ValueError(f"p01 + p10 of {q} must be <= 1, got {a + b}")
+        if self.p01 + self.p10 > 1:
+            raise ValueError(
+                f"p01 + p10 must be <= 1 (else readout is inverted), got {self.p01 + self.p10}"
+            )
+
+    def errors(self, q: cirq.Qid) -> tuple[float, float]:
+        return tuple((self.per_qubit or {}).get(q, (self.p01, self.p10)))
+
+    def before(self, moment, qubits):
+        ops = []
+        for op in moment:
+            if cirq.is_measurement(op):
+                for q in op.qubits:
+                    ch = readout_channel(*self.errors(q))
+                    if ch is not None:
+                        ops.append(ch.on(q))
+        return [cirq.Moment(ops)]
+
+
+def readout_channel(p01: float, p10: float) -> cirq.Gate | None:
+    """Generalized amplitude damping with P(0->1) = p01 and P(1->0) = p10 (None if both 0)."""
+    gamma = p01 + p10
+    if gamma <= 0:
+        return None
+    return cirq.generalized_amplitude_damp(p=p10 / gamma, gamma=gamma)
+
+
+@dataclass(frozen=True)
+class NoiseStack(_MomentNoise):
+    """Several moment-noise models applied together (their before/after moments in order)."""
+
+    models: tuple[_MomentNoise, ...]
+
+    def before(self, moment, qubits):
+        return [m for model in self.models for m in model.before(moment, qubits)]
+
+    def after(self, moment, qubits):
+        return [m for model in self.models for m in model.after(moment, qubits)]
+
+
+def readout_errors(model: cirq.NoiseModel, qubits: Sequence[cirq.Qid]) -> dict:
+    """Modelled readout errors ``{qubit: (p01, p10)}`` of a model (zeros when it has none)."""
+    out = {q: (0.0, 0.0) for q in qubits}
+    if isinstance(model, ReadoutNoise):
+        out.update({q: model.errors(q) for q in qubits})
+    elif isinstance(model, CalibratedNoise):
+        out.update({q: tuple(model.readout.get(q, (0.0, 0.0))) for q in qubits})
+    elif isinstance(model, NoiseStack):
+        for sub in model.models:
+            for q, (a, b) in readout_errors(sub, qubits).items():
+                if a or b:
+                    out[q] = (a, b)
+    elif _is_google(model):
+        props = model._noise_properties
+        for q in qubits:
+            if q in props.readout_errors:
+                e = props.readout_errors[q]
+                out[q] = (float(e[0]), float(e[1]))
+    return out
+
+
+# ----------------------------------------------------------------------------- Google
+
+
+def google_noise(processor_id: str) -> cirq.NoiseModel:
+    """cirq-google's noise model from the stored median calibration of ``rainbow``/``weber``.
+
+    Depolarising and coherent (PhasedFSim) gate errors, T1/T_phi thermal channels (Kraus)
+    and readout errors. Gates are recognised by type: 1q gates must be ``PhasedXZGate``
+    and 2q gates SYC/``ISWAP**0.5``/CZ (the output of :func:`hardware.to_gateset`); other
+    gate types receive no gate error. qsim and the density-matrix simulator accept it; TFQ
+    does not (use :func:`to_tfq_compatible`).
+    """
+    import cirq_google as cg
+
+    return cg.NoiseModelFromGoogleNoiseProperties(google_noise_properties(processor_id))
+
+
+def _is_google(model) -> bool:
+    import cirq_google as cg
+
+    return isinstance(model, cg.NoiseModelFromGoogleNoiseProperties)
+
+
+def _two_qubit_class(gate) -> str:
+    from hardware.compile import is_native_two_qubit
+
+    for name in ("sycamore", "sqrt_iswap", "cz"):
+        if is_native_two_qubit(gate, name):
+            return name
+    return "other"
+
+
+@dataclass(frozen=True)
+class CalibratedNoise(_MomentNoise):
+    """Per-qubit/per-coupler calibrated noise written with TFQ's channels only.
+
+    Gates are classed by size, not type, so TFQ-safe circuits (``PhasedXPowGate``,
+    ``FSimGate``) get the same noise as ``PhasedXZGate``/SYC ones. Per moment: readout GAD
+    before measurements; after gates, depolarising (1q) and local depolarising of equal
+    process fidelity (2q), twirled coherent 2q errors, then amplitude + phase damping over
+    the moment duration on every qubit.
+
+    Attributes:
+        p1: {qubit: depolarising probability per 1q gate}.
+        p2: {(frozenset(pair), gate class): 2q depolarising probability}; gate class is
+            ``sycamore``, ``sqrt_iswap``, ``cz`` or ``other`` (falls back to the pair mean).
+        coherent: {(frozenset(pair), gate class): 16 Pauli probabilities of the twirled
+            coherent error, ordered (I,X,Y,Z) x (I,X,Y,Z) on the sorted pair}.
+        t1_ns, tphi_ns: {qubit: ns}.
+        readout: {qubit: (p01, p10)}.
+        durations_ns: {"1q": ns, "sycamore": ns, "sqrt_iswap": ns, "cz": ns, "other": ns}.
+    """
+
+    p1: Mapping
+    p2: Mapping
+    coherent: Mapping
+    t1_ns: Mapping
+    tphi_ns: Mapping
+    readout: Mapping
+    durations_ns: Mapping
+
+    def before(self, moment, qubits):
+        ops = []
+        for op in moment:
+            if cirq.is_measurement(op):
+                for q in op.qubits:
+                    ch = readout_channel(*self.readout.get(q, (0.0, 0.0)))
+                    if ch is not None:
+                        ops.append(ch.on(q))
+        return [cirq.Moment(ops)]
+
+    def _p2(self, pair, cls) -> float:
+        if (pair, cls) in self.p2:
+            return self.p2[(pair, cls)]
+        vals = [v for (p, _), v in self.p2.items() if p == pair]
+        return float(np.mean(vals)) if vals else 0.0
+
+    def after(self, moment, qubits):
+        gate_ops, coh_ops = [], []
+        duration = 0.0
+        for op in moment:
+            if cirq.is_measurement(op) or _is_noise_free(op) or not cirq.has_unitary(op):
+                continue
+            if len(op.qubits) == 1:
+                duration = max(duration, self.durations_ns["1q"])
+                p = self.p1.get(op.qubits[0], 0.0)
+                if p > 0:
+                    gate_ops.append(cirq.depolarize(p).on(*op.qubits))
+            elif len(op.qubits) == 2:
+                cls = _two_qubit_class(op.gate)
+                duration = max(duration, self.durations_ns.get(cls, self.durations_ns["other"]))
+                pair = frozenset(op.qubits)
+                p = self._p2(pair, cls)
+                if p > 0:
+                    q = 1.0 - np.sqrt(1.0 - p)
+                    gate_ops.extend(cirq.depolarize(q).on(x) for x in op.qubits)
+                probs = self.coherent.get((pair, cls))
+                if probs is not None:
+                    coh_ops.extend(_local_pauli_channels(np.asarray(probs), sorted(op.qubits)))
+        out = [cirq.Moment(gate_ops), cirq.Moment(coh_ops)]
+        if duration > 0:
+            ad, pd = [], []
+            for q in qubits:
+                gamma = 1.0 - np.exp(-duration / self.t1_ns[q]) if q in self.t1_ns else 0.0
+                lam = 1.0 - np.exp(-2.0 * duration / self.tphi_ns[q]) if q in self.tphi_ns else 0.0
+                if gamma > 0:
+                    ad.append(cirq.amplitude_damp(gamma).on(q))
+                if lam > 0:
+                    pd.append(cirq.phase_damp(lam).on(q))
+            out += [cirq.Moment(ad), cirq.Moment(pd)]
+        return out
+
+
+def calibrated_noise(processor_id: str) -> CalibratedNoise:
+    """The TFQ-channel approximation of :func:`google_noise` for ``rainbow``/``weber``."""
+    import cirq_google as cg
+
+    props = google_noise_properties(processor_id)
+    return _calibrated_from_props(props, cg)
+
+
+def _calibrated_from_props(props, cg) -> CalibratedNoise:
+    type_to_cls = {
+        cg.SycamoreGate: "sycamore",
+        cirq.ISwapPowGate: "sqrt_iswap",
+        cirq.CZPowGate: "cz",
+    }
+    p1, p2, coherent = {}, {}, {}
+    for op_id, err in props._depolarizing_error.items():
+        if op_id.gate_type is cirq.PhasedXZGate:
+            p1[op_id.qubits[0]] = max(0.0, float(err))
+        elif op_id.gate_type in type_to_cls and len(op_id.qubits) == 2:
+            p2[(frozenset(op_id.qubits), type_to_cls[op_id.gate_type])] = max(0.0, float(err))
+    for op_id, gate in props.fsim_errors.items():
+        if op_id.gate_type in type_to_cls:
+            a, b = op_id.qubits
+            if a > b:
+                continue  # stored for both orders; twirl on the sorted pair once
+            coherent[(frozenset(op_id.qubits), type_to_cls[op_id.gate_type])] = tuple(
+                pauli_twirl(cirq.kraus(gate))
+            )
+    durations = {
+        "1q": float(props.gate_times_ns[cirq.PhasedXZGate]),
+        "sycamore": float(props.gate_times_ns.get(cg.SycamoreGate, 12.0)),
+        "sqrt_iswap": float(props.gate_times_ns.get(cirq.ISwapPowGate, 32.0)),
+        "cz": float(props.gate_times_ns.get(cirq.CZPowGate, 32.0)),
+    }
+    durations["other"] = max(durations["sqrt_iswap"], durations["cz"])
+    readout = {q: (float(e[0]), float(e[1])) for q, e in props.readout_errors.items()}
+    return CalibratedNoise(
+        p1, p2, coherent, dict(props.t1_ns), dict(props.tphi_ns), readout, durations
+    )
+
+
+# ----------------------------------------------------------------------------- twirling
+
+
+def pauli_twirl(kraus_ops: Sequence[np.ndarray]) -> np.ndarray:
+    """Pauli-twirled error probabilities of a channel, Pauli strings in (I,X,Y,Z)^n order."""
+    dim = kraus_ops[0].shape[0]
+    n = int(round(np.log2(dim)))
+    probs = []
+    for combo in itertools.product(range(4), repeat=n):
+        pauli = _PAULIS[combo[0]]
+        for c in combo[1:]:
+            pauli = np.kron(pauli, _PAULIS[c])
+        probs.append(sum(abs(np.trace(pauli.conj().T @ k)) ** 2 for k in kraus_ops) / dim**2)
+    probs = np.clip(np.real(np.array(probs)), 0.0, None)
+    return probs / probs.sum()
+
+
+def _local_pauli_channels(probs: np.ndarray, qubits) -> list[cirq.Operation]:
+    """Independent 1q Pauli channels for a 2q Pauli channel, same total error, marginal shape."""
+    table = probs.reshape(4, 4)
+    err = 1.0 - table[0, 0]
+    if err <= 1e-15:
+        return []
+    per_qubit = 1.0 - np.sqrt(1.0 - err)
+    ops = []
+    for axis, q in enumerate(qubits):
+        marg = table.sum(axis=1 - axis)
+        tot = marg[1:].sum()
+        if tot <= 0:
+            continue
+        px, py, pz = per_qubit * marg[1:] / tot
+        ops.append(cirq.asymmetric_depolarize(px, py, pz).on(q))
+    return ops
+
+
+def _ptm(kraus_ops) -> np.ndarray:
+    """Pauli transfer matrix R[i, j] = tr(P_i E(P_j)) / 2 of a 1q channel."""
+    return np.array(
+        [
+            [
+                np.real(np.trace(pi @ sum(k @ pj @ k.conj().T for k in kraus_ops))) / 2
+                for pj in _PAULIS
+            ]
+            for pi in _PAULIS
+        ]
+    )
+
+
+def _tfq_one_qubit(kraus_ops, q) -> list[cirq.Operation]:
+    """Exact amplitude+phase damping when the channel has that form, else its Pauli twirl."""
+    r = _ptm(kraus_ops)
+    gamma = float(np.clip(r[3, 0], 0.0, 1.0))
+    if gamma < 1:
+        c = 0.5 * (r[1, 1] + r[2, 2])
+        lam = float(np.clip(1.0 - c**2 / (1.0 - gamma), 0.0, 1.0))
+        fit = np.diag(
+            [1.0, np.sqrt((1 - gamma) * (1 - lam)), np.sqrt((1 - gamma) * (1 - lam)), 1 - gamma]
+        )
+        fit[3, 0] = gamma
+        if gamma > 0 and np.max(np.abs(fit - r)) < 1e-9:
+            ops = [cirq.amplitude_damp(gamma).on(q)]
+            if lam > 1e-15:
+                ops.append(cirq.phase_damp(lam).on(q))
+            return ops
+    px, py, pz = pauli_twirl(kraus_ops)[1:]
+    if px + py + pz <= 1e-15:
+        return []
+    return [cirq.asymmetric_depolarize(px, py, pz).on(q)]
+
+
+@dataclass(frozen=True)
+class TwirledNoise(cirq.NoiseModel):
+    """Any noise model rewritten with TFQ channels (see :func:`to_tfq_compatible`)."""
+
+    base: cirq.NoiseModel
+
+    def noisy_moment(self, moment: cirq.Moment, system_qubits: Sequence[cirq.Qid]):
+        original = set(moment.operations)
+        out = []
+        for noisy in cirq.Circuit(self.base.noisy_moment(moment, system_qubits)):
+            ops = []
+            for op in noisy:
+                untagged = op.untagged
+                if untagged in original or cirq.is_measurement(op):
+                    ops.append(untagged)
+                elif isinstance(untagged.gate, TFQ_CHANNELS) and len(op.qubits) == 1:
+                    ops.append(untagged)
+                elif len(op.qubits) == 1:
+                    ops.extend(_tfq_one_qubit(cirq.kraus(untagged), op.qubits[0]))
+                elif len(op.qubits) == 2:
+                    ops.extend(_local_pauli_channels(pauli_twirl(cirq.kraus(untagged)), op.qubits))
+                else:
+                    raise TypeError(f"cannot approximate {len(op.qubits)}-qubit noise op {op}")
+            out.extend(cirq.Circuit(ops).moments)
+        return out
+
+
+def to_tfq_compatible(model: cirq.NoiseModel) -> cirq.NoiseModel:
+    """Approximates a noise model with the 8 single-qubit channels TFQ's noisy backend parses.
+
+    - :class:`ThermalNoise`, :class:`ReadoutNoise`, :class:`CalibratedNoise`: already exact.
+    - :class:`DepolarizingNoise`: the 2q depolarising channel becomes independent 1q
+      depolarising channels with the same process fidelity, ``q = 1 - sqrt(1 - p2)``.
+    - The Google model: :class:`CalibratedNoise` from the same calibration (thermal
+      channels exact; coherent PhasedFSim errors Pauli-twirled; 2q depolarising local).
+    - Any other model: :class:`TwirledNoise` (thermal-like 1q channels refitted exactly,
+      other channels Pauli-twirled, 2q channels made local with equal process fidelity).
+    """
+    if model is None:
+        return None
+    if isinstance(model, ThermalNoise | ReadoutNoise | CalibratedNoise):
+        return model
+    if isinstance(model, DepolarizingNoise):
+        return dataclasses.replace(model, two_qubit_local=True)
+    if isinstance(model, NoiseStack):
+        return NoiseStack(tuple(to_tfq_compatible(m) for m in model.models))
+    if _is_google(model):
+        import cirq_google as cg
+
+        return _calibrated_from_props(model._noise_properties, cg)
+    return TwirledNoise(model)
+
+
+def uses_only_tfq_channels(circuit: cirq.AbstractCircuit) -> bool:
+    """True when every non-unitary op of a noisy circuit is one of TFQ's 8 channels."""
+    for op in circuit.all_operations():
+        if cirq.is_measurement(op) or cirq.has_unitary(op):
+            continue
+        if not isinstance(op.gate, TFQ_CHANNELS) or len(op.qubits) != 1:
+            return False
+    return True
+
+
+# ----------------------------------------------------------------------------- scaling
+
+
+def scale(model: cirq.NoiseModel, factor: float) -> cirq.NoiseModel:
+    """Multiplies every error rate of a model by ``factor`` (noise-level sweeps).
+
+    Probabilities scale linearly, T1/T2/T_phi times by ``1/factor`` (rates linearly), coherent
+    error angles linearly. ``factor=0`` gives a noiseless model of the same kind.
+
+    Raises:
+        ValueError: for a negative factor or a scaled probability above its maximum.
+        TypeError: for a model type it does not know.
+    """
+    f = float(factor)
+    if f < 0:
+        raise ValueError(f"noise scale factor must be >= 0, got {factor}")
+    if isinstance(model, DepolarizingNoise):
+        return dataclasses.replace(
+            model, p1=_scaled("p1", model.p1, f), p2=_scaled("p2", model.p2, f)
+        )
+    if isinstance(model, ThermalNoise):
+        big = 1e30
+        return dataclasses.replace(
+            model,
+            t1_us=model.t1_us / f if f > 0 else big,
+            t2_us=model.t2_us / f if f > 0 else big,
+        )
+    if isinstance(model, ReadoutNoise):
+        per_qubit = None
+        if model.per_qubit:
+            per_qubit = {
+                q: (_scaled("p01", a, f), _scaled("p10", b, f))
+                for q, (a, b) in model.per_qubit.items()
+            }
+        return ReadoutNoise(_scaled("p01", model.p01, f), _scaled("p10", model.p10, f), per_qubit)
+    if isinstance(model, NoiseStack):
+        return NoiseStack(tuple(scale(m, f) for m in model.models))
+    if isinstance(model, CalibratedNoise):
+        return CalibratedNoise(
+            {q: _scaled("p1", p, f) for q, p in model.p1.items()},
+            {k: _scaled("p2", p, f) for k, p in model.p2.items()},
+            {k: _scaled_pauli(v, f) for k, v in model.coherent.items()},
+            {q: t / f if f > 0 else 1e30 for q, t in model.t1_ns.items()},
+            {q: t / f if f > 0 else 1e30 for q, t in model.tphi_ns.items()},
+            {q: tuple(_scaled_readout(e, f)) for q, e in model.readout.items()},
+            model.durations_ns,
+        )
+    if isinstance(model, TwirledNoise):
+        return TwirledNoise(scale(model.base, f))
+    if _is_google(model):
+        return _scale_google(model, f)
+    raise TypeError(
+        f"cannot scale noise model of type {type(model).__name__}; supported: DepolarizingNoise, "
+        "ThermalNoise, ReadoutNoise, NoiseStack, CalibratedNoise, TwirledNoise, Google models"
+    )
+
+
+def _scaled(name: str, p: float, f: float) -> float:
+    value = p * f
+    if value > 1.0:
+        raise ValueError(
+            f"scaling {name}={p} by {f} gives {value} > 1; use a factor <= {1.0 / p:.4g}"
+        )
+    return value
+
+
+def _scaled_readout(errors, f: float) -> np.ndarray:
+    """Calibrated readout errors scaled by ``f``, capped so that p01 + p10 <= 1."""
+    e = np.asarray(errors, dtype=float)
+    total = e.sum()
+    return e * (min(f, 1.0 / total) if total > 0 else f)
+
+
+def _scaled_pauli(probs, f: float) -> tuple:
+    probs = np.asarray(probs, dtype=float)
+    err = probs.copy()
+    err[0] = 0.0
+    err = err * f
+    if err.sum() > 1:
+        raise ValueError(f"scaled coherent error exceeds probability 1 (factor {f})")
+    err[0] = 1.0 - err.sum()
+    return tuple(err)
+
+
+def _scale_google(model, f: float):
+    import cirq_google as cg
+
+    props = model._noise_properties
+    inf = 1e30
+    new = dataclasses.replace(
+        props,
+        t1_ns={q: (t / f if f > 0 else inf) for q, t in props.t1_ns.items()},
+        tphi_ns={q: (t / f if f > 0 else inf) for q, t in props.tphi_ns.items()},
+        readout_errors={q: _scaled_readout(e, f) for q, e in props.readout_errors.items()},
+        gate_pauli_errors={
+            k: _scaled("pauli error", v, f) for k, v in props.gate_pauli_errors.items()
+        },
+        fsim_errors={
+            k: cirq.PhasedFSimGate(
+                theta=g.theta * f, zeta=g.zeta * f, chi=g.chi * f, gamma=g.gamma * f, phi=g.phi * f
+            )
+            for k, g in props.fsim_errors.items()
+        },
+    )
+    return cg.NoiseModelFromGoogleNoiseProperties(new)
+
+
+# ----------------------------------------------------------------------------- specs
+
+
+def noise_from_spec(spec: str | None) -> cirq.NoiseModel | None:
+    """Parses a noise description (CLI): parts joined by ``+``.
+
+    Parts: ``none``; ``rainbow`` / ``weber`` (Google calibration); ``depolarizing:P1,P2``;
+    ``thermal:T1_US,T2_US``; ``readout:P01,P10``; a trailing ``*F`` scales the whole model,
+    e.g. ``depolarizing:0.001,0.01+readout:0.02,0.05*2``.
+    """
+    if spec is None or spec.strip().lower() in ("", "none"):
+        return None
+    text = spec.strip().lower()
+    factor = None
+    if "*" in text:
+        text, _, f = text.rpartition("*")
+        try:
+            factor = float(f)
+        except ValueError as error:
+            raise ValueError(f"noise scale must be a number after '*', got {f!r}") from error
+    parts = [p.strip() for p in text.split("+") if p.strip()]
+    models: list[cirq.NoiseModel] = []
+    for part in parts:
+        name, _, args = part.partition(":")
+        try:
+            values = [float(x) for x in args.split(",")] if args else []
+        except ValueError as error:
+            raise ValueError(f"noise part {part!r}: arguments must be numbers") from error
+        if name in CALIBRATED_DEVICES and not values:
+            models.append(google_noise(name))
+        elif name == "depolarizing" and len(values) == 2:
+            models.append(DepolarizingNoise(*values))
+        elif name == "thermal" and len(values) == 2:
+            models.append(ThermalNoise(*values))
+        elif name == "readout" and len(values) == 2:
+            models.append(ReadoutNoise(*values))
+        else:
+            raise ValueError(
+                f"unknown noise part {part!r}; expected 'none', 'rainbow', 'weber', "
+                "'depolarizing:P1,P2', 'thermal:T1_US,T2_US' or 'readout:P01,P10' joined by '+'"
+            )
+    if len(models) == 1:
+        model = models[0]
+    elif any(not isinstance(m, _MomentNoise) for m in models):
+        raise ValueError("the Google calibration model cannot be combined with other parts")
+    else:
+        model = NoiseStack(tuple(models))
+    return scale(model, factor) if factor is not None else model
+
+
+__all__ = [
+    "CalibratedNoise",
+    "DepolarizingNoise",
+    "NoiseStack",
+    "ReadoutNoise",
+    "TFQ_CHANNELS",
+    "ThermalNoise",
+    "TwirledNoise",
+    "calibrated_noise",
+    "google_noise",
+    "noise_from_spec",
+    "pauli_twirl",
+    "readout_channel",
+    "readout_errors",
+    "scale",
+    "to_tfq_compatible",
+    "uses_only_tfq_channels",
+]

@@ -1,0 +1,384 @@
+"""One interface over qsim and a density-matrix reference: states, trajectories, samples, energies.
+
+Energies here are Max-Cut-style diagonal costs ``C = sum_(i,j) w_ij (1 - Z_i Z_j) / 2`` over
+*logical* indices: ``edges`` is a list of ``(i, j, w)`` and ``qubits[i]`` is the device qubit
+that holds logical qubit ``i`` at the end of the circuit (a compiled circuit's ``final_map``).
+Spare device qubits are traced out. Bitstrings are big-endian in ``qubits`` order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import cirq
+import numpy as np
+
+from hardware.devices import SeedLike
+
+METHODS: tuple[str, ...] = ("exact", "trajectories", "sampling", "density_matrix")
+Edges = Sequence[tuple[int, int, float]]
+
+
+@dataclass(frozen=True)
+class EnergyEstimate:
+    """An energy estimate with its statistical error.
+
+    Attributes:
+        value: estimated <C>.
+        stderr: standard error of the estimate (0 for exact methods).
+        method: one of :data:`METHODS` (``+mitigated`` when readout-corrected).
+        samples: number of shots or trajectories (0 for exact methods).
+    """
+
+    value: float
+    stderr: float
+    method: str
+    samples: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> EnergyEstimate:
+        return cls(**json.loads(text))
+
+
+def _rng(seed: SeedLike) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _int_seed(seed: SeedLike) -> int:
+    return int(_rng(seed).integers(2**31 - 1))
+
+
+def resolve(circuit: cirq.AbstractCircuit, resolver: cirq.ParamResolverOrSimilarType = None):
+    """Resolves symbols; raises ``ValueError`` naming any left unresolved."""
+    out = cirq.resolve_parameters(circuit, resolver) if resolver is not None else circuit
+    if cirq.is_parameterized(out):
+        names = sorted(str(s) for s in cirq.parameter_names(out))
+        raise ValueError(
+            f"circuit has unresolved symbols {names}; pass values for them "
+            "(resolver={'gamma_1': 0.4, ...}) before simulating or sampling"
+        )
+    return cirq.Circuit(out)
+
+
+def _orders(circuit: cirq.AbstractCircuit, qubits: Sequence[cirq.Qid] | None):
+    all_q = sorted(circuit.all_qubits())
+    qubits = list(qubits) if qubits is not None else all_q
+    missing = [q for q in qubits if q not in set(all_q)]
+    spare = sorted(set(all_q) - set(qubits))
+    return qubits, spare, missing
+
+
+def _marginal(probs: np.ndarray, n_keep: int) -> np.ndarray:
+    return probs.reshape(2**n_keep, -1).sum(axis=1)
+
+
+def _qsim(noise=None, seed: SeedLike = None):
+    import qsimcirq
+
+    return qsimcirq.QSimSimulator(
+        seed=None if seed is None else _int_seed(seed), noise=noise, circuit_memoization_size=1
+    )
+
+
+def _prepare(circuit, resolver, qubits, noise):
+    body = cirq.drop_terminal_measurements(resolve(circuit, resolver))
+    qubits, spare, missing = _orders(body, qubits)
+    # Identity on missing qubits keeps them in the simulation (they stay |0>).
+    body = body + cirq.Circuit(cirq.I(q) for q in missing) if missing else body
+    return body, qubits, spare
+
+
+def probabilities(
+    circuit: cirq.AbstractCircuit,
+    *,
+    resolver: cirq.ParamResolverOrSimilarType = None,
+    qubits: Sequence[cirq.Qid] | None = None,
+) -> np.ndarray:
+    """Exact (noiseless) outcome probabilities over ``qubits`` from qsim's state vector."""
+    body, qubits, spare = _prepare(circuit, resolver, qubits, None)
+    state = _qsim().simulate(body, qubit_order=qubits + spare).final_state_vector
+    return _marginal(np.abs(state) ** 2, len(qubits))
+
+
+def density_matrix_probabilities(
+    circuit: cirq.AbstractCircuit,
+    *,
+    noise: cirq.NoiseModel | None = None,
+    resolver: cirq.ParamResolverOrSimilarType = None,
+    qubits: Sequence[cirq.Qid] | None = None,
+    max_qubits: int = 12,
+) -> np.ndarray:
+    """Noisy outcome probabilities from ``cirq.DensityMatrixSimulator`` (the reference).
+
+    Readout noise is included: the noise model is applied with the terminal measurement in
+    place, then the measurement is dropped.
+    """
+    resolved = resolve(circuit, resolver)
+    n_total = len(resolved.all_qubits() | set(qubits or ()))
+    if n_total > max_qubits:
+        raise ValueError(
+            f"density-matrix reference limited to {max_qubits} qubits, circuit has {n_total}; "
+            "use method='trajectories' (qsim) for larger circuits"
+        )
+    noisy = _with_noise_measured(resolved, noise, qubits)
+    body, qubits, spare = _prepare(noisy, None, qubits, None)
+    sim = cirq.DensityMatrixSimulator(dtype=np.complex128)
+    rho = sim.simulate(body, qubit_order=qubits + spare).final_density_matrix
+    return _marginal(np.clip(np.real(np.diag(rho)), 0.0, None), len(qubits))
+
+
+def _with_noise_measured(circuit, noise, qubits):
+    """Applies noise with a terminal measurement present (so readout channels are inserted)."""
+    if noise is None:
+        return circuit
+    measured = cirq.drop_terminal_measurements(circuit)
+    targets = list(qubits) if qubits is not None else sorted(measured.all_qubits())
+    measured = measured + cirq.Moment(cirq.measure(*targets, key="m"))
+    return measured.with_noise(noise)
+
+
+def trajectory_probabilities(
+    circuit: cirq.AbstractCircuit,
+    noise: cirq.NoiseModel | None,
+    repetitions: int,
+    *,
+    resolver: cirq.ParamResolverOrSimilarType = None,
+    qubits: Sequence[cirq.Qid] | None = None,
+    seed: SeedLike = None,
+) -> np.ndarray:
+    """Outcome probabilities of ``repetitions`` noisy Monte-Carlo trajectories (qsim).
+
+    Returns an array of shape ``(repetitions, 2**len(qubits))``; its mean over trajectories
+    converges to the density-matrix probabilities.
+    """
+    if repetitions < 1:
+        raise ValueError(f"repetitions must be >= 1, got {repetitions}")
+    noisy = _with_noise_measured(resolve(circuit, resolver), noise, qubits)
+    body, qubits, spare = _prepare(noisy, None, qubits, None)
+    sim = _qsim(seed=seed)
+    order = qubits + spare
+    out = np.empty((repetitions, 2 ** len(qubits)))
+    for r in range(repetitions):
+        state = sim.simulate(body, qubit_order=order).final_state_vector
+        out[r] = _marginal(np.abs(state) ** 2, len(qubits))
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def sample(
+    circuit: cirq.AbstractCircuit,
+    shots: int,
+    *,
+    noise: cirq.NoiseModel | None = None,
+    resolver: cirq.ParamResolverOrSimilarType = None,
+    qubits: Sequence[cirq.Qid] | None = None,
+    seed: SeedLike = None,
+) -> np.ndarray:
+    """Samples bitstrings with qsim: ``(shots, len(qubits))`` uint8 array, readout noise included."""
+    if shots < 1:
+        raise ValueError(f"shots must be >= 1, got {shots}")
+    body = cirq.drop_terminal_measurements(resolve(circuit, resolver))
+    qubits, _, missing = _orders(body, qubits)
+    measured = body + cirq.Moment(cirq.measure(*qubits, key="m"))
+    if noise is not None:
+        measured = measured.with_noise(noise)
+    result = _qsim(seed=seed).run(measured, repetitions=shots)
+    return result.measurements["m"].astype(np.uint8)
+
+
+def sample_with_sampler(
+    sampler: cirq.Sampler,
+    circuit: cirq.AbstractCircuit,
+    shots: int,
+    *,
+    resolver: cirq.ParamResolverOrSimilarType = None,
+    qubits: Sequence[cirq.Qid] | None = None,
+) -> np.ndarray:
+    """Samples through any ``cirq.Sampler`` (virtual engine, real device): same layout as :func:`sample`."""
+    body = cirq.drop_terminal_measurements(resolve(circuit, resolver))
+    qubits, _, _ = _orders(body, qubits)
+    measured = body + cirq.Moment(cirq.measure(*qubits, key="m"))
+    result = sampler.run(measured, repetitions=shots)
+    return result.measurements["m"].astype(np.uint8)
+
+
+# ----------------------------------------------------------------------------- energies
+
+
+def cut_values(bits: np.ndarray, edges: Edges) -> np.ndarray:
+    """Cut value of each bitstring row: ``sum w_ij [b_i != b_j]``."""
+    bits = np.asarray(bits)
+    total = np.zeros(bits.shape[0])
+    for i, j, w in edges:
+        total += w * (bits[:, i] != bits[:, j])
+    return total
+
+
+def cut_diagonal(n: int, edges: Edges) -> np.ndarray:
+    """Cut value of every basis state (big-endian: index bit of qubit 0 is most significant)."""
+    idx = np.arange(2**n)
+    bits = ((idx[:, None] >> (n - 1 - np.arange(n))[None, :]) & 1).astype(np.uint8)
+    return cut_values(bits, edges)
+
+
+def _n_from_probs(probs: np.ndarray) -> int:
+    return int(round(np.log2(probs.shape[-1])))
+
+
+def energy(
+    circuit: cirq.AbstractCircuit,
+    edges: Edges,
+    *,
+    method: str = "exact",
+    noise: cirq.NoiseModel | None = None,
+    qubits: Sequence[cirq.Qid] | None = None,
+    resolver: cirq.ParamResolverOrSimilarType = None,
+    shots: int = 1000,
+    repetitions: int = 100,
+    seed: SeedLike = None,
+    mitigate_readout: dict | None = None,
+) -> EnergyEstimate:
+    """Estimates ``<C>`` of a circuit by one of :data:`METHODS`.
+
+    Args:
+        circuit: circuit (compiled or logical); terminal measurements are ignored.
+        edges: ``(i, j, w)`` over logical indices into ``qubits``.
+        method: ``exact`` (qsim state vector, noiseless), ``trajectories`` (qsim noisy
+            Monte-Carlo, ``repetitions``), ``sampling`` (qsim bitstrings, ``shots``) or
+            ``density_matrix`` (cirq reference, small n).
+        noise: noise model (ignored by ``exact``).
+        qubits: device qubit of each logical index (default: the circuit's sorted qubits).
+        resolver: values for the circuit's symbols.
+        shots, repetitions: sample counts.
+        seed: seed for qsim's sampling.
+        mitigate_readout: ``{qubit: (p01, p10)}`` readout errors to undo (``sampling``:
+            tensored inverse on each edge's 2-bit marginal; probability methods: on the
+            full distribution).
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    if method == "exact" and noise is not None:
+        raise ValueError(
+            "method='exact' is noiseless; use 'trajectories', 'sampling' or 'density_matrix' with noise"
+        )
+    body = resolve(circuit, resolver)
+    qubits, _, _ = _orders(body, qubits)
+    suffix = "+mitigated" if mitigate_readout else ""
+    if method == "sampling":
+        bits = sample(body, shots, noise=noise, qubits=qubits, seed=seed)
+        if mitigate_readout:
+            value = mitigated_cut_expectation(bits, edges, [mitigate_readout[q] for q in qubits])
+            # Bootstrap-free error bar: the unmitigated standard error scaled by the inverse gain.
+            stderr = float(cut_values(bits, edges).std(ddof=1) / np.sqrt(shots)) * _gain(
+                [mitigate_readout[q] for q in qubits]
+            )
+        else:
+            vals = cut_values(bits, edges)
+            value, stderr = float(vals.mean()), float(vals.std(ddof=1) / np.sqrt(shots))
+        return EnergyEstimate(value, stderr, method + suffix, shots)
+    if method == "trajectories":
+        probs = trajectory_probabilities(body, noise, repetitions, qubits=qubits, seed=seed)
+        if mitigate_readout:
+            probs = np.array(
+                [mitigate_probabilities(p, [mitigate_readout[q] for q in qubits]) for p in probs]
+            )
+        diag = cut_diagonal(len(qubits), edges)
+        vals = probs @ diag
+        stderr = float(vals.std(ddof=1) / np.sqrt(repetitions)) if repetitions > 1 else float("nan")
+        return EnergyEstimate(float(vals.mean()), stderr, method + suffix, repetitions)
+    if method == "density_matrix":
+        probs = density_matrix_probabilities(body, noise=noise, qubits=qubits)
+    else:
+        probs = probabilities(body, qubits=qubits)
+    if mitigate_readout:
+        probs = mitigate_probabilities(probs, [mitigate_readout[q] for q in qubits])
+    return EnergyEstimate(float(probs @ cut_diagonal(len(qubits), edges)), 0.0, method + suffix, 0)
+
+
+# ----------------------------------------------------------------------------- readout
+
+
+def confusion_matrix(p01: float, p10: float) -> np.ndarray:
+    """Single-qubit confusion matrix ``A[read, true]``."""
+    return np.array([[1.0 - p01, p10], [p01, 1.0 - p10]])
+
+
+def _gain(errors) -> float:
+    return float(np.mean([1.0 / max(1e-9, 1.0 - a - b) for a, b in errors]))
+
+
+def mitigate_probabilities(probs: np.ndarray, errors: Sequence[tuple[float, float]]) -> np.ndarray:
+    """Undoes tensored readout errors on a full distribution (big-endian, one pair per qubit).
+
+    Applies ``A_q^-1`` on each qubit's axis; the result may have small negative entries
+    (an unbiased estimate), which are kept.
+    """
+    n = len(errors)
+    t = np.asarray(probs, dtype=float).reshape((2,) * n)
+    for k, (a, b) in enumerate(errors):
+        inv = np.linalg.inv(confusion_matrix(a, b))
+        t = np.moveaxis(np.tensordot(inv, t, axes=([1], [k])), 0, k)
+    return t.reshape(-1)
+
+
+def mitigated_cut_expectation(
+    bits: np.ndarray, edges: Edges, errors: Sequence[tuple[float, float]]
+) -> float:
+    """Readout-corrected ``<C>`` from bitstrings: tensored inverse on each edge's 2-bit marginal."""
+    bits = np.asarray(bits)
+    total = 0.0
+    for i, j, w in edges:
+        counts = np.bincount(2 * bits[:, i] + bits[:, j], minlength=4) / bits.shape[0]
+        corrected = mitigate_probabilities(counts, [errors[i], errors[j]])
+        total += w * (corrected[1] + corrected[2])
+    return float(total)
+
+
+def measure_readout_errors(
+    qubits: Sequence[cirq.Qid],
+    *,
+    shots: int = 2000,
+    noise: cirq.NoiseModel | None = None,
+    sampler: cirq.Sampler | None = None,
+    seed: SeedLike = None,
+) -> dict:
+    """Estimates ``{qubit: (p01, p10)}`` by preparing all-0 and all-1 (tensored calibration).
+
+    Runs on ``sampler`` when given (a device or virtual engine), else on qsim with ``noise``.
+    State-preparation errors of the X gates are included, as on hardware.
+    """
+    zeros = cirq.Circuit(cirq.I.on_each(*qubits))
+    ones = cirq.Circuit(
+        cirq.PhasedXZGate(x_exponent=1, z_exponent=0, axis_phase_exponent=0).on_each(*qubits)
+    )
+    rng = _rng(seed)
+    if sampler is not None:
+        b0 = sample_with_sampler(sampler, zeros, shots, qubits=qubits)
+        b1 = sample_with_sampler(sampler, ones, shots, qubits=qubits)
+    else:
+        b0 = sample(zeros, shots, noise=noise, qubits=qubits, seed=rng)
+        b1 = sample(ones, shots, noise=noise, qubits=qubits, seed=rng)
+    return {q: (float(b0[:, k].mean()), float(1.0 - b1[:, k].mean())) for k, q in enumerate(qubits)}
+
+
+__all__ = [
+    "EnergyEstimate",
+    "METHODS",
+    "confusion_matrix",
+    "cut_diagonal",
+    "cut_values",
+    "density_matrix_probabilities",
+    "energy",
+    "measure_readout_errors",
+    "mitigate_probabilities",
+    "mitigated_cut_expectation",
+    "probabilities",
+    "resolve",
+    "sample",
+    "sample_with_sampler",
+    "trajectory_probabilities",
+]
