@@ -13,7 +13,11 @@ import sys
 from collections.abc import Sequence
 
 # Modules providing sub-commands, in the order they appear in ``--help``.
-COMMAND_MODULES: tuple[str, ...] = ("qaoa_meta.demo",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "qaoa_meta.demo",
+    "qaoa_meta.cli_sweep",
+    "qaoa_meta.cli_hardware",
+)
 
 
 class UserError(Exception):

@@ -470,3 +470,33 @@ def cost_diagonal(problem: MaxCutProblem, dtype: Any = np.float64) -> np.ndarray
     for start, stop in _chunks(1 << n, n):
         diagonal[start:stop] = _chunk_cut_values(start, stop, n, degree, adjacency)
     return diagonal
+
+
+# --- problems from plain specifications (sweeps, CLI) -------------------------------------
+GENERATORS = ("erdos_renyi", "random_regular", "sherrington_kirkpatrick", "paper_family")
+
+
+def generate(family: str, n: int, seed: Seed = None, **options: Any) -> MaxCutProblem:
+    """Builds one problem from a family name and options, e.g. for sweep configurations.
+
+    Args:
+        family: one of ``GENERATORS``.
+        n: number of nodes.
+        seed: seed of the generator.
+        **options: ``p`` (erdos_renyi), ``d`` (random_regular), ``weights`` ("pm1" or
+            "gaussian", sherrington_kirkpatrick), ``j`` (paper_family: G(n, j/n)).
+    """
+    if family == "erdos_renyi":
+        return erdos_renyi(n, float(options.pop("p", 0.5)), seed, **options)
+    if family == "random_regular":
+        return random_regular(n, int(options.pop("d", 3)), seed, **options)
+    if family == "sherrington_kirkpatrick":
+        return sherrington_kirkpatrick(n, options.pop("weights", "pm1"), seed, **options)
+    if family == "paper_family":
+        j = int(options.pop("j", 3))
+        if not 3 <= j < n:
+            raise ValueError(f"paper_family needs 3 <= j <= n-1, got j = {j} for n = {n}.")
+        problem = erdos_renyi(n, j / n, seed, name=options.pop("name", f"paper_n{n}_j{j}"))
+        problem.metadata.update({"generator": "paper_family", "j": j})
+        return problem
+    raise ValueError(f"Unknown problem family {family!r}; expected one of {GENERATORS}.")

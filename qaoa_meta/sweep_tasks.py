@@ -1,0 +1,44 @@
+"""Built-in sweep tasks: pure functions ``task(params, seed) -> JSON-serialisable dict``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+
+from qaoa_meta.problems import generate, max_cut
+
+
+def landscape_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """p=1 landscape of one generated problem: grid scan, then L-BFGS-B from the best point.
+
+    Params: ``family``, ``n`` and the family's options (see :func:`problems.generate`), and
+    ``points`` (grid points per axis, default 16).
+    """
+    from qaoa_meta.demo import parameter_grid
+    from qaoa_meta.energy import Energy
+
+    options = dict(params)
+    points = int(options.pop("points", 16))
+    problem = generate(options.pop("family"), int(options.pop("n")), seed, **options)
+    optimum = max_cut(problem).value
+    energy = Energy([problem], p=1)
+    grid = parameter_grid(points)
+    values = energy(grid.astype(np.float32)).numpy()
+    start = grid[int(np.argmax(values))]
+
+    def negative(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        value, gradient = energy.value_and_gradient(theta[None, :].astype(np.float32))
+        return -float(value[0]), -gradient[0].astype(np.float64)
+
+    refined = scipy.optimize.minimize(negative, start, jac=True, method="L-BFGS-B")
+    return {
+        "problem": problem.to_dict(),
+        "max_cut": optimum,
+        "grid_best_ar": float(values.max() / optimum),
+        "optimum_gamma": float(refined.x[0]),
+        "optimum_beta": float(refined.x[1]),
+        "optimum_ar": float(-refined.fun / optimum),
+        "evaluations": int(points * points + refined.nfev),
+    }
