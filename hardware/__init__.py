@@ -1,7 +1,17 @@
 """hardware: devices, routing, compilation, noise models, qsim simulation and export.
 
 Works on Cirq circuits and interaction graphs only; it never imports ``qaoa_meta``.
+Importing it silences two upstream FutureWarnings that fire on every compile (cirq 1.5's
+``use_repetition_ids`` notice from its own transformers, google.api_core's Python-version
+notice); all other warnings are untouched.
 """
+
+import warnings
+
+warnings.filterwarnings("ignore", message=r"(?s).*use_repetition_ids", category=FutureWarning)
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core")
+
+# ruff: noqa: E402
 
 from hardware.compile import (
     CompiledCircuit,

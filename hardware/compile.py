@@ -14,8 +14,10 @@ Two converters: :func:`to_gateset` compiles resolved circuits with
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +29,14 @@ import sympy
 from hardware.devices import GATESETS, Device, SeedLike, find_line, get_device, place
 
 ROUTERS: tuple[str, ...] = ("auto", "cqc", "swap_network")
+
+
+@contextlib.contextmanager
+def quiet_cirq():
+    """Silences cirq 1.5's ``use_repetition_ids`` FutureWarning, raised by its own transformers."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"(?s).*use_repetition_ids", category=FutureWarning)
+        yield
 _SYC_THETA, _SYC_PHI = np.pi / 2, np.pi / 6
 _DIAGONAL_2Q = (cirq.ZZPowGate, cirq.CZPowGate)
 
@@ -341,10 +351,11 @@ def to_gateset(circuit: cirq.AbstractCircuit, gateset: str) -> cirq.Circuit:
             f"circuit has unresolved symbols {names}; resolve them first "
             "(cirq.resolve_parameters) or use to_gateset_symbolic / symbolic=True"
         )
-    out = cirq.optimize_for_target_gateset(circuit, gateset=target)
-    out = cirq.drop_negligible_operations(out)
-    out = cirq.drop_empty_moments(out)
-    return _canonical_natives(out)
+    with quiet_cirq():
+        out = cirq.optimize_for_target_gateset(circuit, gateset=target)
+        out = cirq.drop_negligible_operations(out)
+        out = cirq.drop_empty_moments(out)
+        return _canonical_natives(out)
 
 
 def _canonical_natives(circuit: cirq.Circuit) -> cirq.Circuit:
@@ -561,11 +572,12 @@ def to_gateset_symbolic(circuit: cirq.AbstractCircuit, gateset: str) -> cirq.Cir
 
 def _merge_fixed_1q(circuit: cirq.Circuit) -> cirq.Circuit:
     """Merges runs of resolved single-qubit gates into one PhasedXPow + ZPow pair."""
-    merged = cirq.merge_k_qubit_unitaries(
-        circuit,
-        k=1,
-        rewriter=lambda op: _phx_z(cirq.unitary(op), op.qubits[0]),
-    )
+    with quiet_cirq():
+        merged = cirq.merge_k_qubit_unitaries(
+            circuit,
+            k=1,
+            rewriter=lambda op: _phx_z(cirq.unitary(op), op.qubits[0]),
+        )
     merged = cirq.drop_negligible_operations(cirq.Circuit(merged.all_operations()))
     return cirq.drop_empty_moments(merged).unfreeze(copy=False)
 

@@ -9,6 +9,7 @@ rates used by :func:`place` to prefer good qubits.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
@@ -120,7 +121,7 @@ def get_device(name: str) -> Device:
 
 @functools.cache
 def _named_device(name: str) -> Device:
-    import cirq_google as cg
+    cg = import_cirq_google()
 
     if name in ("sycamore", "sycamore23"):
         cdev = cg.Sycamore if name == "sycamore" else cg.Sycamore23
@@ -166,6 +167,15 @@ def google_noise_properties(processor_id: str):
         )
     cal = cg.engine.load_median_device_calibration(processor_id)
     return cg.engine.noise_properties_from_calibration(cal)
+
+
+def import_cirq_google():
+    """Imports cirq_google without google.api_core's Python-version FutureWarning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        import cirq_google
+
+    return cirq_google
 
 
 def _rng(seed: SeedLike) -> np.random.Generator:

@@ -149,8 +149,11 @@ def to_device_form(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
             return cirq.PhasedXZGate.from_matrix(cirq.unitary(op)).on(*op.qubits)
         return op
 
-    out = cirq.map_operations(circuit, map_op)
-    out = cirq.merge_single_qubit_moments_to_phxz(out)
+    from hardware.compile import quiet_cirq
+
+    with quiet_cirq():
+        out = cirq.map_operations(circuit, map_op)
+        out = cirq.merge_single_qubit_moments_to_phxz(out)
     return cirq.Circuit(out)
 
 

@@ -1,0 +1,57 @@
+"""Helpers for the hardware tests: QAOA-style circuits and independent references."""
+
+from __future__ import annotations
+
+import cirq
+import networkx as nx
+import numpy as np
+import sympy
+
+
+def qaoa_like(graph: nx.Graph, p: int, qubits=None) -> cirq.Circuit:
+    """Textbook QAOA circuit (H, ZZ**(-w g/pi), rx(2b)) built here, independent of qaoa_meta."""
+    qubits = qubits or cirq.LineQubit.range(graph.number_of_nodes())
+    circuit = cirq.Circuit(cirq.H.on_each(*qubits))
+    for k in range(1, p + 1):
+        gamma, beta = sympy.Symbol(f"gamma_{k}"), sympy.Symbol(f"beta_{k}")
+        for u, v, d in graph.edges(data=True):
+            circuit.append(cirq.ZZ(qubits[u], qubits[v]) ** (-d.get("weight", 1.0) * gamma / np.pi))
+        circuit.append(cirq.rx(2 * beta).on_each(*qubits))
+    return circuit
+
+
+def random_resolver(p: int, rng: np.random.Generator) -> dict:
+    values = {f"gamma_{k}": rng.uniform(-np.pi, np.pi) for k in range(1, p + 1)}
+    values.update({f"beta_{k}": rng.uniform(-np.pi, np.pi) for k in range(1, p + 1)})
+    return values
+
+
+def random_product_layer(qubits, rng: np.random.Generator) -> cirq.Circuit:
+    """Random single-qubit unitaries: tests equivalence beyond the |0...0> input."""
+    return cirq.Circuit(
+        cirq.PhasedXZGate(
+            x_exponent=rng.uniform(0, 1), z_exponent=rng.uniform(-1, 1), axis_phase_exponent=rng.uniform(-1, 1)
+        ).on(q)
+        for q in qubits
+    )
+
+
+def compiled_fidelity(logical: cirq.Circuit, compiled, resolver=None) -> float:
+    """|<psi_logical (x) 0_spare | psi_compiled>|^2 with cirq.Simulator in complex128.
+
+    The compiled state is read in the order final_map[logical qubit], spare device qubits
+    last (they must come back to |0>), so the routing permutation is accounted for.
+    """
+    sim = cirq.Simulator(dtype=np.complex128)
+    logical_qubits = sorted(logical.all_qubits())
+    psi = sim.simulate(
+        cirq.resolve_parameters(logical, resolver), qubit_order=logical_qubits
+    ).final_state_vector
+    used = [compiled.final_map[q] for q in logical_qubits]
+    spare = sorted(set(compiled.circuit.all_qubits()) - set(used))
+    phi = sim.simulate(
+        cirq.resolve_parameters(compiled.circuit, resolver), qubit_order=used + spare
+    ).final_state_vector
+    zero = np.zeros(2 ** len(spare))
+    zero[0] = 1.0
+    return float(abs(np.vdot(np.kron(psi, zero), phi)) ** 2)
