@@ -25,7 +25,6 @@ import pathlib
 from collections.abc import Sequence
 from typing import Any
 
-import cirq
 import numpy as np
 
 from qaoa_meta import qaoa
@@ -446,13 +445,12 @@ class MetaOptimizer(keras.Model):
             raise ValueError("MetaOptimizer.compile() must be called before fit().")
         with tf.GradientTape() as tape:
             _, _, costs, cuts = self._rollout(data, training=True)
-            loss = tf.reduce_mean(meta_loss(costs, self.config.loss))
-        loss = tf.debugging.check_numerics(
-            loss,
-            "MetaOptimizer: the meta-loss is NaN or inf (diverging angles or cell states). "
-            "Lower the learning rates, check the input problems, or resume from the last "
-            "checkpoint",
-        )
+            loss = tf.debugging.check_numerics(
+                tf.reduce_mean(meta_loss(costs, self.config.loss)),
+                "MetaOptimizer: the meta-loss is NaN or inf (diverging angles or cell states). "
+                "Lower the learning rates, check the input problems, or resume from the last "
+                "checkpoint",
+            )
         cell_vars = self.cell.trainable_variables
         map_vars = self.mapping.trainable_variables
         grads = tape.gradient(loss, cell_vars + map_vars)
