@@ -110,12 +110,12 @@ def test_meta_gradients_finite_and_nonzero_where_expected(model_name, variant):
 
 
 def test_paper_qk_lstm_emits_the_same_schedule_for_every_graph():
-    model = MetaOptimizer(MetaConfig(model="qk-lstm", variant="paper", seed=3))
+    model = MetaOptimizer(MetaConfig(model="qk-lstm", variant="paper", steps=4, seed=3))
     result = model.rollout(_problems(4, sizes=(4, 6, 7)))
     np.testing.assert_allclose(
         result.theta, np.broadcast_to(result.theta[:1], result.theta.shape), atol=1e-5
     )
-    fixed = MetaOptimizer(MetaConfig(model="qk-lstm", variant="fixed", seed=3))
+    fixed = MetaOptimizer(MetaConfig(model="qk-lstm", variant="fixed", steps=2, seed=3))
     theta = fixed.rollout(_problems(4, sizes=(4, 6, 7))).theta
     assert np.abs(theta[:, 1:] - theta[:1, 1:]).max() > 1e-4
 
@@ -158,10 +158,10 @@ def test_training_lowers_held_out_meta_loss():
 
 
 def test_save_load_gives_identical_outputs(tmp_path):
-    config = MetaConfig(model="qk-lstm", variant="fixed", steps=3, seed=6)
+    config = MetaConfig(model="qk-lstm", variant="fixed", steps=2, seed=6)
     model = MetaOptimizer(config)
     model.compile(lr_sequence=0.05, lr_mapping=0.05)
-    model.fit(make_dataset(_problems(4), config), epochs=1, verbose=0)  # move off the init
+    model.fit(make_dataset(_problems(2), config), epochs=1, verbose=0)  # move off the init
     problems = _problems(3, seed=9)
     model.save_model(tmp_path / "m")
     loaded = MetaOptimizer.load_model(tmp_path / "m")

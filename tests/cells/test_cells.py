@@ -87,9 +87,9 @@ def test_fixed_kernel_is_fidelity_and_depends_on_input():
     phi = kernel_angles(tf.constant(y)).numpy()
     for gate in range(4):
         for row in range(2):
-            psi = _state(feature_map, dict(zip(map(str, data), phi[row])), qubits)
+            psi = _state(feature_map, dict(zip(map(str, data), phi[row], strict=True)), qubits)
             for j in range(4):
-                ref = _state(feature_map, dict(zip(map(str, data), refs[gate, j])), qubits)
+                ref = _state(feature_map, dict(zip(map(str, data), refs[gate, j], strict=True)), qubits)
                 expected = abs(np.vdot(ref, psi)) ** 2
                 assert k[gate, row, j] == pytest.approx(expected, abs=2e-5)
     assert np.abs(k[:, 0] - k[:, 1]).max() > 1e-2  # different inputs, different features
