@@ -26,7 +26,15 @@ import networkx as nx
 import numpy as np
 import sympy
 
-from hardware.devices import GATESETS, Device, SeedLike, find_line, get_device, place
+from hardware.devices import (
+    GATESETS,
+    Device,
+    SeedLike,
+    find_line,
+    get_device,
+    import_cirq_google,
+    place,
+)
 
 ROUTERS: tuple[str, ...] = ("auto", "cqc", "swap_network")
 
@@ -35,8 +43,12 @@ ROUTERS: tuple[str, ...] = ("auto", "cqc", "swap_network")
 def quiet_cirq():
     """Silences cirq 1.5's ``use_repetition_ids`` FutureWarning, raised by its own transformers."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"(?s).*use_repetition_ids", category=FutureWarning)
+        warnings.filterwarnings(
+            "ignore", message=r"(?s).*use_repetition_ids", category=FutureWarning
+        )
         yield
+
+
 _SYC_THETA, _SYC_PHI = np.pi / 2, np.pi / 6
 _DIAGONAL_2Q = (cirq.ZZPowGate, cirq.CZPowGate)
 
@@ -48,7 +60,7 @@ def target_gateset(gateset: str) -> cirq.CompilationTargetGateset:
     if gateset == "sqrt_iswap":
         return cirq.SqrtIswapTargetGateset()
     if gateset == "sycamore":
-        import cirq_google as cg
+        cg = import_cirq_google()
 
         return cg.SycamoreTargetGateset()
     raise ValueError(f"unknown gate set {gateset!r}; expected one of {', '.join(GATESETS)}")

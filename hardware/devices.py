@@ -139,7 +139,7 @@ def _named_device(name: str) -> Device:
 
 def _calibration_errors(processor_id: str):
     """Per-qubit and per-pair error rates from cirq-google's median calibration."""
-    import cirq_google as cg
+    cg = import_cirq_google()
 
     props = google_noise_properties(processor_id)
     qubit_error: dict[cirq.GridQubit, float] = {}
@@ -158,7 +158,7 @@ def _calibration_errors(processor_id: str):
 @functools.cache
 def google_noise_properties(processor_id: str):
     """``cirq_google.GoogleNoiseProperties`` from the stored median calibration."""
-    import cirq_google as cg
+    cg = import_cirq_google()
 
     if processor_id not in CALIBRATED_DEVICES:
         raise ValueError(

@@ -12,7 +12,7 @@ import json
 
 import cirq
 
-from hardware.devices import CALIBRATED_DEVICES
+from hardware.devices import CALIBRATED_DEVICES, import_cirq_google
 
 SCHEMA_VERSION = 1
 
@@ -88,7 +88,7 @@ def virtual_engine(processor_id: str, *, noisy: bool = False, seed: int | None =
         noisy: use the processor's median-calibration noise model (the quantum virtual machine).
         seed: qsim seed for reproducible samples.
     """
-    import cirq_google as cg
+    cg = import_cirq_google()
     import qsimcirq
     from cirq_google.engine import virtual_engine_factory as vef
 
@@ -128,7 +128,7 @@ def to_device_form(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
     Single-qubit gates become ``PhasedXZGate`` (virtual ``ZPowGate``s are kept), and
     ``FSimGate(pi/2, pi/6)`` becomes ``cirq_google.SYC``.
     """
-    import cirq_google as cg
+    cg = import_cirq_google()
 
     from hardware.compile import _is_syc
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import cirq
 import numpy as np
 
-from hardware.devices import CALIBRATED_DEVICES, google_noise_properties
+from hardware.devices import CALIBRATED_DEVICES, google_noise_properties, import_cirq_google
 
 TFQ_CHANNELS: tuple[type, ...] = (
     cirq.DepolarizingChannel,
@@ -256,13 +256,13 @@ def google_noise(processor_id: str) -> cirq.NoiseModel:
     gate types receive no gate error. qsim and the density-matrix simulator accept it; TFQ
     does not (use :func:`to_tfq_compatible`).
     """
-    import cirq_google as cg
+    cg = import_cirq_google()
 
     return cg.NoiseModelFromGoogleNoiseProperties(google_noise_properties(processor_id))
 
 
 def _is_google(model) -> bool:
-    import cirq_google as cg
+    cg = import_cirq_google()
 
     return isinstance(model, cg.NoiseModelFromGoogleNoiseProperties)
 
@@ -290,8 +290,9 @@ class CalibratedNoise(_MomentNoise):
         p1: {qubit: depolarising probability per 1q gate}.
         p2: {(frozenset(pair), gate class): 2q depolarising probability}; gate class is
             ``sycamore``, ``sqrt_iswap``, ``cz`` or ``other`` (falls back to the pair mean).
-        coherent: {(frozenset(pair), gate class): 16 Pauli probabilities of the twirled
-            coherent error, ordered (I,X,Y,Z) x (I,X,Y,Z) on the sorted pair}.
+        coherent: {(frozenset(pair), gate class): coherent 2q error after the gate, either
+            ``("fsim", theta, phi)`` (kept exactly as a TFQ-serialisable ``FSimGate``) or
+            ``("pauli", 16 probabilities)`` (twirled; (I,X,Y,Z) x (I,X,Y,Z), sorted pair)}.
         t1_ns, tphi_ns: {qubit: ns}.
         readout: {qubit: (p01, p10)}.
         durations_ns: {"1q": ns, "sycamore": ns, "sqrt_iswap": ns, "cz": ns, "other": ns}.
@@ -340,9 +341,11 @@ class CalibratedNoise(_MomentNoise):
                 if p > 0:
                     q = 1.0 - np.sqrt(1.0 - p)
                     gate_ops.extend(cirq.depolarize(q).on(x) for x in op.qubits)
-                probs = self.coherent.get((pair, cls))
-                if probs is not None:
-                    coh_ops.extend(_local_pauli_channels(np.asarray(probs), sorted(op.qubits)))
+                entry = self.coherent.get((pair, cls))
+                if entry is not None and entry[0] == "fsim":
+                    coh_ops.append(cirq.FSimGate(entry[1], entry[2]).on(*sorted(op.qubits)))
+                elif entry is not None:
+                    coh_ops.extend(_local_pauli_channels(np.asarray(entry[1:]), sorted(op.qubits)))
         out = [cirq.Moment(gate_ops), cirq.Moment(coh_ops)]
         if duration > 0:
             ad, pd = [], []
@@ -359,10 +362,17 @@ class CalibratedNoise(_MomentNoise):
 
 def calibrated_noise(processor_id: str) -> CalibratedNoise:
     """The TFQ-channel approximation of :func:`google_noise` for ``rainbow``/``weber``."""
-    import cirq_google as cg
+    cg = import_cirq_google()
 
     props = google_noise_properties(processor_id)
     return _calibrated_from_props(props, cg)
+
+
+def _coherent_entry(gate: cirq.PhasedFSimGate):
+    """``("fsim", theta, phi)`` when the error is an FSimGate (TFQ-exact), else twirled probs."""
+    if all(abs(float(x)) < 1e-12 for x in (gate.zeta, gate.chi, gate.gamma)):
+        return ("fsim", float(gate.theta), float(gate.phi))
+    return ("pauli", *pauli_twirl(cirq.kraus(gate)))
 
 
 def _calibrated_from_props(props, cg) -> CalibratedNoise:
@@ -381,9 +391,9 @@ def _calibrated_from_props(props, cg) -> CalibratedNoise:
         if op_id.gate_type in type_to_cls:
             a, b = op_id.qubits
             if a > b:
-                continue  # stored for both orders; twirl on the sorted pair once
-            coherent[(frozenset(op_id.qubits), type_to_cls[op_id.gate_type])] = tuple(
-                pauli_twirl(cirq.kraus(gate))
+                continue  # stored for both orders; one insertion per pair
+            coherent[(frozenset(op_id.qubits), type_to_cls[op_id.gate_type])] = _coherent_entry(
+                gate
             )
     durations = {
         "1q": float(props.gate_times_ns[cirq.PhasedXZGate]),
@@ -475,7 +485,7 @@ class TwirledNoise(cirq.NoiseModel):
     base: cirq.NoiseModel
 
     def noisy_moment(self, moment: cirq.Moment, system_qubits: Sequence[cirq.Qid]):
-        original = set(moment.operations)
+        original = list(moment.operations)
         out = []
         for noisy in cirq.Circuit(self.base.noisy_moment(moment, system_qubits)):
             ops = []
@@ -502,7 +512,7 @@ def to_tfq_compatible(model: cirq.NoiseModel) -> cirq.NoiseModel:
     - :class:`DepolarizingNoise`: the 2q depolarising channel becomes independent 1q
       depolarising channels with the same process fidelity, ``q = 1 - sqrt(1 - p2)``.
     - The Google model: :class:`CalibratedNoise` from the same calibration (thermal
-      channels exact; coherent PhasedFSim errors Pauli-twirled; 2q depolarising local).
+      channels and coherent FSim errors exact; 2q depolarising made local).
     - Any other model: :class:`TwirledNoise` (thermal-like 1q channels refitted exactly,
       other channels Pauli-twirled, 2q channels made local with equal process fidelity).
     """
@@ -515,7 +525,7 @@ def to_tfq_compatible(model: cirq.NoiseModel) -> cirq.NoiseModel:
     if isinstance(model, NoiseStack):
         return NoiseStack(tuple(to_tfq_compatible(m) for m in model.models))
     if _is_google(model):
-        import cirq_google as cg
+        cg = import_cirq_google()
 
         return _calibrated_from_props(model._noise_properties, cg)
     return TwirledNoise(model)
@@ -572,7 +582,7 @@ def scale(model: cirq.NoiseModel, factor: float) -> cirq.NoiseModel:
         return CalibratedNoise(
             {q: _scaled("p1", p, f) for q, p in model.p1.items()},
             {k: _scaled("p2", p, f) for k, p in model.p2.items()},
-            {k: _scaled_pauli(v, f) for k, v in model.coherent.items()},
+            {k: _scaled_coherent(v, f) for k, v in model.coherent.items()},
             {q: t / f if f > 0 else 1e30 for q, t in model.t1_ns.items()},
             {q: t / f if f > 0 else 1e30 for q, t in model.tphi_ns.items()},
             {q: tuple(_scaled_readout(e, f)) for q, e in model.readout.items()},
@@ -604,6 +614,12 @@ def _scaled_readout(errors, f: float) -> np.ndarray:
     return e * (min(f, 1.0 / total) if total > 0 else f)
 
 
+def _scaled_coherent(entry, f: float) -> tuple:
+    if entry[0] == "fsim":
+        return ("fsim", entry[1] * f, entry[2] * f)
+    return ("pauli", *_scaled_pauli(entry[1:], f))
+
+
 def _scaled_pauli(probs, f: float) -> tuple:
     probs = np.asarray(probs, dtype=float)
     err = probs.copy()
@@ -616,7 +632,7 @@ def _scaled_pauli(probs, f: float) -> tuple:
 
 
 def _scale_google(model, f: float):
-    import cirq_google as cg
+    cg = import_cirq_google()
 
     props = model._noise_properties
     inf = 1e30

@@ -85,8 +85,13 @@ def _qsim(noise=None, seed: SeedLike = None):
     )
 
 
+def _drop_measurements(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
+    """Removes measurement ops (noise models may place channels after the final measurement)."""
+    return cirq.Circuit(cirq.Moment(op for op in m if not cirq.is_measurement(op)) for m in circuit)
+
+
 def _prepare(circuit, resolver, qubits, noise):
-    body = cirq.drop_terminal_measurements(resolve(circuit, resolver))
+    body = _drop_measurements(resolve(circuit, resolver))
     qubits, spare, missing = _orders(body, qubits)
     # Identity on missing qubits keeps them in the simulation (they stay |0>).
     body = body + cirq.Circuit(cirq.I(q) for q in missing) if missing else body

@@ -82,7 +82,9 @@ def _load(args):
         try:
             params = np.array([float(x) for x in args.params.split(",")])
         except ValueError as error:
-            raise ValueError(f"--params must be comma-separated numbers, got {args.params!r}") from error
+            raise ValueError(
+                f"--params must be comma-separated numbers, got {args.params!r}"
+            ) from error
         if params.size != 2 * args.p:
             raise ValueError(
                 f"--params needs 2p = {2 * args.p} numbers (gamma_1..gamma_p, beta_1..beta_p), "
@@ -102,11 +104,17 @@ def run_compile(args) -> int:
     problem, circuit, params = _load(args)
     compiled = _compile(args, circuit)
     compiled.metadata.update(
-        {"problem": problem.to_dict(), "p": args.p, "params": None if params is None else params.tolist()}
+        {
+            "problem": problem.to_dict(),
+            "p": args.p,
+            "params": None if params is None else params.tolist(),
+        }
     )
-    out = args.out or str(
-        pathlib.Path(args.problem).with_suffix("")
-    ) + f".{compiled.device.replace(':', '_')}.{args.gateset}.p{args.p}.json"
+    out = (
+        args.out
+        or str(pathlib.Path(args.problem).with_suffix(""))
+        + f".{compiled.device.replace(':', '_')}.{args.gateset}.p{args.p}.json"
+    )
     compiled_path = pathlib.Path(out)
     from hardware import save_compiled
 

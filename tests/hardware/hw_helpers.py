@@ -30,7 +30,9 @@ def random_product_layer(qubits, rng: np.random.Generator) -> cirq.Circuit:
     """Random single-qubit unitaries: tests equivalence beyond the |0...0> input."""
     return cirq.Circuit(
         cirq.PhasedXZGate(
-            x_exponent=rng.uniform(0, 1), z_exponent=rng.uniform(-1, 1), axis_phase_exponent=rng.uniform(-1, 1)
+            x_exponent=rng.uniform(0, 1),
+            z_exponent=rng.uniform(-1, 1),
+            axis_phase_exponent=rng.uniform(-1, 1),
         ).on(q)
         for q in qubits
     )

@@ -42,12 +42,19 @@ def test_auto_routing_keeps_fewer_two_qubit_gates(rng):
     assert counts["auto"] == min(counts["cqc"], counts["swap_network"])
 
 
-@pytest.mark.parametrize("gateset, resolved, symbolic", [("cz", 2, 2), ("sqrt_iswap", 2, 4), ("sycamore", 2, 4)])
+@pytest.mark.parametrize(
+    "gateset, resolved, symbolic", [("cz", 2, 2), ("sqrt_iswap", 2, 4), ("sycamore", 2, 4)]
+)
 def test_two_qubit_gates_per_zz(gateset, resolved, symbolic):
     a, b = cirq.LineQubit.range(2)
     gamma = sympy.Symbol("gamma_1")
     circuit = cirq.Circuit(cirq.ZZ(a, b) ** (-0.7 * gamma / np.pi))
-    assert hardware.two_qubit_count(hardware.to_gateset(cirq.resolve_parameters(circuit, {"gamma_1": 0.9}), gateset)) == resolved
+    assert (
+        hardware.two_qubit_count(
+            hardware.to_gateset(cirq.resolve_parameters(circuit, {"gamma_1": 0.9}), gateset)
+        )
+        == resolved
+    )
     sym = hardware.to_gateset_symbolic(circuit, gateset)
     assert hardware.two_qubit_count(sym) == symbolic
     for value in (0.3, -1.7):
@@ -130,7 +137,9 @@ def test_bad_compile_inputs():
         hardware.compile_circuit(small, "sycamore", "cz")
     with pytest.raises(ValueError, match="swap network"):
         q = cirq.LineQubit.range(3)
-        hardware.compile_circuit(cirq.Circuit(cirq.CNOT(q[0], q[2])), "grid:2x2", routing="swap_network")
+        hardware.compile_circuit(
+            cirq.Circuit(cirq.CNOT(q[0], q[2])), "grid:2x2", routing="swap_network"
+        )
 
 
 def test_symbolic_compile_serialises_and_runs_in_tfq(rng):
