@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qaoa_meta.demo",
     "qaoa_meta.cli_sweep",
     "qaoa_meta.cli_hardware",
+    "qaoa_meta.cli_train",
 )
 
 

@@ -347,6 +347,7 @@ class MetaOptimizer(keras.Model):
                     f"has {units}. Use mapping='linear'."
                 )
             self.mapping = keras.layers.Identity(name="mapping")
+            self.mapping.build((None, units))
         if c.backend == "tfq":
             self._qaoa_expectation = tfq.layers.Expectation(
                 differentiator=tfq.differentiators.Adjoint()
