@@ -1,0 +1,105 @@
+"""Benchmark: meta-training time per graph update and per epoch, for every model.
+
+Usage:
+    python scripts/bench_train.py [--dataset ../shared/paper_data/datasets.json]
+        [--models lstm qlstm qk-lstm qfwp] [--variants paper fixed] [--batch 1 32]
+        [--graphs 1008] [--out docs/bench/train.json]
+
+For each (model, variant, batch) it builds a fresh MetaOptimizer (T = 10, p = 1, exact energy,
+the published learning rates), runs one warm-up epoch on a few batches (tracing), then times
+``fit`` for one epoch over the first ``--graphs`` training graphs. Reported: ms per update
+(one optimiser step on ``batch`` graphs), ms per graph, the measured epoch time and the epoch
+time scaled to the paper's 1008 training graphs (equal to the measured one when
+``--graphs 1008``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import time
+
+from qaoa_meta._tf import tf
+from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
+from qaoa_meta.problems import load_paper_dataset
+
+DEFAULT_DATASET = pathlib.Path(__file__).resolve().parents[2] / "shared/paper_data/datasets.json"
+PAPER_TRAIN_GRAPHS = 1008
+
+
+def bench_one(model_name, variant, batch, problems, steps_per_execution) -> dict:
+    config = MetaConfig(model=model_name, variant=variant)
+    model = MetaOptimizer(config)
+    model.compile(steps_per_execution=steps_per_execution)
+    dataset = make_dataset(problems, config, batch_size=batch)
+    start = time.perf_counter()
+    model.fit(dataset.take(steps_per_execution), epochs=1, verbose=0)  # trace
+    warmup = time.perf_counter() - start
+    start = time.perf_counter()
+    model.fit(dataset, epochs=1, verbose=0)
+    seconds = time.perf_counter() - start
+    updates = -(-len(problems) // batch)
+    return {
+        "model": model_name,
+        "variant": variant,
+        "batch": batch,
+        "graphs": len(problems),
+        "params": model.count_params(),
+        "warmup_s": warmup,
+        "epoch_s": seconds,
+        "ms_per_update": 1e3 * seconds / updates,
+        "ms_per_graph": 1e3 * seconds / len(problems),
+        "epoch_s_1008": seconds * PAPER_TRAIN_GRAPHS / len(problems),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default=str(DEFAULT_DATASET))
+    parser.add_argument("--models", nargs="+", default=["lstm", "qlstm", "qk-lstm", "qfwp"])
+    parser.add_argument("--variants", nargs="+", default=["paper", "fixed"])
+    parser.add_argument("--batch", nargs="+", type=int, default=[1, 32])
+    parser.add_argument("--graphs", type=int, default=PAPER_TRAIN_GRAPHS)
+    parser.add_argument("--steps-per-execution", type=int, default=32)
+    parser.add_argument("--out", default="docs/bench/train.json")
+    args = parser.parse_args(argv)
+    problems = load_paper_dataset(args.dataset).train[: args.graphs]
+    rows = []
+    header = f"{'model':8} {'variant':7} {'batch':>5} {'params':>6} {'ms/update':>10} {'ms/graph':>9} {'epoch s (1008)':>15}"
+    print(header)
+    for model_name in args.models:
+        for variant in args.variants:
+            for batch in args.batch:
+                row = bench_one(model_name, variant, batch, problems, args.steps_per_execution)
+                rows.append(row)
+                print(
+                    f"{model_name:8} {variant:7} {batch:5d} {row['params']:6d} "
+                    f"{row['ms_per_update']:10.2f} {row['ms_per_graph']:9.2f} {row['epoch_s_1008']:15.1f}",
+                    flush=True,
+                )
+    out = pathlib.Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "schema_version": 1,
+        "benchmark": "meta-training time (T=10, p=1, exact energy)",
+        "graphs": len(problems),
+        "steps_per_execution": args.steps_per_execution,
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average_1m": os.getloadavg()[0],
+            "tensorflow": tf.__version__,
+        },
+        "paper_reference_s_per_update_qk_lstm": 0.72,
+        "rows": rows,
+    }
+    out.write_text(json.dumps(record, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
