@@ -1,0 +1,699 @@
+"""Every way to start QAOA behind one interface: ``init(problem, p) -> θ``.
+
+θ is always in the textbook convention (γ_1..γ_p, β_1..β_p) of :mod:`qaoa_meta.qaoa`.
+
+* :class:`RandomInitializer`: per-instance random points (the published code's
+  ``torch.rand(2)`` in PennyLane's convention by default), seeded per (seed, problem).
+* :class:`FixedInitializer`: one point for every graph; :func:`paper_fixed_points` gives the
+  paper's two "random" points (γ_PL, α) = (0.9969, 0.8899) and (0.0408, 0.3181).
+* :class:`FixedAngleTable`: Wurtz & Lykov (2021) fixed angles for d-regular graphs.
+* :class:`FittedFixedAngle`: one point maximising the mean approximation ratio on a training set.
+* :class:`FeatureRegression`: (γ, β) as linear functions of (mean degree, density), fitted on
+  per-instance optima of a training set.
+* :class:`LinearRamp`: a discretised linear annealing schedule (TQA, Zhou et al. 2020).
+* :class:`Interp` and :class:`Fourier`: Zhou et al. (2020) depth-by-depth heuristics.
+* :class:`LearnedInitializer`: the Phase-I rollout of a trained
+  :class:`qaoa_meta.meta.MetaOptimizer`.
+
+Initialisers that look at many problems at once override :meth:`Initializer.batch`; the ones
+with a Phase I (learned) also return its trajectory from :meth:`Initializer.phase1`.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import hashlib
+import math
+import pathlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+
+from qaoa_meta import qaoa
+from qaoa_meta.energy import pad_diagonals
+from qaoa_meta.optimize import ExactEvaluator
+from qaoa_meta.problems import MaxCutProblem, cost_diagonal, max_cut
+
+PAPER_FIXED_POINTS_PENNYLANE: dict[str, tuple[float, float]] = {
+    "paper-fixed-1": (0.9969, 0.8899),
+    "paper-fixed-2": (0.0408, 0.3181),
+}
+
+# Wurtz & Lykov, "The fixed angle conjecture for QAOA on regular MaxCut graphs",
+# arXiv 2107.00677 (PRA 104, 052419): angles for 3-regular graphs in the textbook convention
+# (γ_1..γ_p, β_1..β_p) and the guaranteed cut fraction ⟨C⟩/|E| on graphs of girth > 2p + 1.
+# p = 1 is the closed form γ = arctan(1/√2), β = π/8; p = 2 is the paper's Table 1; p = 3, 4 are
+# from the authors' data repository (danlkv/fixed-angle-QAOA, angles_regular_graphs.json).
+# tests/test_initializers.py checks p = 1 and p = 2 by exact simulation of the tree light cone.
+WURTZ_LYKOV_3REGULAR: dict[int, tuple[tuple[float, ...], float]] = {
+    1: ((0.6155, 0.3927), 0.6925),
+    2: ((0.488, 0.898, 0.555, 0.293), 0.7559),
+    3: ((0.4179, 0.7921, 0.9323, 0.6003, 0.4524, 0.2351), 0.7923),
+    4: ((0.4072, 0.7787, 0.9779, 1.1439, 0.5941, 0.4406, 0.3125, 0.1631), 0.8167),
+}
+
+
+def _check_p(p: int) -> int:
+    if isinstance(p, bool) or not isinstance(p, int | np.integer) or p < 1:
+        raise ValueError(f"QAOA depth p must be a positive integer, got {p!r}.")
+    return int(p)
+
+
+def problem_fingerprint(problem: MaxCutProblem) -> int:
+    """A stable 32-bit integer identifying a problem's graph (n and weighted edges)."""
+    text = f"{problem.n}:" + ";".join(f"{u},{v},{w:.12g}" for u, v, w in problem.edges)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase1:
+    """A Phase-I trajectory: ``theta`` (B, T, 2p) textbook and ⟨C⟩ ``values`` (B, T)."""
+
+    theta: np.ndarray
+    values: np.ndarray
+
+
+class Initializer(abc.ABC):
+    """Proposes an initial point θ (textbook convention) for a problem and a depth p."""
+
+    name: str = "initializer"
+
+    @abc.abstractmethod
+    def __call__(self, problem: MaxCutProblem, p: int) -> np.ndarray:
+        """Returns θ of shape ``(2p,)``."""
+
+    def batch(self, problems: Sequence[MaxCutProblem], p: int) -> np.ndarray:
+        """``(B, 2p)`` initial points, one per problem."""
+        return np.stack([np.asarray(self(problem, p), float) for problem in problems])
+
+    def phase1(self, problems: Sequence[MaxCutProblem], p: int) -> Phase1 | None:
+        """The Phase-I trajectory that produced the initial points (None if there is none)."""
+        return None
+
+    @abc.abstractmethod
+    def config(self) -> dict[str, Any]:
+        """JSON-serialisable description (``{"kind": ..., ...}``)."""
+
+
+# --- random and fixed ---------------------------------------------------------------------
+class RandomInitializer(Initializer):
+    """Uniform random points, independent per (seed, problem) and of the call order.
+
+    Args:
+        seed: base seed.
+        low, high: bounds of the uniform distribution of each parameter.
+        convention: ``"pennylane"`` draws (γ_PL, α) like the published code's ``torch.rand``
+            (γ = −γ_PL); ``"textbook"`` draws (γ, β) directly.
+    """
+
+    def __init__(
+        self, seed: int = 0, low: float = 0.0, high: float = 1.0, convention: str = "pennylane"
+    ):
+        if convention not in ("pennylane", "textbook"):
+            raise ValueError(f"convention must be 'pennylane' or 'textbook', got {convention!r}.")
+        if not high > low:
+            raise ValueError(f"Need high > low, got low={low}, high={high}.")
+        self.seed, self.low, self.high, self.convention = int(seed), low, high, convention
+        self.name = "random"
+
+    def __call__(self, problem, p):
+        p = _check_p(p)
+        rng = np.random.default_rng([self.seed, problem_fingerprint(problem), p])
+        theta = rng.uniform(self.low, self.high, size=2 * p)
+        return qaoa.pennylane_to_textbook(theta) if self.convention == "pennylane" else theta
+
+    def config(self):
+        return {
+            "kind": "random",
+            "seed": self.seed,
+            "low": self.low,
+            "high": self.high,
+            "convention": self.convention,
+        }
+
+
+class FixedInitializer(Initializer):
+    """The same θ for every graph. For p larger than the stored depth, the schedule is
+    resampled by linear interpolation (a p=1 point is repeated in every layer)."""
+
+    def __init__(self, theta: Sequence[float], name: str = "fixed"):
+        theta = np.asarray(theta, float)
+        if theta.ndim != 1 or theta.size % 2 or theta.size == 0:
+            raise ValueError(f"theta must be a flat (2p,) vector, got shape {theta.shape}.")
+        self.theta = theta
+        self.name = name
+
+    @classmethod
+    def from_pennylane(cls, theta_pl: Sequence[float], name: str = "fixed") -> FixedInitializer:
+        """From PennyLane ``(γ_PL.., α..)`` parameters."""
+        return cls(qaoa.pennylane_to_textbook(np.asarray(theta_pl, float)), name)
+
+    def __call__(self, problem, p):
+        return resample_schedule(self.theta, _check_p(p))
+
+    def config(self):
+        return {"kind": "fixed", "name": self.name, "theta": self.theta.tolist()}
+
+
+def paper_fixed_points() -> dict[str, FixedInitializer]:
+    """The paper's two fixed "random" initial points as initialisers."""
+    return {
+        name: FixedInitializer.from_pennylane(point, name)
+        for name, point in PAPER_FIXED_POINTS_PENNYLANE.items()
+    }
+
+
+def resample_schedule(theta: np.ndarray, p: int) -> np.ndarray:
+    """Linearly resamples a (γ.., β..) schedule of depth len/2 to depth p."""
+    theta = np.asarray(theta, float)
+    q = theta.size // 2
+    if q == p:
+        return theta.copy()
+    if q == 1:
+        return np.repeat(theta, p)
+    grid_old = (np.arange(q) + 0.5) / q
+    grid_new = (np.arange(p) + 0.5) / p
+    return np.concatenate(
+        [np.interp(grid_new, grid_old, theta[:q]), np.interp(grid_new, grid_old, theta[q:])]
+    )
+
+
+# --- fixed-angle tables -------------------------------------------------------------------
+def fixed_angles(degree: int, p: int) -> tuple[np.ndarray, float]:
+    """Fixed angles for ``degree``-regular graphs and their guaranteed cut fraction ⟨C⟩/|E|.
+
+    For p = 1 and any degree d the angles are the exact optimum of the tree (girth > 3)
+    expression ⟨C_e⟩ = 1/2 + 1/2 sin 4β sin γ cos^(d-1) γ: β = π/8, γ = arctan(1/√(d−1)).
+    For d = 3 and p ≤ 4 they are Wurtz & Lykov's table.
+
+    Raises:
+        ValueError: if no angles are tabulated for (degree, p).
+    """
+    p = _check_p(p)
+    if degree == 3 and p in WURTZ_LYKOV_3REGULAR:
+        angles, guarantee = WURTZ_LYKOV_3REGULAR[p]
+        return np.array(angles, float), guarantee
+    if p == 1 and degree >= 1:
+        gamma = math.atan(1 / math.sqrt(degree - 1)) if degree > 1 else math.pi / 2
+        value = 0.5 + 0.5 * math.sin(gamma) * math.cos(gamma) ** (degree - 1)
+        return np.array([gamma, math.pi / 8]), value
+    raise ValueError(
+        f"No fixed angles tabulated for degree {degree} at p = {p}; available: any degree at "
+        f"p = 1, degree 3 at p = {sorted(WURTZ_LYKOV_3REGULAR)}."
+    )
+
+
+class FixedAngleTable(Initializer):
+    """Wurtz–Lykov fixed angles chosen by the graph's degree.
+
+    Args:
+        allow_irregular: use the rounded mean degree for graphs that are not regular (a
+            heuristic baseline); otherwise irregular graphs raise ``ValueError``.
+    """
+
+    def __init__(self, allow_irregular: bool = False):
+        self.allow_irregular = allow_irregular
+        self.name = "fixed-angle-table"
+
+    def degree_of(self, problem: MaxCutProblem) -> int:
+        degrees = problem.degrees()
+        if np.all(degrees == degrees[0]):
+            return int(degrees[0])
+        if not self.allow_irregular:
+            raise ValueError(
+                f"{problem!r} is not regular (degrees {sorted(set(degrees.tolist()))}); fixed-"
+                "angle tables are for d-regular graphs. Pass allow_irregular=True to use the "
+                "rounded mean degree."
+            )
+        return max(1, int(round(problem.mean_degree)))
+
+    def __call__(self, problem, p):
+        return fixed_angles(self.degree_of(problem), p)[0]
+
+    def config(self):
+        return {"kind": "fixed-angle-table", "allow_irregular": self.allow_irregular}
+
+
+# --- per-instance optima ------------------------------------------------------------------
+def _edge_stats(problem: MaxCutProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    degree = problem.degrees()
+    neighbours = [set() for _ in range(problem.n)]
+    for u, v, _ in problem.edges:
+        neighbours[u].add(v)
+        neighbours[v].add(u)
+    d = np.array([degree[u] - 1 for u, _, _ in problem.edges], float)
+    e = np.array([degree[v] - 1 for _, v, _ in problem.edges], float)
+    lam = np.array([len(neighbours[u] & neighbours[v]) for u, v, _ in problem.edges], float)
+    return d, e, lam
+
+
+def analytic_p1_grid(
+    problem: MaxCutProblem,
+    gammas: np.ndarray,
+    betas: np.ndarray,
+    stats: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Closed-form p=1 ⟨C⟩ (unweighted graphs) at every (γ, β) broadcast from the inputs.
+
+    ``stats`` (from ``_edge_stats``) may be passed to skip recomputing degrees and triangles.
+    """
+    if problem.is_weighted:
+        raise ValueError("The analytic p=1 formula holds for unweighted graphs only.")
+    d, e, lam = stats if stats is not None else _edge_stats(problem)
+    g = np.asarray(gammas, float)[..., None]
+    b = np.asarray(betas, float)[..., None]
+    cos_g = np.cos(g)
+    terms = (
+        0.5
+        + 0.25 * np.sin(4 * b) * np.sin(g) * (cos_g**d + cos_g**e)
+        - 0.25 * np.sin(2 * b) ** 2 * cos_g ** (d + e - 2 * lam) * (1 - np.cos(2 * g) ** lam)
+    )
+    return terms.sum(axis=-1)
+
+
+def _canonical_p1(theta: np.ndarray) -> np.ndarray:
+    """Maps a p=1 point to the equivalent one with γ in [0, π) and β in (−π/4, π/4]
+    (symmetries of unweighted graphs: (γ, β) → (−γ, −β), β → β + π/2, γ → γ + 2π)."""
+    gamma, beta = float(theta[0]), float(theta[1])
+    gamma = (gamma + math.pi) % (2 * math.pi) - math.pi
+    if gamma < 0:
+        gamma, beta = -gamma, -beta
+    beta = (beta + math.pi / 4) % (math.pi / 2) - math.pi / 4
+    if beta <= -math.pi / 4 + 1e-12:
+        beta += math.pi / 2
+    return np.array([gamma, beta])
+
+
+def _zoomed_grid_argmax(
+    function: Callable[[np.ndarray, np.ndarray], np.ndarray], grid: int
+) -> np.ndarray:
+    """argmax of a vectorised f(γ, β) over γ ∈ [0, π], β ∈ [−π/4, π/4]: a coarse grid, then
+    zoomed 21x21 grids around the best point (the step shrinks 10x per round, to ~1e-9)."""
+    gammas = np.linspace(0, math.pi, 2 * grid + 1)
+    betas = np.linspace(-math.pi / 4, math.pi / 4, grid + 1)
+    values = function(gammas[:, None], betas[None, :])
+    i, j = np.unravel_index(np.argmax(values), values.shape)
+    center = np.array([gammas[i], betas[j]])
+    step = np.array([gammas[1] - gammas[0], betas[1] - betas[0]])
+    offsets = np.linspace(-1.0, 1.0, 21)
+    for _ in range(8):
+        local_g = center[0] + step[0] * offsets
+        local_b = center[1] + step[1] * offsets
+        local = function(local_g[:, None], local_b[None, :])
+        i, j = np.unravel_index(np.argmax(local), local.shape)
+        center = np.array([local_g[i], local_b[j]])
+        step = step / 10
+    return center
+
+
+def p1_optimum(problem: MaxCutProblem, grid: int = 64) -> tuple[np.ndarray, float]:
+    """Global p=1 optimum (θ*, ⟨C⟩*) of an unweighted graph.
+
+    A closed-form grid over γ ∈ [0, π], β ∈ [−π/4, π/4] (the fundamental domain), refined by
+    zoomed closed-form grids around the best point (to ~1e-9 in the angles); returned θ* is canonical (see :func:`_canonical_p1`).
+    """
+    stats = _edge_stats(problem)
+    center = _zoomed_grid_argmax(lambda g, b: analytic_p1_grid(problem, g, b, stats), grid)
+    theta = _canonical_p1(center)
+    return theta, float(analytic_p1_grid(problem, theta[0], theta[1], stats))
+
+
+def lbfgs_optimum(
+    problem: MaxCutProblem,
+    starts: Sequence[np.ndarray],
+    evaluator: ExactEvaluator | None = None,
+    transform: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
+    """Best L-BFGS-B local optimum of ⟨C⟩ (exact, float64) over several starting points.
+
+    Args:
+        transform: optional matrix M with θ = M x (e.g. the FOURIER basis); starts are in x.
+
+    Returns:
+        (x*, ⟨C⟩*) in the optimisation variables.
+    """
+    evaluator = evaluator or ExactEvaluator()
+    diagonal = cost_diagonal(problem)[None, :]
+    matrix = np.eye(len(starts[0])) if transform is None else np.asarray(transform)
+
+    def fun(x):
+        values, grads = evaluator.value_and_gradient(diagonal, (matrix @ x)[None, :])
+        return -float(values[0]), -(matrix.T @ grads[0])
+
+    best = (None, -np.inf)
+    for start in starts:
+        result = scipy.optimize.minimize(
+            fun, np.asarray(start, float), jac=True, method="L-BFGS-B", options={"maxiter": 500}
+        )
+        if -result.fun > best[1]:
+            best = (result.x, -float(result.fun))
+    return best
+
+
+def instance_optimum(
+    problem: MaxCutProblem, p: int, evaluator: ExactEvaluator | None = None
+) -> tuple[np.ndarray, float]:
+    """The (best found) optimum θ*, ⟨C⟩* at depth p.
+
+    p = 1 on unweighted graphs is the global optimum (closed-form grid + refinement);
+    otherwise the best of L-BFGS-B from the INTERP chain and a linear ramp (a local optimum).
+    """
+    p = _check_p(p)
+    if p == 1 and not problem.is_weighted:
+        return p1_optimum(problem)
+    evaluator = evaluator or ExactEvaluator()
+    if p == 1:
+        grid = [np.array([g, b]) for g in np.linspace(0.1, 3.0, 8) for b in (-0.5, -0.2, 0.2, 0.5)]
+        return lbfgs_optimum(problem, grid, evaluator)
+    previous, _ = instance_optimum(problem, p - 1, evaluator)
+    starts = [interp_extend(previous), LinearRamp()(problem, p)]
+    return lbfgs_optimum(problem, starts, evaluator)
+
+
+# --- fitted on a training set -------------------------------------------------------------
+class FittedFixedAngle(Initializer):
+    """One θ maximising the mean approximation ratio ⟨C⟩/max-cut over a training set.
+
+    Fit with :meth:`fit` (batched exact energies, L-BFGS-B from a grid of starts for p = 1 and
+    from the linear ramp and the resampled p−1 fit for p > 1), or build from a stored θ.
+    """
+
+    def __init__(self, theta: Sequence[float] | None = None, train_score: float | None = None):
+        self.theta = None if theta is None else np.asarray(theta, float)
+        self.train_score = train_score
+        self.name = "fitted-fixed-angle"
+
+    @classmethod
+    def fit(
+        cls, problems: Sequence[MaxCutProblem], p: int = 1, max_cuts: Sequence[float] | None = None
+    ) -> FittedFixedAngle:
+        p = _check_p(p)
+        problems = list(problems)
+        cuts = np.array(
+            max_cuts if max_cuts is not None else [max_cut(pr).value for pr in problems]
+        )
+        if np.any(cuts <= 0):
+            raise ValueError("Training problems need a positive max-cut (drop edgeless graphs).")
+        diagonals = pad_diagonals(problems, dtype=np.float64)
+        evaluator = ExactEvaluator()
+
+        def fun(theta):
+            values, grads = evaluator.value_and_gradient(diagonals, np.tile(theta, (len(cuts), 1)))
+            return -float(np.mean(values / cuts)), -np.mean(grads / cuts[:, None], axis=0)
+
+        if p == 1 and not any(pr.is_weighted for pr in problems):
+            theta = _zoomed_grid_argmax(
+                lambda g, b: (
+                    sum(
+                        analytic_p1_grid(pr, g, b, stats) / cut
+                        for pr, stats, cut in zip(
+                            problems, [_edge_stats(pr) for pr in problems], cuts, strict=True
+                        )
+                    )
+                    / len(problems)
+                ),
+                grid=32,
+            )
+            return cls(theta, float(-fun(theta)[0]))
+        if p == 1:
+            starts = [np.array([g, b]) for g in np.linspace(0.1, 1.5, 8) for b in (0.2, 0.4, 0.6)]
+        else:
+            starts = [
+                LinearRamp()(problems[0], p),
+                resample_schedule(cls.fit(problems, p - 1, cuts).theta, p),
+            ]
+        best = None
+        for start in starts:
+            result = scipy.optimize.minimize(fun, start, jac=True, method="L-BFGS-B")
+            if best is None or result.fun < best.fun:
+                best = result
+        return cls(best.x, -float(best.fun))
+
+    def __call__(self, problem, p):
+        if self.theta is None:
+            raise ValueError("FittedFixedAngle is not fitted; use FittedFixedAngle.fit(train, p).")
+        return resample_schedule(self.theta, _check_p(p))
+
+    def config(self):
+        return {
+            "kind": "fitted-fixed-angle",
+            "theta": None if self.theta is None else self.theta.tolist(),
+            "train_score": self.train_score,
+        }
+
+
+def graph_features(problem: MaxCutProblem) -> np.ndarray:
+    """Regression features ``[1, mean degree, density]``."""
+    return np.array([1.0, problem.mean_degree, problem.density])
+
+
+class FeatureRegression(Initializer):
+    """θ = W·[1, mean degree, density], least squares on per-instance p=1 optima.
+
+    Fit on unweighted training graphs with :meth:`fit`; optima are canonicalised (γ ≥ 0,
+    |β| ≤ π/4) before fitting so symmetric copies don't average out. p = 1 only; deeper
+    circuits repeat the p=1 point (use :class:`Interp` to grow from it).
+    """
+
+    def __init__(self, coefficients: np.ndarray | None = None, r2: Sequence[float] | None = None):
+        self.coefficients = None if coefficients is None else np.asarray(coefficients, float)
+        self.r2 = None if r2 is None else [float(v) for v in r2]
+        self.name = "feature-regression"
+
+    @classmethod
+    def fit(
+        cls, problems: Sequence[MaxCutProblem], optima: Sequence[np.ndarray] | None = None
+    ) -> FeatureRegression:
+        problems = [pr for pr in problems if pr.num_edges > 0]
+        if optima is None:
+            optima = [p1_optimum(pr)[0] for pr in problems]
+        targets = np.stack([_canonical_p1(np.asarray(t)) for t in optima])
+        features = np.stack([graph_features(pr) for pr in problems])
+        coefficients, *_ = np.linalg.lstsq(features, targets, rcond=None)
+        predictions = features @ coefficients
+        residual = ((targets - predictions) ** 2).sum(axis=0)
+        total = ((targets - targets.mean(axis=0)) ** 2).sum(axis=0)
+        return cls(coefficients, (1 - residual / np.maximum(total, 1e-300)).tolist())
+
+    def __call__(self, problem, p):
+        if self.coefficients is None:
+            raise ValueError("FeatureRegression is not fitted; use FeatureRegression.fit(train).")
+        return resample_schedule(graph_features(problem) @ self.coefficients, _check_p(p))
+
+    def config(self):
+        return {
+            "kind": "feature-regression",
+            "features": ["1", "mean_degree", "density"],
+            "coefficients": None if self.coefficients is None else self.coefficients.tolist(),
+            "r2": self.r2,
+        }
+
+
+# --- schedules and depth heuristics (Zhou et al. 2020) ------------------------------------
+class LinearRamp(Initializer):
+    """Linear annealing schedule (TQA): γ_i = (i − ½)/p·Δt, β_i = (1 − (i − ½)/p)·Δt."""
+
+    def __init__(self, dt: float = 0.75):
+        if dt <= 0:
+            raise ValueError(f"dt must be positive, got {dt}.")
+        self.dt = float(dt)
+        self.name = "linear-ramp"
+
+    def __call__(self, problem, p):
+        p = _check_p(p)
+        s = (np.arange(1, p + 1) - 0.5) / p
+        return np.concatenate([s * self.dt, (1 - s) * self.dt])
+
+    def config(self):
+        return {"kind": "linear-ramp", "dt": self.dt}
+
+
+def interp_extend(theta: np.ndarray) -> np.ndarray:
+    """INTERP (Zhou et al. 2020, eq. B1): optimised depth-p θ → depth-(p+1) starting point.
+
+    [x]_i = (i−1)/p [x]_{i−1} + (p−i+1)/p [x]_i for i = 1..p+1, with [x]_0 = [x]_{p+1} = 0,
+    applied to γ and β separately.
+    """
+    theta = np.asarray(theta, float)
+    p = theta.size // 2
+
+    def extend(x):
+        padded = np.concatenate([[0.0], x, [0.0]])
+        i = np.arange(1, p + 2)
+        return (i - 1) / p * padded[i - 1] + (p - i + 1) / p * padded[i]
+
+    return np.concatenate([extend(theta[:p]), extend(theta[p:])])
+
+
+def fourier_matrix(q: int, p: int) -> np.ndarray:
+    """M with θ = M·(u_1..u_q, v_1..v_q) for FOURIER[q] at depth p (Zhou et al. eq. 8):
+    γ_i = Σ_k u_k sin((k−½)(i−½)π/p), β_i = Σ_k v_k cos((k−½)(i−½)π/p)."""
+    i = np.arange(1, p + 1)[:, None]
+    k = np.arange(1, q + 1)[None, :]
+    angle = (k - 0.5) * (i - 0.5) * math.pi / p
+    matrix = np.zeros((2 * p, 2 * q))
+    matrix[:p, :q] = np.sin(angle)
+    matrix[p:, q:] = np.cos(angle)
+    return matrix
+
+
+class _DepthHeuristic(Initializer):
+    def __init__(self, base: Initializer | None = None):
+        self.base = base or LinearRamp()
+        self._evaluator: ExactEvaluator | None = None
+
+    @property
+    def evaluator(self) -> ExactEvaluator:
+        if self._evaluator is None:
+            self._evaluator = ExactEvaluator()
+        return self._evaluator
+
+
+class Interp(_DepthHeuristic):
+    """INTERP: optimise at depth 1..p−1 (L-BFGS-B, exact), interpolating to the next depth.
+
+    At p = 1 it returns the base initialiser's point (default: linear ramp).
+    """
+
+    name = "interp"
+
+    def __call__(self, problem, p):
+        p = _check_p(p)
+        theta = np.asarray(self.base(problem, 1), float)
+        for _depth in range(1, p):
+            theta, _ = lbfgs_optimum(problem, [theta], self.evaluator)
+            theta = interp_extend(theta)
+        return theta
+
+    def config(self):
+        return {"kind": "interp", "base": self.base.config()}
+
+
+class Fourier(_DepthHeuristic):
+    """FOURIER[q=p, R=0]: optimise (u, v) at depth 1..p−1, append zero frequencies, map to θ.
+
+    At p = 1 it returns the base initialiser's point (default: linear ramp).
+    """
+
+    name = "fourier"
+
+    def __call__(self, problem, p):
+        p = _check_p(p)
+        theta1 = np.asarray(self.base(problem, 1), float)
+        uv = np.linalg.solve(fourier_matrix(1, 1), theta1)
+        for depth in range(1, p):
+            uv, _ = lbfgs_optimum(problem, [uv], self.evaluator, fourier_matrix(depth, depth))
+            u, v = uv[:depth], uv[depth:]
+            uv = np.concatenate([u, [0.0], v, [0.0]])
+        return fourier_matrix(p, p) @ uv
+
+    def config(self):
+        return {"kind": "fourier", "base": self.base.config()}
+
+
+# --- learned --------------------------------------------------------------------------------
+class LearnedInitializer(Initializer):
+    """The last Phase-I point θ_T of a trained :class:`qaoa_meta.meta.MetaOptimizer`.
+
+    Args:
+        model: a MetaOptimizer, or the directory it was saved to with ``save_model``.
+        name: label in run records (default: the model kind, e.g. ``"qk-lstm"``).
+        source: where the model came from (recorded in the config).
+    """
+
+    def __init__(self, model: Any, name: str | None = None, source: str | None = None):
+        if isinstance(model, str | pathlib.Path):
+            from qaoa_meta.meta import MetaOptimizer
+
+            source = source or str(model)
+            model = MetaOptimizer.load_model(model)
+        self.model = model
+        self.source = source
+        self.name = name or model.config.model
+        self._cache: dict[tuple[int, ...], Phase1] = {}
+
+    def _check_depth(self, p: int) -> None:
+        if self.model.config.p != p:
+            raise ValueError(
+                f"The meta-learner was trained for p = {self.model.config.p}, asked for p = {p}; "
+                "train one for this depth."
+            )
+
+    def phase1(self, problems, p):
+        self._check_depth(_check_p(p))
+        key = tuple(problem_fingerprint(pr) for pr in problems)
+        if key not in self._cache:
+            rollout = self.model.rollout(list(problems))
+            self._cache = {key: Phase1(theta=rollout.theta, values=rollout.expectation)}
+        return self._cache[key]
+
+    def batch(self, problems, p):
+        return self.phase1(problems, p).theta[:, -1].astype(float)
+
+    def __call__(self, problem, p):
+        return self.batch([problem], p)[0]
+
+    def config(self):
+        import dataclasses as dc
+
+        return {
+            "kind": "learned",
+            "name": self.name,
+            "source": self.source,
+            "meta_config": dc.asdict(self.model.config),
+        }
+
+
+INITIALIZERS: dict[str, Callable[..., Initializer]] = {
+    "random": RandomInitializer,
+    "linear-ramp": LinearRamp,
+    "fixed-angle-table": lambda **kw: FixedAngleTable(allow_irregular=True, **kw),
+    "interp": Interp,
+    "fourier": Fourier,
+    **{
+        name: (lambda name=name: paper_fixed_points()[name])
+        for name in PAPER_FIXED_POINTS_PENNYLANE
+    },
+}
+
+
+def make_initializer(name: str, **kwargs: Any) -> Initializer:
+    """Builds a data-free initialiser by name (see ``INITIALIZERS``).
+
+    Fitted (``fitted-fixed-angle``, ``feature-regression``) and learned initialisers need
+    training data or a model: build them with their ``fit`` / constructor.
+    """
+    if name not in INITIALIZERS:
+        raise ValueError(
+            f"Unknown initializer {name!r}; expected one of {sorted(INITIALIZERS)} (fitted and "
+            "learned initialisers are built from training data or a model)."
+        )
+    return INITIALIZERS[name](**kwargs)
+
+
+def initializer_from_config(config: Mapping[str, Any]) -> Initializer:
+    """Rebuilds a data-free or fitted initialiser from :meth:`Initializer.config`."""
+    kind = config.get("kind")
+    if kind == "random":
+        return RandomInitializer(
+            config["seed"], config["low"], config["high"], config["convention"]
+        )
+    if kind == "fixed":
+        return FixedInitializer(config["theta"], config.get("name", "fixed"))
+    if kind == "fixed-angle-table":
+        return FixedAngleTable(config.get("allow_irregular", False))
+    if kind == "fitted-fixed-angle":
+        return FittedFixedAngle(config["theta"], config.get("train_score"))
+    if kind == "feature-regression":
+        return FeatureRegression(np.asarray(config["coefficients"]), config.get("r2"))
+    if kind == "linear-ramp":
+        return LinearRamp(config["dt"])
+    if kind in ("interp", "fourier"):
+        cls = Interp if kind == "interp" else Fourier
+        return cls(initializer_from_config(config["base"]))
+    if kind == "learned" and config.get("source"):
+        return LearnedInitializer(config["source"], config.get("name"))
+    raise ValueError(f"Cannot rebuild an initializer from config {dict(config)!r}.")
