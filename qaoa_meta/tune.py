@@ -1,0 +1,247 @@
+"""Meta-learner hyperparameter search with Ray Tune.
+
+Each trial trains a :class:`~qaoa_meta.meta.MetaOptimizer` for a few epochs and reports, after
+every epoch, the validation meta-loss (the trial's own loss on the validation graphs) and the
+validation final cost y_T = −⟨C⟩ at the last rollout step. Trials are ranked by the final cost:
+meta-losses of different kinds (weighted, observed improvement, final) have different scales,
+so only y_T compares trials that search over the loss. The best configuration is written to
+``OUTPUT/best_config.json`` (a :class:`MetaConfig` plus learning rates) and every trial's
+result to ``OUTPUT/trials.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from qaoa_meta.problems import MaxCutProblem
+from qaoa_meta.sweep import limit_threads, write_atomic
+
+SCHEMA_VERSION = 1
+# Searchable keys: MetaConfig fields plus the two learning rates of MetaOptimizer.compile.
+LEARNING_RATE_KEYS = ("lr_sequence", "lr_mapping")
+DEFAULT_SPACE: Mapping[str, Mapping[str, Any]] = {
+    "lr_sequence": {"loguniform": [1e-4, 3e-2]},
+    "lr_mapping": {"loguniform": [1e-4, 3e-2]},
+    "steps": {"choice": [5, 10, 15]},
+    "loss": {"choice": ["weighted", "observed_improvement", "final"]},
+    "hidden": {"choice": [2, 3, 4, 6]},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TuneResult:
+    """Outcome of a search: the best trial's settings and metrics, and every trial's."""
+
+    best_params: dict[str, Any]
+    best_config: dict[str, Any]
+    best_val_final_cost: float
+    best_val_meta_loss: float
+    trials: list[dict[str, Any]]
+    metric: str = "val_final_cost"
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> TuneResult:
+        return cls(**json.loads(text))
+
+
+def search_space(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Turns a plain spec (``{"key": {"choice": [...]}}``, ``loguniform``, ``uniform``) into Tune's."""
+    from ray import tune
+
+    samplers = {
+        "choice": tune.choice,
+        "loguniform": tune.loguniform,
+        "uniform": tune.uniform,
+        "grid": tune.grid_search,
+    }
+    space = {}
+    for key, entry in spec.items():
+        if not isinstance(entry, Mapping) or len(entry) != 1 or next(iter(entry)) not in samplers:
+            raise ValueError(
+                f"Search space entry {key!r} must be one of {sorted(samplers)} with its "
+                f"arguments, e.g. {{'choice': [1, 2]}}; got {entry!r}."
+            )
+        kind, arguments = next(iter(entry.items()))
+        space[key] = (
+            samplers[kind](arguments) if kind in ("choice", "grid") else samplers[kind](*arguments)
+        )
+    return space
+
+
+def _trial(
+    params: dict[str, Any],
+    *,
+    train: Sequence[MaxCutProblem],
+    val: Sequence[MaxCutProblem],
+    base: dict[str, Any],
+    epochs: int,
+    batch_size: int,
+    threads: int,
+) -> None:
+    from ray import tune
+
+    limit_threads(threads)
+    from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
+
+    config_keys = {field.name for field in dataclasses.fields(MetaConfig)}
+    config = MetaConfig(**{**base, **{k: v for k, v in params.items() if k in config_keys}})
+    model = MetaOptimizer(config)
+    model.compile(**{k: params[k] for k in LEARNING_RATE_KEYS if k in params})
+    train_data = make_dataset(train, config, batch_size=batch_size)
+    val_data = make_dataset(val, config, batch_size=len(val))
+    for epoch in range(1, epochs + 1):
+        model.fit(train_data, epochs=1, verbose=0)
+        logs = model.evaluate(val_data, return_dict=True, verbose=0)
+        tune.report(
+            {
+                "epoch": epoch,
+                "val_final_cost": float(logs["final_cost"]),
+                "val_meta_loss": float(logs["meta_loss"]),
+                "meta_config": config.to_json(None),
+            }
+        )
+
+
+def tune_meta(
+    train: Sequence[MaxCutProblem],
+    val: Sequence[MaxCutProblem],
+    base_config: Mapping[str, Any],
+    output: str | pathlib.Path,
+    *,
+    space: Mapping[str, Mapping[str, Any]] | None = None,
+    samples: int = 8,
+    epochs: int = 3,
+    batch_size: int = 8,
+    threads_per_trial: int = 1,
+    workers: int | None = None,
+    address: str | None = None,
+    seed: int = 0,
+) -> TuneResult:
+    """Runs a Ray Tune search over meta-learner hyperparameters.
+
+    Args:
+        train: training problems.
+        val: validation problems.
+        base_config: :class:`MetaConfig` fields fixed for every trial (e.g. model, variant, p).
+        output: folder for Ray's trial logs, ``best_config.json`` and ``trials.json``.
+        space: plain search-space spec; default :data:`DEFAULT_SPACE`.
+        samples: number of trials.
+        epochs: training epochs per trial (a report after each).
+        batch_size: problems per training step.
+        threads_per_trial: CPU threads per trial.
+        workers: local CPUs for Ray (default: all cores); ignored with ``address``.
+        address: address of an existing Ray cluster.
+        seed: seed of the search algorithm's sampling.
+    """
+    try:
+        import ray
+        from ray import tune
+    except ImportError:
+        raise ValueError("Hyperparameter search needs Ray: pip install 'qaoa-meta[ray]'.") from None
+    from qaoa_meta.meta import MetaConfig
+
+    if not train or not val:
+        raise ValueError(f"Need training and validation problems, got {len(train)} and {len(val)}.")
+    space = dict(DEFAULT_SPACE if space is None else space)
+    allowed = {f.name for f in dataclasses.fields(MetaConfig)} | set(LEARNING_RATE_KEYS)
+    unknown = set(space) - allowed
+    if unknown:
+        raise ValueError(
+            f"Cannot search over {sorted(unknown)}; searchable keys: {sorted(allowed)}."
+        )
+    MetaConfig(**base_config)  # fail early on a bad base configuration
+    output = pathlib.Path(output).resolve()
+    started_here = not ray.is_initialized()
+    if started_here:
+        env = {
+            "env_vars": {
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+                "TF_USE_LEGACY_KERAS": "1",
+                "OMP_NUM_THREADS": str(threads_per_trial),
+            }
+        }
+        if address:
+            ray.init(address=address, runtime_env=env, log_to_driver=False)
+        else:
+            ray.init(
+                num_cpus=workers or os.cpu_count(),
+                runtime_env=env,
+                log_to_driver=False,
+                include_dashboard=False,
+            )
+    try:
+        trainable = tune.with_resources(
+            tune.with_parameters(
+                _trial,
+                train=list(train),
+                val=list(val),
+                base=dict(base_config),
+                epochs=epochs,
+                batch_size=batch_size,
+                threads=threads_per_trial,
+            ),
+            {"cpu": threads_per_trial},
+        )
+        tuner = tune.Tuner(
+            trainable,
+            param_space=search_space(space),
+            tune_config=tune.TuneConfig(
+                metric="val_final_cost",
+                mode="min",
+                num_samples=samples,
+                search_alg=tune.search.BasicVariantGenerator(random_state=seed),
+            ),
+            run_config=tune.RunConfig(
+                name="meta_search", storage_path=str(output / "ray"), verbose=1
+            ),
+        )
+        grid = tuner.fit()
+    finally:
+        if started_here:
+            ray.shutdown()
+    trials = []
+    for result in grid:
+        if result.error or not result.metrics:
+            trials.append({"params": result.config, "error": str(result.error)})
+            continue
+        trials.append(
+            {
+                "params": result.config,
+                "epochs": result.metrics["epoch"],
+                "val_final_cost": result.metrics["val_final_cost"],
+                "val_meta_loss": result.metrics["val_meta_loss"],
+                "config": json.loads(result.metrics["meta_config"]),
+            }
+        )
+    finished = [t for t in trials if "error" not in t]
+    if not finished:
+        raise RuntimeError(f"Every trial failed; first error: {trials[0]['error']}")
+    best = min(finished, key=lambda t: t["val_final_cost"])
+    outcome = TuneResult(
+        best_params=best["params"],
+        best_config=best["config"],
+        best_val_final_cost=best["val_final_cost"],
+        best_val_meta_loss=best["val_meta_loss"],
+        trials=trials,
+    )
+    write_atomic(output / "trials.json", outcome.to_json())
+    write_atomic(
+        output / "best_config.json",
+        json.dumps(
+            {
+                **best["config"],
+                **{k: best["params"][k] for k in LEARNING_RATE_KEYS if k in best["params"]},
+            },
+            indent=1,
+        ),
+    )
+    return outcome
