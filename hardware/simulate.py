@@ -147,6 +147,20 @@ def _with_noise_measured(circuit, noise, qubits):
     return measured.with_noise(noise)
 
 
+def noisy_circuit(
+    circuit: cirq.AbstractCircuit,
+    noise: cirq.NoiseModel | None,
+    qubits: Sequence[cirq.Qid] | None = None,
+) -> cirq.Circuit:
+    """The circuit with its noise channels, readout channels included, measurements removed.
+
+    For backends that take channel circuits directly (TFQ's noisy backend with a
+    :func:`hardware.noise.to_tfq_compatible` model): a plain ``circuit.with_noise(model)``
+    on a circuit without measurements would miss the readout errors.
+    """
+    return _drop_measurements(_with_noise_measured(circuit, noise, qubits))
+
+
 def trajectory_probabilities(
     circuit: cirq.AbstractCircuit,
     noise: cirq.NoiseModel | None,
@@ -381,6 +395,7 @@ __all__ = [
     "measure_readout_errors",
     "mitigate_probabilities",
     "mitigated_cut_expectation",
+    "noisy_circuit",
     "probabilities",
     "resolve",
     "sample",

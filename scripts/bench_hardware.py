@@ -140,8 +140,7 @@ def bench_noisy(sizes, reps, dm_max, seed, with_tfq) -> list[dict]:
 def _tfq_noisy(symbolic_circuit, model, edges, qubits, reps) -> dict:
     from qaoa_meta._tf import tf, tfq
 
-    noisy = hardware.tfq_safe(symbolic_circuit).with_noise(model)
-    noisy = cirq.Circuit(cirq.Moment(op for op in m if not cirq.is_measurement(op)) for m in noisy)
+    noisy = hs.noisy_circuit(hardware.tfq_safe(symbolic_circuit), model, qubits)
     cost = sum(
         (
             0.5 * w * cirq.PauliString() - 0.5 * w * cirq.Z(qubits[i]) * cirq.Z(qubits[j])
@@ -200,7 +199,9 @@ def main(argv=None) -> int:
     parser.add_argument("--devices", default="rainbow,weber,sycamore")
     parser.add_argument("--noisy-sizes", default="10,12,14")
     parser.add_argument("--reps", type=int, default=200, help="trajectories per timing")
-    parser.add_argument("--dm-max", type=int, default=12, help="largest density-matrix run")
+    parser.add_argument(
+        "--dm-max", type=int, default=10, help="largest density-matrix run (n=10 takes minutes)"
+    )
     parser.add_argument("--no-tfq", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="tiny CI configuration")
