@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qaoa_meta.cli_sweep",
     "qaoa_meta.cli_hardware",
     "qaoa_meta.cli_train",
+    "qaoa_meta.cli_eval",
 )
 
 
