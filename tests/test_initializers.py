@@ -1,0 +1,172 @@
+"""Initialisers against closed forms, brute force and the published tables."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from qaoa_meta import initializers as inits
+from qaoa_meta.optimize import ExactEvaluator, qaoa_probabilities
+from qaoa_meta.problems import (
+    MaxCutProblem,
+    cost_diagonal,
+    erdos_renyi,
+    load_paper_dataset,
+    max_cut,
+    random_regular,
+)
+
+
+def _tree(d: int, p: int) -> MaxCutProblem:
+    """The radius-p light cone of an edge in a large-girth d-regular graph (a tree)."""
+    edges, frontier, nxt = [(0, 1)], [0, 1], 2
+    for _ in range(p):
+        new = []
+        for node in frontier:
+            for _ in range(d - 1):
+                edges.append((node, nxt))
+                new.append(nxt)
+                nxt += 1
+        frontier = new
+    return MaxCutProblem.from_edge_list(edges, n=nxt)
+
+
+def _central_edge_cut(d: int, theta: np.ndarray) -> float:
+    tree = _tree(d, len(theta) // 2)
+    probabilities = qaoa_probabilities(cost_diagonal(tree), theta)
+    index = np.arange(1 << tree.n)
+    b0, b1 = (index >> (tree.n - 1)) & 1, (index >> (tree.n - 2)) & 1
+    return float(probabilities[b0 != b1].sum())
+
+
+def test_three_regular_p1_table_is_the_analytic_optimum():
+    theta, guarantee = inits.fixed_angles(3, 1)
+    # Brute force over the closed-form tree expression 1/2 + 1/2 sin4β sinγ cos²γ.
+    g, b = np.meshgrid(np.linspace(0, np.pi, 2001), np.linspace(-np.pi / 4, np.pi / 4, 1001))
+    values = 0.5 + 0.5 * np.sin(4 * b) * np.sin(g) * np.cos(g) ** 2
+    k = np.argmax(values)
+    np.testing.assert_allclose(theta, [g.flat[k], b.flat[k]], atol=2e-3)
+    assert guarantee == pytest.approx(values.max(), abs=1e-4)
+    assert guarantee == pytest.approx(0.6925, abs=1e-4)
+    # On a triangle-free 3-regular graph (the cube) every edge achieves it exactly.
+    cube = MaxCutProblem.from_edge_list(
+        [(u, u ^ (1 << k)) for u in range(8) for k in range(3) if u < u ^ (1 << k)]
+    )
+    value = ExactEvaluator().value(cost_diagonal(cube)[None], theta[None])[0]
+    assert value / cube.num_edges == pytest.approx(guarantee, abs=1e-4)
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_three_regular_table_by_light_cone_simulation(p):
+    theta, guarantee = inits.fixed_angles(3, p)
+    assert _central_edge_cut(3, theta) == pytest.approx(guarantee, abs=2e-4)
+
+
+def test_p1_fixed_angles_for_other_degrees_match_tree_simulation():
+    for d in (2, 4):
+        theta, guarantee = inits.fixed_angles(d, 1)
+        assert _central_edge_cut(d, theta) == pytest.approx(guarantee, abs=1e-9)
+    with pytest.raises(ValueError, match="No fixed angles"):
+        inits.fixed_angles(4, 3)
+
+
+def test_fixed_angle_table_rejects_irregular_graphs():
+    table = inits.FixedAngleTable()
+    np.testing.assert_allclose(table(random_regular(8, 3, seed=0), 1), inits.fixed_angles(3, 1)[0])
+    with pytest.raises(ValueError, match="not regular"):
+        table(erdos_renyi(8, 0.5, seed=1), 1)
+    assert inits.FixedAngleTable(allow_irregular=True)(erdos_renyi(8, 0.5, seed=1), 1).shape == (2,)
+
+
+def test_paper_fixed_points_and_random_initialiser():
+    points = inits.paper_fixed_points()
+    np.testing.assert_allclose(
+        points["paper-fixed-1"](erdos_renyi(5, 0.5, seed=0), 1), [-0.9969, 0.8899]
+    )
+    np.testing.assert_allclose(
+        points["paper-fixed-2"](erdos_renyi(5, 0.5, seed=0), 2), [-0.0408, -0.0408, 0.3181, 0.3181]
+    )
+    problems = [erdos_renyi(6, 0.5, seed=s) for s in range(3)]
+    random = inits.RandomInitializer(seed=5)
+    batch = random.batch(problems, 1)
+    np.testing.assert_array_equal(batch[::-1], random.batch(problems[::-1], 1))  # order-free
+    assert len({tuple(row) for row in batch}) == 3
+    assert np.all((batch[:, 0] <= 0) & (batch[:, 0] > -1) & (batch[:, 1] >= 0) & (batch[:, 1] < 1))
+
+
+def test_p1_optimum_matches_exact_bruteforce_grid():
+    problem = erdos_renyi(7, 0.5, seed=3)
+    theta, value = inits.p1_optimum(problem)
+    g, b = np.meshgrid(np.linspace(0, np.pi, 121), np.linspace(-np.pi / 4, np.pi / 4, 61))
+    grid = np.stack([g.ravel(), b.ravel()], axis=1)
+    values = ExactEvaluator().value(np.repeat(cost_diagonal(problem)[None], len(grid), 0), grid)
+    assert value >= values.max() - 1e-6 and value - values.max() < 1e-2
+    exact = ExactEvaluator().value(cost_diagonal(problem)[None], theta[None])[0]
+    assert exact == pytest.approx(value, rel=1e-6)
+
+
+def test_paper_final_ar_is_the_per_instance_p1_optimum(paper_dataset_path):
+    # The paper's "final AR (all converging methods)": 0.8370 / 0.8507 / 0.8260 / 0.8360.
+    test = load_paper_dataset(paper_dataset_path).test
+    expected = {10: 0.8370, 11: 0.8507, 12: 0.8260, 13: 0.8360}
+    for n, published in expected.items():
+        ratios = [inits.p1_optimum(pr)[1] / max_cut(pr).value for pr in test if pr.n == n]
+        assert round(float(np.mean(ratios)), 4) == published
+
+
+def test_interp_and_fourier_formulas():
+    np.testing.assert_allclose(inits.interp_extend(np.array([0.4, 0.3])), [0.4, 0.4, 0.3, 0.3])
+    np.testing.assert_allclose(
+        inits.interp_extend(np.array([0.2, 0.6, 0.5, 0.1])), [0.2, 0.4, 0.6, 0.5, 0.3, 0.1]
+    )
+    m = inits.fourier_matrix(1, 1)
+    np.testing.assert_allclose(m, np.diag([math.sin(math.pi / 4), math.cos(math.pi / 4)]))
+    problem = erdos_renyi(6, 0.5, seed=2)
+    for heuristic in (inits.Interp(), inits.Fourier()):
+        np.testing.assert_allclose(heuristic(problem, 1), inits.LinearRamp()(problem, 1))
+        assert heuristic(problem, 2).shape == (4,)
+    np.testing.assert_allclose(inits.LinearRamp(1.0)(problem, 2), [0.25, 0.75, 0.75, 0.25])
+
+
+def test_fitted_fixed_angle_is_the_grid_optimum_of_the_mean_ratio():
+    problems = [erdos_renyi(6, 0.6, seed=s) for s in range(4)]
+    fitted = inits.FittedFixedAngle.fit(problems, 1)
+    cuts = np.array([max_cut(pr).value for pr in problems])
+    g, b = np.meshgrid(np.linspace(0, np.pi, 91), np.linspace(-np.pi / 4, np.pi / 4, 46))
+    grid = np.stack([g.ravel(), b.ravel()], axis=1)
+    evaluator = ExactEvaluator()
+    mean = sum(
+        evaluator.value(np.repeat(cost_diagonal(pr)[None], len(grid), 0), grid) / cut
+        for pr, cut in zip(problems, cuts, strict=True)
+    ) / len(problems)
+    assert fitted.train_score >= mean.max() - 1e-9
+    assert fitted.train_score - mean.max() < 5e-3
+    again = inits.initializer_from_config(fitted.config())
+    np.testing.assert_allclose(again(problems[0], 1), fitted(problems[0], 1))
+
+
+def test_feature_regression_recovers_a_linear_law():
+    problems = [erdos_renyi(n, q, seed=n) for n in (6, 7, 8) for q in (0.4, 0.6, 0.8)]
+    weights = np.array([[0.9, 0.4], [-0.05, 0.01], [-0.2, -0.1]])
+    optima = [inits.graph_features(pr) @ weights for pr in problems]
+    regression = inits.FeatureRegression.fit(problems, optima)
+    np.testing.assert_allclose(regression.coefficients, weights, atol=1e-10)
+    assert min(regression.r2) > 0.999
+    with pytest.raises(ValueError, match="not fitted"):
+        inits.FeatureRegression()(problems[0], 1)
+
+
+def test_learned_initializer_uses_the_rollout():
+    from qaoa_meta.meta import MetaConfig, MetaOptimizer
+
+    model = MetaOptimizer(MetaConfig(model="lstm", variant="paper", steps=3, seed=1))
+    learned = inits.LearnedInitializer(model)
+    problems = [erdos_renyi(5, 0.6, seed=s) for s in range(2)]
+    rollout = model.rollout(problems)
+    np.testing.assert_allclose(learned.batch(problems, 1), rollout.final_theta)
+    phase1 = learned.phase1(problems, 1)
+    assert phase1.theta.shape == (2, 3, 2) and phase1.values.shape == (2, 3)
+    with pytest.raises(ValueError, match="trained for p = 1"):
+        learned.batch(problems, 2)
