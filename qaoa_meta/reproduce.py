@@ -325,7 +325,9 @@ def paper_table(record: RunRecord) -> tuple[str, list[dict[str, Any]]]:
                 f"{_opt(p1)} | {np.mean(arf):.4f} ± {np.std(arf):.4f} | {_opt(pf)} | "
                 f"{' / '.join(str(c) for c in conv)} | {_opt(pc, 0)} |"
             )
-        fixed = [m for m in record.methods if m.name.startswith("paper-fixed-")]
+        fixed = [
+            m for m in record.methods if m.name.startswith("paper-fixed-") and "+" not in m.name
+        ]
         if fixed:
             inst = [i for m in fixed for i in m.instances if i.problem.n == n]
             conv = convergence_iteration([paper_curve(i) for i in inst])
@@ -354,7 +356,7 @@ def write_document(record: RunRecord, path: str | pathlib.Path, figures: str = "
     table, _ = paper_table(record)
     rows = summary_rows(record)
     write_csv(rows, figure_dir / "reproduction_summary.csv")
-    paper_models = [m.name for m in record.methods if "/paper/seed0" in m.name]
+    paper_models = [m.name for m in record.methods if m.name.endswith("/paper/seed0")]
     plot_relative_error(
         record,
         figure_dir / "reproduction_relative_error.png",
@@ -401,6 +403,22 @@ def write_document(record: RunRecord, path: str | pathlib.Path, figures: str = "
         "(the p=1 optimum per instance); the learned columns depend on training seeds.",
         "",
         table,
+        "",
+        "### Reading the table",
+        "",
+        "- Deterministic checks: the final AR of every run that converges equals the per-instance "
+        "p=1 optimum (column `ar_optimum` below, 0.8370 / 0.8507 / 0.8260 / 0.8360 for n = 10..13), "
+        "and pooling both fixed random points gives the paper's random convergence iterations.",
+        "- Runs stopped by the paper's rule after ≤ 2 SGD iterations (a flat start, |Δcost| ≤ 1e-6 "
+        "at once — e.g. Phase I ending near the saddle θ ≈ 0), per method: "
+        + ", ".join(
+            f"{m.name}: {sum(i.result.iterations <= 2 for i in m.instances)}/{len(m.instances)}"
+            for m in record.methods
+            if "/" in m.name and "+" not in m.name
+        )
+        + ". Such runs keep their Phase-I AR as the final AR and make the curve flat at t = 11.",
+        "- Learned models are trained for at most the configured epochs (see settings) instead "
+        "of the published 50 with early stopping, to fit the one-hour budget on 2 CPU cores.",
         "",
         "## Every method (all test graphs)",
         "",
