@@ -359,7 +359,20 @@ class MetaOptimizer(keras.Model):
             for name in ("loss", "meta_loss", "final_cost", "final_cut")
         }
         self._rollout_function = None
+        self.energy_fn = None
         self.built = True
+
+    def set_energy(self, energy_fn=None) -> None:
+        """Plugs a custom energy into the rollout (``None`` restores the configured backend).
+
+        ``energy_fn(batch, theta) -> (B,)`` ⟨C⟩ for the batch dict and textbook ``theta``
+        (B, 2p); e.g. a TFQ noisy expectation (noise-aware training, :mod:`qaoa_meta.noise_study`)
+        or shot estimates on a device (:func:`qaoa_meta.noisy.noisy_phase1`). Traced training,
+        test and rollout functions are dropped so the next call uses the new energy.
+        """
+        self.energy_fn = energy_fn
+        self._rollout_function = None
+        self.train_function = self.test_function = self.predict_function = None
 
     # -- optimisers ---------------------------------------------------------------------------
     def compile(
@@ -396,6 +409,8 @@ class MetaOptimizer(keras.Model):
 
     # -- rollout ------------------------------------------------------------------------------
     def _energy(self, batch: dict[str, tf.Tensor], theta: tf.Tensor) -> tf.Tensor:
+        if self.energy_fn is not None:
+            return self.energy_fn(batch, theta)
         if self.config.backend == "exact":
             return exact_expectation(batch["diagonal"], theta)
         values = self._qaoa_expectation(

@@ -1,0 +1,401 @@
+"""Noisy, shot-based QAOA energies on a compiled device circuit, with exact cost accounting.
+
+The pipeline per problem (built once, reused for every θ):
+
+1. the symbolic QAOA circuit (:func:`qaoa_meta.qaoa.qaoa_circuit`) is placed, routed and
+   compiled to a device's native gate set (:func:`hardware.compile_circuit`, symbols kept so
+   one compile serves every θ);
+2. each energy evaluation resolves θ and samples ``shots`` bitstrings with qsim under a noise
+   model (:func:`hardware.noise_from_spec`: Google calibration, depolarising, thermal,
+   readout, scaled), read at the logical qubits' final positions;
+3. ⟨C⟩ is the mean cut value of the sampled bitstrings, optionally readout-corrected
+   (tensored inverse of the model's readout confusion matrices on each edge's marginal).
+
+Noisy shots are drawn in ``trajectories`` groups: each group is one qsim Monte-Carlo noise
+trajectory (readout channels included) from which ``shots / trajectories`` bitstrings are
+sampled. The estimator is unbiased for the noisy ⟨C⟩ for any number of trajectories; with
+``trajectories == shots`` every shot has its own trajectory, exactly as on hardware (and as
+qsim's ``run``), fewer trajectories only add a little variance and save most of the time.
+
+Gradients use the parameter-shift rule on the compiled circuit: every gate whose exponent
+depends on a parameter (one per cost term and per mixer qubit and layer) is shifted by ±½ in
+its exponent, so a gradient costs ``2 × occurrences`` circuits of ``shots`` shots each (plus one
+for the value). :class:`NoisyObjective` counts energy evaluations, gradients, circuits and shots
+exactly; it has the interface of :class:`qaoa_meta.optimize.InstanceObjective`, so every
+Phase-II optimiser runs on it through :func:`optimize_noisy`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import cirq
+import numpy as np
+import sympy
+
+import hardware
+from hardware import simulate
+from hardware.noise import readout_errors
+from qaoa_meta import qaoa
+from qaoa_meta.optimize import (
+    ExactEvaluator,
+    Optimizer,
+    OptimizeResult,
+    _FirstOrder,
+    _PerInstance,
+    _Recorder,
+)
+from qaoa_meta.problems import MaxCutProblem, Seed, as_generator, cost_diagonal
+
+SCHEMA_VERSION = 1
+
+
+# --- configuration ---------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class NoisySetup:
+    """Where and how a QAOA circuit is run: device, gate set, noise, shots, mitigation.
+
+    Attributes:
+        device: ``weber``, ``rainbow``, ``sycamore23`` or a grid such as ``grid4x4``
+            (anything :func:`hardware.get_device` accepts).
+        gateset: native two-qubit gate set (``sqrt_iswap``, ``sycamore``, ``cz``).
+        noise: noise spec for :func:`hardware.noise_from_spec`, e.g. ``"weber"``,
+            ``"weber*0.5"``, ``"depolarizing:0.001,0.01+readout:0.02,0.05"`` or ``"none"``.
+        shots: measurement shots per energy evaluation.
+        mitigate_readout: undo the model's readout errors (tensored, per edge marginal).
+        trajectories: noise trajectories per evaluation (capped at ``shots``).
+        routing: router for :func:`hardware.compile_circuit`.
+    """
+
+    device: str = "weber"
+    gateset: str = "sqrt_iswap"
+    noise: str = "weber"
+    shots: int = 1024
+    mitigate_readout: bool = False
+    trajectories: int = 64
+    routing: str = "auto"
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        for name in ("shots", "trajectories"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+    def noise_model(self) -> cirq.NoiseModel | None:
+        """The noise model (``None`` when noiseless)."""
+        return hardware.noise_from_spec(self.noise)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> NoisySetup:
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NoisySetup:
+        allowed = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - allowed
+        if unknown:
+            raise ValueError(
+                f"Unknown NoisySetup keys {sorted(unknown)}; expected some of {sorted(allowed)}."
+            )
+        return cls(**data)
+
+
+# --- the compiled, noisy QAOA of one problem -------------------------------------------------
+def _shift_rule_ok(gate: cirq.Gate) -> bool:
+    """True for gates ``G**t`` whose two eigenphases differ by ``π t`` (shift rule ±½)."""
+    if not isinstance(gate, cirq.EigenGate):
+        return False
+    shifts = sorted({round(float(s), 9) for s in gate._eigen_shifts()})
+    return len(shifts) == 2 and abs(shifts[1] - shifts[0] - 1.0) < 1e-9
+
+
+@dataclasses.dataclass(frozen=True)
+class ShiftTerm:
+    """One parameter-dependent gate occurrence: its location, symbol and ``d exponent / dθ``."""
+
+    moment: int
+    operation: int
+    symbol: str
+    slope: float
+
+
+class NoisyQAOA:
+    """Depth-p QAOA of one problem compiled to a device, simulated with noise and shots.
+
+    Args:
+        problem: the Max-Cut instance.
+        p: QAOA depth.
+        setup: device, noise, shots and mitigation (:class:`NoisySetup`).
+        seed: seed of placement/routing.
+    """
+
+    def __init__(self, problem: MaxCutProblem, p: int, setup: NoisySetup, seed: Seed = 0):
+        if problem.num_edges == 0:
+            raise ValueError(f"Problem {problem.name!r} has no edges; its cost is identically 0.")
+        self.problem = problem
+        self.p = int(p)
+        self.setup = setup
+        logical = qaoa.qaoa_circuit(problem, self.p)
+        self.compiled = hardware.compile_circuit(
+            logical,
+            setup.device,
+            setup.gateset,
+            routing=setup.routing,
+            symbolic=True,
+            seed=int(as_generator(seed).integers(2**31 - 1)),
+        )
+        line = qaoa.default_qubits(problem)
+        self.qubits = [self.compiled.final_map[q] for q in line]
+        self.edges = [(int(u), int(v), float(w)) for u, v, w in problem.edges]
+        self.diagonal = simulate.cut_diagonal(problem.n, self.edges)
+        self.model = setup.noise_model()
+        errors = readout_errors(self.model, self.qubits) if self.model is not None else None
+        self.readout = [errors[q] for q in self.qubits] if errors else None
+        self.symbols = [s.name for s in qaoa.parameter_symbols(self.p)]
+        self.shift_terms = self._shift_terms()
+
+    # -- structure ----------------------------------------------------------------------------
+    def _shift_terms(self) -> list[ShiftTerm]:
+        terms = []
+        for m, moment in enumerate(self.compiled.circuit):
+            for k, op in enumerate(moment.operations):
+                if not cirq.is_parameterized(op):
+                    continue
+                gate = op.gate
+                names = cirq.parameter_names(gate)
+                if len(names) != 1 or not _shift_rule_ok(gate):
+                    raise ValueError(
+                        f"Parameter shift needs single-symbol two-eigenvalue gates, got {op!r}; "
+                        "compile with hardware.compile_circuit(..., symbolic=True)."
+                    )
+                (name,) = names
+                exponent = sympy.sympify(gate.exponent)
+                slope = float(sympy.diff(exponent, sympy.Symbol(name)))
+                if any(s.name != name for s in exponent.free_symbols) or sympy.diff(
+                    exponent, sympy.Symbol(name), 2
+                ):
+                    raise ValueError(f"Exponent {exponent} of {op!r} is not linear in {name}.")
+                terms.append(ShiftTerm(m, k, name, slope))
+        return terms
+
+    @property
+    def is_noisy(self) -> bool:
+        return self.model is not None
+
+    def circuits_per_gradient(self) -> int:
+        """Circuits a parameter-shift gradient runs (two per parameter-dependent gate)."""
+        return 2 * len(self.shift_terms)
+
+    def _resolved(self, theta: np.ndarray, shift: tuple[ShiftTerm, float] | None = None):
+        circuit = self.compiled.circuit
+        if shift is not None:
+            term, delta = shift
+            moment = circuit[term.moment]
+            op = moment.operations[term.operation]
+            new_op = op.gate._with_exponent(op.gate.exponent + delta).on(*op.qubits)
+            ops = list(moment.operations)
+            ops[term.operation] = new_op
+            circuit = (
+                circuit[: term.moment] + cirq.Circuit(cirq.Moment(ops)) + circuit[term.moment + 1 :]
+            )
+        return cirq.resolve_parameters(circuit, qaoa.resolver(theta))
+
+    # -- probabilities and estimates ----------------------------------------------------------
+    def trajectory_probabilities(
+        self, theta: np.ndarray, trajectories: int, seed: Seed = None, shift=None
+    ) -> np.ndarray:
+        """``(R, 2^n)`` outcome probabilities (R = 1 and exact without noise)."""
+        circuit = self._resolved(np.asarray(theta, float), shift)
+        if self.model is None:
+            return simulate.probabilities(circuit, qubits=self.qubits)[None, :]
+        return simulate.trajectory_probabilities(
+            circuit, self.model, trajectories, qubits=self.qubits, seed=as_generator(seed)
+        )
+
+    def sample_counts(
+        self, theta: np.ndarray, shots: int, seed: Seed = None, shift=None
+    ) -> np.ndarray:
+        """``(2^n,)`` counts of ``shots`` bitstrings (big-endian over logical qubits)."""
+        rng = as_generator(seed)
+        groups = 1 if self.model is None else min(self.setup.trajectories, shots)
+        probs = self.trajectory_probabilities(theta, groups, rng, shift)
+        sizes = np.full(groups, shots // groups)
+        sizes[: shots % groups] += 1
+        counts = np.zeros(probs.shape[1], np.int64)
+        for size, row in zip(sizes, probs, strict=True):
+            row = np.clip(row, 0.0, None)
+            counts += rng.multinomial(int(size), row / row.sum())
+        return counts
+
+    def energy_from_counts(self, counts: np.ndarray) -> float:
+        """⟨C⟩ from outcome counts, readout-mitigated when the setup asks for it."""
+        shots = int(counts.sum())
+        if self.setup.mitigate_readout and self.readout is not None:
+            n = self.problem.n
+            index = np.repeat(np.arange(counts.size), counts)
+            bits = ((index[:, None] >> (n - 1 - np.arange(n))[None, :]) & 1).astype(np.uint8)
+            return simulate.mitigated_cut_expectation(bits, self.edges, self.readout)
+        return float(counts @ self.diagonal / shots)
+
+    def estimate(self, theta: np.ndarray, shots: int | None = None, seed: Seed = None, shift=None):
+        """One sampled (and optionally mitigated) energy estimate with ``shots`` shots."""
+        shots = int(shots or self.setup.shots)
+        return self.energy_from_counts(self.sample_counts(theta, shots, seed, shift))
+
+    def expectation(self, theta: np.ndarray, trajectories: int = 256, seed: Seed = 0) -> float:
+        """The noisy ⟨C⟩ itself (infinite shots, ``trajectories`` noise samples; not counted).
+
+        With ``mitigate_readout`` the readout correction is applied to the averaged
+        distribution, i.e. this is the limit of the mitigated estimator.
+        """
+        probs = self.trajectory_probabilities(theta, trajectories, seed).mean(axis=0)
+        if self.setup.mitigate_readout and self.readout is not None:
+            probs = simulate.mitigate_probabilities(probs, self.readout)
+        return float(probs @ self.diagonal)
+
+
+# --- counted objective -----------------------------------------------------------------------
+class NoisyObjective:
+    """Counted noisy ⟨C⟩(θ) of one problem: the :class:`~qaoa_meta.optimize.InstanceObjective`
+    interface on :class:`NoisyQAOA` estimates.
+
+    Counters: ``n_evaluations`` (energy estimates asked for), ``n_gradients`` (parameter-shift
+    gradients), ``n_circuits`` (circuits run), ``shots_used`` (= ``n_circuits × shots``).
+    :meth:`exact` (noiseless, for traces) and :meth:`noisy_expectation` are not counted.
+    """
+
+    def __init__(self, circuit: NoisyQAOA, shots: int | None = None, seed: Seed = None):
+        self.circuit = circuit
+        self.problem = circuit.problem
+        self.shots = int(shots or circuit.setup.shots)
+        if self.shots < 1:
+            raise ValueError(f"shots must be a positive integer, got {shots!r}.")
+        self.rng = as_generator(seed)
+        self.evaluator = ExactEvaluator()
+        self._diagonal = cost_diagonal(circuit.problem)[None, :]
+        self.n_evaluations = 0
+        self.n_gradients = 0
+        self.n_circuits = 0
+        self.shots_used = 0
+
+    @property
+    def cost(self) -> int:
+        return self.n_evaluations + self.n_gradients
+
+    def _run(self, theta: np.ndarray, shift=None) -> float:
+        self.n_circuits += 1
+        self.shots_used += self.shots
+        return self.circuit.estimate(theta, self.shots, self.rng, shift)
+
+    def exact(self, theta: np.ndarray) -> float:
+        """Noiseless exact ⟨C⟩ (not counted)."""
+        return float(self.evaluator.value(self._diagonal, np.asarray(theta, float)[None, :])[0])
+
+    def noisy_expectation(self, theta: np.ndarray, trajectories: int = 256) -> float:
+        """Noisy ⟨C⟩ without shot noise (not counted)."""
+        return self.circuit.expectation(theta, trajectories)
+
+    def value(self, theta: np.ndarray) -> float:
+        """One shot-based estimate: one circuit, ``shots`` shots."""
+        self.n_evaluations += 1
+        return self._run(np.asarray(theta, float))
+
+    def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Estimate and parameter-shift gradient: ``1 + 2 × occurrences`` circuits."""
+        theta = np.asarray(theta, float)
+        self.n_gradients += 1
+        value = self._run(theta)
+        gradient = np.zeros(theta.size)
+        index = {name: i for i, name in enumerate(self.circuit.symbols)}
+        for term in self.circuit.shift_terms:
+            plus = self._run(theta, (term, 0.5))
+            minus = self._run(theta, (term, -0.5))
+            gradient[index[term.symbol]] += term.slope * math.pi / 2 * (plus - minus)
+        return value, gradient
+
+    def counters(self) -> dict[str, int]:
+        return {
+            "evaluations": self.n_evaluations,
+            "gradients": self.n_gradients,
+            "circuits": self.n_circuits,
+            "shots": self.shots_used,
+        }
+
+
+# --- optimisers on a noisy objective ---------------------------------------------------------
+def optimize_noisy(
+    optimizer: Optimizer, objective: NoisyObjective, x0: Sequence[float], seed: Seed = None
+) -> OptimizeResult:
+    """Runs any Phase-II optimiser of :mod:`qaoa_meta.optimize` on a noisy objective.
+
+    Gradient-free optimisers (COBYLA, Nelder–Mead, SPSA) see shot estimates; L-BFGS-B, SGD and
+    Adam get parameter-shift gradients of shot estimates. Trace values are the noiseless
+    ⟨C⟩ at each iterate (not counted), ``shots`` is every shot spent.
+    """
+    x0 = np.asarray(x0, float)
+    rng = as_generator(seed)
+    if isinstance(optimizer, _PerInstance):
+        return optimizer._run_one(objective, x0, rng)
+    if not isinstance(optimizer, _FirstOrder):
+        raise TypeError(
+            f"optimize_noisy supports the optimisers of qaoa_meta.optimize, got "
+            f"{type(optimizer).__name__}."
+        )
+    recorder = _Recorder(objective)
+    theta = x0[None, :].copy()
+    state = optimizer._init_state(theta)
+    previous, converged, iterations = None, False, 0
+    for iteration in range(optimizer.max_iter):
+        value, gradient = objective.value_and_gradient(theta[0])
+        recorder.record(theta[0])
+        iterations = iteration + 1
+        theta = np.asarray(optimizer._step(theta, -gradient[None, :], state, iteration + 1), float)
+        if previous is not None and abs(value - previous) <= optimizer.tol:
+            converged = True
+            break
+        previous = value
+    recorder.record(theta[0])
+    return recorder.result(iterations, converged)
+
+
+def noisy_phase1(model: Any, objective: NoisyObjective) -> np.ndarray:
+    """A learned initialiser's Phase I run on the noisy device: ``(T, 2p)`` textbook θ_t.
+
+    The meta-learner's rollout queries the energy T times; here every query is a counted
+    shot estimate from ``objective`` (through :meth:`qaoa_meta.meta.MetaOptimizer.set_energy`).
+    The model's own energy is restored afterwards.
+    """
+    from qaoa_meta._tf import tf
+
+    def sampled(batch, theta):
+        def run(values):
+            return np.array([objective.value(row) for row in values], np.float32)
+
+        out = tf.numpy_function(run, [theta], tf.float32)
+        return tf.reshape(out, [-1])
+
+    previous = model.energy_fn
+    model.set_energy(sampled)
+    try:
+        rollout = model.rollout([objective.problem])
+    finally:
+        model.set_energy(previous)
+    return rollout.theta[0].astype(float)
+
+
+__all__ = [
+    "NoisyObjective",
+    "NoisyQAOA",
+    "NoisySetup",
+    "ShiftTerm",
+    "noisy_phase1",
+    "optimize_noisy",
+]
