@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qaoa_meta.cli_hardware",
     "qaoa_meta.cli_train",
     "qaoa_meta.cli_eval",
+    "qaoa_meta.cli_noise",
 )
 
 

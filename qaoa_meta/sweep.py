@@ -38,6 +38,7 @@ BACKENDS = ("local", "ray")
 # Built-in tasks by name; any "module:function" path works too.
 TASKS: Mapping[str, str] = {
     "landscape": "qaoa_meta.sweep_tasks:landscape_cell",
+    "noise": "qaoa_meta.noise_study:noise_cell",
 }
 
 

@@ -1,0 +1,643 @@
+"""Learned initialisations under NISQ noise: noise-aware meta-training and the noise study.
+
+* :class:`TFQNoisyEnergy` is a rollout energy for :meth:`MetaOptimizer.set_energy`: TFQ's
+  noisy backend (Monte-Carlo trajectories) on the device-compiled QAOA circuit carrying the
+  TFQ-compatible approximation of the target noise (:func:`hardware.to_tfq_compatible`,
+  readout included), differentiated by parameter shift.
+* :func:`train_meta` trains a meta-learner noiselessly (exact energy) or noise-aware (that
+  noisy energy); :func:`noisy_meta_loss` scores a model's rollout under the noisy energy.
+* :func:`noise_cell` is one cell of the noise-study grid, a pure sweep task
+  ``(params, seed) -> dict`` (registered as ``noise`` in :data:`qaoa_meta.sweep.TASKS`):
+  one instance, one initialiser, one noise level and shot budget, Phase II with a
+  gradient-free optimiser on the noisy device, the approximation ratio against shots spent.
+* :func:`summarize`, :func:`write_outputs` turn cell records into tables, plots and a JSON
+  run record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from qaoa_meta._tf import tf, tfq
+from qaoa_meta.problems import MaxCutProblem, generate, max_cut
+
+SCHEMA_VERSION = 1
+INITIALIZERS = ("random", "fixed-angle", "regression", "learned-noiseless", "learned-noise-aware")
+NOISE_SCALES = (0.0, 0.25, 0.5, 1.0, 2.0)
+SHOTS = (256, 1024, 4096)
+
+
+# --- noise-aware meta-training ---------------------------------------------------------------
+def noise_spec(base: str, scale_factor: float) -> str:
+    """The :func:`hardware.noise_from_spec` string for ``base`` scaled by ``scale_factor``."""
+    if scale_factor < 0:
+        raise ValueError(f"noise scale must be >= 0, got {scale_factor}.")
+    if scale_factor == 0 or base in ("", "none"):
+        return "none"
+    return base if scale_factor == 1 else f"{base}*{scale_factor:g}"
+
+
+def encode_noisy(
+    problems: Sequence[MaxCutProblem], config: Any, setup: Any, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """:func:`qaoa_meta.meta.encode_problems` plus the TFQ tensors of the noisy energy.
+
+    Extra keys: ``noisy_circuit`` (B,) serialized compiled circuits with the TFQ-compatible
+    noise channels, ``noisy_operator`` (B, 1) ZZ operators on the read-out device qubits and
+    ``offset`` (B,) = W/2.
+    """
+    import hardware
+    from hardware import simulate
+    from hardware.noise import to_tfq_compatible
+    from qaoa_meta import qaoa
+    from qaoa_meta.meta import encode_problems
+    from qaoa_meta.noisy import NoisyQAOA
+
+    data = encode_problems(problems, config)
+    model = setup.noise_model()
+    tfq_model = to_tfq_compatible(model) if model is not None else None
+    circuits, operators = [], []
+    for problem in problems:
+        noisy = NoisyQAOA(problem, config.p, setup, seed)
+        body = hardware.tfq_safe(noisy.compiled.circuit)
+        if tfq_model is not None:
+            body = simulate.noisy_circuit(body, tfq_model, noisy.qubits)
+        circuits.append(body)
+        operators.append([qaoa.zz_operator(problem, noisy.qubits)])
+    data["noisy_circuit"] = tfq.convert_to_tensor(circuits).numpy()
+    data["noisy_operator"] = tfq.convert_to_tensor(operators).numpy()
+    data["offset"] = np.array([pr.total_weight / 2 for pr in problems], np.float32)
+    return data
+
+
+class TFQNoisyEnergy:
+    """⟨C⟩ from TFQ's noisy backend with parameter-shift gradients (a rollout energy).
+
+    Args:
+        p: QAOA depth (names the symbols).
+        repetitions: Monte-Carlo trajectories per expectation.
+    """
+
+    def __init__(self, p: int, repetitions: int = 64):
+        from qaoa_meta import qaoa
+
+        self.repetitions = int(repetitions)
+        self.symbols = tf.constant([s.name for s in qaoa.parameter_symbols(p)])
+        self.layer = tfq.layers.Expectation(
+            backend="noisy", differentiator=tfq.differentiators.ParameterShift()
+        )
+
+    def __call__(self, batch: Mapping[str, tf.Tensor], theta: tf.Tensor) -> tf.Tensor:
+        rows = tf.shape(theta)[0]
+        values = self.layer(
+            batch["noisy_circuit"],
+            symbol_names=self.symbols,
+            symbol_values=theta,
+            operators=batch["noisy_operator"],
+            repetitions=tf.fill([rows, 1], self.repetitions),
+        )[:, 0]
+        return values + batch["offset"]
+
+
+def train_meta(
+    problems: Sequence[MaxCutProblem],
+    config: Any,
+    setup: Any | None = None,
+    *,
+    epochs: int = 5,
+    batch_size: int = 4,
+    learning_rate: float = 1e-2,
+    repetitions: int = 64,
+    seed: int = 0,
+    verbose: int = 0,
+):
+    """Trains a meta-learner noiselessly (``setup`` None or noiseless) or noise-aware.
+
+    Noise-aware: every rollout energy is :class:`TFQNoisyEnergy` on circuits compiled for
+    ``setup.device`` with the TFQ-compatible ``setup.noise``; gradients by parameter shift.
+
+    Returns:
+        ``(model, history)``; the model's energy is reset to its configured backend.
+    """
+    from qaoa_meta.meta import MetaOptimizer, make_dataset, torch_rmsprop
+
+    tf.random.set_seed(seed)
+    model = MetaOptimizer(config)
+    model.compile(torch_rmsprop(learning_rate), torch_rmsprop(learning_rate))
+    noisy = setup is not None and setup.noise_model() is not None
+    if noisy:
+        data = encode_noisy(problems, config, setup, seed)
+        dataset = tf.data.Dataset.from_tensor_slices(data).batch(batch_size)
+        model.set_energy(TFQNoisyEnergy(config.p, repetitions))
+    else:
+        dataset = make_dataset(problems, config, batch_size=batch_size)
+    history = model.fit(dataset, epochs=epochs, verbose=verbose)
+    model.set_energy(None)
+    return model, {k: [float(x) for x in v] for k, v in history.history.items()}
+
+
+def noisy_meta_loss(
+    model: Any,
+    problems: Sequence[MaxCutProblem],
+    setup: Any,
+    repetitions: int = 256,
+    seed: int = 0,
+) -> float:
+    """Mean meta-loss of ``model``'s rollout under the TFQ noisy energy of ``setup``."""
+    from qaoa_meta.meta import meta_loss
+
+    data = encode_noisy(problems, model.config, setup, seed)
+    model.set_energy(TFQNoisyEnergy(model.config.p, repetitions))
+    try:
+        costs = model._rollout({k: tf.constant(v) for k, v in data.items()})[2]
+        return float(tf.reduce_mean(meta_loss(costs, model.config.loss)))
+    finally:
+        model.set_energy(None)
+
+
+# --- one cell of the study -------------------------------------------------------------------
+def _initial_point(name: str, problem: MaxCutProblem, p: int, params: Mapping[str, Any], seed: int):
+    """θ_0 of initialiser ``name`` and the Phase-I objective calls it made (learned only)."""
+    from qaoa_meta import initializers as ini
+
+    if name == "random":
+        return ini.RandomInitializer(seed)(problem, p), None
+    if name == "fixed-angle":
+        return ini.FixedAngleTable(allow_irregular=True)(problem, p), None
+    if name == "regression":
+        path = pathlib.Path(params["artifacts"]) / f"regression_p{p}.json"
+        return ini.initializer_from_config(json.loads(path.read_text()))(problem, p), None
+    if name in ("learned-noiseless", "learned-noise-aware"):
+        from qaoa_meta.meta import MetaOptimizer
+
+        kind = name.split("-", 1)[1]
+        return None, MetaOptimizer.load_model(pathlib.Path(params["artifacts"]) / f"{kind}_p{p}")
+    raise ValueError(f"Unknown initializer {name!r}; expected one of {INITIALIZERS}.")
+
+
+def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One noise-study cell: instance ``seed`` of the family, one initialiser and noise level.
+
+    Params: ``n``, ``p``, ``initializer`` (one of :data:`INITIALIZERS`), ``noise_scale``
+    (× ``noise``, default ``weber``), ``shots`` per evaluation, ``iterations`` (SPSA
+    iterations, default 10), ``family`` (default ``random_regular``, ``d`` 3), ``device``,
+    ``gateset``, ``mitigate_readout``, ``trajectories``, ``artifacts`` (directory of
+    trained initialisers, needed by regression and learned).
+
+    Returns the AR (noiseless ⟨C⟩/max-cut of the current θ, and the noisy ⟨C⟩/max-cut at the
+    start and end) against cumulative shots, plus every counter.
+    """
+    from qaoa_meta.noisy import NoisyObjective, NoisyQAOA, NoisySetup, noisy_phase1, optimize_noisy
+    from qaoa_meta.optimize import SPSA
+
+    start = time.perf_counter()
+    options = dict(params)
+    n, p = int(options["n"]), int(options["p"])
+    name = options["initializer"]
+    family = options.get("family", "random_regular")
+    family_options = dict(options.get("family_options", {"d": 3}))
+    problem = generate(family, n, seed, **family_options)
+    cut = max_cut(problem).value
+    setup = NoisySetup(
+        device=options.get("device", "weber"),
+        gateset=options.get("gateset", "sqrt_iswap"),
+        noise=noise_spec(options.get("noise", "weber"), float(options["noise_scale"])),
+        shots=int(options["shots"]),
+        mitigate_readout=bool(options.get("mitigate_readout", False)),
+        trajectories=int(options.get("trajectories", 16)),
+    )
+    circuit = NoisyQAOA(problem, p, setup, seed)
+    objective = NoisyObjective(circuit, seed=seed + 7919)
+    theta0, model = _initial_point(name, problem, p, options, seed)
+    phase1 = []
+    if model is not None:
+        trajectory = noisy_phase1(model, objective)
+        phase1 = trajectory.tolist()
+        theta0 = trajectory[-1]
+    phase1_shots = objective.shots_used
+    optimizer = SPSA(max_iter=int(options.get("iterations", 10)), a=0.1, c=0.1)
+    result = optimize_noisy(optimizer, objective, theta0, seed)
+    costs = np.asarray(result.trace_evaluations) * setup.shots + phase1_shots
+    noisy_trajectories = int(options.get("eval_trajectories", 64))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "problem": problem.to_dict(),
+        "max_cut": cut,
+        "setup": dataclasses.asdict(setup),
+        "compiled": circuit.compiled.summary(),
+        "theta0": np.asarray(theta0, float).tolist(),
+        "theta": np.asarray(result.params, float).tolist(),
+        "phase1_theta": phase1,
+        "phase1_shots": int(phase1_shots),
+        "ar_ideal_trace": (np.asarray(result.trace_values) / cut).tolist(),
+        "shots_trace": costs.astype(int).tolist(),
+        "ar_ideal_init": float(result.trace_values[0] / cut),
+        "ar_ideal_final": float(result.value / cut),
+        "ar_noisy_init": circuit.expectation(theta0, noisy_trajectories) / cut,
+        "ar_noisy_final": circuit.expectation(result.params, noisy_trajectories) / cut,
+        "counters": objective.counters(),
+        "total_shots": int(objective.shots_used),
+        "optimizer": optimizer.config(),
+        "wall_s": time.perf_counter() - start,
+    }
+
+
+# --- artifacts: fitted and learned initialisers ----------------------------------------------
+def prepare_artifacts(
+    output: str | pathlib.Path,
+    ps: Sequence[int],
+    *,
+    train_n: int = 8,
+    train_size: int = 8,
+    epochs: int = 5,
+    steps: int = 5,
+    noise: str = "weber",
+    device: str = "weber",
+    repetitions: int = 32,
+    seed: int = 1000,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Trains the regression and both learned initialisers per depth into ``output``.
+
+    Training graphs are 3-regular on ``train_n`` nodes with seeds ``seed, seed+1, ..``
+    (disjoint from the study's instance seeds 0, 1, ..). Existing artifacts are kept.
+    """
+    from qaoa_meta.initializers import FeatureRegression, FittedFixedAngle
+    from qaoa_meta.meta import MetaConfig
+    from qaoa_meta.noisy import NoisySetup
+
+    output = pathlib.Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    train = [generate("random_regular", train_n, seed + i, d=3) for i in range(train_size)]
+    info: dict[str, Any] = {"train_n": train_n, "train_size": train_size, "timings_s": {}}
+    for p in ps:
+        path = output / f"regression_p{p}.json"
+        if not path.exists():
+            fitted = FeatureRegression.fit(train) if p == 1 else FittedFixedAngle.fit(train, p)
+            path.write_text(json.dumps(fitted.config()))
+        config = MetaConfig(model="lstm", p=p, steps=steps, loss="weighted", seed=seed)
+        for kind, setup in (
+            ("noiseless", None),
+            ("noise-aware", NoisySetup(device=device, noise=noise, trajectories=repetitions)),
+        ):
+            directory = output / f"{kind}_p{p}"
+            if (directory / "config.json").exists():
+                continue
+            t0 = time.perf_counter()
+            model, history = train_meta(
+                train, config, setup, epochs=epochs, repetitions=repetitions, seed=seed
+            )
+            model.save_model(directory)
+            (directory / "history.json").write_text(json.dumps(history))
+            info["timings_s"][f"{kind}_p{p}"] = time.perf_counter() - t0
+            log(f"trained {kind} p={p} in {time.perf_counter() - t0:.0f}s: loss {history['loss']}")
+    return info
+
+
+# --- summaries -------------------------------------------------------------------------------
+def summarize(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (n, p, noise scale, shots, initialiser): means and standard errors."""
+    groups: dict[tuple, list[Mapping[str, Any]]] = {}
+    for record in records:
+        if record.get("status") != "ok":
+            continue
+        cell = record["cell"]["params"]
+        key = (
+            cell["n"],
+            cell["p"],
+            float(cell["noise_scale"]),
+            cell["shots"],
+            cell["initializer"],
+        )
+        groups.setdefault(key, []).append(record["result"])
+    rows = []
+    for (n, p, scale_, shots, name), results in sorted(groups.items()):
+        row = {
+            "n": n,
+            "p": p,
+            "noise_scale": scale_,
+            "shots": shots,
+            "initializer": name,
+            "runs": len(results),
+        }
+        for key in ("ar_noisy_init", "ar_noisy_final", "ar_ideal_init", "ar_ideal_final"):
+            values = np.array([r[key] for r in results], float)
+            row[key] = float(values.mean())
+            row[key + "_se"] = (
+                float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+            )
+        row["total_shots"] = float(np.mean([r["total_shots"] for r in results]))
+        row["phase1_shots"] = float(np.mean([r["phase1_shots"] for r in results]))
+        rows.append(row)
+    return rows
+
+
+TABLE_COLUMNS = (
+    "n",
+    "p",
+    "noise_scale",
+    "shots",
+    "initializer",
+    "runs",
+    "ar_noisy_init",
+    "ar_noisy_final",
+    "ar_ideal_init",
+    "ar_ideal_final",
+    "total_shots",
+)
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Markdown table of :func:`summarize` rows (AR as mean ± standard error)."""
+    head = "| " + " | ".join(TABLE_COLUMNS) + " |\n|" + "---|" * len(TABLE_COLUMNS) + "\n"
+    lines = []
+    for row in rows:
+        cells = []
+        for column in TABLE_COLUMNS:
+            value = row[column]
+            if column.startswith("ar_"):
+                cells.append(f"{value:.3f} ± {row[column + '_se']:.3f}")
+            elif column == "total_shots":
+                cells.append(f"{value:.0f}")
+            else:
+                cells.append(str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return head + "\n".join(lines) + "\n"
+
+
+def _curve(results: Sequence[Mapping[str, Any]], grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean ± s.e. of the ideal AR of the current θ against cumulative shots (held steps)."""
+    curves = []
+    for r in results:
+        shots = np.asarray(r["shots_trace"], float)
+        values = np.asarray(r["ar_ideal_trace"], float)
+        index = np.searchsorted(shots, grid, side="right") - 1
+        curves.append(np.where(index >= 0, values[np.clip(index, 0, None)], np.nan))
+    curves = np.array(curves)
+    mean = np.nanmean(curves, axis=0)
+    count = np.sum(~np.isnan(curves), axis=0)
+    se = np.nanstd(curves, axis=0, ddof=1) / np.sqrt(np.maximum(count, 1)) if len(curves) > 1 else 0
+    return mean, se
+
+
+def plot_ar_vs_shots(
+    records: Sequence[Mapping[str, Any]], path: str | pathlib.Path, noise_scale: float, p: int
+) -> pathlib.Path:
+    """AR of the current θ against total shots, one panel per shot budget, per initialiser."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = [
+        r
+        for r in records
+        if r.get("status") == "ok"
+        and float(r["cell"]["params"]["noise_scale"]) == noise_scale
+        and int(r["cell"]["params"]["p"]) == p
+    ]
+    budgets = sorted({r["cell"]["params"]["shots"] for r in ok})
+    fig, axes = plt.subplots(1, max(1, len(budgets)), figsize=(4.2 * max(1, len(budgets)), 3.4))
+    axes = np.atleast_1d(axes)
+    for ax, shots in zip(axes, budgets, strict=False):
+        chosen = [r for r in ok if r["cell"]["params"]["shots"] == shots]
+        top = max(r["result"]["shots_trace"][-1] for r in chosen)
+        grid = np.linspace(0, top, 60)
+        for name in INITIALIZERS:
+            results = [r["result"] for r in chosen if r["cell"]["params"]["initializer"] == name]
+            if not results:
+                continue
+            mean, se = _curve(results, grid)
+            ax.plot(grid, mean, label=name)
+            ax.fill_between(grid, mean - se, mean + se, alpha=0.2)
+        ax.set_title(f"{shots} shots/eval, noise {noise_scale:g}× weber, p={p}")
+        ax.set_xlabel("total shots (Phase I + Phase II)")
+        ax.set_ylabel("AR of current θ (noiseless)")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_ar_vs_noise(rows: Sequence[Mapping[str, Any]], path: str | pathlib.Path) -> pathlib.Path:
+    """Final noisy AR (measured on the noisy device) against noise scale, per initialiser."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, key, title in (
+        (axes[0], "ar_noisy_final", "noisy AR after Phase II"),
+        (axes[1], "ar_ideal_final", "noiseless AR of final θ"),
+    ):
+        for name in INITIALIZERS:
+            chosen = [r for r in rows if r["initializer"] == name]
+            scales = sorted({r["noise_scale"] for r in chosen})
+            if not scales:
+                continue
+            mean = [np.mean([r[key] for r in chosen if r["noise_scale"] == s]) for s in scales]
+            se = [
+                np.sqrt(np.mean([r[key + "_se"] ** 2 for r in chosen if r["noise_scale"] == s]))
+                for s in scales
+            ]
+            ax.errorbar(scales, mean, yerr=se, marker="o", capsize=3, label=name)
+        ax.set_xlabel("noise scale (× weber calibration)")
+        ax.set_title(title)
+    axes[0].set_ylabel("approximation ratio")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_outputs(
+    output: str | pathlib.Path,
+    records: Sequence[Mapping[str, Any]],
+    run_info: Mapping[str, Any],
+    figures: str | pathlib.Path | None = None,
+) -> dict[str, str]:
+    """Writes ``summary.md``, ``summary.csv``, ``run_record.json`` and PNG plots."""
+    import csv
+
+    output = pathlib.Path(output)
+    figures = pathlib.Path(figures) if figures else output
+    rows = summarize(records)
+    (output / "summary.md").write_text(markdown_table(rows))
+    with open(output / "summary.csv", "w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]) if rows else list(TABLE_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    paths = {"table": str(output / "summary.md"), "csv": str(output / "summary.csv")}
+    cells = [r["cell"]["params"] for r in records if r.get("status") == "ok"]
+    for p in sorted({c["p"] for c in cells}):
+        for scale_ in sorted({float(c["noise_scale"]) for c in cells}):
+            name = f"noise_ar_vs_shots_p{p}_x{scale_:g}.png"
+            paths[name] = str(plot_ar_vs_shots(records, figures / name, scale_, p))
+    if rows:
+        paths["noise_ar_vs_noise.png"] = str(
+            plot_ar_vs_noise(rows, figures / "noise_ar_vs_noise.png")
+        )
+    from qaoa_meta.evaluate import package_versions
+
+    record = {
+        "schema_version": SCHEMA_VERSION,
+        **run_info,
+        "versions": package_versions(),
+        "summary": rows,
+        "cells": list(records),
+    }
+    (output / "run_record.json").write_text(json.dumps(record, indent=1))
+    paths["run_record"] = str(output / "run_record.json")
+    return paths
+
+
+__all__ = [
+    "INITIALIZERS",
+    "NOISE_SCALES",
+    "SHOTS",
+    "FULL_STUDY",
+    "REDUCED_STUDY",
+    "StudyConfig",
+    "TFQNoisyEnergy",
+    "encode_noisy",
+    "markdown_table",
+    "noise_cell",
+    "noise_spec",
+    "noisy_meta_loss",
+    "plot_ar_vs_noise",
+    "plot_ar_vs_shots",
+    "prepare_artifacts",
+    "run_study",
+    "summarize",
+    "train_meta",
+    "write_outputs",
+]
+
+
+# --- the study -------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class StudyConfig:
+    """The noise-study grid and its fixed settings (:data:`FULL_STUDY`, :data:`REDUCED_STUDY`)."""
+
+    ns: tuple[int, ...] = (8, 10, 12)
+    ps: tuple[int, ...] = (1, 2, 3)
+    noise_scales: tuple[float, ...] = NOISE_SCALES
+    shots: tuple[int, ...] = SHOTS
+    initializers: tuple[str, ...] = INITIALIZERS
+    seeds: tuple[int, ...] = tuple(range(10))
+    iterations: int = 20
+    device: str = "weber"
+    gateset: str = "sqrt_iswap"
+    noise: str = "weber"
+    trajectories: int = 16
+    mitigate_readout: bool = False
+    train_n: int = 8
+    train_size: int = 16
+    train_epochs: int = 10
+    train_repetitions: int = 32
+
+    def __post_init__(self) -> None:
+        unknown = set(self.initializers) - set(INITIALIZERS)
+        if unknown:
+            raise ValueError(f"Unknown initializers {sorted(unknown)}; expected {INITIALIZERS}.")
+        odd = [n for n in self.ns if n % 2]
+        if odd:
+            raise ValueError(f"3-regular instances need even n, got {odd}; use e.g. 8, 10, 12.")
+
+    def sweep_config(self, output: str | pathlib.Path, artifacts: str | pathlib.Path):
+        """The :class:`qaoa_meta.sweep.SweepConfig` of this study (task ``noise``)."""
+        from qaoa_meta.sweep import SweepConfig
+
+        return SweepConfig(
+            name="noise-study",
+            task="noise",
+            output=str(output),
+            grid={
+                "n": list(self.ns),
+                "p": list(self.ps),
+                "noise_scale": list(self.noise_scales),
+                "shots": list(self.shots),
+                "initializer": list(self.initializers),
+            },
+            fixed={
+                "iterations": self.iterations,
+                "device": self.device,
+                "gateset": self.gateset,
+                "noise": self.noise,
+                "trajectories": self.trajectories,
+                "mitigate_readout": self.mitigate_readout,
+                "artifacts": str(artifacts),
+            },
+            seeds=self.seeds,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+FULL_STUDY = StudyConfig()
+REDUCED_STUDY = StudyConfig(
+    ns=(8,),
+    ps=(1,),
+    noise_scales=(0.0, 0.5, 1.0, 2.0),
+    shots=(256, 1024),
+    seeds=(0, 1, 2),
+    iterations=8,
+    train_size=6,
+    train_epochs=4,
+)
+
+
+def run_study(
+    study: StudyConfig,
+    output: str | pathlib.Path,
+    *,
+    backend: str = "local",
+    workers: int | None = None,
+    figures: str | pathlib.Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Trains the initialisers, runs (or resumes) the grid with :func:`run_sweep`, writes outputs."""
+    from qaoa_meta.sweep import load_records, run_sweep
+
+    output = pathlib.Path(output)
+    artifacts = output / "artifacts"
+    t0 = time.perf_counter()
+    info = prepare_artifacts(
+        artifacts,
+        study.ps,
+        train_n=study.train_n,
+        train_size=study.train_size,
+        epochs=study.train_epochs,
+        noise=study.noise,
+        device=study.device,
+        repetitions=study.train_repetitions,
+    )
+    train_s = time.perf_counter() - t0
+    summary = run_sweep(
+        study.sweep_config(output, artifacts), backend, workers=workers, progress=progress
+    )
+    records = load_records(output)
+    run_info = {
+        "study": study.to_dict(),
+        "training": {**info, "wall_s": train_s},
+        "sweep": json.loads(summary.to_json()),
+        "cells_total": len(records),
+        "cells_failed": sum(r.get("status") != "ok" for r in records),
+    }
+    paths = write_outputs(output, records, run_info, figures)
+    return {"paths": paths, **run_info}
