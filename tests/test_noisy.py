@@ -114,3 +114,25 @@ def test_first_order_optimiser_on_noisy_gradients(problem):
     assert result.n_gradients == 15
     assert objective.n_circuits == 15 * (1 + circuit.circuits_per_gradient())
     assert result.value > objective.exact(start) + 0.5
+
+
+def test_qvm_example_reduced():
+    import importlib.util
+    import json
+    import pathlib
+
+    path = pathlib.Path(__file__).parents[1] / "examples" / "qvm_job.py"
+    spec = importlib.util.spec_from_file_location("qvm_job", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    problem = generate("random_regular", 4, 0, d=3)
+    model = example.quick_model(epochs=2)
+    theta = example.learned_theta(problem, model)
+    assert theta.shape == (2,)
+    record = example.run_job(problem, theta, shots=1000, calibration_shots=500, seed=0)
+    json.dumps(record)
+    assert record["compiled"]["device"] == "weber"
+    assert record["max_cut"] >= record["best_sampled_cut"] > 0
+    # Weber's noise lowers <C> a little but the job is far from random output.
+    assert abs(record["qvm_energy"] - record["exact_energy"]) < 0.25 * record["exact_energy"]
+    assert record["qvm_energy_stderr"] > 0
