@@ -20,6 +20,7 @@ import dataclasses
 import json
 import pathlib
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -224,7 +225,8 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     phase1_shots = objective.shots_used
     optimizer = SPSA(max_iter=int(options.get("iterations", 10)), a=0.1, c=0.1)
     result = optimize_noisy(optimizer, objective, theta0, seed)
-    costs = np.asarray(result.trace_evaluations) * setup.shots + phase1_shots
+    # The objective counted Phase I too: the trace's costs already include its estimates.
+    costs = np.asarray(result.trace_evaluations) * setup.shots
     noisy_trajectories = int(options.get("eval_trajectories", 64))
     return {
         "schema_version": SCHEMA_VERSION,
@@ -299,6 +301,49 @@ def prepare_artifacts(
             info["timings_s"][f"{kind}_p{p}"] = time.perf_counter() - t0
             log(f"trained {kind} p={p} in {time.perf_counter() - t0:.0f}s: loss {history['loss']}")
     return info
+
+
+def compare_models(
+    artifacts: str | pathlib.Path,
+    ps: Sequence[int],
+    problems: Sequence[MaxCutProblem],
+    setup: Any,
+    repetitions: int = 256,
+) -> list[dict[str, Any]]:
+    """Meta-loss and final ⟨C⟩/max-cut of both learned models, noiseless and under ``setup``.
+
+    The noisy numbers use the TFQ noisy energy (trajectories, TFQ-compatible noise), i.e. the
+    objective the noise-aware model was trained on, on problems neither model saw.
+    """
+    from qaoa_meta.meta import MetaOptimizer, meta_loss
+
+    cuts = np.array([max_cut(pr).value for pr in problems])
+    rows = []
+    for p in ps:
+        for kind in ("noiseless", "noise-aware"):
+            model = MetaOptimizer.load_model(pathlib.Path(artifacts) / f"{kind}_p{p}")
+            exact = model.rollout(list(problems))
+            data = encode_noisy(problems, model.config, setup)
+            model.set_energy(TFQNoisyEnergy(p, repetitions))
+            try:
+                costs = model._rollout({k: tf.constant(v) for k, v in data.items()})[2].numpy()
+            finally:
+                model.set_energy(None)
+            rows.append(
+                {
+                    "p": p,
+                    "model": kind,
+                    "meta_loss_noiseless": float(
+                        tf.reduce_mean(meta_loss(tf.constant(exact.cost), model.config.loss))
+                    ),
+                    "meta_loss_noisy": float(
+                        tf.reduce_mean(meta_loss(tf.constant(costs), model.config.loss))
+                    ),
+                    "final_ar_noiseless": float(np.mean(exact.expectation[:, -1] / cuts)),
+                    "final_ar_noisy": float(np.mean(-costs[:, -1] / cuts)),
+                }
+            )
+    return rows
 
 
 # --- summaries -------------------------------------------------------------------------------
@@ -381,10 +426,12 @@ def _curve(results: Sequence[Mapping[str, Any]], grid: np.ndarray) -> tuple[np.n
         index = np.searchsorted(shots, grid, side="right") - 1
         curves.append(np.where(index >= 0, values[np.clip(index, 0, None)], np.nan))
     curves = np.array(curves)
-    mean = np.nanmean(curves, axis=0)
     count = np.sum(~np.isnan(curves), axis=0)
-    se = np.nanstd(curves, axis=0, ddof=1) / np.sqrt(np.maximum(count, 1)) if len(curves) > 1 else 0
-    return mean, se
+    with warnings.catch_warnings():  # columns before any run's first point are all NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(curves, axis=0)
+        se = np.nanstd(curves, axis=0, ddof=1) / np.sqrt(np.maximum(count, 1))
+    return mean, np.nan_to_num(se) if len(curves) > 1 else np.zeros_like(mean)
 
 
 def plot_ar_vs_shots(
@@ -476,7 +523,18 @@ def write_outputs(
     output = pathlib.Path(output)
     figures = pathlib.Path(figures) if figures else output
     rows = summarize(records)
-    (output / "summary.md").write_text(markdown_table(rows))
+    text = markdown_table(rows)
+    comparison = run_info.get("model_comparison")
+    if comparison:
+        text += "\n| p | model | meta-loss noiseless | meta-loss noisy | final AR noiseless | final AR noisy |\n"
+        text += "|---|---|---|---|---|---|\n"
+        for row in comparison:
+            text += (
+                f"| {row['p']} | {row['model']} | {row['meta_loss_noiseless']:.4f} | "
+                f"{row['meta_loss_noisy']:.4f} | {row['final_ar_noiseless']:.4f} | "
+                f"{row['final_ar_noisy']:.4f} |\n"
+            )
+    (output / "summary.md").write_text(text)
     with open(output / "summary.csv", "w", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=list(rows[0]) if rows else list(TABLE_COLUMNS))
         writer.writeheader()
@@ -513,6 +571,7 @@ __all__ = [
     "REDUCED_STUDY",
     "StudyConfig",
     "TFQNoisyEnergy",
+    "compare_models",
     "encode_noisy",
     "markdown_table",
     "noise_cell",
@@ -632,9 +691,15 @@ def run_study(
         study.sweep_config(output, artifacts), backend, workers=workers, progress=progress
     )
     records = load_records(output)
+    from qaoa_meta.noisy import NoisySetup
+
+    test_problems = [generate("random_regular", study.ns[0], seed, d=3) for seed in study.seeds]
+    target = NoisySetup(device=study.device, gateset=study.gateset, noise=study.noise)
+    comparison = compare_models(artifacts, study.ps, test_problems, target)
     run_info = {
         "study": study.to_dict(),
         "training": {**info, "wall_s": train_s},
+        "model_comparison": comparison,
         "sweep": json.loads(summary.to_json()),
         "cells_total": len(records),
         "cells_failed": sum(r.get("status") != "ok" for r in records),

@@ -93,6 +93,17 @@ def test_reduced_study_end_to_end(tmp_path):
     assert {r["initializer"] for r in rows} == set(study.initializers)
     learned = [r for r in rows if r["initializer"].startswith("learned")]
     assert all(r["phase1_shots"] == 5 * 32 for r in learned)  # Phase I: T = 5 estimates
+    cells = json.loads((tmp_path / "run" / "run_record.json").read_text())["cells"]
+    for cell in cells:
+        result = cell["result"]
+        assert result["shots_trace"][-1] == result["total_shots"]
+        assert result["shots_trace"][0] == result["phase1_shots"]
+        assert result["counters"]["evaluations"] * 32 == result["total_shots"]
+    cells = json.loads((tmp_path / "run" / "run_record.json").read_text())["cells"]
+    for cell in cells:
+        result = cell["result"]
+        assert result["shots_trace"][-1] == result["total_shots"]
+        assert result["shots_trace"][0] == result["phase1_shots"]
     for name in (
         "summary.md",
         "summary.csv",
