@@ -291,14 +291,20 @@ def prepare_artifacts(
         ):
             directory = output / f"{kind}_p{p}"
             if (directory / "config.json").exists():
+                record = directory / "training.json"
+                if record.exists():
+                    info["timings_s"][f"{kind}_p{p}"] = json.loads(record.read_text())["wall_s"]
                 continue
             t0 = time.perf_counter()
             model, history = train_meta(
                 train, config, setup, epochs=epochs, repetitions=repetitions, seed=seed
             )
             model.save_model(directory)
-            (directory / "history.json").write_text(json.dumps(history))
-            info["timings_s"][f"{kind}_p{p}"] = time.perf_counter() - t0
+            wall_s = time.perf_counter() - t0
+            (directory / "training.json").write_text(
+                json.dumps({"wall_s": wall_s, "history": history, "config": config.to_json()})
+            )
+            info["timings_s"][f"{kind}_p{p}"] = wall_s
             log(f"trained {kind} p={p} in {time.perf_counter() - t0:.0f}s: loss {history['loss']}")
     return info
 
