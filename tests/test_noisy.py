@@ -86,7 +86,9 @@ def test_parameter_shift_gradient_matches_exact(problem):
 
 
 def test_shot_counting_is_exact(problem):
-    circuit = NoisyQAOA(problem, 1, NoisySetup(device="weber", noise="weber", shots=100))
+    circuit = NoisyQAOA(
+        problem, 1, NoisySetup(device="weber", noise="weber", shots=100, trajectories=4)
+    )
     objective = NoisyObjective(circuit, seed=0)
     objective.value(THETA)
     objective.value(THETA)
