@@ -135,7 +135,7 @@ def exact_expectation(
     diagonals = tf.cast(tf.convert_to_tensor(diagonals), dtype)
     params = tf.cast(tf.convert_to_tensor(params), dtype)
     dim = diagonals.shape[-1]
-    n = int(dim).bit_length() - 1
+    n = -1 if dim is None else int(dim).bit_length() - 1
     if dim is None or 1 << n != dim:
         raise ValueError(f"diagonals must have a static last dimension 2^n, got {dim}.")
     if params.shape[-1] is None or params.shape[-1] % 2:

@@ -498,9 +498,9 @@ class MetaOptimizer(keras.Model):
             problems = [problems]
         problems = list(problems)
         if self._rollout_function is None:
-            self._rollout_function = tf.function(
-                lambda batch: self._rollout(batch)[1:], reduce_retracing=True
-            )
+            # One trace per register size: the exact energy needs a static 2^n, so shapes
+            # must not be relaxed (reduce_retracing would turn 2^n into None).
+            self._rollout_function = tf.function(lambda batch: self._rollout(batch)[1:])
         n_qubits = max(pr.n for pr in problems)
         parts = []
         for start in range(0, len(problems), batch_size):
