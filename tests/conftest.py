@@ -1,10 +1,22 @@
-"""Shared fixtures. The paper's dataset is read from ../shared beside the repository."""
+"""Shared fixtures. The paper's dataset is read from ../shared beside the repository.
+
+pytest puts ``tests/`` on ``sys.path``, where the folder ``tests/hardware`` would shadow the
+real ``hardware`` package as a namespace package for any test that imports it first; the
+repository root goes in front so ``import hardware`` always finds the package.
+"""
 
 from __future__ import annotations
 
 import pathlib
+import sys
 
 import pytest
+
+_ROOT = str(pathlib.Path(__file__).resolve().parents[1])
+if sys.path[0] != _ROOT:
+    sys.path.insert(0, _ROOT)
+if getattr(sys.modules.get("hardware"), "__file__", "") is None:
+    del sys.modules["hardware"]
 
 PAPER_DATASET = (
     pathlib.Path(__file__).resolve().parents[1].parent / "shared/paper_data/datasets.json"
