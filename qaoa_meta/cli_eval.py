@@ -64,7 +64,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     reproduce.add_argument("--dataset", required=True, help="the paper's datasets.json")
     reproduce.add_argument("--out", default="runs/reproduction", help="records and models")
     reproduce.add_argument("--doc", default="docs/reproduction.md", help="document to write")
-    reproduce.add_argument("--epochs", type=int, default=10)
+    reproduce.add_argument(
+        "--epochs", type=int, default=50, help="epoch cap per model (published: 50)"
+    )
+    reproduce.add_argument(
+        "--train-budget",
+        type=float,
+        default=None,
+        help="wall-time cap per trained model in seconds (default: none, as published); "
+        "150 keeps the full reproduction under one hour on 2 cores",
+    )
     reproduce.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     reproduce.add_argument("--fixed-seeds", type=int, nargs="*", default=[0])
     reproduce.add_argument("--models", nargs="+", default=["qk-lstm", "qlstm", "lstm", "qfwp"])
@@ -170,7 +179,13 @@ def run_reproduce(args: argparse.Namespace) -> int:
         max_test_per_size=args.max_graphs,
         max_train=args.max_train,
         extra_optimizers=not args.no_extra_optimizers,
+        train_budget_s=args.train_budget,
     )
+    if args.epochs < 1 or (args.train_budget is not None and args.train_budget <= 0):
+        raise ValueError(
+            f"--epochs must be >= 1 and --train-budget > 0 seconds, got {args.epochs} and "
+            f"{args.train_budget}."
+        )
     unknown = set(config.models) - set(reproduce.MODELS)
     if unknown:
         raise ValueError(f"Unknown models {sorted(unknown)}; expected some of {reproduce.MODELS}.")

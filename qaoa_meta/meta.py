@@ -22,6 +22,7 @@ import dataclasses
 import json
 import math
 import pathlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,6 +58,9 @@ class MetaConfig:
         graph_features: append (y/W, mean degree, density) to every input (our extension).
         backend: energy path, "exact" or "tfq".
         n_qubits: qubits of the QLSTM / QK-LSTM gate circuits.
+        hidden: cell hidden size (outputs); None keeps the published size (2p for LSTM and
+            QFWP, 2p + 1 for QLSTM and QK-LSTM). A size other than 2p needs the linear
+            mapping head, which ``mapping="auto"`` then picks.
         validation_loss: what ``evaluate``/``val_loss`` reports: "final" (the paper's mean
             final-step cost y_T) or "meta" (the training meta-loss).
         seed: seed of every initializer.
@@ -71,6 +75,7 @@ class MetaConfig:
     graph_features: bool = False
     backend: str = "exact"
     n_qubits: int = 4
+    hidden: int | None = None
     validation_loss: str = "final"
     seed: int = 42
     schema_version: int = SCHEMA_VERSION
@@ -90,11 +95,25 @@ class MetaConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if self.hidden is not None and (
+            isinstance(self.hidden, bool) or not isinstance(self.hidden, int) or self.hidden < 1
+        ):
+            raise ValueError(f"hidden must be a positive integer or None, got {self.hidden!r}.")
 
     @property
     def resolved_mapping(self) -> str:
-        """ "linear" or "identity" ("auto" resolved per model as in the published code)."""
-        return model_spec(self.model).default_mapping if self.mapping == "auto" else self.mapping
+        """ "linear" or "identity" ("auto" resolved per model as in the published code, and
+        "linear" when ``hidden`` is not 2p)."""
+        if self.mapping != "auto":
+            return self.mapping
+        if self.units != 2 * self.p:
+            return "linear"
+        return model_spec(self.model).default_mapping
+
+    @property
+    def units(self) -> int:
+        """Cell output (hidden) size: ``hidden``, or the published size for the model."""
+        return self.hidden if self.hidden is not None else model_spec(self.model).units(self.p)
 
     @property
     def input_dim(self) -> int:
@@ -269,6 +288,7 @@ class ConvergenceStop(keras.callbacks.Callback):
         super().__init__()
         self.monitor, self.tolerance = monitor, tolerance
         self.previous: float | None = None
+        self.stopped = False
 
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
@@ -276,7 +296,39 @@ class ConvergenceStop(keras.callbacks.Callback):
             return
         if self.previous is not None and abs(current - self.previous) <= self.tolerance:
             self.model.stop_training = True
+            self.stopped = True
         self.previous = float(current)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training at an epoch boundary before the wall time would exceed ``seconds``.
+
+    After each epoch it predicts the end of the next one from the slowest epoch so far and
+    stops if that would pass the budget, so a run overshoots by at most one epoch's spread.
+    ``stopped`` tells whether the budget ended the run.
+    """
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        if not seconds > 0:
+            raise ValueError(f"The time budget must be positive seconds, got {seconds!r}.")
+        self.seconds = float(seconds)
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self.start = self.epoch_start = time.perf_counter()
+        self.slowest = 0.0
+        self.stopped = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        self.slowest = max(self.slowest, now - self.epoch_start)
+        if now - self.start + self.slowest > self.seconds:
+            self.model.stop_training = True
+            self.stopped = True
 
 
 class JsonHistory(keras.callbacks.Callback):
@@ -327,9 +379,9 @@ class MetaOptimizer(keras.Model):
         super().__init__(**kwargs)
         self.config = config or MetaConfig()
         c = self.config
-        self.cell = build_cell(c.model, c.p, c.variant, c.n_qubits, c.seed)
+        self.cell = build_cell(c.model, c.p, c.variant, c.n_qubits, c.seed, units=c.hidden)
         self.cell.build((None, c.input_dim))
-        units = model_spec(c.model).units(c.p)
+        units = c.units
         if c.resolved_mapping == "linear":
             bound = 1.0 / math.sqrt(units)
             seeds = np.random.SeedSequence(c.seed + 1).generate_state(2) % (2**31 - 1)

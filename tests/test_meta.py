@@ -15,6 +15,7 @@ from qaoa_meta.meta import (
     MetaConfig,
     MetaOptimizer,
     PlateauScheduler,
+    TimeBudget,
     encode_problems,
     make_dataset,
     meta_loss,
@@ -236,3 +237,19 @@ def test_paper_dataset_trains_with_mixed_sizes(paper_dataset_path):
     model.compile()
     history = model.fit(make_dataset(data.train[::200], config, batch_size=3), epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def _tiny_fit(callbacks, epochs=5):
+    model = keras.Sequential([keras.layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    return model.fit(x, y, epochs=epochs, verbose=0, callbacks=callbacks)
+
+
+def test_time_budget_stops_at_an_epoch_boundary():
+    tight = TimeBudget(1e-9)  # any real epoch is longer: stop after the first one
+    assert len(_tiny_fit([tight]).history["loss"]) == 1 and tight.stopped
+    loose = TimeBudget(3600.0)
+    assert len(_tiny_fit([loose]).history["loss"]) == 5 and not loose.stopped
+    with pytest.raises(ValueError, match="positive seconds"):
+        TimeBudget(0)

@@ -19,8 +19,11 @@ def test_reduced_reproduction(paper_dataset_path, tmp_path):
         max_test_per_size=1,
         max_train=6,
         extra_optimizers=False,
+        train_budget_s=3600.0,
     )
     record = reproduce.run(paper_dataset_path, tmp_path / "run", config)
+    (training,) = record.config["trainings"]
+    assert training["epochs_run"] == 1 and training["stopped_by"] == "epoch cap"
     names = [m.name for m in record.methods]
     assert {"paper-fixed-1", "paper-fixed-2", "fitted-fixed-angle", "feature-regression"} <= set(
         names
@@ -32,6 +35,7 @@ def test_reduced_reproduction(paper_dataset_path, tmp_path):
     reproduce.write_document(RunRecord.load(tmp_path / "run" / "record.json"), doc)
     text = doc.read_text()
     assert "0.7855" in text and "LSTM" in text and "Wall time" in text
+    assert "wall-time budget of 3600 s per model" in text and "| epoch cap |" in text
     assert (tmp_path / "docs" / "figures" / "reproduction_relative_error.png").exists()
 
 
