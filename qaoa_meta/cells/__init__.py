@@ -47,12 +47,18 @@ def model_spec(model: str) -> ModelSpec:
 
 
 def build_cell(
-    model: str, p: int = 1, variant: str = "fixed", n_qubits: int = 4, seed: int = 0
+    model: str,
+    p: int = 1,
+    variant: str = "fixed",
+    n_qubits: int = 4,
+    seed: int = 0,
+    units: int | None = None,
 ) -> MetaCell:
-    """The cell of ``model`` for QAOA depth ``p`` (n_qubits applies to QLSTM and QK-LSTM)."""
+    """The cell of ``model`` for QAOA depth ``p`` (n_qubits applies to QLSTM and QK-LSTM);
+    ``units`` overrides the published hidden size."""
     spec = model_spec(model)
     check_variant(variant)
-    units = spec.units(p)
+    units = spec.units(p) if units is None else units
     if model == "lstm":
         return LSTMCell(units, double_bias=True, variant=variant, seed=seed, name="lstm_cell")
     if model == "qlstm":
