@@ -8,7 +8,10 @@ import pathlib
 import platform
 import time
 
-from qaoa_meta.cells import MODELS, VARIANTS, model_spec
+# Literal copies of qaoa_meta.cells.MODELS and VARIANTS, so that ``qaoa-meta --help`` does
+# not import TensorFlow; tests/test_cli.py keeps them equal.
+MODELS = ("lstm", "qlstm", "qk-lstm", "qfwp")
+VARIANTS = ("paper", "fixed")
 
 
 def add_parser(subparsers) -> None:
@@ -27,7 +30,7 @@ def add_parser(subparsers) -> None:
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """The training options, shared with ``scripts/train.py``."""
-    parser.add_argument("--model", choices=tuple(MODELS), default="qk-lstm")
+    parser.add_argument("--model", choices=MODELS, default="qk-lstm")
     parser.add_argument("--variant", choices=VARIANTS, default="fixed")
     parser.add_argument("--dataset", required=True, help="paper-format datasets.json")
     parser.add_argument("--output", default="runs/train", help="directory for checkpoints and log")
@@ -152,6 +155,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_models(args: argparse.Namespace) -> int:
     """Prints count_params() of every model and variant beside the paper's counts."""
+    from qaoa_meta.cells import model_spec
     from qaoa_meta.meta import MetaConfig, MetaOptimizer
 
     print(
