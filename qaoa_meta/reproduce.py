@@ -326,9 +326,8 @@ def _training_note(repro: dict[str, Any], trainings: list[dict[str, Any]]) -> st
     note += (
         f"; models ran {min(epochs)}–{max(epochs)} epochs (stopped by: {', '.join(reasons)}; "
         "per model in the Training table). At the published learning rate 6e-6 a model moves "
-        "little per epoch, so models cut short by the budget — the LSTM most, whose AR at "
-        "initialisation is far from the fixed-angle optimum — sit below the paper's "
-        "50-epoch numbers."
+        "little per epoch, so a model stopped by the time budget is under-trained relative to "
+        "the paper's run; read its row together with its epoch count."
     )
     return note
 
