@@ -481,20 +481,21 @@ class MetaOptimizer(keras.Model):
         cost = tf.zeros([rows, 1])
         params = tf.zeros([rows, 2 * p])
         raw, thetas, costs, cuts = [], [], [], []
-        for _ in range(self.config.steps):
-            parts = [cost, params]
-            if self.config.graph_features:
-                features = batch["features"]
-                parts += [cost * features[:, :1], features[:, 1:]]
-            output, states = self.cell(tf.concat(parts, axis=-1), states, training=training)
-            params = self.mapping(output)
-            theta = tf.concat([-params[:, :p], params[:, p:]], axis=-1)
-            cut = self._energy(batch, theta)
-            cost = -cut[:, None]
-            raw.append(params)
-            thetas.append(theta)
-            cuts.append(cut)
-            costs.append(-cut)
+        with self.cell.rollout_scope():  # weight-only cell work done once per rollout
+            for _ in range(self.config.steps):
+                parts = [cost, params]
+                if self.config.graph_features:
+                    features = batch["features"]
+                    parts += [cost * features[:, :1], features[:, 1:]]
+                output, states = self.cell(tf.concat(parts, axis=-1), states, training=training)
+                params = self.mapping(output)
+                theta = tf.concat([-params[:, :p], params[:, p:]], axis=-1)
+                cut = self._energy(batch, theta)
+                cost = -cut[:, None]
+                raw.append(params)
+                thetas.append(theta)
+                cuts.append(cut)
+                costs.append(-cut)
         return tf.stack(raw, 1), tf.stack(thetas, 1), tf.stack(costs, 1), tf.stack(cuts, 1)
 
     def call(self, inputs: dict[str, tf.Tensor], training: bool = False) -> dict[str, tf.Tensor]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -69,6 +70,15 @@ class MetaCell(keras.layers.AbstractRNNCell):
         dtype = dtype or tf.float32
         sizes = self.state_size if isinstance(self.state_size, list | tuple) else [self.state_size]
         return [tf.zeros([batch_size, size], dtype) for size in sizes]
+
+    def rollout_scope(self) -> contextlib.AbstractContextManager:
+        """Context for one closed-loop rollout with fixed weights (entered by ``MetaOptimizer``).
+
+        Inside it a cell may compute weight-only quantities once and reuse them at every
+        step (the QK-LSTM's reference states). The weights must not change inside it. The
+        base cell does nothing.
+        """
+        return contextlib.nullcontext()
 
     def get_config(self) -> dict:
         config = super().get_config()

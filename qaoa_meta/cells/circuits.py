@@ -1,12 +1,14 @@
 """Small Cirq circuits used by the quantum meta-learner cells, and helpers to batch them in TFQ.
 
 Every circuit here is symbolic: data and weights enter as sympy symbols whose values are fed
-to ``tfq.layers.Expectation`` from the classical part of a cell, so a whole step of a cell
-(all gates, all batch rows) is one TFQ call with one circuit string repeated per row.
+to a TFQ op (``tfq.layers.Expectation`` or ``tfq.math.inner_product``) from the classical
+part of a cell, so a whole step of a cell (all gates, all batch rows) is one TFQ call with one
+circuit string repeated per row.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 
 import cirq
@@ -14,6 +16,12 @@ import numpy as np
 import sympy
 
 from qaoa_meta._tf import tf, tfq
+
+# TFQ's adjoint gradient op of ``tfq.math.inner_product`` (the function ``tfq.math.fidelity``
+# calls); imported after ``qaoa_meta._tf`` so TensorFlow loads with its environment settings.
+_inner_product_grad = importlib.import_module(
+    "tensorflow_quantum.core.ops.math_ops.inner_product_op"
+)._inner_product_grad
 
 
 def symbols(prefix: str, count: int) -> list[sympy.Symbol]:
@@ -92,6 +100,22 @@ def fidelity_kernel_circuit(
     )
 
 
+def basis_state_circuits(qubits: Sequence[cirq.Qid]) -> list[cirq.Circuit]:
+    """The ``2^n`` computational basis states ``|b⟩`` of ``qubits`` as circuits on ``|0..0⟩``.
+
+    ``b`` is big-endian (``qubits[0]`` is the most significant bit), Cirq's state-vector
+    order. Circuit ``b`` applies X where ``b`` has a 1 and I elsewhere, so it acts on every
+    qubit, which TFQ's inner product requires of its comparison circuits.
+    """
+    n = len(qubits)
+    return [
+        cirq.Circuit(
+            (cirq.X if (b >> (n - 1 - i)) & 1 else cirq.I).on(q) for i, q in enumerate(qubits)
+        )
+        for b in range(2**n)
+    ]
+
+
 def fwp_vqc(
     qubits: Sequence[cirq.Qid], inputs: Sequence[sympy.Symbol], weights: np.ndarray
 ) -> cirq.Circuit:
@@ -138,3 +162,60 @@ class BatchedExpectation:
             symbol_values=tf.cast(values, tf.float32),
             operators=operators,
         )
+
+
+@tf.custom_gradient
+def _inner_products(values, programs, symbol_names, other_programs):
+    """``tfq.math.inner_product`` with the gradient of any real function of its complex output.
+
+    TFQ's own gradient (``tfq_inner_product_grad``) takes a real upstream gradient: given
+    TF's complex upstream g = ∂L/∂Re ip + i ∂L/∂Im ip it drops Im g, and
+    ``tfq.math.fidelity`` corrects for that only with one comparison circuit per row. With
+    G(w) = conj(Σ_j w_j ∂ip_j/∂θ), the op's output for a real weight w, the exact gradient
+    is ∂L/∂θ = Re G(Re g) − Im G(Im g): two calls of the same adjoint op.
+    """
+    inner = tfq.math.inner_product(programs, symbol_names, values, other_programs)
+
+    def grad(upstream):
+        real = _inner_product_grad(
+            programs, symbol_names, values, other_programs, tf.math.real(upstream)
+        )
+        imag = _inner_product_grad(
+            programs, symbol_names, values, other_programs, tf.math.imag(upstream)
+        )
+        return tf.math.real(real) - tf.math.imag(imag), None, None, None
+
+    return inner, grad
+
+
+class BatchedAmplitudes:
+    """The state amplitudes ``⟨b|U(values)|0⟩`` of one symbolic circuit, for many value rows.
+
+    ``__call__(values)`` takes ``(N, len(symbol_names))`` symbol values and returns
+    ``(N, 2^n)`` complex64 amplitudes in Cirq's big-endian basis order, differentiable with
+    respect to the values (adjoint method, real and imaginary parts). TFQ simulates each
+    row's circuit once and takes its inner products with the ``2^n`` computational basis
+    circuits (:func:`basis_state_circuits`) in one ``tfq.math.inner_product`` call; the
+    circuit strings are tiled inside the graph, so N may vary between calls.
+    """
+
+    def __init__(
+        self,
+        circuit: cirq.Circuit,
+        symbol_names: Sequence[sympy.Symbol],
+        qubits: Sequence[cirq.Qid],
+    ):
+        self.circuit = circuit
+        self.symbol_names = [str(s) for s in symbol_names]
+        self.qubits = list(qubits)
+        self._circuit = tfq.convert_to_tensor([circuit]).numpy()
+        self._basis = tfq.convert_to_tensor(basis_state_circuits(self.qubits)).numpy()
+
+    def __call__(self, values: tf.Tensor) -> tf.Tensor:
+        rows = tf.shape(values)[0]
+        programs = tf.tile(tf.constant(self._circuit), [rows])
+        basis = tf.tile(tf.constant(self._basis)[None], [rows, 1])
+        inner = _inner_products(  # ⟨ψ(values)|b⟩
+            tf.cast(values, tf.float32), programs, tf.constant(self.symbol_names), basis
+        )
+        return tf.math.conj(inner)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import cirq
 
 from qaoa_meta._tf import keras, tf
@@ -9,6 +11,13 @@ from qaoa_meta.cells import circuits
 from qaoa_meta.cells.base import MetaCell, sub_seeds, torch_linear
 
 GATES = ("forget", "input", "update", "output")
+
+
+class _RolloutCache:
+    """Reference states kept for one rollout, keyed by graph (a plain, untracked object)."""
+
+    def __init__(self):
+        self.states: dict | None = None
 
 
 def kernel_angles(x: tf.Tensor) -> tf.Tensor:
@@ -23,9 +32,18 @@ class QKLSTMCell(MetaCell):
 
     ``variant="fixed"`` (default): a genuine fidelity kernel. Gate g has m = ``n_references``
     trainable reference vectors r_gj and feature j is
-    k(y, r_gj) = |⟨0|U(φ(r_gj))† U(φ(y))|0⟩|², with U the published feature map (H, RZ, RY,
-    CNOT chain, RZ) and φ = cos(x²); measured as ⟨|0⟩⟨0|⟩ of ``U(r)†U(y)``. One TFQ call
-    per step evaluates all 4·m·B circuits.
+    k(y, r_gj) = |⟨0|U(φ(r_gj))† U(φ(y))|0⟩|² = |⟨ψ(r_gj)|ψ(y)⟩|², with ψ(x) = U(φ(x))|0⟩,
+    U the published feature map (H, RZ, RY, CNOT chain, RZ) and φ = cos(x²). The kernel is
+    evaluated from the states, not pair by pair: y is shared by the four gates, so TFQ
+    simulates the B data states and the 4m reference states once each, and
+    ``tfq.math.inner_product`` against the 2^n computational basis circuits gives their
+    amplitudes ⟨b|ψ⟩ (adjoint gradients, :class:`~qaoa_meta.cells.circuits.BatchedAmplitudes`).
+    The overlaps ⟨ψ(r)|ψ(y)⟩ = Σ_b ⟨ψ(r)|b⟩⟨b|ψ(y)⟩ are then one (B, 2^n) × (2^n, 4m)
+    product, and gradients reach both y and the references. Inside :meth:`rollout_scope`
+    (every :class:`~qaoa_meta.meta.MetaOptimizer` rollout) the reference states are
+    prepared once per rollout instead of once per step. The amplitude read-out costs 2^n
+    inner products per state, which suits the default 4 qubits. ``circuit`` holds the
+    equivalent kernel circuit U(r)† U(v), whose ⟨0..0|·|0..0⟩ amplitude squared is k.
 
     ``variant="paper"``: the published circuit U(φ(y)) U(φ(y))†, which is the identity, with
     ⟨Z_i⟩ read out: every feature is 1 whatever the input, so the cell ignores its input and
@@ -68,9 +86,9 @@ class QKLSTMCell(MetaCell):
         else:
             references = circuits.symbols("r", self.n_qubits)
             self.circuit = circuits.fidelity_kernel_circuit(qubits, data, references)
-            self._expectation = circuits.BatchedExpectation(
-                self.circuit, data + references, [circuits.zero_projector(qubits)]
-            )
+            self.feature_map = circuits.kernel_feature_map(qubits, data)
+            self._amplitudes = circuits.BatchedAmplitudes(self.feature_map, data, qubits)
+        self._rollout_cache = _RolloutCache()
 
     @property
     def features(self) -> int:
@@ -101,25 +119,45 @@ class QKLSTMCell(MetaCell):
             )
         self.built = True
 
+    @contextlib.contextmanager
+    def rollout_scope(self):
+        """Prepares the reference states once (per graph) for every step inside the scope.
+
+        The references must not change inside it (one rollout, before the optimizer step);
+        enter it inside the ``GradientTape`` so their gradient is recorded. Reentrant.
+        Outside a scope they are prepared at every call.
+        """
+        saved = self._rollout_cache.states
+        self._rollout_cache.states = {}
+        try:
+            yield
+        finally:
+            self._rollout_cache.states = saved
+
+    def reference_states(self) -> tf.Tensor:
+        """Amplitudes ⟨b|ψ(r_gj)⟩ of the 4m reference states: (4m, 2^n), rows (gate, j)."""
+        cache = self._rollout_cache.states
+        graph = tf.compat.v1.get_default_graph()
+        if cache is not None and graph in cache:
+            return cache[graph]
+        angles = tf.reshape(kernel_angles(self.references), [-1, self.n_qubits])
+        states = self._amplitudes(angles)
+        if cache is not None:
+            cache[graph] = states
+        return states
+
     def kernel_features(self, y: tf.Tensor) -> tf.Tensor:
         """Kernel features of ``y`` (B, n_qubits) for the four gates: (4, B, features)."""
-        batch = tf.shape(y)[0]
         angles = kernel_angles(y)
         if self.variant == "paper":
             z = tf.stop_gradient(self._expectation(angles))
             return tf.tile(z[None], [len(GATES), 1, 1])
-        pairs = len(GATES) * self.n_references
-        references = tf.reshape(kernel_angles(self.references), [pairs, 1, self.n_qubits])
-        values = tf.concat(  # rows ordered (gate, reference, batch)
-            [
-                tf.tile(angles[None], [pairs, 1, 1]),
-                tf.tile(references, [1, batch, 1]),
-            ],
-            axis=-1,
-        )
-        k = self._expectation(tf.reshape(values, [pairs * batch, 2 * self.n_qubits]))
-        k = tf.reshape(k, [len(GATES), self.n_references, batch])
-        return tf.transpose(k, [0, 2, 1])
+        states = self._amplitudes(angles)  # (B, 2^n): ⟨b|ψ(y)⟩
+        overlaps = tf.linalg.matmul(states, self.reference_states(), adjoint_b=True)
+        # |⟨ψ(r)|ψ(y)⟩|² as Re² + Im² (smooth where the overlap vanishes, unlike |·|).
+        k = tf.square(tf.math.real(overlaps)) + tf.square(tf.math.imag(overlaps))
+        k = tf.reshape(k, [-1, len(GATES), self.n_references])
+        return tf.transpose(k, [1, 0, 2])
 
     def call(self, inputs, states, training=None):
         h, c = states[0], states[1]

@@ -49,6 +49,7 @@ def test_paper_parameter_counts():
     assert _built(LSTMCell(2, double_bias=True)).count_params() == 56
     assert _built(LSTMCell(2, double_bias=False)).count_params() == 48
     assert _built(QKLSTMCell(3, variant="paper")).count_params() == 28 + 15
+    assert _built(QKLSTMCell(3, variant="fixed")).count_params() == 28 + 15 + 4 * 4 * 4
     assert _built(QFWPCell(2, variant="paper")).count_params() == 31
     qlstm = _built(QLSTMCell(3, variant="paper"))
     assert sum(int(np.prod(w.shape)) for w in qlstm.trainable_weights) == 43
@@ -89,11 +90,101 @@ def test_fixed_kernel_is_fidelity_and_depends_on_input():
         for row in range(2):
             psi = _state(feature_map, dict(zip(map(str, data), phi[row], strict=True)), qubits)
             for j in range(4):
-                ref = _state(feature_map, dict(zip(map(str, data), refs[gate, j], strict=True)), qubits)
+                ref = _state(
+                    feature_map, dict(zip(map(str, data), refs[gate, j], strict=True)), qubits
+                )
                 expected = abs(np.vdot(ref, psi)) ** 2
                 assert k[gate, row, j] == pytest.approx(expected, abs=2e-5)
     assert np.abs(k[:, 0] - k[:, 1]).max() > 1e-2  # different inputs, different features
     assert np.all((k > -1e-5) & (k < 1 + 1e-5))
+
+
+def _kernel_reference(y, references):
+    """Independent float64 Cirq value of the fixed kernel features, (4, B, m) like the cell."""
+    qubits = cirq.LineQubit.range(4)
+    data = circuits.symbols("v", 4)
+    feature_map = circuits.kernel_feature_map(qubits, data)
+    simulator = cirq.Simulator(dtype=np.complex128)
+
+    def state(x):
+        resolver = dict(zip(map(str, data), np.cos(np.square(x)), strict=True))
+        return simulator.simulate(feature_map, resolver, qubit_order=qubits).final_state_vector
+
+    psi = np.array([state(row) for row in y])  # (B, 16)
+    refs = np.array([[state(r) for r in gate] for gate in references])  # (4, m, 16)
+    return np.abs(np.einsum("gjs,bs->gbj", refs.conj(), psi)) ** 2
+
+
+def test_fixed_kernel_value_and_gradients_match_cirq_finite_differences():
+    cell = _built(QKLSTMCell(3, variant="fixed", seed=5))
+    rng = np.random.default_rng(7)
+    y0 = rng.uniform(-1.5, 1.5, (2, 4)).astype(np.float32).astype(np.float64)
+    r0 = cell.references.numpy().astype(np.float64)
+    weights = rng.normal(size=(4, 2, 4))  # a random linear read-out of all features
+
+    y = tf.constant(y0, tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(y)
+        k = cell.kernel_features(y)
+        loss = tf.reduce_sum(tf.constant(weights, tf.float32) * k)
+    grad_y, grad_r = tape.gradient(loss, [y, cell.references])
+    np.testing.assert_allclose(k.numpy(), _kernel_reference(y0, r0), atol=1e-5)
+
+    def loss_np(y_, r_):
+        return float(np.sum(weights * _kernel_reference(y_, r_)))
+
+    eps = 1e-5
+    for index in np.ndindex(*y0.shape):  # every entry of y
+        up, down = y0.copy(), y0.copy()
+        up[index] += eps
+        down[index] -= eps
+        numeric = (loss_np(up, r0) - loss_np(down, r0)) / (2 * eps)
+        assert grad_y.numpy()[index] == pytest.approx(numeric, rel=1e-4, abs=1e-4)
+    for index in [(0, 0, 0), (0, 3, 2), (1, 1, 1), (2, 2, 3), (3, 0, 2), (3, 3, 0)]:
+        up, down = r0.copy(), r0.copy()
+        up[index] += eps
+        down[index] -= eps
+        numeric = (loss_np(y0, up) - loss_np(y0, down)) / (2 * eps)
+        assert grad_r.numpy()[index] == pytest.approx(numeric, rel=1e-4, abs=1e-4)
+    assert np.abs(grad_y.numpy()).max() > 1e-2
+    assert np.abs(grad_r.numpy()).max() > 1e-2
+
+
+def _tfq_inner_products(function, *args) -> int:
+    graph = function.get_concrete_function(*args).graph
+    return sum(op.type == "TfqInnerProduct" for op in graph.get_operations())
+
+
+def test_fixed_kernel_in_tf_function_any_batch_and_rollout_scope_shares_references():
+    cell = _built(QKLSTMCell(3, variant="fixed", seed=2))
+    spec = tf.TensorSpec([None, 4], tf.float32)
+    features = tf.function(cell.kernel_features, input_signature=[spec])
+    for batch in (1, 3, 6):
+        y = tf.random.stateless_uniform((batch, 4), seed=(batch, 1), minval=-2, maxval=2)
+        np.testing.assert_allclose(
+            features(y).numpy(), _kernel_reference(y.numpy(), cell.references.numpy()), atol=1e-5
+        )
+
+    def two_steps(y):  # two cell steps, with and without the scope
+        with tf.GradientTape() as tape:
+            k = cell.kernel_features(y) + 2 * cell.kernel_features(y[::-1])
+            loss = tf.reduce_sum(tf.sin(k))
+        return k, tape.gradient(loss, cell.references)
+
+    def scoped(y):
+        with tf.GradientTape() as tape, cell.rollout_scope():
+            k = cell.kernel_features(y) + 2 * cell.kernel_features(y[::-1])
+            loss = tf.reduce_sum(tf.sin(k))
+        return k, tape.gradient(loss, cell.references)
+
+    plain, shared = tf.function(two_steps), tf.function(scoped)
+    y = tf.random.stateless_uniform((3, 4), seed=(4, 2), minval=-2, maxval=2)
+    for a, b in zip(plain(y), shared(y), strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+    # forward ops: references + data per step, references once inside the scope
+    assert _tfq_inner_products(plain, y) == 4
+    assert _tfq_inner_products(shared, y) == 3
+    assert cell._rollout_cache.states is None  # the scope leaves nothing behind
 
 
 def test_paper_kernel_is_identity_so_features_are_one():
@@ -183,3 +274,15 @@ def test_bad_arguments_raise_clear_errors():
         LSTMCell(0)
     with pytest.raises(ValueError, match="model"):
         build_cell("gru")
+
+
+def test_meta_optimizer_rollout_prepares_qk_references_once():
+    from qaoa_meta.meta import MetaConfig, MetaOptimizer, encode_problems
+    from qaoa_meta.problems import MaxCutProblem
+
+    config = MetaConfig(model="qk-lstm", variant="fixed", steps=3, seed=4)
+    model = MetaOptimizer(config)
+    problem = MaxCutProblem.from_edge_list([(0, 1), (1, 2), (2, 0)])
+    batch = {k: tf.constant(v) for k, v in encode_problems([problem], config).items()}
+    rollout = tf.function(lambda b: model._rollout(b)[2])
+    assert _tfq_inner_products(rollout, batch) == config.steps + 1
