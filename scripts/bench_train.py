@@ -9,11 +9,12 @@ For each (model, variant, batch) it builds a fresh MetaOptimizer (T = 10, p = 1,
 the published learning rates), runs one warm-up epoch on a few batches (tracing), then times
 ``fit`` for ``--repeats`` epochs over the first ``--graphs`` training graphs and keeps the
 median epoch (all are recorded in ``epoch_s_all``; on a shared machine single epochs vary a
-lot). Reported: ms per update (one optimiser step on ``batch`` graphs), ms per graph, the
-median epoch time and the epoch time scaled to the paper's 1008 training graphs (equal to the
-measured one when ``--graphs 1008``). Each row also records its settings and the 1-minute
-load average when it finished. ``--merge`` replaces only the benchmarked rows of an existing
-``--out`` file and keeps the others (older rows get their file's settings and load stamped on).
+lot). tf.data autotuning is off for the timing (see ``bench_one``). Reported: ms per update
+(one optimiser step on ``batch`` graphs), ms per graph, the median epoch time and the epoch
+time scaled to the paper's 1008 training graphs (equal to the measured one when
+``--graphs 1008``). Each row also records its settings and the 1-minute load average when it
+finished. ``--merge`` replaces only the benchmarked rows of an existing ``--out`` file and
+keeps the others (older rows get their file's settings and load stamped on).
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ def bench_one(model_name, variant, batch, problems, steps_per_execution, repeats
     config = MetaConfig(model=model_name, variant=variant)
     model = MetaOptimizer(config)
     model.compile(steps_per_execution=steps_per_execution)
-    dataset = make_dataset(problems, config, batch_size=batch)
+    # tf.data's autotuning thread wakes after 10 ms, 20 ms, 40 ms, ... and fit() can wait for
+    # it when an epoch ends, which rounds epoch times up to 10 ms·(2^k − 1); timing is done
+    # without it (the dataset is a few in-memory arrays, prefetching does not matter here).
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    dataset = make_dataset(problems, config, batch_size=batch).with_options(options)
     start = time.perf_counter()
     model.fit(dataset.take(steps_per_execution), epochs=1, verbose=0)  # trace
     warmup = time.perf_counter() - start
