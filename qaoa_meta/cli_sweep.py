@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import argparse
 import collections
+import sys
 
-from qaoa_meta.sweep import BACKENDS, SweepConfig, load_records, run_sweep
+from qaoa_meta.sweep import (
+    BACKENDS,
+    SweepConfig,
+    load_records,
+    pending_cells,
+    run_sweep,
+    yaml_error_line,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -17,14 +25,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Runs every cell of a sweep that has no result yet; re-run to resume.",
     )
     parser.add_argument("config", help="sweep configuration file (YAML or JSON)")
-    parser.add_argument("--backend", choices=BACKENDS, default="local")
     parser.add_argument(
-        "--workers", type=int, default=None, help="ray: local worker CPUs (default: all cores)"
+        "--backend",
+        choices=BACKENDS,
+        default="local",
+        help="local: one cell at a time in this process (default); ray: Ray workers",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="ray: the most cells running at once, and the CPUs of the Ray instance started "
+        "here without --address (default: all cores / the whole cluster)",
     )
     parser.add_argument(
         "--address",
         default=None,
-        help="ray: address of an existing cluster, e.g. auto or ray://host:10001",
+        help="ray: address of an existing cluster, e.g. auto (started with 'ray start') or "
+        "ray://host:10001",
     )
     parser.add_argument("--output", default=None, help="override the configuration's output")
     parser.add_argument("--retry-failed", action="store_true", help="re-run failed cells too")
@@ -55,8 +73,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     tune_parser.add_argument(
         "--train-limit", type=int, default=None, help="use only the first N training graphs"
     )
-    tune_parser.add_argument("--workers", type=int, default=None)
-    tune_parser.add_argument("--address", default=None)
+    tune_parser.add_argument(
+        "--threads", type=int, default=1, help="CPU threads (and Ray CPUs) per trial (1)"
+    )
+    tune_parser.add_argument(
+        "--workers", type=int, default=None, help="CPUs of the Ray instance started here"
+    )
+    tune_parser.add_argument(
+        "--address", default=None, help="address of an existing Ray cluster, e.g. auto"
+    )
     tune_parser.add_argument("--seed", type=int, default=0)
     tune_parser.add_argument("--output", default="runs/tune")
     tune_parser.set_defaults(func=_tune)
@@ -70,25 +95,49 @@ def _tune(args: argparse.Namespace) -> int:
     from qaoa_meta.problems import load_paper_dataset
     from qaoa_meta.tune import tune_meta
 
-    for name in ("samples", "epochs", "batch_size"):
+    for name in ("samples", "epochs", "batch_size", "threads"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1.")
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {args.workers}.")
     data = load_paper_dataset(args.dataset)
     train = data.train[: args.train_limit] if args.train_limit else data.train
-    space = yaml.safe_load(open(args.space).read()) if args.space else None
-    result = tune_meta(
-        train,
-        data.val,
-        {"model": args.model, "variant": args.variant, "p": args.p},
-        args.output,
-        space=space,
-        samples=args.samples,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        workers=args.workers,
-        address=args.address,
-        seed=args.seed,
-    )
+    space = None
+    if args.space:
+        try:
+            with open(args.space) as stream:
+                space = yaml.safe_load(stream)
+        except (OSError, yaml.YAMLError) as error:
+            reason = yaml_error_line(error) if isinstance(error, yaml.YAMLError) else error
+            raise ValueError(
+                f"Cannot read the search space {args.space!r} ({reason}); pass a YAML file "
+                "such as {steps: {choice: [5, 10]}, lr_sequence: {loguniform: [1e-4, 1e-2]}}."
+            ) from None
+        if not isinstance(space, dict):
+            raise ValueError(
+                f"The search space {args.space!r} must be a mapping of keys to samplers, e.g. "
+                "{steps: {choice: [5, 10]}}."
+            )
+    try:
+        result = tune_meta(
+            train,
+            data.val,
+            {"model": args.model, "variant": args.variant, "p": args.p},
+            args.output,
+            space=space,
+            samples=args.samples,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            threads_per_trial=args.threads,
+            workers=args.workers,
+            address=args.address,
+            seed=args.seed,
+        )
+    except RuntimeError as error:  # every trial failed
+        print(
+            f"qaoa-meta tune: {error}; see {args.output}/ray for each trial's log.", file=sys.stderr
+        )
+        return 1
     print(
         f"best of {len(result.trials)} trials: val final cost "
         f"{result.best_val_final_cost:.4f} (meta-loss {result.best_val_meta_loss:.4f})"
@@ -104,22 +153,40 @@ def _main(args: argparse.Namespace) -> int:
         config = SweepConfig.from_dict({**config.to_dict(), "output": args.output})
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}.")
-    summary = run_sweep(
-        config,
-        args.backend,
-        workers=args.workers,
-        address=args.address,
-        retry_failed=args.retry_failed,
-        progress=not args.no_progress,
-    )
-    statuses = collections.Counter(r["status"] for r in load_records(config.output))
+    try:
+        summary = run_sweep(
+            config,
+            args.backend,
+            workers=args.workers,
+            address=args.address,
+            retry_failed=args.retry_failed,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        left, done = pending_cells(config)
+        print(
+            f"\nsweep {config.name!r} interrupted: {done} of {done + len(left)} cells are saved "
+            f"in {config.output}/cells; run the same command again to finish the other "
+            f"{len(left)}.",
+            file=sys.stderr,
+        )
+        return 130
+    records = load_records(config.output, config)
+    statuses = collections.Counter(r["status"] for r in records)
+    startup = f", {summary.startup_s:.1f} s of it starting Ray" if summary.startup_s >= 0.1 else ""
     print(
         f"sweep {config.name!r}: {summary.ran} cells run ({summary.failed} failed), "
-        f"{summary.skipped} already done, in {summary.wall_s:.1f} s on {summary.workers} "
-        f"{summary.backend} worker(s) ({summary.cells_per_minute:.1f} cells/min); "
-        f"{config.output}: {statuses.get('ok', 0)} ok, {statuses.get('failed', 0)} failed"
+        f"{summary.skipped} already done, in {summary.wall_s:.1f} s{startup} on "
+        f"{summary.workers} {summary.backend} worker(s) ({summary.cells_per_minute:.1f} "
+        f"cells/min); {config.output}/cells: {statuses.get('ok', 0)} ok, "
+        f"{statuses.get('failed', 0)} failed"
     )
-    for record in load_records(config.output):
+    for record in records:
         if record["status"] == "failed":
             print(f"  failed {record['cell_id']} {record['cell']['params']}: {record['error']}")
+    if statuses.get("failed"):
+        print(
+            f"  tracebacks: {config.output}/cells/<cell_id>.json; re-run failed cells with "
+            "--retry-failed"
+        )
     return 1 if summary.failed else 0

@@ -14,11 +14,14 @@ Each cell is ``(task, params, seed)``; its id is a hash of that triple, so re-ru
 finds the cells already done (their files exist) and runs only the missing ones. A task is a
 pure function ``task(params: dict, seed: int) -> dict`` returning a JSON-serialisable result; a
 task that raises is recorded as failed, with its traceback, and the sweep goes on.
+See ``docs/scaling.md`` and ``examples/sweep_small.yaml``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import difflib
 import hashlib
 import importlib
 import itertools
@@ -26,18 +29,21 @@ import json
 import os
 import pathlib
 import platform
+import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 SCHEMA_VERSION = 1
 BACKENDS = ("local", "ray")
+EXAMPLE = "examples/sweep_small.yaml"
 
 # Built-in tasks by name; any "module:function" path works too.
 TASKS: Mapping[str, str] = {
     "landscape": "qaoa_meta.sweep_tasks:landscape_cell",
+    "smoke": "qaoa_meta.sweep_tasks:smoke_cell",
     "noise": "qaoa_meta.noise_study:noise_cell",
 }
 
@@ -55,34 +61,71 @@ class SweepConfig:
     threads_per_cell: int = 1
 
     def __post_init__(self) -> None:
+        for key in ("name", "task", "output"):
+            value = getattr(self, key)
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"'{key}' must be a non-empty string, got {value!r}.")
+        for key in ("grid", "fixed"):
+            value = getattr(self, key)
+            if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+                raise ValueError(
+                    f"'{key}' must be a mapping of parameter names to values, got {value!r}; "
+                    f"e.g. {key}: {{n: [8, 10]}}"
+                    if key == "grid"
+                    else "e.g. fixed: {p: 0.5}"
+                )
         for key, values in self.grid.items():
             if not isinstance(values, list | tuple) or not values:
                 raise ValueError(
-                    f"grid[{key!r}] must be a non-empty list of values, got {values!r}."
+                    f"grid[{key!r}] must be a non-empty list of values, got {values!r}; "
+                    f"write e.g. {key}: [{values!r}], or move it to 'fixed'."
                 )
         overlap = set(self.grid) & set(self.fixed)
         if overlap:
-            raise ValueError(f"Keys {sorted(overlap)} appear in both 'grid' and 'fixed'.")
-        if not self.seeds:
-            raise ValueError("A sweep needs at least one seed, got an empty 'seeds' list.")
-        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
-        if self.threads_per_cell < 1:
-            raise ValueError(f"threads_per_cell must be >= 1, got {self.threads_per_cell}.")
+            raise ValueError(
+                f"Keys {sorted(overlap)} appear in both 'grid' and 'fixed'; keep each in one."
+            )
+        try:
+            json.dumps([self.grid, self.fixed], allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"'grid' and 'fixed' must hold plain JSON values (numbers, strings, booleans, "
+                f"lists, mappings); {error}. Quote dates and other special values."
+            ) from None
+        seeds = self.seeds
+        if (
+            not isinstance(seeds, list | tuple)
+            or not seeds
+            or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+        ):
+            raise ValueError(
+                f"'seeds' must be a non-empty list of integers, e.g. seeds: [0, 1, 2]; got {seeds!r}."
+            )
+        object.__setattr__(self, "seeds", tuple(int(s) for s in seeds))
+        threads = self.threads_per_cell
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"'threads_per_cell' must be an integer >= 1, got {threads!r}.")
         resolve_task(self.task)  # fail early on an unknown task
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SweepConfig:
-        allowed = {field.name for field in dataclasses.fields(cls)}
-        unknown = set(data) - allowed
+        allowed = [field.name for field in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(allowed), key=str)
         if unknown:
+            hints = [
+                f"{key!r} -> {close[0]!r}"
+                for key in unknown
+                if (close := difflib.get_close_matches(str(key), allowed, n=1))
+            ]
             raise ValueError(
-                f"Unknown sweep configuration keys {sorted(unknown)}; "
-                f"expected some of {sorted(allowed)}."
+                f"Unknown sweep configuration keys {unknown}"
+                + (f" (did you mean {', '.join(hints)}?)" if hints else "")
+                + f"; the keys are {allowed} (see {EXAMPLE})."
             )
-        missing = {"name", "task", "output"} - set(data)
+        missing = [key for key in ("name", "task", "output") if key not in data]
         if missing:
-            raise ValueError(f"The sweep configuration needs the keys {sorted(missing)}.")
-        return cls(**{k: (tuple(v) if k == "seeds" else v) for k, v in data.items()})
+            raise ValueError(f"The sweep configuration needs the keys {missing} (see {EXAMPLE}).")
+        return cls(**data)
 
     @classmethod
     def load(cls, path: str | pathlib.Path) -> SweepConfig:
@@ -90,11 +133,26 @@ class SweepConfig:
         import yaml
 
         path = pathlib.Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"Sweep configuration {str(path)!r} does not exist.")
-        data = yaml.safe_load(path.read_text())
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"Sweep configuration {str(path)!r} "
+                + ("is a directory" if path.is_dir() else "does not exist")
+                + f"; pass a YAML file such as {EXAMPLE}."
+            )
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as error:
+            raise ValueError(
+                f"{str(path)!r} is not valid YAML ({yaml_error_line(error)}); fix the syntax "
+                f"(compare {EXAMPLE})."
+            ) from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{str(path)!r} is not a text file; pass a YAML file.") from None
         if not isinstance(data, dict):
-            raise ValueError(f"{str(path)!r} must hold a mapping of configuration keys.")
+            raise ValueError(
+                f"{str(path)!r} must hold a mapping of configuration keys (name, task, output, "
+                f"...), got {type(data).__name__}; see {EXAMPLE}."
+            )
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,6 +175,13 @@ class SweepConfig:
             params = {**self.fixed, **dict(zip(keys, values, strict=True))}
             cells += [Cell(task=self.task, params=params, seed=seed) for seed in self.seeds]
         return cells
+
+
+def yaml_error_line(error: Exception) -> str:
+    """A one-line description of a YAML parse error: the problem and where it is."""
+    where = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or type(error).__name__
+    return problem + (f" at line {where.line + 1}, column {where.column + 1}" if where else "")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,12 +222,27 @@ def resolve_task(task: str) -> Callable[[dict[str, Any], int], dict[str, Any]]:
     return function
 
 
-def limit_threads(threads: int) -> None:
-    """Caps the threads of TF, BLAS and qsim in this process so cells do not oversubscribe.
+# TF's (intra-op, inter-op) pool sizes: those in the environment while TF was not loaded.
+_TF_POOLS: tuple[int, int] | None = None
 
-    Effective for TensorFlow only before its first op runs (a fresh worker process); the
-    environment variables also bind libraries loaded later.
+
+def limit_threads(threads: int) -> dict[str, Any]:
+    """Caps the threads of TensorFlow (and TFQ's qsim, which runs on TF's intra-op pool),
+    OpenMP and BLAS in this process so that cells running side by side do not oversubscribe
+    the cores.
+
+    TensorFlow sizes its pools once, when it starts, from ``TF_NUM_INTRAOP_THREADS`` and
+    ``TF_NUM_INTEROP_THREADS``; so the cap holds in a fresh process (a Ray worker) and not in
+    one that loaded TensorFlow earlier (e.g. the local backend after other TF work). Nothing
+    is imported here: a task that never uses TensorFlow does not pay for loading it.
+    ``QAOA_META_THREADS`` is set for custom tasks that size their own pools (e.g.
+    ``qsimcirq.QSimOptions(cpu_threads=...)``; qsimcirq's default is already 1).
+
+    Returns:
+        ``{"requested": threads, "tf_intra_op": n, "tf_inter_op": m}`` with TF's pool sizes
+        in this process, or None where TensorFlow was loaded before this function first ran.
     """
+    global _TF_POOLS
     for variable in (
         "OMP_NUM_THREADS",
         "OPENBLAS_NUM_THREADS",
@@ -172,31 +252,31 @@ def limit_threads(threads: int) -> None:
         "QAOA_META_THREADS",
     ):
         os.environ[variable] = str(threads)
-    from qaoa_meta._tf import tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    except RuntimeError:  # TF already initialised in this process: keep its pools
-        pass
+    if "tensorflow" not in sys.modules:  # TF will size its pools from the variables above
+        _TF_POOLS = (threads, threads)
+    intra, inter = _TF_POOLS if _TF_POOLS is not None else (None, None)
+    return {"requested": threads, "tf_intra_op": intra, "tf_inter_op": inter}
 
 
 def run_cell(cell: Mapping[str, Any], threads: int = 1) -> dict[str, Any]:
     """Runs one cell (given as a dict) and returns its record; never raises.
 
     The record holds the cell, ``status`` ("ok" or "failed"), the task's ``result`` or the
-    ``error`` and ``traceback``, the wall time, host and package versions.
+    ``error`` and ``traceback``, the wall time (and start/finish Unix times), host, process,
+    thread settings and package versions.
     """
-    limit_threads(threads)
-    start = time.perf_counter()
+    thread_settings = limit_threads(threads)
     record: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "cell": dict(cell),
         "cell_id": Cell.from_dict(cell).cell_id,
         "host": platform.node(),
         "pid": os.getpid(),
+        "threads": thread_settings,
         "versions": _versions(),
+        "started_unix": time.time(),
     }
+    start = time.perf_counter()
     try:
         result = resolve_task(cell["task"])(dict(cell["params"]), int(cell["seed"]))
         json.dumps(result)  # a result that cannot be saved is a failure of the cell
@@ -208,6 +288,7 @@ def run_cell(cell: Mapping[str, Any], threads: int = 1) -> dict[str, Any]:
             traceback=traceback.format_exc(),
         )
     record["wall_s"] = time.perf_counter() - start
+    record["finished_unix"] = time.time()
     return record
 
 
@@ -242,10 +323,22 @@ def cell_path(output: str | pathlib.Path, cell: Cell) -> pathlib.Path:
     return pathlib.Path(output) / "cells" / f"{cell.cell_id}.json"
 
 
-def load_records(output: str | pathlib.Path) -> list[dict[str, Any]]:
-    """All cell records of a sweep directory, sorted by cell id."""
+def load_records(
+    output: str | pathlib.Path, config: SweepConfig | None = None
+) -> list[dict[str, Any]]:
+    """The cell records of a sweep directory, sorted by cell id.
+
+    Args:
+        output: the sweep's output folder (records are in ``output/cells/*.json``).
+        config: keep only the records of this sweep's cells (a folder may also hold the
+            cells of an earlier, different configuration with the same output).
+    """
     folder = pathlib.Path(output) / "cells"
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    records = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    if config is not None:
+        wanted = {cell.cell_id for cell in config.cells()}
+        records = [r for r in records if r.get("cell_id") in wanted]
+    return records
 
 
 @dataclasses.dataclass(frozen=True)
@@ -256,13 +349,15 @@ class SweepSummary:
     skipped: int
     ran: int
     failed: int
-    wall_s: float
+    wall_s: float  # everything: backend start-up, worker start-up and the cells
     backend: str
     workers: int
+    startup_s: float = 0.0  # starting (or connecting to) Ray, within wall_s
 
     @property
     def cells_per_minute(self) -> float:
-        return 60.0 * self.ran / self.wall_s if self.wall_s > 0 else float("nan")
+        """Cells run per minute of wall time, start-up included."""
+        return 60.0 * self.ran / self.wall_s if self.ran and self.wall_s > 0 else 0.0
 
     def to_json(self) -> str:
         return json.dumps({**dataclasses.asdict(self), "cells_per_minute": self.cells_per_minute})
@@ -274,7 +369,11 @@ def pending_cells(config: SweepConfig, retry_failed: bool = False) -> tuple[list
     for cell in config.cells():
         path = cell_path(config.output, cell)
         if path.exists():
-            status = json.loads(path.read_text()).get("status")
+            try:
+                status = json.loads(path.read_text()).get("status")
+            except (ValueError, AttributeError):  # unreadable (e.g. hand-edited): run again
+                todo.append(cell)
+                continue
             if status == "ok" or not retry_failed:
                 skipped += 1
                 continue
@@ -296,14 +395,19 @@ def run_sweep(
     Args:
         config: the sweep.
         backend: "local" (in this process, one cell at a time) or "ray".
-        workers: Ray only: number of local worker CPUs (default: all cores); ignored when
-            connecting to a cluster with ``address``.
+        workers: Ray only: the most cells running at once; also the CPUs of the Ray
+            instance started on this machine when there is no ``address`` (default: all
+            cores, or the whole cluster).
         address: Ray only: address of an existing cluster (e.g. "ray://head:10001" or "auto").
         retry_failed: also re-run cells recorded as failed.
         progress: show a live progress bar.
     """
     if backend not in BACKENDS:
-        raise ValueError(f"Unknown sweep backend {backend!r}; expected one of {BACKENDS}.")
+        raise ValueError(
+            f"Unknown sweep backend {backend!r}; expected one of {BACKENDS} (default 'local')."
+        )
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}.")
     output = pathlib.Path(config.output)
     write_atomic(
         output / "sweep.json",
@@ -311,23 +415,34 @@ def run_sweep(
     )
     todo, skipped = pending_cells(config, retry_failed)
     start = time.perf_counter()
-    bar = _progress_bar(len(todo), skipped, progress)
     failed = 0
+    bar = None
 
     def finish(cell: Cell, record: dict[str, Any]) -> None:
         nonlocal failed
         failed += record["status"] != "ok"
         write_atomic(cell_path(output, cell), json.dumps(record, indent=1))
+        bar.set_postfix_str(f"{failed} failed, {bar.total - bar.n - 1} remaining", refresh=False)
         bar.update(1)
-        bar.set_postfix(failed=failed, refresh=False)
 
-    if backend == "local":
-        used_workers = 1
-        for cell in todo:
-            finish(cell, run_cell(cell.to_dict(), config.threads_per_cell))
-    else:
-        used_workers = _run_on_ray(config, todo, finish, workers, address)
-    bar.close()
+    try:
+        with contextlib.ExitStack() as stack:
+            if backend == "ray" and todo:
+                ray = stack.enter_context(ray_session(workers, address, config.threads_per_cell))
+                used_workers = int(ray.cluster_resources().get("CPU", 0)) // config.threads_per_cell
+            else:
+                used_workers = 1 if backend == "local" else 0
+            startup_s = time.perf_counter() - start
+            bar = _progress_bar(config.name, len(todo), skipped, progress)
+            if backend == "local":
+                for cell in todo:
+                    finish(cell, run_cell(cell.to_dict(), config.threads_per_cell))
+            elif todo:
+                in_flight = workers or len(todo)
+                _run_on_ray(ray, config.threads_per_cell, todo, finish, in_flight)
+    finally:
+        if bar is not None:
+            bar.close()
     return SweepSummary(
         total=len(todo) + skipped,
         skipped=skipped,
@@ -336,35 +451,42 @@ def run_sweep(
         wall_s=time.perf_counter() - start,
         backend=backend,
         workers=used_workers,
+        startup_s=startup_s,
     )
 
 
-def _progress_bar(total: int, skipped: int, enabled: bool):
+def _progress_bar(name: str, total: int, skipped: int, enabled: bool):
+    """A live bar: cells finished / to run, failed, remaining, elapsed, ETA and rate."""
     from tqdm.auto import tqdm
 
-    return tqdm(
+    bar = tqdm(
         total=total,
-        desc=f"cells ({skipped} already done)",
+        desc=f"{name} ({skipped} already done)" if skipped else name,
         unit="cell",
         disable=not enabled,
         dynamic_ncols=True,
+        mininterval=0.5,
+        bar_format="{desc}: {n_fmt}/{total_fmt} cells{postfix} |{bar:20}| "
+        "{elapsed} elapsed, ETA {remaining}, {rate_fmt}",
     )
+    bar.set_postfix_str(f"0 failed, {total} remaining")
+    return bar
 
 
-def _run_on_ray(
-    config: SweepConfig,
-    todo: Iterable[Cell],
-    finish: Callable[[Cell, dict[str, Any]], None],
-    workers: int | None,
-    address: str | None,
-) -> int:
+@contextlib.contextmanager
+def ray_session(workers: int | None, address: str | None, threads: int) -> Iterator[Any]:
+    """Starts Ray on this machine (``workers`` CPUs) or connects to ``address``; yields ``ray``.
+
+    Workers get ``OMP_NUM_THREADS=threads`` (and quiet TensorFlow); tasks cap TF's own pools
+    with :func:`limit_threads`. A session that the caller already initialised is used as is
+    and left running.
+    """
     try:
         import ray
     except ImportError:
         raise ValueError(
-            "The 'ray' backend needs Ray: pip install 'qaoa-meta[ray]' (or use --backend local)."
+            "Ray is not installed: pip install 'qaoa-meta[ray]' (or use --backend local)."
         ) from None
-    threads = config.threads_per_cell
     env = {
         "env_vars": {
             "OMP_NUM_THREADS": str(threads),
@@ -375,7 +497,16 @@ def _run_on_ray(
     started_here = not ray.is_initialized()
     if started_here:
         if address:
-            ray.init(address=address, runtime_env=env, log_to_driver=False)
+            _check_reachable(address)
+            try:
+                ray.init(address=address, runtime_env=env, log_to_driver=False)
+            except ConnectionError as error:
+                raise ValueError(
+                    f"Cannot connect to the Ray cluster at {address!r} ({error}); start one "
+                    "with 'ray start --head' (if it uses token authentication, export "
+                    "RAY_AUTH_MODE=token here with its token in ~/.ray/auth_token), or drop "
+                    "--address to start Ray on this machine."
+                ) from None
         else:
             ray.init(
                 num_cpus=workers or os.cpu_count(),
@@ -384,25 +515,57 @@ def _run_on_ray(
                 include_dashboard=False,
             )
     try:
-        remote = ray.remote(num_cpus=threads, max_retries=0)(run_cell)
-        pending = {remote.remote(cell.to_dict(), threads): cell for cell in todo}
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for reference in done:
-                cell = pending.pop(reference)
-                try:
-                    record = ray.get(reference)
-                except Exception as error:  # noqa: BLE001 - a dead worker fails its cell only
-                    record = {
-                        "schema_version": SCHEMA_VERSION,
-                        "cell": cell.to_dict(),
-                        "cell_id": cell.cell_id,
-                        "status": "failed",
-                        "error": f"{type(error).__name__}: {error}",
-                        "traceback": traceback.format_exc(),
-                    }
-                finish(cell, record)
-        return int(ray.cluster_resources().get("CPU", 0)) // threads
+        yield ray
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
+    """Fails fast on an unreachable ``host:port`` (``ray.init`` would retry forever)."""
+    import socket
+
+    target = address.removeprefix("ray://")
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto", "local" or a form Ray resolves itself
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as error:
+        raise ValueError(
+            f"Cannot reach the Ray cluster at {address!r} ({error}); check that the head node "
+            "runs 'ray start --head' and its port is open from here, or drop --address to "
+            "start Ray on this machine."
+        ) from None
+
+
+def _run_on_ray(
+    ray: Any,
+    threads: int,
+    todo: Sequence[Cell],
+    finish: Callable[[Cell, dict[str, Any]], None],
+    in_flight: int,
+) -> None:
+    """Runs ``todo`` as Ray tasks (``threads`` CPUs each, at most ``in_flight`` at a time)."""
+    remote = ray.remote(num_cpus=threads, max_retries=0)(run_cell)
+    queue = list(todo)
+    pending: dict[Any, Cell] = {}
+    while queue or pending:
+        while queue and len(pending) < in_flight:
+            cell = queue.pop(0)
+            pending[remote.remote(cell.to_dict(), threads)] = cell
+        done, _ = ray.wait(list(pending), num_returns=1)
+        for reference in done:
+            cell = pending.pop(reference)
+            try:
+                record = ray.get(reference)
+            except Exception as error:  # noqa: BLE001 - a dead worker fails its cell only
+                record = {
+                    "schema_version": SCHEMA_VERSION,
+                    "cell": cell.to_dict(),
+                    "cell_id": cell.cell_id,
+                    "status": "failed",
+                    "error": f"{type(error).__name__}: {error}",
+                    "traceback": traceback.format_exc(),
+                }
+            finish(cell, record)

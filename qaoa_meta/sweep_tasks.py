@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -42,3 +43,16 @@ def landscape_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
         "optimum_ar": float(-refined.fun / optimum),
         "evaluations": int(points * points + refined.nfev),
     }
+
+
+def smoke_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """A cell that needs no TensorFlow: checks a cluster's set-up and the sweep machinery.
+
+    Params: ``seconds`` to sleep (default 0), ``fail`` (raise a RuntimeError when true) and
+    anything else, which is echoed back. Returns a value drawn from ``seed``.
+    """
+    options = dict(params)
+    time.sleep(float(options.pop("seconds", 0.0)))
+    if options.pop("fail", False):
+        raise RuntimeError(f"smoke cell failed on purpose (seed {seed})")
+    return {"seed": seed, "params": options, "value": float(np.random.default_rng(seed).random())}

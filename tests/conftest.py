@@ -28,3 +28,17 @@ def paper_dataset_path() -> pathlib.Path:
     if not PAPER_DATASET.exists():
         pytest.skip(f"paper dataset not found at {PAPER_DATASET}")
     return PAPER_DATASET
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """One local Ray instance (2 CPUs) shared by every test that needs Ray.
+
+    Starting Ray and loading TensorFlow in its workers costs tens of seconds on a small
+    machine; sharing them lets Ray Tune's trials reuse the sweep tests' warm workers.
+    """
+    pytest.importorskip("ray")
+    from qaoa_meta.sweep import ray_session
+
+    with ray_session(workers=2, address=None, threads=1) as ray:
+        yield ray

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import time
 import pytest
 import yaml
 
-from qaoa_meta import cli
+from qaoa_meta import cli, sweep
 from qaoa_meta.demo import parameter_grid
 from qaoa_meta.energy import Energy
 from qaoa_meta.problems import generate, max_cut
@@ -33,19 +34,35 @@ def results_by_cell(output):
 
 
 def test_cells_expand_the_grid_and_ids_are_stable(tmp_path):
-    sweep = config(tmp_path)
-    cells = sweep.cells()
+    sweep_config = config(tmp_path)
+    cells = sweep_config.cells()
     assert len(cells) == 4
     assert {(c.params["n"], c.seed) for c in cells} == {(4, 0), (4, 1), (5, 0), (5, 1)}
     assert Cell.from_dict(cells[0].to_dict()).cell_id == cells[0].cell_id
     assert len({c.cell_id for c in cells}) == 4
-    assert SweepConfig.from_json(sweep.to_json()) == sweep
+    assert SweepConfig.from_json(sweep_config.to_json()) == sweep_config
+
+
+def test_example_configuration_loads():
+    example = SweepConfig.load(os.path.join(os.path.dirname(__file__), "..", sweep.EXAMPLE))
+    assert example.task == "landscape" and len(example.cells()) == 6
+
+
+def test_smoke_task_echoes_and_fails_on_request(tmp_path):
+    sweep_config = config(tmp_path, task="smoke", fixed={}, grid={"fail": [False, True]})
+    summary = run_sweep(sweep_config, progress=False)
+    assert (summary.ran, summary.failed) == (4, 2)
+    records = load_records(sweep_config.output)
+    assert {r["status"] for r in records if r["cell"]["params"]["fail"]} == {"failed"}
+    ok = sorted((r["cell"]["seed"], r["result"]["value"]) for r in records if r["status"] == "ok")
+    assert ok[0][1] != ok[1][1]
 
 
 def test_landscape_task_finds_the_p1_grid_optimum(tmp_path):
     run_sweep(config(tmp_path, grid={"n": [5]}, seeds=[3]), progress=False)
     (record,) = load_records(tmp_path / "out")
     assert record["status"] == "ok"
+    assert record["finished_unix"] >= record["started_unix"]
     # Independent check: a fine grid scan never beats the refined optimum by more than noise.
     problem = generate("erdos_renyi", 5, 3, p=0.6)
     fine = Energy([problem], 1)(parameter_grid(40)).numpy().max() / max_cut(problem).value
@@ -53,22 +70,26 @@ def test_landscape_task_finds_the_p1_grid_optimum(tmp_path):
 
 
 def test_failing_cell_is_recorded_and_others_complete(tmp_path, capsys):
-    sweep = config(
+    sweep_config = config(
         tmp_path,
         grid={"family": ["erdos_renyi", "no_such_family"]},
         seeds=[0],
         fixed={"n": 4, "points": 3},
     )
-    summary = run_sweep(sweep, progress=False)
+    summary = run_sweep(sweep_config, progress=True)
     assert (summary.ran, summary.failed) == (2, 1)
-    records = {r["cell"]["params"]["family"]: r for r in load_records(sweep.output)}
+    records = {r["cell"]["params"]["family"]: r for r in load_records(sweep_config.output)}
     assert records["erdos_renyi"]["status"] == "ok"
     assert records["no_such_family"]["status"] == "failed"
     assert "Unknown problem family" in records["no_such_family"]["error"]
     assert "Traceback" in records["no_such_family"]["traceback"]
+    assert "generate" in records["no_such_family"]["traceback"]  # where it was raised
+    # The live bar shows cells done of total, failures and what is left.
+    bar = capsys.readouterr().err
+    assert "2/2 cells, 1 failed, 0 remaining" in bar and "ETA" in bar
     # Re-running skips both; --retry-failed re-runs only the failed one.
-    assert run_sweep(sweep, progress=False).ran == 0
-    assert run_sweep(sweep, retry_failed=True, progress=False).ran == 1
+    assert run_sweep(sweep_config, progress=False).ran == 0
+    assert run_sweep(sweep_config, retry_failed=True, progress=False).ran == 1
 
 
 def test_bad_configurations_have_clear_errors(tmp_path):
@@ -76,12 +97,42 @@ def test_bad_configurations_have_clear_errors(tmp_path):
         config(tmp_path, task="nope")
     with pytest.raises(ValueError, match="non-empty list"):
         config(tmp_path, grid={"n": []})
+    with pytest.raises(ValueError, match="write e.g. n: \\[8\\]"):
+        config(tmp_path, grid={"n": 8})
     with pytest.raises(ValueError, match="both 'grid' and 'fixed'"):
         config(tmp_path, grid={"points": [3]})
-    with pytest.raises(ValueError, match="Unknown sweep configuration keys"):
-        SweepConfig.from_dict({"name": "x", "task": "landscape", "output": "o", "extra": 1})
+    with pytest.raises(ValueError, match="'seeds' must be a non-empty list of integers"):
+        config(tmp_path, seeds=3)
+    with pytest.raises(ValueError, match="'threads_per_cell' must be an integer"):
+        config(tmp_path, threads_per_cell="two")
+    with pytest.raises(ValueError, match="did you mean 'seed' -> 'seeds'"):
+        SweepConfig.from_dict({"name": "x", "task": "landscape", "output": "o", "seed": [1]})
+    with pytest.raises(ValueError, match="needs the keys \\['output'\\]"):
+        SweepConfig.from_dict({"name": "x", "task": "landscape"})
     with pytest.raises(ValueError, match="Unknown sweep backend"):
         run_sweep(config(tmp_path), backend="dask")
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        run_sweep(config(tmp_path), backend="ray", workers=0)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: x\ntask: [landscape\n", "is not valid YAML .* at line 3"),
+        ("- 1\n- 2\n", "must hold a mapping"),
+        ("name: x\ntask: landscape\noutput: o\nfixed: {d: 2020-01-01}\n", "plain JSON values"),
+        (None, "does not exist; pass a YAML file"),
+    ],
+)
+def test_bad_files_give_one_line_errors_on_the_command_line(tmp_path, capsys, text, message):
+    path = tmp_path / "sweep.yaml"
+    if text is not None:
+        path.write_text(text)
+    assert cli.main(["sweep", str(path)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "Traceback" not in error
+    assert error.startswith("qaoa-meta sweep: error:")
+    assert re.search(message, error)
 
 
 def write_config(tmp_path, **overrides):
@@ -91,7 +142,10 @@ def write_config(tmp_path, **overrides):
 
 
 def test_killed_sweep_resumes_with_only_the_missing_cells(tmp_path):
-    path = write_config(tmp_path, grid={"n": [4, 5, 6, 7, 8, 9]}, seeds=[0, 1])
+    # The smoke task sleeps instead of loading TensorFlow, so the process starts in a second.
+    path = write_config(
+        tmp_path, task="smoke", grid={"n": [4, 5, 6, 7]}, seeds=[0, 1], fixed={"seconds": 0.3}
+    )
     out = tmp_path / "out" / "cells"
     process = subprocess.Popen(
         [sys.executable, "-m", "qaoa_meta.cli", "sweep", str(path), "--no-progress"],
@@ -100,17 +154,37 @@ def test_killed_sweep_resumes_with_only_the_missing_cells(tmp_path):
     )
     deadline = time.time() + 120
     while time.time() < deadline and len(list(out.glob("*.json"))) < 2:
-        time.sleep(0.2)
+        time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
     done_before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
-    assert 2 <= len(done_before) < 12, "the sweep should have been killed midway"
+    assert 2 <= len(done_before) < 8, "the sweep should have been killed midway"
     summary = run_sweep(SweepConfig.load(path), progress=False)
     assert summary.skipped == len(done_before)
-    assert summary.ran == 12 - len(done_before)
+    assert summary.ran == 8 - len(done_before)
     for name, mtime in done_before.items():
         assert (out / name).stat().st_mtime_ns == mtime
     assert all(r["status"] == "ok" for r in load_records(tmp_path / "out"))
+
+
+def test_interrupted_sweep_tells_how_to_resume(tmp_path, capsys, monkeypatch):
+    path = write_config(tmp_path, task="smoke", fixed={})
+    calls = []
+    run_cell = sweep.run_cell
+
+    def interrupt_second(cell, threads=1):
+        calls.append(cell)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return run_cell(cell, threads)
+
+    monkeypatch.setattr(sweep, "run_cell", interrupt_second)
+    assert cli.main(["sweep", str(path), "--no-progress"]) == 130
+    error = capsys.readouterr().err
+    assert "1 of 4 cells are saved" in error and "run the same command again" in error
+    monkeypatch.setattr(sweep, "run_cell", run_cell)
+    assert cli.main(["sweep", str(path), "--no-progress"]) == 0
+    assert "3 cells run (0 failed), 1 already done" in capsys.readouterr().out
 
 
 def test_cli_sweep_reports_and_exit_code(tmp_path, capsys):
@@ -120,17 +194,43 @@ def test_cli_sweep_reports_and_exit_code(tmp_path, capsys):
     assert cli.main(["sweep", str(path), "--no-progress"]) == 1
     printed = capsys.readouterr().out
     assert "1 ok, 1 failed" in printed and "Unknown problem family" in printed
-    assert cli.main(["sweep", str(tmp_path / "missing.yaml")]) == 2
+    assert "--retry-failed" in printed
+    # Records of another configuration sharing the output folder are not counted.
+    other = config(
+        tmp_path, grid={"n": [4]}, seeds=[5], fixed={"family": "erdos_renyi", "points": 3}
+    )
+    run_sweep(other, progress=False)
+    assert len(load_records(tmp_path / "out")) == 3
+    assert len(load_records(tmp_path / "out", SweepConfig.load(path))) == 2
 
 
-def test_local_and_ray_backends_give_identical_records(tmp_path):
+def test_unreachable_cluster_fails_fast_with_the_fix(tmp_path):
     pytest.importorskip("ray")
-    local = config(tmp_path, output=str(tmp_path / "local"))
-    on_ray = config(tmp_path, output=str(tmp_path / "ray"))
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="Cannot reach the Ray cluster .*'ray start --head'"):
+        run_sweep(config(tmp_path), "ray", address="127.0.0.1:1", progress=False)
+    assert time.perf_counter() - start < 15
+
+
+def test_local_and_ray_backends_give_identical_records(tmp_path, ray_local):
+    grid = {"n": [4, 5], "family": ["erdos_renyi", "bogus"]}
+    fixed = {"p": 0.6, "points": 3}
+    local = config(tmp_path, output=str(tmp_path / "local"), grid=grid, fixed=fixed)
+    on_ray = config(tmp_path, output=str(tmp_path / "ray"), grid=grid, fixed=fixed)
     run_sweep(local, "local", progress=False)
-    summary = run_sweep(on_ray, "ray", workers=2, progress=False)
-    assert summary.ran == 4 and summary.failed == 0
+    # One cell at a time: one worker process loads TensorFlow (the slow part on 2 cores).
+    summary = run_sweep(on_ray, "ray", workers=1, progress=False)
+    assert (summary.ran, summary.failed) == (8, 4)
     assert results_by_cell(local.output) == results_by_cell(on_ray.output)
-    pids = {r["pid"] for r in load_records(on_ray.output)}
-    assert os.getpid() not in pids
+    records = load_records(on_ray.output)
+    assert os.getpid() not in {r["pid"] for r in records}
+    # Each worker capped its own TensorFlow pools before TensorFlow started.
+    assert all(
+        r["threads"] == {"requested": 1, "tf_intra_op": 1, "tf_inter_op": 1} for r in records
+    )
+    failed = [r for r in records if r["status"] == "failed"]
+    assert all("Unknown problem family" in r["traceback"] for r in failed)
     assert json.loads((tmp_path / "ray" / "sweep.json").read_text())["config"]["name"] == "test"
+    # Resuming on Ray with nothing left does not start Ray.
+    again = run_sweep(on_ray, "ray", progress=False)
+    assert (again.ran, again.skipped, again.startup_s < 1) == (0, 8, True)
