@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import pathlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qaoa_meta.problems import MaxCutProblem
-from qaoa_meta.sweep import limit_threads, write_atomic
+from qaoa_meta.sweep import limit_threads, ray_session, write_atomic
 
 SCHEMA_VERSION = 1
 # Searchable keys: MetaConfig fields plus the two learning rates of MetaOptimizer.compile.
@@ -31,6 +30,8 @@ DEFAULT_SPACE: Mapping[str, Mapping[str, Any]] = {
     "loss": {"choice": ["weighted", "observed_improvement", "final"]},
     "hidden": {"choice": [2, 3, 4, 6]},
 }
+# MetaConfig fields that are bookkeeping, not hyperparameters.
+NOT_SEARCHABLE = ("schema_version",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,7 +144,6 @@ def tune_meta(
         seed: seed of the search algorithm's sampling.
     """
     try:
-        import ray
         from ray import tune
     except ImportError:
         raise ValueError("Hyperparameter search needs Ray: pip install 'qaoa-meta[ray]'.") from None
@@ -152,33 +152,18 @@ def tune_meta(
     if not train or not val:
         raise ValueError(f"Need training and validation problems, got {len(train)} and {len(val)}.")
     space = dict(DEFAULT_SPACE if space is None else space)
-    allowed = {f.name for f in dataclasses.fields(MetaConfig)} | set(LEARNING_RATE_KEYS)
+    allowed = ({f.name for f in dataclasses.fields(MetaConfig)} | set(LEARNING_RATE_KEYS)) - set(
+        NOT_SEARCHABLE
+    )
     unknown = set(space) - allowed
     if unknown:
         raise ValueError(
             f"Cannot search over {sorted(unknown)}; searchable keys: {sorted(allowed)}."
         )
     MetaConfig(**base_config)  # fail early on a bad base configuration
+    param_space = search_space(space)
     output = pathlib.Path(output).resolve()
-    started_here = not ray.is_initialized()
-    if started_here:
-        env = {
-            "env_vars": {
-                "TF_CPP_MIN_LOG_LEVEL": "3",
-                "TF_USE_LEGACY_KERAS": "1",
-                "OMP_NUM_THREADS": str(threads_per_trial),
-            }
-        }
-        if address:
-            ray.init(address=address, runtime_env=env, log_to_driver=False)
-        else:
-            ray.init(
-                num_cpus=workers or os.cpu_count(),
-                runtime_env=env,
-                log_to_driver=False,
-                include_dashboard=False,
-            )
-    try:
+    with ray_session(workers, address, threads_per_trial):
         trainable = tune.with_resources(
             tune.with_parameters(
                 _trial,
@@ -193,7 +178,7 @@ def tune_meta(
         )
         tuner = tune.Tuner(
             trainable,
-            param_space=search_space(space),
+            param_space=param_space,
             tune_config=tune.TuneConfig(
                 metric="val_final_cost",
                 mode="min",
@@ -205,9 +190,6 @@ def tune_meta(
             ),
         )
         grid = tuner.fit()
-    finally:
-        if started_here:
-            ray.shutdown()
     trials = []
     for result in grid:
         if result.error or not result.metrics:
@@ -224,7 +206,7 @@ def tune_meta(
         )
     finished = [t for t in trials if "error" not in t]
     if not finished:
-        raise RuntimeError(f"Every trial failed; first error: {trials[0]['error']}")
+        raise RuntimeError(f"every trial failed; the first error: {trials[0]['error']}")
     best = min(finished, key=lambda t: t["val_final_cost"])
     outcome = TuneResult(
         best_params=best["params"],

@@ -34,8 +34,7 @@ def paper_dataset_path() -> pathlib.Path:
 def ray_local():
     """One local Ray instance (2 CPUs) shared by every test that needs Ray.
 
-    Starting Ray and loading TensorFlow in its workers costs tens of seconds on a small
-    machine; sharing them lets Ray Tune's trials reuse the sweep tests' warm workers.
+    Starting Ray costs about 10 s on a small machine; the tests start it once.
     """
     pytest.importorskip("ray")
     from qaoa_meta.sweep import ray_session
