@@ -42,6 +42,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--loss", choices=("weighted", "observed_improvement", "final"), default="weighted"
     )
     parser.add_argument("--mapping", choices=("auto", "linear", "identity"), default="auto")
+    parser.add_argument(
+        "--hidden",
+        type=int,
+        default=None,
+        help="cell hidden size (default: the paper's, 2p or 2p+1); e.g. from qaoa-meta tune",
+    )
     parser.add_argument("--graph-features", action="store_true", help="add (y/W, degree, density)")
     parser.add_argument("--backend", choices=("exact", "tfq"), default="exact")
     parser.add_argument("--lr-sequence", type=float, default=6e-6)
@@ -87,6 +93,7 @@ def train_from_args(args: argparse.Namespace) -> dict:
         mapping=args.mapping,
         graph_features=args.graph_features,
         backend=args.backend,
+        hidden=args.hidden,
         seed=args.seed,
     )
     output = pathlib.Path(args.output)
