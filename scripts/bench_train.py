@@ -12,9 +12,12 @@ median epoch (all are recorded in ``epoch_s_all``; on a shared machine single ep
 lot). tf.data autotuning is off for the timing (see ``bench_one``). Reported: ms per update
 (one optimiser step on ``batch`` graphs), ms per graph, the median epoch time and the epoch
 time scaled to the paper's 1008 training graphs (equal to the measured one when
-``--graphs 1008``). Each row also records its settings and the 1-minute load average when it
-finished. ``--merge`` replaces only the benchmarked rows of an existing ``--out`` file and
-keeps the others (older rows get their file's settings and load stamped on).
+``--graphs 1008``). Each row also records its settings, the 1-minute load average when it
+finished and the process CPU time per update (``cpu_ms_per_update``, less sensitive to other
+jobs than wall time; run with ``TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1`` to keep
+idle threads' spinning out of it). ``--merge`` replaces only the benchmarked rows of an
+existing ``--out`` file and keeps the others (older rows get their file's settings and load
+stamped on).
 """
 
 from __future__ import annotations
@@ -48,11 +51,12 @@ def bench_one(model_name, variant, batch, problems, steps_per_execution, repeats
     start = time.perf_counter()
     model.fit(dataset.take(steps_per_execution), epochs=1, verbose=0)  # trace
     warmup = time.perf_counter() - start
-    epochs = []
+    epochs, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         model.fit(dataset, epochs=1, verbose=0)
         epochs.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
     seconds = statistics.median(epochs)
     updates = -(-len(problems) // batch)
     return {
@@ -66,6 +70,8 @@ def bench_one(model_name, variant, batch, problems, steps_per_execution, repeats
         "epoch_s_all": epochs,
         "ms_per_update": 1e3 * seconds / updates,
         "ms_per_graph": 1e3 * seconds / len(problems),
+        "cpu_s_all": cpu,
+        "cpu_ms_per_update": 1e3 * statistics.median(cpu) / updates,
         "epoch_s_1008": seconds * PAPER_TRAIN_GRAPHS / len(problems),
         "steps_per_execution": steps_per_execution,
         "repeats": repeats,
