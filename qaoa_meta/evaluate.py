@@ -23,14 +23,16 @@ import pathlib
 import platform
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.stats
 
-from qaoa_meta.initializers import Initializer, instance_optimum
 from qaoa_meta.optimize import Optimizer, OptimizeResult
 from qaoa_meta.problems import MaxCutProblem, max_cut
+
+if TYPE_CHECKING:  # initializers loads Cirq and TensorFlow; reading records must not
+    from qaoa_meta.initializers import Initializer
 
 SCHEMA_VERSION = 1
 PAPER_CONVERGENCE_START = 11
@@ -230,10 +232,9 @@ class RunRecord:
         return cls.from_dict(json.loads(text))
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
-        path = pathlib.Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_json())
-        return path
+        from qaoa_meta.fileio import write_atomic
+
+        return write_atomic(path, self.to_json())
 
     @classmethod
     def load(cls, path: str | pathlib.Path) -> RunRecord:
@@ -251,6 +252,8 @@ def reference_values(
     problems: Sequence[MaxCutProblem], p: int, optima: bool = True
 ) -> tuple[list[float], list[float | None]]:
     """Exact max-cut values and (if ``optima``) depth-p optima ⟨C⟩* of the problems."""
+    from qaoa_meta.initializers import instance_optimum
+
     cuts = [max_cut(problem).value for problem in problems]
     best = [instance_optimum(problem, p)[1] if optima else None for problem in problems]
     return cuts, best

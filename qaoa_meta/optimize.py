@@ -31,8 +31,6 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
-from qaoa_meta._tf import tf
-from qaoa_meta.energy import exact_expectation
 from qaoa_meta.problems import MaxCutProblem, Seed, as_generator, cost_diagonal
 
 SCHEMA_VERSION = 1
@@ -125,13 +123,18 @@ class ExactEvaluator:
     and batch shape, not once per problem.
     """
 
-    def __init__(self, dtype: tf.DType = tf.float64):
-        self.dtype = dtype
+    def __init__(self, dtype: Any = None):
+        from qaoa_meta._tf import tf  # lazily: run records load without TensorFlow
+
+        self.dtype = tf.float64 if dtype is None else dtype
         self._functions: dict[tuple[int, int], tuple[Any, Any]] = {}
 
     def _get(self, dim: int, n_params: int) -> tuple[Any, Any]:
         key = (int(dim), int(n_params))
         if key not in self._functions:
+            from qaoa_meta._tf import tf
+            from qaoa_meta.energy import exact_expectation
+
             dtype = self.dtype
             signature = [
                 tf.TensorSpec([None, dim], dtype),
@@ -152,6 +155,8 @@ class ExactEvaluator:
 
     def value(self, diagonals: np.ndarray, params: np.ndarray) -> np.ndarray:
         """``(B,)`` ⟨C⟩ for ``(B, 2^n)`` diagonals and ``(B, 2p)`` params."""
+        from qaoa_meta._tf import tf
+
         params = np.asarray(params)
         function = self._get(diagonals.shape[-1], params.shape[-1])[0]
         return function(tf.constant(diagonals, self.dtype), tf.constant(params, self.dtype)).numpy()
@@ -160,6 +165,8 @@ class ExactEvaluator:
         self, diagonals: np.ndarray, params: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(B,)`` ⟨C⟩ and ``(B, 2p)`` d⟨C⟩/dθ."""
+        from qaoa_meta._tf import tf
+
         params = np.asarray(params)
         function = self._get(diagonals.shape[-1], params.shape[-1])[1]
         values, grads = function(

@@ -40,6 +40,15 @@ COLUMNS = (
     "convergence_iteration",
 )
 
+# Column headers where the key alone is ambiguous. "evaluations" has one meaning everywhere
+# (tables, CSV, ``qaoa-meta demo``): the optimiser's calls, energy evaluations plus gradient
+# evaluations (``n_evaluations + n_gradients``); circuit executions are
+# ``circuit_evaluations`` (1 per energy, 2·2p per parameter-shift gradient).
+HEADERS = {"evaluations": "evaluations (energy+gradient calls)"}
+
+# Metrics measured against the instance optimum: undefined ("—") when no optimum was computed.
+TARGET_METRICS = ("reached_target", "iterations_to_target", "evaluations_to_target", "ar_optimum")
+
 
 def _pyplot():
     import matplotlib
@@ -70,7 +79,10 @@ def summary_rows(
         if all_sizes or not by_size:
             groups.append(("all", method.instances))
         for label, instances in groups:
-            rows.append({"method": method.name, "n": label, **summarize(instances, eps)})
+            row = {"method": method.name, "n": label, **summarize(instances, eps)}
+            if all(inst.optimum is None for inst in instances):
+                row.update(dict.fromkeys(TARGET_METRICS))  # no optimum: nothing to reach
+            rows.append(row)
     return rows
 
 
@@ -90,7 +102,8 @@ def _fmt(value: Any, digits: int = 4) -> str:
 def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] = COLUMNS) -> str:
     """A Markdown table; ``{"mean", "ci"}`` cells print as ``mean ± ci``."""
     digits = {"iterations": 1, "evaluations": 1, "evaluations_to_target": 1, "reached_target": 2}
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    header = " | ".join(HEADERS.get(c, c) for c in columns)
+    lines = ["| " + header + " |", "|" + "---|" * len(columns)]
     for row in rows:
         lines.append("| " + " | ".join(_fmt(row.get(c), digits.get(c, 4)) for c in columns) + " |")
     return "\n".join(lines)
@@ -181,8 +194,8 @@ def plot_approximation_ratios(record: RunRecord, path: str | pathlib.Path) -> pa
         means = [row[key]["mean"] for row in rows]
         errors = [row[key]["ci"] for row in rows]
         ax.bar(x + offset, means, 0.4, yerr=errors, label=label, capsize=2)
-    optimum = [row["ar_optimum"]["mean"] for row in rows]
-    if not all(math.isnan(v) for v in optimum):
+    optimum = [row["ar_optimum"]["mean"] for row in rows if row["ar_optimum"] is not None]
+    if optimum and not all(math.isnan(v) for v in optimum):
         ax.axhline(np.nanmean(optimum), color="k", ls="--", lw=1, label="p-level optimum")
     ax.set_xticks(x, names, rotation=35, ha="right", fontsize=8)
     ax.set_ylabel("approximation ratio")
@@ -200,7 +213,6 @@ def plot_landscape(
     grid: int = 80,
 ) -> pathlib.Path:
     """p=1 landscape ⟨C⟩(γ, β)/max-cut of one instance with each method's trajectory."""
-    from qaoa_meta.optimize import ExactEvaluator
     from qaoa_meta.problems import cost_diagonal
 
     if record.config.get("p", 1) != 1:
@@ -221,9 +233,7 @@ def plot_landscape(
     b_lo, b_hi = min(every[:, 1].min(), -0.2) - 0.2, max(every[:, 1].max(), 1.0) + 0.2
     gammas, betas = np.linspace(g_lo, g_hi, grid), np.linspace(b_lo, b_hi, grid)
     G, B = np.meshgrid(gammas, betas, indexing="ij")
-    params = np.stack([G.ravel(), B.ravel()], axis=1)
-    diagonal = np.repeat(cost_diagonal(problem)[None, :], len(params), axis=0)
-    values = ExactEvaluator().value(diagonal, params).reshape(G.shape) / first.max_cut
+    values = p1_landscape(cost_diagonal(problem), gammas, betas) / first.max_cut
     fig, ax = plt.subplots(figsize=(6, 4.6))
     contour = ax.contourf(G, B, values, levels=30, cmap="viridis")
     fig.colorbar(contour, ax=ax, label="⟨C⟩ / max-cut")
@@ -236,6 +246,29 @@ def plot_landscape(
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return _save(fig, path)
+
+
+def p1_landscape(diagonal: np.ndarray, gammas: np.ndarray, betas: np.ndarray) -> np.ndarray:
+    """``(len(gammas), len(betas))`` p = 1 energies ⟨C⟩(γ, β) by NumPy state vectors.
+
+    Batched over β, one γ at a time; no TensorFlow, so reports need only NumPy and matplotlib.
+    Same convention as :func:`qaoa_meta.optimize.qaoa_probabilities` (e^{-iβX} per qubit).
+    """
+    diagonal = np.asarray(diagonal, np.float64)
+    betas = np.asarray(betas, np.float64)
+    n = int(diagonal.size).bit_length() - 1
+    c, s = np.cos(betas)[:, None, None], -1j * np.sin(betas)[:, None, None]
+    values = np.empty((len(gammas), len(betas)))
+    for row, gamma in enumerate(gammas):
+        phase = np.exp(-1j * gamma * diagonal) / math.sqrt(diagonal.size)
+        state = np.repeat(phase[None, :], len(betas), axis=0)
+        for qubit in range(n):
+            view = state.reshape(len(betas), 2**qubit, 2, -1)
+            zero, one = view[:, :, 0, :].copy(), view[:, :, 1, :]
+            view[:, :, 0, :] = c * zero + s * one
+            view[:, :, 1, :] = s * zero + c * one
+        values[row] = (state.real**2 + state.imag**2) @ diagonal
+    return values
 
 
 def write_report(

@@ -47,6 +47,62 @@ TASKS: Mapping[str, str] = {
     "noise": "qaoa_meta.noise_study:noise_cell",
 }
 
+# The parameters (grid and fixed keys together) each built-in task reads: (required, optional).
+# Any other key is refused up front, so a misspelt key cannot silently fall back to a default.
+# The smoke task echoes extra keys back, so it takes anything. A "module:function" task may
+# declare its own as a ``sweep_params = (required, optional)`` attribute of the function.
+_FAMILY_OPTIONS = ("p", "d", "weights", "j", "name")
+TASK_PARAMS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]] | None] = {
+    "landscape": (("family", "n"), ("points", *_FAMILY_OPTIONS)),
+    "smoke": None,
+    "noise": (
+        ("n", "p", "initializer", "noise_scale", "shots"),
+        (
+            "noise",
+            "iterations",
+            "family",
+            "family_options",
+            "device",
+            "gateset",
+            "mitigate_readout",
+            "trajectories",
+            "eval_trajectories",
+            "artifacts",
+        ),
+    ),
+}
+
+
+def check_task_params(task: str, keys: Sequence[str]) -> None:
+    """Refuses parameter names the task does not read, and missing required ones."""
+    spec = (
+        TASK_PARAMS.get(task)
+        if task in TASKS
+        else getattr(resolve_task(task), "sweep_params", None)
+    )
+    if spec is None:
+        return
+    required, optional = spec
+    allowed = [*required, *optional]
+    unknown = sorted(set(keys) - set(allowed))
+    if unknown:
+        hints = [
+            f"{key!r} -> {close[0]!r}"
+            for key in unknown
+            if (close := difflib.get_close_matches(key, allowed, n=1))
+        ]
+        raise ValueError(
+            f"Task {task!r} has no parameters {unknown}"
+            + (f" (did you mean {', '.join(hints)}?)" if hints else "")
+            + f"; its parameters are {allowed}. Fix the keys in 'fixed'/'grid'."
+        )
+    missing = [key for key in required if key not in keys]
+    if missing:
+        raise ValueError(
+            f"Task {task!r} needs the parameters {missing} in 'fixed' or 'grid' "
+            f"(required: {list(required)})."
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class SweepConfig:
@@ -106,6 +162,7 @@ class SweepConfig:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"'threads_per_cell' must be an integer >= 1, got {threads!r}.")
         resolve_task(self.task)  # fail early on an unknown task
+        check_task_params(self.task, [*self.grid, *self.fixed])
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SweepConfig:
