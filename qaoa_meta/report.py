@@ -140,11 +140,19 @@ def plot_relative_error(
     plt = _pyplot()
     ns = sizes(record)
     chosen = [m for m in record.methods if methods is None or m.name in methods]
-    cols = min(len(ns), 3)
+    cols = 1 if len(ns) == 1 else 2
     rows = math.ceil(len(ns) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
+    spare = rows * cols > len(ns)  # an empty panel holds the legend
+    legend_rows = 0 if spare else math.ceil(len(chosen) / 2)
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(4.8 * cols, 3.3 * rows + 0.3 * legend_rows),
+        squeeze=False,
+        layout="constrained",
+    )
     for ax, n in zip(axes.flat, ns, strict=False):
-        for method in chosen:
+        for index, method in enumerate(chosen):
             curves = [paper_curve(i) for i in method.instances if i.problem.n == n]
             if not curves:
                 continue
@@ -153,16 +161,33 @@ def plot_relative_error(
             mean = mean_curve(curves, length)
             se = padded.std(axis=0, ddof=1) / math.sqrt(len(curves)) if len(curves) > 1 else 0
             x = np.arange(length)
-            ax.plot(x, mean, label=method.name, lw=1.4)
-            ax.fill_between(x, mean - se, mean + se, alpha=0.2)
+            style = _style(index)
+            every = max(1, length // 8)  # staggered markers: overlapping lines stay visible
+            ax.plot(
+                x,
+                mean,
+                label=method.name,
+                lw=1.5,
+                ms=5,
+                markevery=(index * every // max(1, len(chosen)), every),
+                **style,
+            )
+            ax.fill_between(x, mean - se, mean + se, alpha=0.12, color=style["color"], lw=0)
         ax.set_title(f"n = {n}")
-        ax.set_xlabel("iteration")
-        ax.set_ylabel("mean relative error")
         ax.set_yscale("log")
-    for ax in list(axes.flat)[len(ns) :]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
-    fig.tight_layout()
+        ax.grid(alpha=0.3, which="both")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("mean relative error")
+    for ax in axes.flat[: len(ns)]:
+        ax.set_xlabel("iteration (Phase I steps, then Phase II)")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    title = "method (band: ±1 s.e. over instances)"
+    if spare:
+        for ax in list(axes.flat)[len(ns) :]:
+            ax.axis("off")
+        axes.flat[-1].legend(handles, labels, loc="center", fontsize=9, title=title)
+    else:
+        fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=9, title=title)
     return _save(fig, path)
 
 
@@ -170,6 +195,19 @@ def _hold(curve: np.ndarray, length: int) -> np.ndarray:
     if len(curve) >= length:
         return curve[:length]
     return np.concatenate([curve, np.full(length - len(curve), curve[-1])])
+
+
+_LINESTYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def _style(index: int) -> dict[str, Any]:
+    """Colour, line style and marker of the ``index``-th series (the first 40 all differ)."""
+    return {
+        "color": f"C{index % 10}",
+        "ls": _LINESTYLES[index % len(_LINESTYLES)],
+        "marker": _MARKERS[index % len(_MARKERS)],
+    }
 
 
 def _save(fig, path) -> pathlib.Path:
@@ -181,27 +219,46 @@ def _save(fig, path) -> pathlib.Path:
 
 
 def plot_approximation_ratios(record: RunRecord, path: str | pathlib.Path) -> pathlib.Path:
-    """Mean AR after init and after Phase II per method (95% CI error bars)."""
+    """Mean AR after init and after Phase II per method (95% CI), one row per method.
+
+    Methods are rows with horizontal labels (any number stays legible); the AR axis spans the
+    data and its error bars, so nothing is clipped.
+    """
     plt = _pyplot()
     rows = summary_rows(record, by_size=False)
     names = [row["method"] for row in rows]
-    x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(rows) + 2), 3.8))
-    for offset, key, label in (
-        (-0.2, "ar_init", "after init"),
-        (0.2, "ar_final", "after Phase II"),
+    y = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(7.2, 1.7 + 0.3 * len(rows)), layout="constrained")
+    ends = []
+    for offset, key, label, marker, color in (
+        (-0.15, "ar_init", "after init (learned: end of Phase I)", "o", "C0"),
+        (0.15, "ar_final", "after Phase II", "D", "C1"),
     ):
-        means = [row[key]["mean"] for row in rows]
-        errors = [row[key]["ci"] for row in rows]
-        ax.bar(x + offset, means, 0.4, yerr=errors, label=label, capsize=2)
+        means = np.array([row[key]["mean"] for row in rows], float)
+        errors = np.nan_to_num(np.array([row[key]["ci"] for row in rows], float))
+        ax.errorbar(
+            means, y + offset, xerr=errors, fmt=marker, color=color, ms=5, capsize=2, label=label
+        )
+        ends.append((means, errors))
+    (init, _), (final, _) = ends
+    for row_y, start, stop in zip(y, init, final, strict=True):
+        ax.plot([start, stop], [row_y - 0.15, row_y + 0.15], color="0.6", lw=0.8, zorder=0)
     optimum = [row["ar_optimum"]["mean"] for row in rows if row["ar_optimum"] is not None]
+    values = [v for means, errors in ends for v in (*(means - errors), *(means + errors))]
     if optimum and not all(math.isnan(v) for v in optimum):
-        ax.axhline(np.nanmean(optimum), color="k", ls="--", lw=1, label="p-level optimum")
-    ax.set_xticks(x, names, rotation=35, ha="right", fontsize=8)
-    ax.set_ylabel("approximation ratio")
-    ax.set_ylim(0.5, 1.0)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+        values.append(float(np.nanmean(optimum)))
+        ax.axvline(values[-1], color="k", ls="--", lw=1, label="mean p-level optimum")
+    values = [v for v in values if math.isfinite(v)]
+    if values:
+        pad = 0.04 * (max(values) - min(values)) + 0.005
+        ax.set_xlim(min(values) - pad, max(values) + pad)
+    ax.set_yticks(y, names, fontsize=9)
+    ax.set_ylim(len(rows) - 0.5, -0.5)  # first method on top
+    ax.grid(axis="x", alpha=0.3)
+    counts = sorted({row["count"] for row in rows})
+    count = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    ax.set_xlabel(f"approximation ratio (mean over {count} instances, 95% CI)")
+    fig.legend(loc="outside lower center", ncol=3, fontsize=9)
     return _save(fig, path)
 
 
@@ -234,17 +291,39 @@ def plot_landscape(
     gammas, betas = np.linspace(g_lo, g_hi, grid), np.linspace(b_lo, b_hi, grid)
     G, B = np.meshgrid(gammas, betas, indexing="ij")
     values = p1_landscape(cost_diagonal(problem), gammas, betas) / first.max_cut
-    fig, ax = plt.subplots(figsize=(6, 4.6))
+    from matplotlib.lines import Line2D
+
+    fig, ax = plt.subplots(
+        figsize=(6.4, 5.4 + 0.25 * math.ceil(len(chosen) / 2)), layout="constrained"
+    )
     contour = ax.contourf(G, B, values, levels=30, cmap="viridis")
-    fig.colorbar(contour, ax=ax, label="⟨C⟩ / max-cut")
-    for name, points in trajectories:
-        ax.plot(points[:, 0], points[:, 1], ".-", ms=2, lw=1, label=name)
-        ax.plot(points[-1, 0], points[-1, 1], "x", ms=6, color="w")
+    fig.colorbar(contour, ax=ax, label="⟨C⟩ / max-cut (p = 1)")
+    for index, (name, points) in enumerate(trajectories):
+        style = _style(index)
+        color = style["color"]
+        # earlier trajectories are drawn wider and below, so identical ones stay visible
+        wide = (len(trajectories) - 1 - index) / max(1, len(trajectories) - 1)
+        ax.plot(
+            points[:, 0],
+            points[:, 1],
+            ls=style["ls"],
+            lw=1.4 + 2.2 * wide,
+            color=color,
+            label=name,
+            zorder=2 + index,
+        )
+        ax.plot(*points[0], "o", ms=6 + 4 * wide, mfc="white", mec=color, mew=1.8, zorder=30)
+        ax.plot(*points[-1], "X", ms=8 + 8 * wide, color=color, mec="white", zorder=30 + index)
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [
+        Line2D([], [], ls="none", marker="o", ms=7, mfc="white", mec="0.3", mew=1.8),
+        Line2D([], [], ls="none", marker="X", ms=10, color="0.3", mec="white"),
+    ]
+    labels += ["start (learned: Phase-I step 1)", "end of Phase II"]
     ax.set_xlabel("γ")
     ax.set_ylabel("β")
     ax.set_title(f"{problem.name or 'instance'} (n = {problem.n}, |E| = {problem.num_edges})")
-    ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=9)
     return _save(fig, path)
 
 
