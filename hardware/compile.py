@@ -655,8 +655,8 @@ def compile_circuit(
         )
         if best is None or cand.two_qubit_count < best.two_qubit_count:
             best = cand
-    if best is None:  # pragma: no cover - cqc always routes
-        raise ValueError("; ".join(errors))
+    if best is None:  # every router refused (e.g. too few qubits): each reason once
+        raise ValueError("; ".join(dict.fromkeys(errors)))
     validate(best.circuit, dev, gateset)
     best.compile_seconds = time.perf_counter() - start
     return best

@@ -45,8 +45,15 @@ TFQ_CHANNELS: tuple[type, ...] = (
 _PAULIS = [cirq.unitary(g) for g in (cirq.I, cirq.X, cirq.Y, cirq.Z)]
 
 
-def _check_probability(name: str, value: float, upper: float = 1.0) -> float:
+def _check_finite(name: str, value: float) -> float:
     value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return value
+
+
+def _check_probability(name: str, value: float, upper: float = 1.0) -> float:
+    value = _check_finite(name, value)
     if not 0.0 <= value <= upper:
         raise ValueError(f"{name} must be a probability in [0, {upper:g}], got {value}")
     return value
@@ -129,6 +136,8 @@ class ThermalNoise(_MomentNoise):
     gate_ns_2q: float = 32.0
 
     def __post_init__(self):
+        for name in ("t1_us", "t2_us", "gate_ns_1q", "gate_ns_2q"):
+            _check_finite(name, getattr(self, name))
         if self.t1_us <= 0 or self.t2_us <= 0:
             raise ValueError(f"T1 and T2 must be positive, got T1={self.t1_us}, T2={self.t2_us}")
         if self.t2_us > 2 * self.t1_us * (1 + 1e-12):
@@ -554,7 +563,7 @@ def scale(model: cirq.NoiseModel, factor: float) -> cirq.NoiseModel:
         ValueError: for a negative factor or a scaled probability above its maximum.
         TypeError: for a model type it does not know.
     """
-    f = float(factor)
+    f = _check_finite("noise scale factor", factor)
     if f < 0:
         raise ValueError(f"noise scale factor must be >= 0, got {factor}")
     if isinstance(model, DepolarizingNoise):
@@ -671,9 +680,9 @@ def noise_from_spec(spec: str | None) -> cirq.NoiseModel | None:
     if "*" in text:
         text, _, f = text.rpartition("*")
         try:
-            factor = float(f)
+            factor = _check_finite("noise scale after '*'", f)
         except ValueError as error:
-            raise ValueError(f"noise scale must be a number after '*', got {f!r}") from error
+            raise ValueError(f"noise scale after '*' must be a finite number, got {f!r}") from error
     parts = [p.strip() for p in text.split("+") if p.strip()]
     models: list[cirq.NoiseModel] = []
     for part in parts:
@@ -682,6 +691,8 @@ def noise_from_spec(spec: str | None) -> cirq.NoiseModel | None:
             values = [float(x) for x in args.split(",")] if args else []
         except ValueError as error:
             raise ValueError(f"noise part {part!r}: arguments must be numbers") from error
+        if not all(np.isfinite(values)):
+            raise ValueError(f"noise part {part!r}: every number must be finite")
         if name in CALIBRATED_DEVICES and not values:
             models.append(google_noise(name))
         elif name == "depolarizing" and len(values) == 2:

@@ -9,6 +9,7 @@ Spare device qubits are traced out. Bitstrings are big-endian in ``qubits`` orde
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -45,6 +46,68 @@ class EnergyEstimate:
         return cls(**json.loads(text))
 
 
+def memory_estimate(n_qubits: int, method: str, n_logical: int | None = None) -> int:
+    """Bytes a simulation of ``n_qubits`` (``n_logical`` of them read out) needs, roughly.
+
+    qsim holds a complex64 state vector (8 bytes per amplitude; counted twice for its working
+    copy); the probability methods add float arrays and the cut diagonal over the ``n_logical``
+    read-out qubits (about ``8 n + 16`` bytes per basis state); the density matrix is
+    complex128 (16 bytes per entry, counted twice).
+    """
+    n_logical = n_qubits if n_logical is None else n_logical
+    if method == "density_matrix":
+        return 2 * 16 * 4**n_qubits
+    state = 16 * 2**n_qubits
+    if method == "sampling":
+        return state
+    return state + (8 * n_logical + 16) * 2**n_logical
+
+
+def available_memory() -> int | None:
+    """Bytes of memory the system can still give (Linux ``MemAvailable``), None if unknown."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(
+    n_qubits: int, method: str, n_logical: int | None = None, available: int | None = None
+) -> None:
+    """Raises ``ValueError`` before a simulation that cannot fit in memory.
+
+    Args:
+        n_qubits: qubits simulated (device qubits of the circuit).
+        method: one of :data:`METHODS`.
+        n_logical: qubits read out (default ``n_qubits``).
+        available: bytes available (default: the system's free memory now).
+    """
+    need = memory_estimate(n_qubits, method, n_logical)
+    available = available_memory() if available is None else available
+    if available is not None and need > available:
+        raise ValueError(
+            f"simulating {n_qubits} qubits with method={method!r} needs about "
+            f"{_size(need)} of memory but {_size(available)} is available; simulate fewer "
+            "qubits (a smaller problem or device region)"
+            + ("" if method == "sampling" else ", or use method='sampling'")
+        )
+
+
+def _size(n_bytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n_bytes < 1024 or unit == "PiB":
+            return f"{n_bytes:.3g} {unit}"
+        n_bytes /= 1024
+    return f"{n_bytes:.3g} PiB"  # pragma: no cover
+
+
 def _rng(seed: SeedLike) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
@@ -55,6 +118,11 @@ def _int_seed(seed: SeedLike) -> int:
 
 def resolve(circuit: cirq.AbstractCircuit, resolver: cirq.ParamResolverOrSimilarType = None):
     """Resolves symbols; raises ``ValueError`` naming any left unresolved."""
+    if resolver is not None:
+        values = cirq.ParamResolver(resolver).param_dict
+        bad = {str(k): v for k, v in values.items() if not np.isfinite(complex(v))}
+        if bad:
+            raise ValueError(f"parameter values must be finite, got {bad}; pass finite angles")
     out = cirq.resolve_parameters(circuit, resolver) if resolver is not None else circuit
     if cirq.is_parameterized(out):
         names = sorted(str(s) for s in cirq.parameter_names(out))
@@ -106,6 +174,7 @@ def probabilities(
 ) -> np.ndarray:
     """Exact (noiseless) outcome probabilities over ``qubits`` from qsim's state vector."""
     body, qubits, spare = _prepare(circuit, resolver, qubits, None)
+    check_memory(len(qubits) + len(spare), "exact", len(qubits))
     state = _qsim().simulate(body, qubit_order=qubits + spare).final_state_vector
     return _marginal(np.abs(state) ** 2, len(qubits))
 
@@ -179,6 +248,7 @@ def trajectory_probabilities(
         raise ValueError(f"repetitions must be >= 1, got {repetitions}")
     noisy = _with_noise_measured(resolve(circuit, resolver), noise, qubits)
     body, qubits, spare = _prepare(noisy, None, qubits, None)
+    check_memory(len(qubits) + len(spare), "trajectories", len(qubits))
     sim = _qsim(seed=seed)
     order = qubits + spare
     out = np.empty((repetitions, 2 ** len(qubits)))
@@ -201,7 +271,8 @@ def sample(
     if shots < 1:
         raise ValueError(f"shots must be >= 1, got {shots}")
     body = cirq.drop_terminal_measurements(resolve(circuit, resolver))
-    qubits, _, missing = _orders(body, qubits)
+    qubits, spare, missing = _orders(body, qubits)
+    check_memory(len(qubits) + len(spare), "sampling")
     measured = body + cirq.Moment(cirq.measure(*qubits, key="m"))
     if noise is not None:
         measured = measured.with_noise(noise)

@@ -64,6 +64,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 def train_from_args(args: argparse.Namespace) -> dict:
     """Runs training as configured by ``args``; returns the summary written to the log."""
+    from qaoa_meta.cli_checks import check_train
+
+    check_train(args)  # numbers and the dataset file, before TensorFlow loads
     from qaoa_meta._tf import keras, tf
     from qaoa_meta.meta import (
         ConvergenceStop,
@@ -79,8 +82,6 @@ def train_from_args(args: argparse.Namespace) -> dict:
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}.")
     dataset_path = pathlib.Path(args.dataset)
-    if not dataset_path.exists():
-        raise FileNotFoundError(f"Dataset {dataset_path} not found; pass --dataset datasets.json.")
     data = load_paper_dataset(dataset_path)
     train = data.train[: args.limit] if args.limit else data.train
     keras.utils.set_random_seed(args.seed)

@@ -138,7 +138,7 @@ class MethodSummary:
     method: str
     ar_init: float
     ar_final: float
-    evaluations: float
+    evaluations: float  # optimiser calls: energy evaluations + gradient evaluations
 
 
 def demo_graphs(seed: int = 7) -> tuple[list[MaxCutProblem], list[MaxCutProblem]]:
@@ -184,7 +184,8 @@ def run_meta_stage(
     }
     record = evaluate(test, methods, make_optimizer("l-bfgs-b"), p=1, seed=seed, optima=False)
     print(f"  Phase I + L-BFGS-B on {len(test)} unseen G(10, j/10) graphs (mean over graphs):")
-    header = f"  {'method':<20} {'AR init':>8} {'AR final':>8} {'evaluations':>11}"
+    # The same meaning and header as the report tables (qaoa_meta.report.HEADERS).
+    header = f"  {'method':<20} {'AR init':>8} {'AR final':>8}  evaluations (energy+gradient calls)"
     print(header)
     print("  " + "-" * (len(header) - 2))
     summaries = []
@@ -193,7 +194,9 @@ def run_meta_stage(
             method=method.name,
             ar_init=float(np.mean([i.ar_init for i in method.instances])),
             ar_final=float(np.mean([i.ar_final for i in method.instances])),
-            evaluations=float(np.mean([i.result.circuit_evaluations() for i in method.instances])),
+            evaluations=float(
+                np.mean([i.result.n_evaluations + i.result.n_gradients for i in method.instances])
+            ),
         )
         summaries.append(summary)
         print(

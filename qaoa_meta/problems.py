@@ -365,37 +365,147 @@ class PaperDataset:
     source: str = ""
 
 
+SPLITS = ("train_data", "val_data", "test_data")
+MAKE_DATASET_HINT = (
+    "make one with `qaoa-meta dataset --out datasets.json` (paper-like, seeded) or convert the "
+    "paper's with `qaoa-meta dataset --from ../shared/paper_data/datasets.json --out datasets.json`"
+)
+
+
 def load_paper_dataset(path: str | pathlib.Path) -> PaperDataset:
     """Loads ``datasets.json`` in the paper's format (``train_data``/``val_data``/``test_data``).
 
     Args:
-        path: path of the JSON file; each split is a list of ``{"n": int, "edges": [[u, v], ...]}``.
+        path: path of the JSON file; each split is a list of ``{"n": int, "edges": [[u, v], ...]}``
+            (``[u, v, w]`` for weighted edges), as written by :func:`save_dataset`.
+
+    Raises:
+        FileNotFoundError: if the file does not exist (the message says how to make one).
+        ValueError: naming the file (and the split and record) for anything malformed.
     """
     path = pathlib.Path(path)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"Dataset file {str(path)!r} does not exist; pass the path of the paper's "
-            "datasets.json (e.g. ../shared/paper_data/datasets.json)."
+    if not path.is_file():
+        state = "is a directory" if path.is_dir() else "does not exist"
+        raise FileNotFoundError(f"Dataset file {str(path)!r} {state}; {MAKE_DATASET_HINT}.")
+    try:
+        data = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"Dataset file {str(path)!r} is not valid JSON ({error}); it may be truncated: "
+            f"{MAKE_DATASET_HINT}."
+        ) from None
+    if not isinstance(data, dict):
+        raise ValueError(
+            f"Dataset file {str(path)!r} must hold a JSON object with keys {list(SPLITS)}, got "
+            f"a {type(data).__name__}; {MAKE_DATASET_HINT}."
         )
-    data = json.loads(path.read_text())
     splits = {}
-    for key in ("train_data", "val_data", "test_data"):
+    for key in SPLITS:
         if key not in data:
             raise ValueError(
                 f"{str(path)!r} is not in the paper's dataset format: missing {key!r} "
-                f"(found keys {sorted(data)})."
+                f"(found keys {sorted(data)}); {MAKE_DATASET_HINT}."
             )
         split = key.removesuffix("_data")
         splits[split] = [
-            MaxCutProblem.from_edge_list(
-                record["edges"],
-                n=record["n"],
-                name=f"{split}_{i}",
-                metadata={"split": split, "index": i},
-            )
-            for i, record in enumerate(data[key])
+            _dataset_record(record, str(path), key, i, split)
+            for i, record in enumerate(_dataset_split(data[key], str(path), key))
         ]
     return PaperDataset(**splits, source=str(data.get("source", path)))
+
+
+def _dataset_split(records: Any, path: str, key: str) -> list:
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        kind = type(records).__name__
+        if isinstance(records, list):
+            kind = f"a list of {type(next(r for r in records if not isinstance(r, dict))).__name__}"
+        raise ValueError(
+            f"{path!r}: {key!r} must be a list of graph records "
+            f'{{"n": int, "edges": [[u, v], ...]}}, got {kind}.'
+        )
+    return records
+
+
+def _dataset_record(record: dict, path: str, key: str, i: int, split: str) -> MaxCutProblem:
+    where = f"{path!r}: {key}[{i}]"
+    missing = [k for k in ("n", "edges") if k not in record]
+    if missing:
+        raise ValueError(
+            f"{where} has no {' or '.join(repr(k) for k in missing)} (keys {sorted(record)}); "
+            'every record needs {"n": int, "edges": [[u, v], ...]}.'
+        )
+    if not isinstance(record["edges"], list) or not all(
+        isinstance(e, list | tuple) for e in record["edges"]
+    ):
+        raise ValueError(f"{where}: 'edges' must be a list of [u, v] or [u, v, w] pairs.")
+    try:
+        return MaxCutProblem.from_edge_list(
+            record["edges"],
+            n=record["n"],
+            name=f"{split}_{i}",
+            metadata={"split": split, "index": i},
+        )
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{where}: {error}") from None
+
+
+def save_dataset(
+    path: str | pathlib.Path,
+    train: Sequence[MaxCutProblem],
+    val: Sequence[MaxCutProblem],
+    test: Sequence[MaxCutProblem],
+    source: str = "",
+    config: Mapping[str, Any] | None = None,
+) -> pathlib.Path:
+    """Writes a dataset in the paper's format, read back by :func:`load_paper_dataset`.
+
+    Unweighted edges are written as ``[u, v]`` (as the paper's file), weighted as ``[u, v, w]``.
+    The file is written to a temporary name and renamed, so it is never left half-written.
+    """
+
+    def record(problem: MaxCutProblem) -> dict[str, Any]:
+        edges = [[u, v] if w == 1.0 else [u, v, w] for u, v, w in problem.edges]
+        return {"n": problem.n, "edges": edges}
+
+    data: dict[str, Any] = {"source": source}
+    if config:
+        data["config"] = dict(config)
+    for key, split in zip(SPLITS, (train, val, test), strict=True):
+        data[key] = [record(problem) for problem in split]
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(data))
+    temporary.replace(path)
+    return path
+
+
+def paper_like_dataset(
+    train_sizes: Sequence[int] = (6, 7, 8, 9),
+    graphs_per_density: int = 56,
+    val_size: int = 10,
+    val_graphs: int = 5,
+    test_sizes: Sequence[int] = (10, 11, 12, 13, 14),
+    test_per_density: int = 2,
+    seed: Seed = 0,
+) -> PaperDataset:
+    """A dataset built like the paper's (defaults: the paper's sizes and counts, new graphs).
+
+    Train: ``graphs_per_density`` G(n, j/n) graphs per (n, j), j = 3..n-1, n in ``train_sizes``
+    (paper: 56 each, n = 6..9, 1008 graphs). Validation: one G(``val_size``, j/n) graph for
+    j = 3, 4, ... (``val_graphs`` of them; paper: 5 at n = 10). Test: ``test_per_density`` per
+    (n, j) for n in ``test_sizes`` (paper: 2 each, n = 10..14, 90 graphs). One seed draws all.
+    """
+    if val_graphs < 1 or not 4 <= val_size or val_graphs > val_size - 3:
+        raise ValueError(
+            f"The validation split needs 1 <= val_graphs <= val_size - 3 (one per j = 3..n-1), "
+            f"got val_graphs = {val_graphs} at val_size = {val_size}."
+        )
+    rng = as_generator(seed)
+    train = paper_family(train_sizes, graphs_per_density, rng)
+    val = paper_family([val_size], 1, rng)[:val_graphs]
+    test = paper_family(test_sizes, test_per_density, rng)
+    return PaperDataset(train=train, val=val, test=test, source="paper_like_dataset")
 
 
 # --- exact solutions ----------------------------------------------------------------------

@@ -161,7 +161,8 @@ class SweepConfig:
         threads = self.threads_per_cell
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"'threads_per_cell' must be an integer >= 1, got {threads!r}.")
-        resolve_task(self.task)  # fail early on an unknown task
+        if self.task not in TASKS:  # built-in tasks import TensorFlow: checked by name
+            resolve_task(self.task)  # fail early on an unknown task
         check_task_params(self.task, [*self.grid, *self.fixed])
 
     @classmethod

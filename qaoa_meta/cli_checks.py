@@ -1,0 +1,406 @@
+"""Checks of every sub-command's arguments and input files, run before anything heavy loads.
+
+:func:`check` is called by :func:`qaoa_meta.cli.main` after argument parsing and before the
+sub-command itself, so a bad number, a missing or malformed file, an impossible size or a bad
+noise specification is reported in well under a second as one line (exit code 2), before
+TensorFlow or Cirq are imported. This module imports only the standard library, NumPy and
+:mod:`qaoa_meta.problems` (NumPy + networkx); tests/test_cli_checks.py keeps its literal copies of
+library tables (device sizes, noise-spec grammar) equal to the library's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import pathlib
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from qaoa_meta.cli import UserError
+
+# Literal copy of hardware.devices: qubits and gate sets of the named devices (importing
+# hardware loads Cirq). grid:RxC and line:N take every gate set.
+DEVICE_QUBITS = {"sycamore": 54, "sycamore23": 23, "rainbow": 23, "weber": 53}
+DEVICE_GATESETS = {
+    "sycamore": ("sqrt_iswap", "sycamore"),
+    "sycamore23": ("sqrt_iswap", "sycamore"),
+    "rainbow": ("cz", "sqrt_iswap", "sycamore"),
+    "weber": ("cz", "sqrt_iswap", "sycamore"),
+}
+# Literal copy of the grammar of hardware.noise.noise_from_spec: part name -> argument count.
+NOISE_PARTS = {"rainbow": 0, "weber": 0, "depolarizing": 2, "thermal": 2, "readout": 2}
+NOISE_EXAMPLE = "e.g. 'weber', 'depolarizing:0.001,0.01+readout:0.02,0.05*2' or 'thermal:20,30'"
+
+PROBLEM_HINT = (
+    "make one with e.g. `qaoa-meta problem regular --n 8 --d 3 --seed 1 --out graph.json`"
+)
+RECORD_HINT = "pass a run record written by `qaoa-meta evaluate --out runs/record.json`"
+
+
+# --- building blocks ----------------------------------------------------------------------
+def finite(value: float, option: str) -> float:
+    """Refuses NaN and ±inf."""
+    if not math.isfinite(value):
+        raise UserError(f"{option} must be a finite number, got {value}.")
+    return value
+
+
+def at_least(value: int | float | None, option: str, low: float, unit: str = "") -> None:
+    """Refuses ``value < low`` (and NaN); ``None`` (option not given) passes."""
+    if value is None:
+        return
+    if isinstance(value, float):
+        finite(value, option)
+    if value < low:
+        raise UserError(f"{option} must be >= {low:g}{unit}, got {value:g}.")
+
+
+def positive(value: float | None, option: str) -> None:
+    """Refuses ``value <= 0``, NaN and inf; ``None`` passes."""
+    if value is None:
+        return
+    finite(value, option)
+    if value <= 0:
+        raise UserError(f"{option} must be > 0, got {value:g}.")
+
+
+def existing_file(path: str, what: str, hint: str) -> pathlib.Path:
+    """The path of an existing regular file; otherwise an error saying how to make one."""
+    file = pathlib.Path(path)
+    if file.is_dir():
+        raise UserError(f"{what} {path!r} is a directory, not a file; {hint}.")
+    if not file.is_file():
+        raise UserError(f"{what} {path!r} does not exist; {hint}.")
+    return file
+
+
+def read_json(path: str, what: str, hint: str) -> Any:
+    """Parsed JSON of an existing file; a truncated or non-JSON file names itself."""
+    file = existing_file(path, what, hint)
+    try:
+        return json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UserError(
+            f"{what} {path!r} is not valid JSON ({error}); it may be truncated; {hint}."
+        ) from None
+
+
+def problem_file(path: str):
+    """A :class:`MaxCutProblem` from a file (clear errors for every malformed one)."""
+    from qaoa_meta.problems import MaxCutProblem
+
+    data = read_json(path, "Problem file", PROBLEM_HINT)
+    if not isinstance(data, dict) or "n" not in data or "edges" not in data:
+        kind = _json_kind(data)
+        raise UserError(
+            f"Problem file {path!r} is {kind}, not a Max-Cut problem "
+            f'{{"n": int, "edges": [[u, v, w], ...]}}; {PROBLEM_HINT}.'
+        )
+    try:
+        return MaxCutProblem.from_dict(data)
+    except (TypeError, ValueError) as error:
+        raise UserError(f"Problem file {path!r}: {error}") from None
+
+
+def dataset_file(path: str, need_val: bool = False):
+    """A :class:`PaperDataset` from a file; ``need_val`` refuses an empty validation split."""
+    from qaoa_meta.problems import load_paper_dataset
+
+    try:
+        data = load_paper_dataset(path)
+    except FileNotFoundError as error:
+        raise UserError(str(error)) from None
+    if need_val and not data.val:
+        raise UserError(
+            f"Dataset {path!r} has an empty 'val_data' split; training needs at least one "
+            "validation graph: rebuild it with `qaoa-meta dataset --val-graphs 5 --out ...`."
+        )
+    if need_val and not any(pr.num_edges for pr in data.train):
+        raise UserError(
+            f"Dataset {path!r} has no training graph with an edge in 'train_data'; "
+            "rebuild it with `qaoa-meta dataset --out ...`."
+        )
+    return data
+
+
+def _json_kind(data: Any) -> str:
+    if isinstance(data, dict):
+        kind = data.get("type")
+        if kind:
+            return f"a {kind} file"
+        return f"a JSON object with keys {sorted(data)[:6]}"
+    return f"a JSON {type(data).__name__}"
+
+
+def device_qubits(spec: str, gateset: str | None = None) -> int:
+    """Qubits of a device specification (named, ``grid:RxC``, ``line:N``), checked cheaply."""
+    key = spec.strip().lower()
+    if key.startswith("grid:"):
+        match = re.fullmatch(r"grid:(\d+)x(\d+)", key)
+        if not match or min(int(match[1]), int(match[2])) < 1:
+            raise UserError(f"--device grid must look like 'grid:3x4', got {spec!r}.")
+        return int(match[1]) * int(match[2])
+    if key.startswith("line:"):
+        match = re.fullmatch(r"line:(\d+)", key)
+        if not match or int(match[1]) < 2:
+            raise UserError(f"--device line must look like 'line:8' (N >= 2), got {spec!r}.")
+        return int(match[1])
+    if key not in DEVICE_QUBITS:
+        raise UserError(
+            f"--device: unknown device {spec!r}; expected one of {', '.join(DEVICE_QUBITS)}, "
+            "'grid:RxC' or 'line:N'."
+        )
+    if gateset is not None and gateset not in DEVICE_GATESETS[key]:
+        raise UserError(
+            f"--device {key} has no {gateset!r} gate set; choose --gateset from "
+            f"{', '.join(DEVICE_GATESETS[key])}."
+        )
+    return DEVICE_QUBITS[key]
+
+
+def noise_spec(spec: str | None, option: str = "--noise") -> None:
+    """Checks a noise specification's grammar and numbers (finite) without importing Cirq."""
+    if spec is None or spec.strip().lower() in ("", "none"):
+        return
+    text = spec.strip().lower()
+    if "*" in text:
+        text, _, factor = text.rpartition("*")
+        try:
+            value = float(factor)
+        except ValueError:
+            raise UserError(
+                f"{option}: the scale after '*' must be a number, got {factor!r}; {NOISE_EXAMPLE}."
+            ) from None
+        if not math.isfinite(value) or value < 0:
+            raise UserError(
+                f"{option}: the scale after '*' must be a finite number >= 0, got {factor!r}."
+            )
+    parts = [part.strip() for part in text.split("+") if part.strip()]
+    if not parts:
+        raise UserError(f"{option} {spec!r} names no noise; {NOISE_EXAMPLE}.")
+    for part in parts:
+        name, _, args = part.partition(":")
+        if name not in NOISE_PARTS or len(args.split(",") if args else []) != NOISE_PARTS[name]:
+            raise UserError(
+                f"{option}: unknown noise part {part!r}; expected 'none', 'rainbow', 'weber', "
+                "'depolarizing:P1,P2', 'thermal:T1_US,T2_US' or 'readout:P01,P10' joined by "
+                f"'+'; {NOISE_EXAMPLE}."
+            )
+        for number in args.split(",") if args else []:
+            try:
+                value = float(number)
+            except ValueError:
+                raise UserError(
+                    f"{option}: noise part {part!r} needs numbers, got {number!r}."
+                ) from None
+            if not math.isfinite(value):
+                raise UserError(
+                    f"{option}: noise part {part!r} has {number.strip()!r}; every number must "
+                    "be finite."
+                )
+    if len(parts) > 1 and any(NOISE_PARTS[p.partition(":")[0]] == 0 for p in parts):
+        raise UserError(f"{option}: the Google calibration model cannot be combined with others.")
+
+
+def angles(text: str | None, p: int) -> None:
+    """``--params``: 2p finite comma-separated numbers."""
+    if text is None:
+        return
+    try:
+        values = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise UserError(f"--params must be comma-separated numbers, got {text!r}.") from None
+    if len(values) != 2 * p:
+        raise UserError(
+            f"--params needs 2p = {2 * p} numbers (gamma_1..gamma_p, beta_1..beta_p), "
+            f"got {len(values)}."
+        )
+    bad = [x for x in values if not math.isfinite(x)]
+    if bad:
+        raise UserError(f"--params must be finite numbers, got {bad[0]} in {text!r}.")
+
+
+def simulation_bytes(n_qubits: int, method: str) -> int:
+    """Literal copy of :func:`hardware.simulate.memory_estimate` (all qubits read out)."""
+    if method == "density_matrix":
+        return 2 * 16 * 4**n_qubits
+    state = 16 * 2**n_qubits
+    return state if method == "sampling" else state + (8 * n_qubits + 16) * 2**n_qubits
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the system can still give (Linux MemAvailable), or None when unknown."""
+    try:
+        for line in pathlib.Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+# --- per command --------------------------------------------------------------------------
+def _hardware(args: argparse.Namespace, simulate: bool) -> None:
+    at_least(args.p, "--p", 1)
+    angles(args.params, args.p)
+    qubits = device_qubits(args.device, args.gateset)
+    problem = problem_file(args.problem)
+    if problem.n > qubits:
+        raise UserError(
+            f"the circuit needs {problem.n} qubits (one per node) but device {args.device!r} "
+            f"has only {qubits}; choose a larger device (e.g. line:{problem.n}) or a smaller "
+            "problem."
+        )
+    if not simulate:
+        return
+    from qaoa_meta.problems import MAX_BRUTE_FORCE_NODES
+
+    if args.params is None:
+        raise UserError(
+            f"simulate needs numbers for the angles: pass --params with 2p = {2 * args.p} values."
+        )
+    noise_spec(args.noise)
+    if args.method == "exact" and args.noise.strip().lower() not in ("", "none"):
+        raise UserError("--method exact is noiseless; drop --noise or choose another method.")
+    at_least(args.shots, "--shots", 1)
+    at_least(args.repetitions, "--repetitions", 1)
+    if all(w <= 0 for _, _, w in problem.edges):
+        what = "has no edges" if problem.num_edges == 0 else "has no positive edge weight"
+        raise UserError(
+            f"Problem file {args.problem!r} {what}: its max cut is 0, so the approximation "
+            "ratio (energy / max cut) is undefined; add edges with positive weights."
+        )
+    need = simulation_bytes(problem.n, args.method)
+    available = available_memory_bytes()
+    if available is not None and need > available:
+        raise UserError(
+            f"Simulating n = {problem.n} qubits with --method {args.method} needs about "
+            f"{need / 2**30:.3g} GiB of memory but {available / 2**30:.3g} GiB is available; "
+            "simulate a smaller problem"
+            + ("" if args.method == "sampling" else " or use --method sampling")
+            + "."
+        )
+    if problem.n > MAX_BRUTE_FORCE_NODES:
+        raise UserError(
+            f"simulate reports the approximation ratio against the exact max cut, limited to "
+            f"n <= {MAX_BRUTE_FORCE_NODES} nodes; got n = {problem.n}."
+        )
+
+
+def check_train(args: argparse.Namespace) -> None:
+    """``train`` (and scripts/train.py): run by :func:`cli_train.train_from_args` itself."""
+    for name in ("epochs", "batch_size", "p", "steps", "steps_per_execution", "limit", "hidden"):
+        at_least(getattr(args, name, None), f"--{name.replace('_', '-')}", 1)
+    dataset_file(args.dataset, need_val=True)
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    for name in ("p", "max_iter", "max_graphs", "shots"):
+        at_least(getattr(args, name), f"--{name.replace('_', '-')}", 1)
+    positive(args.lr, "--lr")
+    if args.lr is not None and args.optimizer not in ("sgd", "adam"):
+        raise UserError(f"--lr applies to sgd/adam, not {args.optimizer}.")
+    if args.shots is not None and args.optimizer not in ("cobyla", "nelder-mead", "spsa"):
+        raise UserError("--shots needs a gradient-free optimizer (cobyla, nelder-mead, spsa).")
+    if args.dataset:
+        dataset_file(args.dataset)
+    for path in args.problems or []:
+        problem_file(path)
+    for directory in args.model:
+        if not pathlib.Path(directory).is_dir():
+            raise UserError(
+                f"--model {directory!r} is not a directory; pass a trained model directory "
+                "such as runs/train/final (written by `qaoa-meta train --output runs/train`)."
+            )
+
+
+def _report(args: argparse.Namespace) -> None:
+    positive(args.eps, "--eps")
+    data = read_json(args.record, "Run record", RECORD_HINT)
+    if (
+        not isinstance(data, dict)
+        or data.get("type", "RunRecord") != "RunRecord"
+        or not isinstance(data.get("config"), dict)
+        or not isinstance(data.get("methods"), list)
+    ):
+        raise UserError(
+            f"{args.record!r} is {_json_kind(data)}, not a run record (needs 'config' and "
+            f"'methods'); {RECORD_HINT}."
+        )
+    if not data["methods"] or not all(
+        isinstance(m, dict) and m.get("instances") for m in data["methods"]
+    ):
+        raise UserError(f"Run record {args.record!r} has no instances to report; {RECORD_HINT}.")
+
+
+def _reproduce(args: argparse.Namespace) -> None:
+    at_least(args.epochs, "--epochs", 1)
+    positive(args.train_budget, "--train-budget")
+    at_least(args.max_graphs, "--max-graphs", 1)
+    at_least(args.max_train, "--max-train", 1)
+    dataset_file(args.dataset, need_val=True)
+
+
+def _tune(args: argparse.Namespace) -> None:
+    for name in ("samples", "epochs", "batch_size", "threads", "workers", "train_limit", "p"):
+        at_least(getattr(args, name), f"--{name.replace('_', '-')}", 1)
+    if args.space is not None:
+        existing_file(
+            args.space, "Search space", "pass a YAML file such as {steps: {choice: [5, 10]}}"
+        )
+    dataset_file(args.dataset, need_val=True)
+
+
+def _sweep(args: argparse.Namespace) -> None:
+    at_least(args.workers, "--workers", 1)
+    from qaoa_meta.sweep import SweepConfig
+
+    SweepConfig.load(args.config)  # ValueError/FileNotFoundError: one line, exit 2
+
+
+def _noise_study(args: argparse.Namespace) -> None:
+    for name in ("seeds", "iterations", "workers"):
+        at_least(getattr(args, name), f"--{name.replace('_', '-')}", 1)
+    for name in ("n", "p", "shots"):
+        for value in getattr(args, name) or ():
+            at_least(value, f"--{name.replace('_', '-')}", 1)
+    for value in args.noise_scales or ():
+        at_least(value, "--noise-scales", 0)
+
+
+def _models(args: argparse.Namespace) -> None:
+    at_least(args.p, "--p", 1)
+
+
+CHECKS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "compile": lambda args: _hardware(args, simulate=False),
+    "simulate": lambda args: _hardware(args, simulate=True),
+    "models": _models,
+    "evaluate": _evaluate,
+    "report": _report,
+    "reproduce": _reproduce,
+    "tune": _tune,
+    "sweep": _sweep,
+    "noise-study": _noise_study,
+}
+
+
+def check(args: argparse.Namespace) -> None:
+    """Runs the checks of ``args.command`` (if it has any); raises :class:`UserError`."""
+    checker = CHECKS.get(getattr(args, "command", None) or "")
+    if checker is not None:
+        checker(args)
+
+
+def one_line(message: str) -> str:
+    """An error message on one line (tracebacks and multi-line messages are folded)."""
+    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+
+
+__all__: Sequence[str] = ("CHECKS", "check", "one_line")
