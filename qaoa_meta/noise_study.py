@@ -490,25 +490,48 @@ def plot_ar_vs_shots(
         and float(r["cell"]["params"]["noise_scale"]) == noise_scale
         and int(r["cell"]["params"]["p"]) == p
     ]
+    from qaoa_meta.report import _style
+
     budgets = sorted({r["cell"]["params"]["shots"] for r in ok})
-    fig, axes = plt.subplots(1, max(1, len(budgets)), figsize=(4.2 * max(1, len(budgets)), 3.4))
-    axes = np.atleast_1d(axes)
-    for ax, shots in zip(axes, budgets, strict=False):
+    panels = max(1, len(budgets))
+    cols = 1 if panels == 1 else 2
+    rows = -(-panels // cols)
+    spare = rows * cols > panels  # an empty panel holds the legend
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(4.8 * cols, 3.2 * rows + (0 if spare else 0.8)),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+    )
+    for ax, shots in zip(axes.flat, budgets, strict=False):
         chosen = [r for r in ok if r["cell"]["params"]["shots"] == shots]
         top = max(r["result"]["shots_trace"][-1] for r in chosen)
         grid = np.linspace(0, top, 60)
-        for name in INITIALIZERS:
+        for index, name in enumerate(INITIALIZERS):
             results = [r["result"] for r in chosen if r["cell"]["params"]["initializer"] == name]
             if not results:
                 continue
             mean, se = _curve(results, grid)
-            ax.plot(grid, mean, label=name)
-            ax.fill_between(grid, mean - se, mean + se, alpha=0.2)
-        ax.set_title(f"{shots} shots/eval, noise {noise_scale:g}× weber, p={p}")
+            style = _style(index)
+            every = 10  # staggered markers: overlapping curves stay visible
+            start = index * every // len(INITIALIZERS)
+            ax.plot(grid, mean, label=name, lw=1.5, ms=5, markevery=(start, every), **style)
+            ax.fill_between(grid, mean - se, mean + se, alpha=0.12, color=style["color"], lw=0)
+        ax.set_title(f"{shots} shots per evaluation")
         ax.set_xlabel("total shots (Phase I + Phase II)")
-        ax.set_ylabel("AR of current θ (noiseless)")
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
+        ax.grid(alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("noiseless AR of current θ")
+    fig.suptitle(f"noise {noise_scale:g}× weber, p = {p} (mean, band ±1 s.e. over instances)")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if spare:
+        for ax in list(axes.flat)[len(budgets) :]:
+            ax.axis("off")
+        axes.flat[-1].legend(handles, labels, loc="center", fontsize=9, title="initialiser")
+    else:
+        fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9)
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
@@ -523,12 +546,18 @@ def plot_ar_vs_noise(rows: Sequence[Mapping[str, Any]], path: str | pathlib.Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    from qaoa_meta.report import _style
+
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.4), sharey=True, layout="constrained")
+    every_scale = sorted({float(r["noise_scale"]) for r in rows})
+    # initialisers side by side at each noise level, so their error bars do not overlap
+    span = every_scale[-1] - every_scale[0] if len(every_scale) > 1 else 1.0
+    dodge = 0.018 * span
     for ax, key, title in (
         (axes[0], "ar_noisy_final", "noisy AR after Phase II"),
         (axes[1], "ar_ideal_final", "noiseless AR of final θ"),
     ):
-        for name in INITIALIZERS:
+        for index, name in enumerate(INITIALIZERS):
             chosen = [r for r in rows if r["initializer"] == name]
             scales = sorted({r["noise_scale"] for r in chosen})
             if not scales:
@@ -538,12 +567,16 @@ def plot_ar_vs_noise(rows: Sequence[Mapping[str, Any]], path: str | pathlib.Path
                 np.sqrt(np.mean([r[key + "_se"] ** 2 for r in chosen if r["noise_scale"] == s]))
                 for s in scales
             ]
-            ax.errorbar(scales, mean, yerr=se, marker="o", capsize=3, label=name)
+            shift = (index - (len(INITIALIZERS) - 1) / 2) * dodge
+            x = np.asarray(scales, float) + shift
+            ax.errorbar(x, mean, yerr=se, capsize=3, lw=1.5, ms=6, label=name, **_style(index))
         ax.set_xlabel("noise scale (× weber calibration)")
+        ax.set_xticks(every_scale, [f"{s:g}" for s in every_scale])
         ax.set_title(title)
-    axes[0].set_ylabel("approximation ratio")
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("approximation ratio (mean ± s.e. over instances)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=9)
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)

@@ -105,3 +105,32 @@ def test_landscape_explains_its_markers(record, figures, tmp_path):
     assert set(NAMES[:5]) <= set(labels)
     assert any(label.startswith("start") for label in labels)
     assert "end of Phase II" in labels
+
+
+def test_noise_study_figures_from_the_committed_record(tmp_path):
+    import json
+    import pathlib
+
+    import matplotlib.pyplot as plt
+
+    from qaoa_meta import noise_study
+
+    data = json.loads(
+        (pathlib.Path(__file__).parents[1] / "docs/bench/noise_study.json").read_text()
+    )
+    cells = data["cells"]
+    kept = []
+    close = plt.close
+    plt.close = kept.append  # keep the figures open for inspection
+    try:
+        shots = noise_study.plot_ar_vs_shots(cells, tmp_path / "shots.png", 1.0, 1)
+        noise = noise_study.plot_ar_vs_noise(noise_study.summarize(cells), tmp_path / "noise.png")
+    finally:
+        plt.close = close
+    for path, fig in zip((shots, noise), kept, strict=True):
+        width, height = _shape(path)
+        assert width <= 1200 and 0.4 <= height / width <= 1.0, (path.name, width, height)
+        assert set(_legend_labels(fig)) >= set(noise_study.INITIALIZERS)
+        styles = {(ln.get_color(), ln.get_linestyle(), ln.get_marker()) for ln in fig.axes[0].lines}
+        assert len(styles) >= len(noise_study.INITIALIZERS)
+        close(fig)
