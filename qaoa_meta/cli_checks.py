@@ -231,6 +231,14 @@ def simulation_bytes(n_qubits: int, method: str) -> int:
     return state if method == "sampling" else state + (8 * n_qubits + 16) * 2**n_qubits
 
 
+def _size(n_bytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n_bytes < 1024:
+            return f"{n_bytes:.3g} {unit}"
+        n_bytes /= 1024
+    return f"{n_bytes:.3g} PiB"
+
+
 def available_memory_bytes() -> int | None:
     """Memory the system can still give (Linux MemAvailable), or None when unknown."""
     try:
@@ -281,7 +289,7 @@ def _hardware(args: argparse.Namespace, simulate: bool) -> None:
     if available is not None and need > available:
         raise UserError(
             f"Simulating n = {problem.n} qubits with --method {args.method} needs about "
-            f"{need / 2**30:.3g} GiB of memory but {available / 2**30:.3g} GiB is available; "
+            f"{_size(need)} of memory but {_size(available)} is available; "
             "simulate a smaller problem"
             + ("" if args.method == "sampling" else " or use --method sampling")
             + "."
