@@ -32,6 +32,14 @@ DEVICE_GATESETS = {
 }
 # Literal copy of the grammar of hardware.noise.noise_from_spec: part name -> argument count.
 NOISE_PARTS = {"rainbow": 0, "weber": 0, "depolarizing": 2, "thermal": 2, "readout": 2}
+# Literal copy of qaoa_meta.noise_study.INITIALIZERS (that module loads TensorFlow).
+NOISE_STUDY_INITIALIZERS = (
+    "random",
+    "fixed-angle",
+    "regression",
+    "learned-noiseless",
+    "learned-noise-aware",
+)
 NOISE_EXAMPLE = "e.g. 'weber', 'depolarizing:0.001,0.01+readout:0.02,0.05*2' or 'thermal:20,30'"
 
 PROBLEM_HINT = (
@@ -309,6 +317,17 @@ def check_train(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
+    from qaoa_meta.cli_eval import DATA_FREE, FITTED
+
+    unknown = [name for name in args.methods if name not in DATA_FREE + FITTED]
+    if unknown:
+        raise UserError(
+            f"Unknown --methods {unknown}; expected some of {', '.join(DATA_FREE + FITTED)} "
+            "(trained meta-learners go in --model)."
+        )
+    fitted = [name for name in args.methods if name in FITTED]
+    if fitted and not args.dataset:
+        raise UserError(f"{', '.join(fitted)} is fitted on a training split; pass --dataset.")
     for name in ("p", "max_iter", "max_graphs", "shots"):
         at_least(getattr(args, name), f"--{name.replace('_', '-')}", 1)
     positive(args.lr, "--lr")
@@ -316,10 +335,11 @@ def _evaluate(args: argparse.Namespace) -> None:
         raise UserError(f"--lr applies to sgd/adam, not {args.optimizer}.")
     if args.shots is not None and args.optimizer not in ("cobyla", "nelder-mead", "spsa"):
         raise UserError("--shots needs a gradient-free optimizer (cobyla, nelder-mead, spsa).")
-    if args.dataset:
-        dataset_file(args.dataset)
-    for path in args.problems or []:
-        problem_file(path)
+    problems = dataset_file(args.dataset).test if args.dataset else []
+    problems += [problem_file(path) for path in args.problems or []]
+    if args.sizes and not any(pr.n in args.sizes for pr in problems):
+        have = sorted({pr.n for pr in problems})
+        raise UserError(f"No problem has n in --sizes {args.sizes}; the problems have n = {have}.")
     for directory in args.model:
         if not pathlib.Path(directory).is_dir():
             raise UserError(
@@ -347,7 +367,16 @@ def _report(args: argparse.Namespace) -> None:
         raise UserError(f"Run record {args.record!r} has no instances to report; {RECORD_HINT}.")
 
 
+def _models(names: Sequence[str], option: str) -> None:
+    from qaoa_meta.cli_train import MODELS
+
+    unknown = [name for name in names if name not in MODELS]
+    if unknown:
+        raise UserError(f"Unknown {option} {unknown}; expected some of {', '.join(MODELS)}.")
+
+
 def _reproduce(args: argparse.Namespace) -> None:
+    _models(args.models, "--models")
     at_least(args.epochs, "--epochs", 1)
     positive(args.train_budget, "--train-budget")
     at_least(args.max_graphs, "--max-graphs", 1)
@@ -356,6 +385,11 @@ def _reproduce(args: argparse.Namespace) -> None:
 
 
 def _tune(args: argparse.Namespace) -> None:
+    from qaoa_meta.cli_train import VARIANTS
+
+    _models([args.model], "--model")
+    if args.variant not in VARIANTS:
+        raise UserError(f"Unknown --variant {args.variant!r}; expected {', '.join(VARIANTS)}.")
     for name in ("samples", "epochs", "batch_size", "threads", "workers", "train_limit", "p"):
         at_least(getattr(args, name), f"--{name.replace('_', '-')}", 1)
     if args.space is not None:
@@ -380,16 +414,29 @@ def _noise_study(args: argparse.Namespace) -> None:
             at_least(value, f"--{name.replace('_', '-')}", 1)
     for value in args.noise_scales or ():
         at_least(value, "--noise-scales", 0)
+    if args.initializers:
+        chosen = [x.strip() for x in args.initializers.split(",")]
+        unknown = [x for x in chosen if x not in NOISE_STUDY_INITIALIZERS]
+        if unknown:
+            raise UserError(
+                f"Unknown --initializers {unknown}; expected some of "
+                f"{','.join(NOISE_STUDY_INITIALIZERS)}."
+            )
+    odd = [n for n in args.n or () if n % 2]
+    if odd:
+        raise UserError(f"--n: 3-regular instances need even n, got {odd}; use e.g. 8,10,12.")
+    if args.device is not None:
+        device_qubits(args.device)
 
 
-def _models(args: argparse.Namespace) -> None:
+def _models_command(args: argparse.Namespace) -> None:
     at_least(args.p, "--p", 1)
 
 
 CHECKS: dict[str, Callable[[argparse.Namespace], None]] = {
     "compile": lambda args: _hardware(args, simulate=False),
     "simulate": lambda args: _hardware(args, simulate=True),
-    "models": _models,
+    "models": _models_command,
     "evaluate": _evaluate,
     "report": _report,
     "reproduce": _reproduce,

@@ -1,6 +1,6 @@
 """Bad command-line input: one line on stderr, exit code 2, before TensorFlow or Cirq load.
 
-Every case runs in one fresh interpreter (tests/_cli_errors.py-style driver below) that calls
+Every case runs in one fresh interpreter (the driver below) that calls
 ``qaoa_meta.cli.main`` once per case and records, right after each error, whether
 ``tensorflow`` or ``cirq`` is in ``sys.modules``: that is the robust form of "the error comes
 before the heavy imports" (no wall-clock assertion).
@@ -85,6 +85,14 @@ CASES: list[tuple[list[str], str]] = [
     (["evaluate", "--problems", "missing.json"], "qaoa-meta problem"),
     (["evaluate", "--dataset", "good.json", "--lr", "nan"], "--lr must be a finite number"),
     (["evaluate", "--dataset", "good.json", "--model", "nodir"], "not a directory"),
+    (["evaluate", "--dataset", "good.json", "--methods", "bogus"], "Unknown --methods"),
+    (["evaluate", "--problems", "graph.json", "--methods", "fitted-fixed-angle"], "--dataset"),
+    (["evaluate", "--dataset", "good.json", "--sizes", "99"], "No problem has n in --sizes"),
+    (["reproduce", "--dataset", "good.json", "--models", "bogus"], "Unknown --models"),
+    (["tune", "--dataset", "good.json", "--model", "bogus"], "Unknown --model"),
+    (["noise-study", "--initializers", "bogus"], "Unknown --initializers"),
+    (["noise-study", "--device", "moon"], "unknown device 'moon'"),
+    (["noise-study", "--n", "7"], "need even n"),
     (["report", "graph.json"], "is a MaxCutProblem file, not a run record"),
     (["report", "missing.json"], "does not exist"),
     (["report", "record_truncated.json"], "not valid JSON"),
@@ -159,7 +167,11 @@ def test_the_library_refuses_too_few_qubits_once():
 def test_literal_tables_match_the_library():
     from hardware.devices import get_device
     from hardware.simulate import memory_estimate
-    from qaoa_meta import cli_checks
+    from qaoa_meta import cli_checks, cli_eval, cli_train, initializers, noise_study, reproduce
+
+    assert cli_checks.NOISE_STUDY_INITIALIZERS == noise_study.INITIALIZERS
+    assert set(cli_eval.DATA_FREE) == set(initializers.INITIALIZERS)
+    assert set(reproduce.MODELS) == set(cli_train.MODELS)
 
     for name, qubits in cli_checks.DEVICE_QUBITS.items():
         device = get_device(name)
