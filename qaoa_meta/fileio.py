@@ -1,0 +1,88 @@
+"""Crash-safe file output: every result and checkpoint file is written atomically.
+
+A writer killed at any moment leaves either the old file or the complete new one, never a
+truncated file: content goes to a temporary file in the same directory, is flushed to disk,
+and replaces the target with :func:`os.replace` (an atomic rename on POSIX and Windows).
+
+* :func:`write_atomic` writes text or bytes;
+* :func:`atomic_path` yields a temporary path for writers that want a file name
+  (``fig.savefig``, ``csv`` streams, ``np.savez``) and renames it into place on success;
+* :func:`read_json` reads a JSON file and turns a damaged one into a one-line error naming
+  the file and the fix.
+
+Standard library only (no TensorFlow, no Cirq), so argument checks stay fast.
+:mod:`hardware` keeps its own copy (``hardware/_fileio.py``): it never imports ``qaoa_meta``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+
+def write_atomic(
+    path: str | os.PathLike, data: str | bytes, encoding: str = "utf-8"
+) -> pathlib.Path:
+    """Writes ``data`` to ``path`` so that readers see the old or the complete new content.
+
+    Creates the parent directory. Returns the path.
+    """
+    path = pathlib.Path(path)
+    with atomic_path(path) as temporary:
+        if isinstance(data, bytes):
+            temporary.write_bytes(data)
+        else:
+            temporary.write_text(data, encoding=encoding)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
+    """A temporary path beside ``path``; renamed onto ``path`` when the block succeeds.
+
+    Example:
+        >>> with atomic_path("runs/fig.png") as tmp:
+        ...     fig.savefig(tmp, format="png")  # give the format: tmp ends in ".tmp"
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    temporary = pathlib.Path(name)
+    os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would outlive the rename
+    try:
+        yield temporary
+        with open(temporary, "rb+") as stream:
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def read_json(path: str | os.PathLike, fix: str = "delete it and re-create it") -> Any:
+    """Parses the JSON file ``path``; a damaged file raises a ValueError naming it and ``fix``.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file is not valid JSON (e.g. truncated by a crash).
+    """
+    path = pathlib.Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is damaged (not valid JSON: {error}); {fix}.") from None
+
+
+__all__ = ["atomic_path", "read_json", "write_atomic"]
