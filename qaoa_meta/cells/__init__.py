@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from qaoa_meta.cells.base import VARIANTS, MetaCell, check_variant
+from qaoa_meta.cells.circuits import CIRCUIT_BACKENDS, check_circuit_backend
 from qaoa_meta.cells.lstm import LSTMCell
 from qaoa_meta.cells.qfwp import QFWPCell
 from qaoa_meta.cells.qk_lstm import QKLSTMCell
@@ -53,22 +54,27 @@ def build_cell(
     n_qubits: int = 4,
     seed: int = 0,
     units: int | None = None,
+    circuit_backend: str = "tfq",
 ) -> MetaCell:
     """The cell of ``model`` for QAOA depth ``p`` (n_qubits applies to QLSTM and QK-LSTM);
-    ``units`` overrides the published hidden size."""
+    ``units`` overrides the published hidden size; ``circuit_backend`` ("tfq" or "tf")
+    simulates the quantum cells' circuits with TFQ or with XLA-compilable TF ops."""
     spec = model_spec(model)
     check_variant(variant)
     units = spec.units(p) if units is None else units
+    check_circuit_backend(circuit_backend)
+    quantum = {"variant": variant, "seed": seed, "circuit_backend": circuit_backend}
     if model == "lstm":
         return LSTMCell(units, double_bias=True, variant=variant, seed=seed, name="lstm_cell")
     if model == "qlstm":
-        return QLSTMCell(units, n_qubits=n_qubits, variant=variant, seed=seed, name="qlstm_cell")
+        return QLSTMCell(units, n_qubits=n_qubits, name="qlstm_cell", **quantum)
     if model == "qk-lstm":
-        return QKLSTMCell(units, n_qubits=n_qubits, variant=variant, seed=seed, name="qk_lstm_cell")
-    return QFWPCell(units, n_qubits=2 * p, variant=variant, seed=seed, name="qfwp_cell")
+        return QKLSTMCell(units, n_qubits=n_qubits, name="qk_lstm_cell", **quantum)
+    return QFWPCell(units, n_qubits=2 * p, name="qfwp_cell", **quantum)
 
 
 __all__ = [
+    "CIRCUIT_BACKENDS",
     "MODELS",
     "VARIANTS",
     "LSTMCell",

@@ -130,6 +130,151 @@ def fwp_vqc(
     return circuit
 
 
+CIRCUIT_BACKENDS = ("tfq", "tf")
+
+
+def _linear_in_one_symbol(expression, names: dict[str, int]) -> tuple[int, float, float]:
+    """(symbol column, slope a, offset b) of an exponent ``a·symbol + b``."""
+    expression = sympy.sympify(expression)
+    free = sorted(expression.free_symbols, key=str)
+    if len(free) != 1 or str(free[0]) not in names:
+        raise ValueError(
+            f"Expected a gate exponent linear in one of the symbols {sorted(names)}, got "
+            f"{expression}."
+        )
+    symbol = free[0]
+    slope = sympy.diff(expression, symbol)
+    if slope.free_symbols:
+        raise ValueError(f"Gate exponent {expression} is not linear in {symbol}.")
+    return names[str(symbol)], float(slope), float(expression.subs(symbol, 0))
+
+
+class StateVectorCircuit:
+    """A small symbolic Cirq circuit simulated with TensorFlow ops, many value rows at once.
+
+    The same circuit TFQ would simulate, evaluated as plain TF ops so that it runs inside
+    ``tf.function(jit_compile=True)`` (XLA; TFQ's ops cannot be compiled) and differentiates
+    by autodiff. Meant for the cells' few-qubit circuits, where per-call overhead, not the
+    2^n arithmetic, is the cost. Supported: any gate with a constant unitary, and
+    ``cirq.EigenGate`` s (``rx``, ``ry``, ``rz``, ``XPowGate``, ``CZPowGate``, ...) whose
+    exponent is ``a·symbol + b``, the same restriction TFQ makes.
+
+    Args:
+        circuit: the circuit.
+        symbol_names: symbols in the column order of the values passed to the methods.
+        qubits: register order (qubits[0] is the most significant bit, as in Cirq).
+    """
+
+    def __init__(
+        self,
+        circuit: cirq.Circuit,
+        symbol_names: Sequence[sympy.Symbol],
+        qubits: Sequence[cirq.Qid],
+    ):
+        self.qubits = list(qubits)
+        self.n = len(self.qubits)
+        names = {str(s): i for i, s in enumerate(symbol_names)}
+        index = {q: i for i, q in enumerate(self.qubits)}
+        self._operations = []  # (qubit indices, constant matrix | None, eigen data | None)
+        for op in circuit.all_operations():
+            missing = [q for q in op.qubits if q not in index]
+            if missing:
+                raise ValueError(f"Operation {op} acts on {missing}, not in the register.")
+            targets = tuple(index[q] for q in op.qubits)
+            if not cirq.is_parameterized(op):
+                matrix = cirq.unitary(op)
+                if np.allclose(matrix, np.eye(len(matrix))):
+                    continue
+                self._operations.append((targets, matrix.astype(np.complex64), None))
+                continue
+            gate = op.gate
+            if not isinstance(gate, cirq.EigenGate):
+                raise ValueError(
+                    f"Cannot simulate the parameterized operation {op}: expected a "
+                    "cirq.EigenGate (rx, ry, rz, XPowGate, ...) with a symbolic exponent."
+                )
+            column, slope, offset = _linear_in_one_symbol(gate.exponent, names)
+            # U(t) = Σ_k e^{iπ t (λ_k + s)} P_k for exponent t, eigen half-turns λ_k, shift s.
+            components = gate._eigen_components()
+            half_turns = np.array([c[0] + gate.global_shift for c in components], np.float64)
+            projectors = np.stack([c[1] for c in components]).astype(np.complex64)
+            self._operations.append(
+                (targets, None, (column, slope, offset, half_turns, projectors))
+            )
+
+    def _apply(self, state: tf.Tensor, targets: tuple[int, ...], matrix: tf.Tensor) -> tf.Tensor:
+        """Applies a gate (constant (2^k, 2^k) or per-row (R, 2^k, 2^k)) to (R, 2, .., 2)."""
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        if self.n + 2 * len(targets) > len(letters) - 1:
+            raise ValueError(f"StateVectorCircuit supports up to 12 qubits, got {self.n}.")
+        k = len(targets)
+        axes = letters[: self.n]
+        new = letters[self.n : self.n + k]
+        out = list(axes)
+        for j, t in enumerate(targets):
+            out[t] = new[j]
+        old = "".join(axes[t] for t in targets)
+        gate = tf.reshape(matrix, ([-1] if matrix.shape.rank == 3 else []) + [2] * (2 * k))
+        prefix = "z" if matrix.shape.rank == 3 else ""
+        spec = f"{prefix}{''.join(new)}{old},z{axes}->z{''.join(out)}"
+        return tf.einsum(spec, gate, state)
+
+    def states(self, values: tf.Tensor) -> tf.Tensor:
+        """``(R, 2^n)`` complex64 states U(values)|0..0⟩ (big-endian, Cirq's order)."""
+        values = tf.cast(values, tf.float32)
+        rows = tf.shape(values)[0]
+        first = tf.one_hot(tf.zeros([rows], tf.int32), 1 << self.n, dtype=tf.complex64)
+        state = tf.reshape(first, [-1] + [2] * self.n)
+        for targets, matrix, eigen in self._operations:
+            if matrix is not None:
+                state = self._apply(state, targets, tf.constant(matrix))
+                continue
+            column, slope, offset, half_turns, projectors = eigen
+            exponent = slope * values[:, column] + offset  # (R,)
+            phase = np.pi * exponent[:, None] * tf.constant(half_turns, tf.float32)  # (R, K)
+            weights = tf.complex(tf.cos(phase), tf.sin(phase))
+            unitary = tf.einsum("rk,kij->rij", weights, tf.constant(projectors))
+            state = self._apply(state, targets, unitary)
+        return tf.reshape(state, [-1, 1 << self.n])
+
+    def z_expectations(self, values: tf.Tensor) -> tf.Tensor:
+        """``(R, n)`` ⟨Z_i⟩ of every qubit."""
+        state = self.states(values)
+        probabilities = tf.math.real(state) ** 2 + tf.math.imag(state) ** 2
+        bits = (np.arange(1 << self.n)[:, None] >> (self.n - 1 - np.arange(self.n))) & 1
+        signs = tf.constant(1.0 - 2.0 * bits, tf.float32)  # (2^n, n)
+        return tf.linalg.matmul(probabilities, signs)
+
+
+def _z_qubits(observables: Sequence[cirq.PauliSum], qubits: Sequence[cirq.Qid]) -> list[int]:
+    """Register index of each single-Z observable (the only kind the TF backend reads)."""
+    index = {q: i for i, q in enumerate(qubits)}
+    found = []
+    for observable in observables:
+        terms = list(observable)
+        if len(terms) != 1 or terms[0].coefficient != 1 or len(terms[0]) != 1:
+            raise ValueError(
+                f"The 'tf' circuit backend reads single Z_i observables, got {observable}."
+            )
+        ((qubit, pauli),) = terms[0].items()
+        if pauli != cirq.Z:
+            raise ValueError(
+                f"The 'tf' circuit backend reads single Z_i observables, got {observable}."
+            )
+        found.append(index[qubit])
+    return found
+
+
+def check_circuit_backend(backend: str) -> str:
+    """Returns ``backend`` if it is one of :data:`CIRCUIT_BACKENDS`, else raises."""
+    if backend not in CIRCUIT_BACKENDS:
+        raise ValueError(
+            f"Unknown circuit backend {backend!r}; expected one of {CIRCUIT_BACKENDS} ('tfq': "
+            "TensorFlow Quantum ops; 'tf': the same circuit as XLA-compilable TF ops)."
+        )
+    return backend
+
+
 class BatchedExpectation:
     """One symbolic circuit and its observables, evaluated for many symbol-value rows at once.
 
@@ -144,15 +289,25 @@ class BatchedExpectation:
         circuit: cirq.Circuit,
         symbol_names: Sequence[sympy.Symbol],
         observables: Sequence[cirq.PauliSum],
+        backend: str = "tfq",
     ):
         self.circuit = circuit
         self.symbol_names = [str(s) for s in symbol_names]
         self.observables = list(observables)
+        self.backend = check_circuit_backend(backend)
+        if backend == "tf":
+            qubits = sorted(circuit.all_qubits())
+            self._simulator = StateVectorCircuit(circuit, symbol_names, qubits)
+            self._z_index = _z_qubits(self.observables, qubits)
+            return
         self._circuit = tfq.convert_to_tensor([circuit]).numpy()
         self._operators = tfq.convert_to_tensor([self.observables]).numpy()
         self.layer = tfq.layers.Expectation(differentiator=tfq.differentiators.Adjoint())
 
     def __call__(self, values: tf.Tensor) -> tf.Tensor:
+        if self.backend == "tf":
+            z = self._simulator.z_expectations(values)
+            return tf.gather(z, self._z_index, axis=1)
         rows = tf.shape(values)[0]
         circuits = tf.tile(tf.constant(self._circuit), [rows])
         operators = tf.tile(tf.constant(self._operators), [rows, 1])
@@ -204,14 +359,21 @@ class BatchedAmplitudes:
         circuit: cirq.Circuit,
         symbol_names: Sequence[sympy.Symbol],
         qubits: Sequence[cirq.Qid],
+        backend: str = "tfq",
     ):
         self.circuit = circuit
         self.symbol_names = [str(s) for s in symbol_names]
         self.qubits = list(qubits)
+        self.backend = check_circuit_backend(backend)
+        if backend == "tf":
+            self._simulator = StateVectorCircuit(circuit, symbol_names, self.qubits)
+            return
         self._circuit = tfq.convert_to_tensor([circuit]).numpy()
         self._basis = tfq.convert_to_tensor(basis_state_circuits(self.qubits)).numpy()
 
     def __call__(self, values: tf.Tensor) -> tf.Tensor:
+        if self.backend == "tf":
+            return self._simulator.states(values)
         rows = tf.shape(values)[0]
         programs = tf.tile(tf.constant(self._circuit), [rows])
         basis = tf.tile(tf.constant(self._basis)[None], [rows, 1])

@@ -58,6 +58,8 @@ class QKLSTMCell(MetaCell):
         n_references: reference vectors per gate in the fixed variant (default n_qubits).
         variant: "paper" or "fixed".
         seed: seed of the initializers.
+        circuit_backend: "tfq" (TensorFlow Quantum ops, the default) or "tf" (the same
+            circuits as XLA-compilable TF ops, used by stacked training).
     """
 
     def __init__(
@@ -67,9 +69,11 @@ class QKLSTMCell(MetaCell):
         n_references: int | None = None,
         variant: str = "fixed",
         seed: int = 0,
+        circuit_backend: str = "tfq",
         **kwargs,
     ):
         super().__init__(units, variant, seed, **kwargs)
+        self.circuit_backend = circuits.check_circuit_backend(circuit_backend)
         self.n_qubits = int(n_qubits)
         self.n_references = int(n_references or n_qubits)
         if self.n_qubits < 1 or self.n_references < 1:
@@ -81,13 +85,18 @@ class QKLSTMCell(MetaCell):
         if self.variant == "paper":
             self.circuit = circuits.paper_kernel_circuit(qubits, data)
             self._expectation = circuits.BatchedExpectation(
-                self.circuit, data, circuits.z_observables(qubits)
+                self.circuit,
+                data,
+                circuits.z_observables(qubits),
+                backend=self.circuit_backend,
             )
         else:
             references = circuits.symbols("r", self.n_qubits)
             self.circuit = circuits.fidelity_kernel_circuit(qubits, data, references)
             self.feature_map = circuits.kernel_feature_map(qubits, data)
-            self._amplitudes = circuits.BatchedAmplitudes(self.feature_map, data, qubits)
+            self._amplitudes = circuits.BatchedAmplitudes(
+                self.feature_map, data, qubits, backend=self.circuit_backend
+            )
         self._rollout_cache = _RolloutCache()
 
     @property
@@ -173,5 +182,9 @@ class QKLSTMCell(MetaCell):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(n_qubits=self.n_qubits, n_references=self.n_references)
+        config.update(
+            circuit_backend=self.circuit_backend,
+            n_qubits=self.n_qubits,
+            n_references=self.n_references,
+        )
         return config

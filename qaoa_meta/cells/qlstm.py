@@ -32,6 +32,8 @@ class QLSTMCell(MetaCell):
         n_layers: BasicEntangler layers (the paper: 1).
         variant: "paper" or "fixed".
         seed: seed of the initializers.
+        circuit_backend: "tfq" (TensorFlow Quantum ops, the default) or "tf" (the same
+            circuits as XLA-compilable TF ops, used by stacked training).
     """
 
     def __init__(
@@ -41,9 +43,11 @@ class QLSTMCell(MetaCell):
         n_layers: int = 1,
         variant: str = "fixed",
         seed: int = 0,
+        circuit_backend: str = "tfq",
         **kwargs,
     ):
         super().__init__(units, variant, seed, **kwargs)
+        self.circuit_backend = circuits.check_circuit_backend(circuit_backend)
         self.n_qubits = int(n_qubits)
         self.n_layers = int(n_layers)
         if self.n_qubits < 1 or self.n_layers < 1:
@@ -55,7 +59,10 @@ class QLSTMCell(MetaCell):
         )
         self.circuit = circuits.qlstm_vqc(qubits, inputs, weights)
         self._expectation = circuits.BatchedExpectation(
-            self.circuit, inputs + list(weights.ravel()), circuits.z_observables(qubits)
+            self.circuit,
+            inputs + list(weights.ravel()),
+            circuits.z_observables(qubits),
+            backend=self.circuit_backend,
         )
 
     @property
@@ -103,5 +110,7 @@ class QLSTMCell(MetaCell):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(n_qubits=self.n_qubits, n_layers=self.n_layers)
+        config.update(
+            circuit_backend=self.circuit_backend, n_qubits=self.n_qubits, n_layers=self.n_layers
+        )
         return config
