@@ -12,10 +12,12 @@ import json
 import math
 import pathlib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
+
+if TYPE_CHECKING:  # networkx loads lazily: it costs ~0.25 s, and CLI errors must be fast
+    import networkx as nx
 
 SCHEMA_VERSION = 1
 
@@ -141,6 +143,8 @@ class MaxCutProblem:
     # --- views --------------------------------------------------------------------------
     def to_networkx(self) -> nx.Graph:
         """The problem as a networkx graph with ``weight`` edge attributes (all n nodes)."""
+        import networkx as nx
+
         graph = nx.Graph()
         graph.add_nodes_from(range(self.n))
         graph.add_weighted_edges_from(self.edges)
@@ -310,6 +314,8 @@ def random_regular(n: int, d: int, seed: Seed = None, *, name: str | None = None
     if not 0 <= d < n or (n * d) % 2:
         raise ValueError(f"A {d}-regular graph on {n} nodes needs 0 <= d < n and n*d even.")
     rng = as_generator(seed)
+    import networkx as nx
+
     graph = nx.random_regular_graph(d, n, seed=int(rng.integers(2**31)))
     return MaxCutProblem.from_networkx(
         graph, name=name or f"reg{d}_n{n}", metadata={"generator": "random_regular", "d": d}
