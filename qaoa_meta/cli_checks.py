@@ -336,7 +336,14 @@ def _evaluate(args: argparse.Namespace) -> None:
     if args.shots is not None and args.optimizer not in ("cobyla", "nelder-mead", "spsa"):
         raise UserError("--shots needs a gradient-free optimizer (cobyla, nelder-mead, spsa).")
     problems = dataset_file(args.dataset).test if args.dataset else []
-    problems += [problem_file(path) for path in args.problems or []]
+    for path in args.problems or []:
+        problem = problem_file(path)
+        if all(w <= 0 for _, _, w in problem.edges):
+            raise UserError(
+                f"Problem file {path!r} has no edge with a positive weight: its max cut is 0, so "
+                "the approximation ratio is undefined; add edges."
+            )
+        problems.append(problem)
     if args.sizes and not any(pr.n in args.sizes for pr in problems):
         have = sorted({pr.n for pr in problems})
         raise UserError(f"No problem has n in --sizes {args.sizes}; the problems have n = {have}.")

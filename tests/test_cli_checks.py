@@ -88,6 +88,7 @@ CASES: list[tuple[list[str], str]] = [
     (["evaluate", "--dataset", "good.json", "--methods", "bogus"], "Unknown --methods"),
     (["evaluate", "--problems", "graph.json", "--methods", "fitted-fixed-angle"], "--dataset"),
     (["evaluate", "--dataset", "good.json", "--sizes", "99"], "No problem has n in --sizes"),
+    (["evaluate", "--problems", "empty.json"], "its max cut is 0"),
     (["reproduce", "--dataset", "good.json", "--models", "bogus"], "Unknown --models"),
     (["tune", "--dataset", "good.json", "--model", "bogus"], "Unknown --model"),
     (["noise-study", "--initializers", "bogus"], "Unknown --initializers"),
