@@ -69,9 +69,10 @@ def compiled_from_json(text: str):
 
 
 def save_compiled(compiled, path: str) -> None:
-    """Writes :func:`compiled_to_json` to ``path``."""
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(compiled_to_json(compiled))
+    """Writes :func:`compiled_to_json` to ``path`` (atomically: never a truncated file)."""
+    from hardware._fileio import write_atomic
+
+    write_atomic(path, compiled_to_json(compiled))
 
 
 def load_compiled(path: str):

@@ -15,6 +15,8 @@ import pathlib
 
 import numpy as np
 
+from qaoa_meta.fileio import write_atomic
+
 # Literal copies of hardware.devices.GATESETS and hardware.compile.ROUTERS, so that
 # ``qaoa-meta --help`` does not import cirq; tests/test_cli.py keeps them equal.
 GATESETS = ("cz", "sqrt_iswap", "sycamore")
@@ -180,6 +182,6 @@ def run_simulate(args) -> int:
             "approximation_ratio": ratio,
             "compile": compiled.summary(),
         }
-        pathlib.Path(args.out).write_text(json.dumps(record, indent=1, default=str))
+        write_atomic(args.out, json.dumps(record, indent=1, default=str))
         print(f"wrote {args.out}")
     return 0

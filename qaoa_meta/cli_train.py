@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import pathlib
 import platform
+import shutil
+import sys
 import time
+
+from qaoa_meta.fileio import write_atomic
 
 # Literal copies of qaoa_meta.cells.MODELS and VARIANTS, so that ``qaoa-meta --help`` does
 # not import TensorFlow; tests/test_cli.py keeps them equal.
@@ -33,7 +39,16 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", choices=MODELS, default="qk-lstm")
     parser.add_argument("--variant", choices=VARIANTS, default="fixed")
     parser.add_argument("--dataset", required=True, help="paper-format datasets.json")
-    parser.add_argument("--output", default="runs/train", help="directory for checkpoints and log")
+    parser.add_argument(
+        "--output",
+        default="runs/train",
+        help="directory for checkpoints and log; re-running the same command resumes there",
+    )
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard the checkpoint, log and models in --output and train from scratch",
+    )
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=1, help="graphs per update (paper: 1)")
     parser.add_argument("--p", type=int, default=1, help="QAOA depth")
@@ -50,8 +65,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--graph-features", action="store_true", help="add (y/W, degree, density)")
     parser.add_argument("--backend", choices=("exact", "tfq"), default="exact")
-    parser.add_argument("--lr-sequence", type=float, default=6e-6)
-    parser.add_argument("--lr-mapping", type=float, default=1e-4)
+    parser.add_argument("--lr-sequence", type=float, default=6e-6, help="cell learning rate")
+    parser.add_argument("--lr-mapping", type=float, default=1e-4, help="mapping-head learning rate")
     parser.add_argument("--patience", type=int, default=6, help="early-stopping patience")
     parser.add_argument("--plateau-patience", type=int, default=3)
     parser.add_argument("--shuffle", action="store_true", help="shuffle (paper: fixed order)")
@@ -62,25 +77,98 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
 
 
-def train_from_args(args: argparse.Namespace) -> dict:
-    """Runs training as configured by ``args``; returns the summary written to the log."""
+# Learning rates above this warn before training: RMSprop moves every weight by about the
+# learning rate per step, and the angles live on a scale of 1 rad.
+LARGE_LR = 1.0
+KILL_ENV = "QAOA_META_TEST_KILL"  # test hook: "batch:E", "history:E", "checkpoint:E" or "end"
+
+
+def check_train_args(args: argparse.Namespace) -> None:
+    """Argument checks that need no TensorFlow (a bad value fails in well under a second)."""
+    for name in ("patience", "plateau_patience"):
+        if getattr(args, name) < 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}.")
+    for name in ("lr_sequence", "lr_mapping"):
+        value = getattr(args, name)
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(
+                f"--{name.replace('_', '-')} must be a positive finite number, got {value}."
+            )
+        if value > LARGE_LR:
+            print(
+                f"qaoa-meta train: warning: --{name.replace('_', '-')} {value:g} is far above the "
+                f"useful range (<= 0.1): training will likely diverge.",
+                file=sys.stderr,
+            )
     from qaoa_meta.cli_checks import check_train
 
-    check_train(args)  # numbers and the dataset file, before TensorFlow loads
+    check_train(args)  # the dataset file: exists, valid, a validation split; says how to make one
+
+
+def _kill_hook(point: str, epoch: int | None = None) -> None:
+    """Test hook: SIGKILLs this process at ``point`` when ``$QAOA_META_TEST_KILL`` names it."""
+    wanted = os.environ.get(KILL_ENV)
+    if wanted and wanted == (point if epoch is None else f"{point}:{epoch}"):
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _train_dataset(train, config, args, initial_epoch: int):
+    """The training batches from ``initial_epoch`` on, and the steps per epoch.
+
+    With ``--shuffle`` the order of epoch e is a pure function of (seed, e), so a resumed run
+    sees the same batches as an uninterrupted one (tf.data's reshuffling restarts with the
+    process).
+    """
+    import numpy as np
+
+    from qaoa_meta._tf import tf
+    from qaoa_meta.meta import encode_problems, make_dataset
+
+    if not args.shuffle:
+        return make_dataset(train, config, args.batch_size), None
+    tensors = {k: tf.constant(v) for k, v in encode_problems(train, config).items()}
+    orders = np.stack(
+        [
+            np.random.default_rng([args.seed, epoch]).permutation(len(train))
+            for epoch in range(initial_epoch, max(args.epochs, initial_epoch + 1))
+        ]
+    )
+    batches = tf.data.Dataset.from_tensor_slices(orders).flat_map(
+        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(args.batch_size)
+    )
+    dataset = batches.map(lambda rows: {k: tf.gather(t, rows) for k, t in tensors.items()})
+    return dataset.prefetch(tf.data.AUTOTUNE), math.ceil(len(train) / args.batch_size)
+
+
+def train_from_args(args: argparse.Namespace) -> dict:
+    """Runs (or resumes) training as configured by ``args``; returns the log with its summary.
+
+    Re-running the same command after a crash or a kill resumes from the last completed epoch
+    and ends bit-identical to an uninterrupted run (see :class:`qaoa_meta.meta.TrainingCheckpoint`);
+    re-running a finished run only reports it. ``--restart`` starts over.
+    """
+    check_train_args(args)
+    output = pathlib.Path(args.output)
+    if args.restart:
+        for name in ("checkpoint", "best", "final", "backup"):
+            shutil.rmtree(output / name, ignore_errors=True)
+        (output / "log.json").unlink(missing_ok=True)
+
     from qaoa_meta._tf import keras, tf
+    from qaoa_meta.fileio import read_json
     from qaoa_meta.meta import (
         ConvergenceStop,
         JsonHistory,
         MetaConfig,
         MetaOptimizer,
         PlateauScheduler,
+        TrainingCheckpoint,
         make_dataset,
     )
     from qaoa_meta.problems import load_paper_dataset
 
-    for name in ("epochs", "batch_size", "steps_per_execution"):
-        if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}.")
     dataset_path = pathlib.Path(args.dataset)
     data = load_paper_dataset(dataset_path)
     train = data.train[: args.limit] if args.limit else data.train
@@ -97,17 +185,14 @@ def train_from_args(args: argparse.Namespace) -> dict:
         hidden=args.hidden,
         seed=args.seed,
     )
-    output = pathlib.Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    (output / "config.json").write_text(config.to_json())
+    write_atomic(output / "config.json", config.to_json())
     model = MetaOptimizer(config)
     model.compile(
         lr_sequence=args.lr_sequence,
         lr_mapping=args.lr_mapping,
         steps_per_execution=args.steps_per_execution,
     )
-    train_ds = make_dataset(train, config, args.batch_size, shuffle=args.shuffle, seed=args.seed)
-    val_ds = make_dataset(data.val, config, batch_size=len(data.val))
     run_info = {
         "command": "train",
         "config": json.loads(config.to_json()),
@@ -119,39 +204,106 @@ def train_from_args(args: argparse.Namespace) -> dict:
         "lr_mapping": args.lr_mapping,
         "versions": {"tensorflow": tf.__version__, "python": platform.python_version()},
     }
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(output / "backup")),
-        PlateauScheduler(patience=args.plateau_patience, verbose=args.verbose),
-        keras.callbacks.ModelCheckpoint(
-            str(output / "best" / "weights"), save_weights_only=True, save_best_only=True
-        ),
-        keras.callbacks.EarlyStopping(patience=args.patience, restore_best_weights=True),
-        ConvergenceStop("loss", 1e-5),
-        JsonHistory(output / "log.json", run_info),
-    ]
+    # What must match for a checkpoint to be resumed (--epochs may grow on a re-run).
+    resume_key = {
+        **{k: v for k, v in run_info.items() if k != "versions"},
+        "shuffle": args.shuffle,
+        "limit": args.limit,
+        "patience": args.patience,
+        "plateau_patience": args.plateau_patience,
+        "steps_per_execution": args.steps_per_execution,
+    }
+    plateau = PlateauScheduler(patience=args.plateau_patience, verbose=args.verbose)
+    convergence = ConvergenceStop("loss", 1e-5)
+    history = JsonHistory(output / "log.json", run_info)
+    checkpoint = TrainingCheckpoint(
+        output / "checkpoint",
+        best_dir=output / "best",
+        patience=args.patience,
+        stateful=[plateau, convergence],
+        history=history,
+        run_info=resume_key,
+    )
+    initial_epoch = checkpoint.restore(model)
+
+    class KillHook(keras.callbacks.Callback):  # test hook, inert unless $QAOA_META_TEST_KILL
+        def __init__(self, point):
+            super().__init__()
+            self.point = point
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.point == "history":
+                _kill_hook("batch", self.epoch + 1)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_epoch_end(self, epoch, logs=None):
+            _kill_hook(self.point, epoch + 1)
+
+    callbacks = [plateau, convergence, history, KillHook("history"), checkpoint]
+    callbacks.append(KillHook("checkpoint"))
     if args.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(output / "tensorboard")))
     start = time.perf_counter()
-    history = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=args.epochs,
-        callbacks=callbacks,
-        verbose=args.verbose,
-    )
+    if initial_epoch < args.epochs and not checkpoint.stopped:
+        train_ds, steps = _train_dataset(train, config, args, initial_epoch)
+        val_ds = make_dataset(data.val, config, batch_size=len(data.val))
+        try:
+            model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=args.epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps,
+                callbacks=callbacks,
+                verbose=args.verbose,
+            )
+        except tf.errors.InvalidArgumentError as error:
+            if "NaN" not in str(error):
+                raise
+            raise ValueError(
+                f"training diverged in epoch {checkpoint.epochs_done + 1} (NaN/inf meta-loss or "
+                f"gradient); lower --lr-sequence/--lr-mapping and pass --restart, or re-run to "
+                f"resume from epoch {checkpoint.epochs_done}."
+            ) from None
     seconds = time.perf_counter() - start
-    model.save_model(output / "final")  # best weights (EarlyStopping restores them)
-    (output / "best" / "config.json").write_text(config.to_json())
+    _kill_hook("end")
+    if checkpoint.best_epoch is None:
+        raise ValueError(f"No epoch completed in {output}; pass --restart.")
+    # final/ holds the best weights (the lowest validation loss), as EarlyStopping would.
+    best = MetaOptimizer.load_model(output / "best")
+    best.save_model(output / "final")
     log_path = output / "log.json"
-    log = json.loads(log_path.read_text()) if log_path.exists() else {"epochs": []}
-    val = history.history.get("val_loss", [])
+    log = read_json(log_path, "delete it or pass --restart") if log_path.exists() else {}
+    epochs = log.get("epochs", [])
+    if checkpoint.stopped:
+        reason = "converged" if convergence.stopped else "early stopping"
+    else:
+        reason = "epochs"
     log["summary"] = {
-        "epochs_run": len(history.history.get("loss", [])),
+        "epochs_run": checkpoint.epochs_done,
+        "stopped_by": reason,
+        "best_epoch": checkpoint.best_epoch,
+        "best_val_loss": checkpoint.best,
+        "final_lr": {k: epochs[-1][k] for k in ("lr_sequence", "lr_mapping") if k in epochs[-1]}
+        if epochs
+        else {},
+        "resumed_from_epoch": initial_epoch,
         "train_seconds": seconds,
-        "best_val_loss": min(val) if val else None,
         "final_model": str(output / "final"),
     }
-    log_path.write_text(json.dumps(log, indent=2))
+    losses = [e["loss"] for e in epochs if "loss" in e]
+    if len(losses) >= 2 and losses[-1] > losses[0] + 0.1 * abs(losses[0]) + 1e-3:
+        log["summary"]["diverged"] = True
+        print(
+            f"qaoa-meta train: warning: training diverged: the training loss rose from "
+            f"{losses[0]:.4g} (epoch 1) to {losses[-1]:.4g} (epoch {len(losses)}); lower "
+            f"--lr-sequence/--lr-mapping and pass --restart. final/ keeps epoch "
+            f"{checkpoint.best_epoch}, the best on validation.",
+            file=sys.stderr,
+        )
+    write_atomic(log_path, json.dumps(log, indent=2))
     return log
 
 

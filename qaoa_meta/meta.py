@@ -21,7 +21,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import pathlib
+import shutil
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +34,7 @@ from qaoa_meta import qaoa
 from qaoa_meta._tf import keras, tf, tfq
 from qaoa_meta.cells import VARIANTS, build_cell, model_spec
 from qaoa_meta.energy import exact_expectation, pad_diagonals
+from qaoa_meta.fileio import read_json, write_atomic
 from qaoa_meta.problems import MaxCutProblem
 
 SCHEMA_VERSION = 1
@@ -41,6 +44,7 @@ BACKENDS = ("exact", "tfq")
 VALIDATION_LOSSES = ("final", "meta")
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights"
+WEIGHTS_POINTER = "weights.json"  # names the committed weights version of a model directory
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,6 +284,22 @@ class PlateauScheduler(keras.callbacks.Callback):
                         print(f"\nEpoch {epoch + 1}: learning rate {old:.3g} -> {new:.3g}")
             self.bad_epochs = 0
 
+    def get_state(self) -> dict[str, Any]:
+        """best, bad_epochs and the learning rates: what a resumed run must restore."""
+        rates = [float(o.learning_rate.numpy()) for o in self.model.optimizers_in_use()]
+        return {
+            "best": float(self.best),
+            "bad_epochs": int(self.bad_epochs),
+            "learning_rates": rates,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.best, self.bad_epochs = float(state["best"]), int(state["bad_epochs"])
+        for optimizer, rate in zip(
+            self.model.optimizers_in_use(), state["learning_rates"], strict=True
+        ):
+            optimizer.learning_rate.assign(rate)
+
 
 class ConvergenceStop(keras.callbacks.Callback):
     """Stops when |Δ monitor| between consecutive epochs is at most ``tolerance`` (paper: 1e-5)."""
@@ -298,6 +318,12 @@ class ConvergenceStop(keras.callbacks.Callback):
             self.model.stop_training = True
             self.stopped = True
         self.previous = float(current)
+
+    def get_state(self) -> dict[str, Any]:
+        return {"previous": self.previous, "stopped": self.stopped}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.previous, self.stopped = state["previous"], bool(state["stopped"])
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -334,19 +360,27 @@ class TimeBudget(keras.callbacks.Callback):
 class JsonHistory(keras.callbacks.Callback):
     """Writes the epoch logs (and learning rates) to a JSON file after every epoch.
 
-    An existing file is extended, so a resumed run keeps one log.
+    An existing file is extended, so a resumed run keeps one log; ``keep_epochs`` (set by
+    :meth:`TrainingCheckpoint.restore`) drops entries after the restored epoch. The file is
+    replaced atomically, and a damaged one is a one-line error naming it.
     """
 
     def __init__(self, path: str | pathlib.Path, run_info: dict[str, Any] | None = None):
         super().__init__()
         self.path = pathlib.Path(path)
         self.run_info = dict(run_info or {})
+        self.keep_epochs: int | None = None
 
     def on_train_begin(self, logs=None):
         self.record = {"schema_version": SCHEMA_VERSION, **self.run_info, "epochs": []}
-        if self.path.exists():
-            previous = json.loads(self.path.read_text())
-            self.record["epochs"] = previous.get("epochs", [])
+        if self.path.exists() and self.keep_epochs != 0:
+            previous = read_json(self.path, "delete it or pass --restart")
+            epochs = previous.get("epochs", []) if isinstance(previous, dict) else None
+            if not isinstance(epochs, list):
+                raise ValueError(f"{self.path} is not a training log; delete it or pass --restart.")
+            self.record["epochs"] = [
+                e for e in epochs if self.keep_epochs is None or e["epoch"] <= self.keep_epochs
+            ]
 
     def on_epoch_end(self, epoch, logs=None):
         entry = {"epoch": int(epoch) + 1, **{k: float(v) for k, v in (logs or {}).items()}}
@@ -356,8 +390,169 @@ class JsonHistory(keras.callbacks.Callback):
             entry[name] = float(optimizer.learning_rate.numpy())
         self.record["epochs"] = [e for e in self.record["epochs"] if e["epoch"] != entry["epoch"]]
         self.record["epochs"].append(entry)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(self.record, indent=2))
+        write_atomic(self.path, json.dumps(self.record, indent=2))
+
+
+class TrainingCheckpoint(keras.callbacks.Callback):
+    """Crash-safe training: after every epoch the whole training state is committed at once.
+
+    A run killed at any moment and resumed with :meth:`restore` ends bit-identical to an
+    uninterrupted one: the model and both optimizers (slots, iterations, learning rates),
+    the best-so-far, the early-stopping counter and the state of the ``stateful`` callbacks
+    (objects with ``get_state``/``set_state``: :class:`PlateauScheduler`,
+    :class:`ConvergenceStop`) are saved together. This callback also keeps the best weights
+    (lowest ``monitor``) in ``best_dir`` (a :meth:`MetaOptimizer.save_model` directory,
+    written only on improvement, so never with worse weights) and stops after ``patience``
+    epochs without improvement, like Keras' ``EarlyStopping``. Put it last in the callbacks.
+
+    Layout of ``directory``: ``epoch-NNNN/weights.*`` (TF checkpoint of the model and its
+    optimizers after epoch NNNN) and ``state.json``, the commit point, replaced atomically
+    after the weights are complete; older epochs are deleted after the commit.
+
+    Example:
+        >>> checkpoint = TrainingCheckpoint("runs/x/checkpoint", best_dir="runs/x/best",
+        ...                                 patience=6, stateful=[plateau], history=history)
+        >>> start = checkpoint.restore()  # 0 on a fresh directory
+        >>> if not checkpoint.stopped:
+        ...     model.fit(..., initial_epoch=start, callbacks=[plateau, history, checkpoint])
+    """
+
+    STATE_FILE = "state.json"
+
+    def __init__(
+        self,
+        directory: str | pathlib.Path,
+        *,
+        best_dir: str | pathlib.Path | None = None,
+        monitor: str = "val_loss",
+        patience: int | None = None,
+        stateful: Sequence[Any] = (),
+        history: JsonHistory | None = None,
+        run_info: dict[str, Any] | None = None,
+        fix: str = "delete it or pass --restart",
+    ):
+        super().__init__()
+        if patience is not None and (isinstance(patience, bool) or patience < 0):
+            raise ValueError(f"patience must be a non-negative integer or None, got {patience!r}.")
+        self.directory = pathlib.Path(directory)
+        self.best_dir = pathlib.Path(best_dir) if best_dir is not None else None
+        self.monitor, self.patience, self.fix = monitor, patience, fix
+        self.stateful = list(stateful)
+        self.history = history
+        self.run_info = json.loads(json.dumps(run_info)) if run_info is not None else None
+        self.epochs_done = 0
+        self.best = math.inf
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self.stopped = False
+
+    @property
+    def state_path(self) -> pathlib.Path:
+        return self.directory / self.STATE_FILE
+
+    def restore(self, model: keras.Model | None = None) -> int:
+        """Loads the committed state into ``model`` (default: the callback's model).
+
+        The model must be compiled (its optimizers exist). Returns the number of completed
+        epochs (``initial_epoch`` for ``fit``); 0 on a fresh directory, and then an old log of
+        ``history`` is started afresh.
+
+        Raises:
+            ValueError: a damaged state or checkpoint (one line naming the file and the fix),
+                or a checkpoint written by a run with other ``run_info``.
+        """
+        if model is not None:
+            self.set_model(model)
+        if not self.state_path.exists():
+            if self.history is not None:
+                self.history.keep_epochs = 0
+            return 0
+        state = read_json(self.state_path, self.fix)
+        keys = {"epoch", "weights", "best", "best_epoch", "wait", "stopped", "callbacks"}
+        if not isinstance(state, dict) or not keys <= set(state):
+            raise ValueError(f"{self.state_path} is not a training state; {self.fix}.")
+        if self.run_info is not None and state.get("run") != self.run_info:
+            changed = sorted(
+                k
+                for k in set(self.run_info) | set(state.get("run") or {})
+                if (state.get("run") or {}).get(k) != self.run_info.get(k)
+            )
+            raise ValueError(
+                f"{self.directory} holds a checkpoint of a different run (differs in "
+                f"{', '.join(changed)}); pass --restart to start over or choose another output."
+            )
+        if len(state["callbacks"]) != len(self.stateful):
+            raise ValueError(f"{self.state_path} does not match these callbacks; {self.fix}.")
+        prefix = self.directory / state["weights"]
+        check_checkpoint(prefix, self.fix)
+        self.model.load_weights(str(prefix))
+        for callback, callback_state in zip(self.stateful, state["callbacks"], strict=True):
+            callback.set_model(self.model)
+            callback.set_state(callback_state)
+        self.epochs_done = int(state["epoch"])
+        self.best = float(state["best"])
+        self.best_epoch = state["best_epoch"]
+        self.wait = int(state["wait"])
+        self.stopped = bool(state["stopped"])
+        if self.history is not None:
+            self.history.keep_epochs = self.epochs_done
+        return self.epochs_done
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            raise ValueError(
+                f"TrainingCheckpoint monitors {self.monitor!r}, missing from logs {sorted(logs or {})}."
+            )
+        self.wait += 1
+        if current < self.best:
+            self.best, self.best_epoch, self.wait = float(current), int(epoch) + 1, 0
+            if self.best_dir is not None:
+                self.model.save_model(self.best_dir)
+        elif self.patience is not None and self.wait >= self.patience and epoch > 0:
+            self.model.stop_training = True
+        self.stopped = bool(self.model.stop_training)
+        self.epochs_done = int(epoch) + 1
+        self.save()
+
+    def save(self) -> None:
+        """Commits the current training state (weights first, then ``state.json``)."""
+        name = f"epoch-{self.epochs_done:04d}"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.directory / name
+        shutil.rmtree(target, ignore_errors=True)  # debris of a run killed before its commit
+        self.model.save_weights(str(target / WEIGHTS_FILE))
+        state = {
+            "schema_version": SCHEMA_VERSION,
+            "epoch": self.epochs_done,
+            "weights": f"{name}/{WEIGHTS_FILE}",
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped": self.stopped,
+            "callbacks": [callback.get_state() for callback in self.stateful],
+            "run": self.run_info,
+        }
+        write_atomic(self.state_path, json.dumps(state, indent=1))
+        for old in self.directory.glob("epoch-*"):
+            if old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def check_checkpoint(prefix: str | os.PathLike, fix: str = "delete it and re-create it") -> None:
+    """Reads every tensor of the TF checkpoint ``prefix``; a missing or damaged one raises.
+
+    Raises:
+        ValueError: one line naming the checkpoint, the reason and ``fix`` (instead of a
+            TensorFlow traceback at load time).
+    """
+    try:
+        reader = tf.train.load_checkpoint(str(prefix))
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except (tf.errors.OpError, ValueError, OSError, IndexError, RuntimeError) as error:
+        reason = str(getattr(error, "message", error)).strip().splitlines()[0][:200]
+        raise ValueError(f"Checkpoint {prefix} is damaged or missing ({reason}); {fix}.") from None
 
 
 # --- the model -------------------------------------------------------------------------------
@@ -571,11 +766,27 @@ class MetaOptimizer(keras.Model):
         return cls(MetaConfig(**config["config"]))
 
     def save_model(self, directory: str | pathlib.Path) -> pathlib.Path:
-        """Writes ``config.json`` and the weights (TF checkpoint) into ``directory``."""
+        """Writes ``config.json`` and the weights (TF checkpoint) into ``directory``.
+
+        Crash-safe: the weights go to a new ``weights-NNNN/`` folder, then ``weights.json``
+        (naming it) and ``config.json`` are replaced atomically, then older folders are
+        deleted; a kill at any point leaves the previous or the new model, complete.
+        """
         directory = pathlib.Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / CONFIG_FILE).write_text(self.config.to_json())
-        self.save_weights(str(directory / WEIGHTS_FILE))
+        versions = [int(d.name[8:]) for d in directory.glob("weights-*") if d.name[8:].isdigit()]
+        name = f"weights-{max(versions, default=0) + 1:04d}"
+        self.save_weights(str(directory / name / WEIGHTS_FILE))
+        write_atomic(directory / WEIGHTS_POINTER, json.dumps({"weights": f"{name}/{WEIGHTS_FILE}"}))
+        write_atomic(directory / CONFIG_FILE, self.config.to_json())
+        for old in directory.glob("weights-*"):
+            if old.name != name and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+        for legacy in [
+            *directory.glob(f"{WEIGHTS_FILE}.*-of-*"),
+            directory / f"{WEIGHTS_FILE}.index",
+        ]:
+            legacy.unlink(missing_ok=True)  # the single-prefix layout of older versions
         return directory
 
     @classmethod
@@ -587,8 +798,22 @@ class MetaOptimizer(keras.Model):
             raise FileNotFoundError(
                 f"No {CONFIG_FILE} in {directory}; expected a directory written by save_model()."
             )
-        model = cls(MetaConfig.from_json(config_path.read_text()))
-        model.load_weights(weights or str(directory / WEIGHTS_FILE)).expect_partial()
+        fix = f"delete {directory} and save or train the model again"
+        try:
+            config = MetaConfig.from_json(config_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as error:
+            raise ValueError(f"{config_path} is damaged ({error}); {fix}.") from None
+        if weights is None:
+            pointer = directory / WEIGHTS_POINTER
+            weights = str(directory / WEIGHTS_FILE)  # the layout of older versions
+            if pointer.exists():
+                entry = read_json(pointer, fix)
+                if not isinstance(entry, dict) or not isinstance(entry.get("weights"), str):
+                    raise ValueError(f"{pointer} names no weights; {fix}.")
+                weights = str(directory / entry["weights"])
+        check_checkpoint(weights, fix)
+        model = cls(config)
+        model.load_weights(weights).expect_partial()
         return model
 
 
@@ -601,6 +826,8 @@ __all__ = [
     "MetaOptimizer",
     "PlateauScheduler",
     "RolloutResult",
+    "TrainingCheckpoint",
+    "check_checkpoint",
     "encode_problems",
     "make_dataset",
     "meta_loss",

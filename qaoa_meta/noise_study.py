@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from qaoa_meta._tf import tf, tfq
+from qaoa_meta.fileio import atomic_path, write_atomic
 from qaoa_meta.problems import MaxCutProblem, generate, max_cut
 
 SCHEMA_VERSION = 1
@@ -75,11 +76,16 @@ def encode_noisy(
     data["noisy_circuit"] = tfq.convert_to_tensor(circuits).numpy()
     data["noisy_operator"] = tfq.convert_to_tensor(operators).numpy()
     data["offset"] = np.array([pr.total_weight / 2 for pr in problems], np.float32)
+    data["problem_index"] = np.arange(len(problems), dtype=np.int32)
     return data
 
 
 class TFQNoisyEnergy:
     """⟨C⟩ from TFQ's noisy backend with parameter-shift gradients (a rollout energy).
+
+    The estimate is random and cannot be seeded (TFQ's noisy op seeds itself from OS entropy
+    on every call); :class:`qaoa_meta.noisy_exact.ExactNoisyEnergy` is the exact,
+    deterministic alternative for small registers (``repetitions=None`` below).
 
     Args:
         p: QAOA depth (names the symbols).
@@ -107,6 +113,15 @@ class TFQNoisyEnergy:
         return values + batch["offset"]
 
 
+def _noisy_energy(data: Mapping[str, np.ndarray], p: int, repetitions: int | None):
+    """TFQ trajectories (``repetitions``), or the exact density-matrix energy for None."""
+    if repetitions is None:
+        from qaoa_meta.noisy_exact import ExactNoisyEnergy
+
+        return ExactNoisyEnergy(data, p)
+    return TFQNoisyEnergy(p, repetitions)
+
+
 def train_meta(
     problems: Sequence[MaxCutProblem],
     config: Any,
@@ -115,7 +130,7 @@ def train_meta(
     epochs: int = 5,
     batch_size: int = 4,
     learning_rate: float = 1e-2,
-    repetitions: int = 64,
+    repetitions: int | None = 64,
     seed: int = 0,
     verbose: int = 0,
 ):
@@ -123,6 +138,10 @@ def train_meta(
 
     Noise-aware: every rollout energy is :class:`TFQNoisyEnergy` on circuits compiled for
     ``setup.device`` with the TFQ-compatible ``setup.noise``; gradients by parameter shift.
+    ``repetitions`` trajectories per energy make the run irreproducible (TFQ's noisy op cannot
+    be seeded); ``repetitions=None`` trains on the exact noisy energy
+    (:class:`qaoa_meta.noisy_exact.ExactNoisyEnergy`), bit-identical per seed, for registers
+    of at most 8 qubits.
 
     Returns:
         ``(model, history)``; the model's energy is reset to its configured backend.
@@ -136,7 +155,7 @@ def train_meta(
     if noisy:
         data = encode_noisy(problems, config, setup, seed)
         dataset = tf.data.Dataset.from_tensor_slices(data).batch(batch_size)
-        model.set_energy(TFQNoisyEnergy(config.p, repetitions))
+        model.set_energy(_noisy_energy(data, config.p, repetitions))
     else:
         dataset = make_dataset(problems, config, batch_size=batch_size)
     history = model.fit(dataset, epochs=epochs, verbose=verbose)
@@ -148,14 +167,17 @@ def noisy_meta_loss(
     model: Any,
     problems: Sequence[MaxCutProblem],
     setup: Any,
-    repetitions: int = 256,
+    repetitions: int | None = 256,
     seed: int = 0,
 ) -> float:
-    """Mean meta-loss of ``model``'s rollout under the TFQ noisy energy of ``setup``."""
+    """Mean meta-loss of ``model``'s rollout under the TFQ noisy energy of ``setup``.
+
+    ``repetitions=None``: the exact noisy energy (density matrix in TF), a deterministic score.
+    """
     from qaoa_meta.meta import meta_loss
 
     data = encode_noisy(problems, model.config, setup, seed)
-    model.set_energy(TFQNoisyEnergy(model.config.p, repetitions))
+    model.set_energy(_noisy_energy(data, model.config.p, repetitions))
     try:
         costs = model._rollout({k: tf.constant(v) for k, v in data.items()})[2]
         return float(tf.reduce_mean(meta_loss(costs, model.config.loss)))
@@ -283,7 +305,7 @@ def prepare_artifacts(
         path = output / f"regression_p{p}.json"
         if not path.exists():
             fitted = FeatureRegression.fit(train) if p == 1 else FittedFixedAngle.fit(train, p)
-            path.write_text(json.dumps(fitted.config()))
+            write_atomic(path, json.dumps(fitted.config()))
         config = MetaConfig(model="lstm", p=p, steps=steps, loss="weighted", seed=seed)
         for kind, setup in (
             ("noiseless", None),
@@ -301,8 +323,9 @@ def prepare_artifacts(
             )
             model.save_model(directory)
             wall_s = time.perf_counter() - t0
-            (directory / "training.json").write_text(
-                json.dumps({"wall_s": wall_s, "history": history, "config": config.to_json()})
+            write_atomic(
+                directory / "training.json",
+                json.dumps({"wall_s": wall_s, "history": history, "config": config.to_json()}),
             )
             info["timings_s"][f"{kind}_p{p}"] = wall_s
             log(f"trained {kind} p={p} in {time.perf_counter() - t0:.0f}s: loss {history['loss']}")
@@ -533,8 +556,8 @@ def plot_ar_vs_shots(
     else:
         fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9)
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, dpi=120, format=path.suffix.lstrip(".") or "png")
     plt.close(fig)
     return path
 
@@ -578,8 +601,8 @@ def plot_ar_vs_noise(rows: Sequence[Mapping[str, Any]], path: str | pathlib.Path
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=9)
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, dpi=120, format=path.suffix.lstrip(".") or "png")
     plt.close(fig)
     return path
 
@@ -620,8 +643,11 @@ def write_outputs(
                 f"{row['pairs']} | {row['ar_noisy_init']:+.3f} ± {row['ar_noisy_init_se']:.3f} | "
                 f"{row['ar_noisy_final']:+.3f} ± {row['ar_noisy_final_se']:.3f} |\n"
             )
-    (output / "summary.md").write_text(text)
-    with open(output / "summary.csv", "w", newline="") as stream:
+    write_atomic(output / "summary.md", text)
+    with (
+        atomic_path(output / "summary.csv") as temporary,
+        open(temporary, "w", newline="") as stream,
+    ):
         writer = csv.DictWriter(stream, fieldnames=list(rows[0]) if rows else list(TABLE_COLUMNS))
         writer.writeheader()
         writer.writerows(rows)
@@ -644,7 +670,7 @@ def write_outputs(
         "summary": rows,
         "cells": list(records),
     }
-    (output / "run_record.json").write_text(json.dumps(record, indent=1))
+    write_atomic(output / "run_record.json", json.dumps(record, indent=1))
     paths["run_record"] = str(output / "run_record.json")
     return paths
 
