@@ -142,7 +142,7 @@ def plot_relative_error(
     chosen = [m for m in record.methods if methods is None or m.name in methods]
     cols = 1 if len(ns) == 1 else 2
     rows = math.ceil(len(ns) / cols)
-    spare = rows * cols > len(ns)  # an empty panel holds the legend
+    spare = rows * cols > len(ns) and len(chosen) <= 10  # an empty panel holds the legend
     legend_rows = 0 if spare else math.ceil(len(chosen) / 2)
     fig, axes = plt.subplots(
         rows,
@@ -182,9 +182,9 @@ def plot_relative_error(
         ax.set_xlabel("iteration (Phase I steps, then Phase II)")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     title = "method (band: ±1 s.e. over instances)"
+    for ax in list(axes.flat)[len(ns) :]:
+        ax.axis("off")
     if spare:
-        for ax in list(axes.flat)[len(ns) :]:
-            ax.axis("off")
         axes.flat[-1].legend(handles, labels, loc="center", fontsize=9, title=title)
     else:
         fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=9, title=title)
