@@ -3,9 +3,11 @@
 :func:`check` is called by :func:`qaoa_meta.cli.main` after argument parsing and before the
 sub-command itself, so a bad number, a missing or malformed file, an impossible size or a bad
 noise specification is reported in well under a second as one line (exit code 2), before
-TensorFlow or Cirq are imported. This module imports only the standard library, NumPy and
-:mod:`qaoa_meta.problems` (NumPy + networkx); tests/test_cli_checks.py keeps its literal copies of
-library tables (device sizes, noise-spec grammar) equal to the library's.
+TensorFlow or Cirq are imported. This module imports only the standard library and
+:mod:`qaoa_meta.problems` (NumPy; networkx only when a graph is built from or to networkx);
+tests/test_cli_checks.py keeps its literal copies of library tables (device sizes and gate
+sets, the noise-spec grammar, memory estimates, initialiser and model names) equal to the
+library's.
 """
 
 from __future__ import annotations
