@@ -32,15 +32,15 @@ import numpy as np
 
 from qaoa_meta import qaoa
 from qaoa_meta._tf import keras, tf, tfq
-from qaoa_meta.cells import VARIANTS, build_cell, model_spec
-from qaoa_meta.energy import exact_expectation, pad_diagonals
+from qaoa_meta.cells import CIRCUIT_BACKENDS, VARIANTS, build_cell, model_spec
+from qaoa_meta.energy import exact_expectation, p1_coefficients, p1_expectation, pad_diagonals
 from qaoa_meta.fileio import read_json, write_atomic
 from qaoa_meta.problems import MaxCutProblem
 
 SCHEMA_VERSION = 1
 LOSSES = ("weighted", "observed_improvement", "final")
 MAPPINGS = ("auto", "linear", "identity")
-BACKENDS = ("exact", "tfq")
+BACKENDS = ("exact", "p1", "tfq")
 VALIDATION_LOSSES = ("final", "meta")
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights"
@@ -60,7 +60,10 @@ class MetaConfig:
         mapping: head from cell output to angles: "auto" (the paper's choice per model),
             "linear" or "identity".
         graph_features: append (y/W, mean degree, density) to every input (our extension).
-        backend: energy path, "exact" or "tfq".
+        backend: energy path: "exact" (state vector), "p1" (the p=1 closed form on
+            unweighted graphs: same values, O(edges) per energy, XLA-compilable) or "tfq".
+        circuit_backend: how the quantum cells' circuits are simulated: "tfq" (TFQ ops) or
+            "tf" (the same circuits as TF ops; needed for XLA-compiled stacked training).
         n_qubits: qubits of the QLSTM / QK-LSTM gate circuits.
         hidden: cell hidden size (outputs); None keeps the published size (2p for LSTM and
             QFWP, 2p + 1 for QLSTM and QK-LSTM). A size other than 2p needs the linear
@@ -78,6 +81,7 @@ class MetaConfig:
     mapping: str = "auto"
     graph_features: bool = False
     backend: str = "exact"
+    circuit_backend: str = "tfq"
     n_qubits: int = 4
     hidden: int | None = None
     validation_loss: str = "final"
@@ -91,6 +95,7 @@ class MetaConfig:
             ("loss", self.loss, LOSSES),
             ("mapping", self.mapping, MAPPINGS),
             ("backend", self.backend, BACKENDS),
+            ("circuit_backend", self.circuit_backend, CIRCUIT_BACKENDS),
             ("validation_loss", self.validation_loss, VALIDATION_LOSSES),
         ):
             if value not in allowed:
@@ -103,6 +108,10 @@ class MetaConfig:
             isinstance(self.hidden, bool) or not isinstance(self.hidden, int) or self.hidden < 1
         ):
             raise ValueError(f"hidden must be a positive integer or None, got {self.hidden!r}.")
+        if self.backend == "p1" and self.p != 1:
+            raise ValueError(
+                f"backend='p1' is the p=1 closed form; got p={self.p}. Use backend='exact'."
+            )
 
     @property
     def resolved_mapping(self) -> str:
@@ -159,7 +168,8 @@ def encode_problems(
     """The per-problem arrays a rollout needs (one row per problem).
 
     Keys: ``diagonal`` (B, 2^n) padded cut diagonals; ``features`` (B, 3) = (1/W, mean
-    degree, density); with ``backend="tfq"`` also ``circuit`` (B,), ``operator`` (B, 1)
+    degree, density); with ``backend="p1"`` also ``p1_edges``, ``p1_linear`` and
+    ``p1_quadratic`` (:func:`~qaoa_meta.energy.p1_coefficients`); with ``backend="tfq"`` also ``circuit`` (B,), ``operator`` (B, 1)
     serialized QAOA circuits and ZZ operators, and ``offset`` (B,) = W/2.
     """
     problems = list(problems)
@@ -176,6 +186,10 @@ def encode_problems(
             [[1.0 / pr.total_weight, pr.mean_degree, pr.density] for pr in problems], np.float32
         ),
     }
+    if config.backend == "p1":
+        data["p1_edges"], data["p1_linear"], data["p1_quadratic"] = p1_coefficients(
+            problems, n_qubits
+        )
     if config.backend == "tfq":
         circuits, operators = [], []
         for problem in problems:
@@ -574,7 +588,15 @@ class MetaOptimizer(keras.Model):
         super().__init__(**kwargs)
         self.config = config or MetaConfig()
         c = self.config
-        self.cell = build_cell(c.model, c.p, c.variant, c.n_qubits, c.seed, units=c.hidden)
+        self.cell = build_cell(
+            c.model,
+            c.p,
+            c.variant,
+            c.n_qubits,
+            c.seed,
+            units=c.hidden,
+            circuit_backend=c.circuit_backend,
+        )
         self.cell.build((None, c.input_dim))
         units = c.units
         if c.resolved_mapping == "linear":
@@ -660,6 +682,10 @@ class MetaOptimizer(keras.Model):
             return self.energy_fn(batch, theta)
         if self.config.backend == "exact":
             return exact_expectation(batch["diagonal"], theta)
+        if self.config.backend == "p1":
+            return p1_expectation(
+                batch["p1_edges"], batch["p1_linear"], batch["p1_quadratic"], theta
+            )
         values = self._qaoa_expectation(
             batch["circuit"],
             symbol_names=tf.constant(self._qaoa_symbols),
@@ -671,7 +697,7 @@ class MetaOptimizer(keras.Model):
     def _rollout(self, batch: dict[str, tf.Tensor], training: bool = False):
         """Unrolled T-step loop; returns (θ_PL (B, T, 2p), θ textbook, y (B, T), ⟨C⟩ (B, T))."""
         p = self.config.p
-        rows = tf.shape(batch["diagonal"])[0]
+        rows = tf.shape(batch["features"])[0]
         states = self.cell.get_initial_state(batch_size=rows, dtype=tf.float32)
         cost = tf.zeros([rows, 1])
         params = tf.zeros([rows, 2 * p])

@@ -39,30 +39,71 @@ from qaoa_meta.report import (
 MODELS = ("qk-lstm", "qlstm", "lstm", "qfwp")
 MODEL_LABELS = {"qk-lstm": "QK-LSTM", "qlstm": "QLSTM", "lstm": "LSTM", "qfwp": "QFWP"}
 
-# The paper's Table (mean over test graphs, p = 1): AR after Phase I per model, final AR, and the
-# convergence iteration per model and for the random initial points.
+# The paper's tables (mean over test graphs, p = 1): AR after Phase I per model, final AR per
+# model (QK-LSTM, QLSTM and LSTM reach the p=1 optimum; QFWP and the pooled random starts stop
+# short of it) and the convergence iteration per model and for the random initial points.
 PAPER_RESULTS: dict[int, dict[str, Any]] = {
     10: {
         "phase1": {"qk-lstm": 0.8207, "qlstm": 0.8090, "lstm": 0.7855, "qfwp": 0.6281},
-        "final": 0.8370,
+        "final": {
+            "qk-lstm": 0.8370,
+            "qlstm": 0.8370,
+            "lstm": 0.8370,
+            "qfwp": 0.8311,
+            "random": 0.8170,
+        },
         "conv": {"qk-lstm": 48, "qlstm": 57, "lstm": 86, "qfwp": 128, "random": 178},
     },
     11: {
         "phase1": {"qk-lstm": 0.8335, "qlstm": 0.8165, "lstm": 0.7891, "qfwp": 0.6242},
-        "final": 0.8507,
+        "final": {
+            "qk-lstm": 0.8507,
+            "qlstm": 0.8507,
+            "lstm": 0.8507,
+            "qfwp": 0.8437,
+            "random": 0.8307,
+        },
         "conv": {"qk-lstm": 45, "qlstm": 49, "lstm": 82, "qfwp": 141, "random": 156},
     },
     12: {
         "phase1": {"qk-lstm": 0.8094, "qlstm": 0.7779, "lstm": 0.7571, "qfwp": 0.5512},
-        "final": 0.8260,
+        "final": {
+            "qk-lstm": 0.8260,
+            "qlstm": 0.8260,
+            "lstm": 0.8260,
+            "qfwp": 0.8260,
+            "random": 0.8082,
+        },
         "conv": {"qk-lstm": 41, "qlstm": 49, "lstm": 76, "qfwp": 111, "random": 147},
     },
     13: {
         "phase1": {"qk-lstm": 0.8219, "qlstm": 0.7961, "lstm": 0.7629, "qfwp": 0.6465},
-        "final": 0.8360,
+        "final": {
+            "qk-lstm": 0.8360,
+            "qlstm": 0.8360,
+            "lstm": 0.8360,
+            "qfwp": 0.8286,
+            "random": 0.8154,
+        },
         "conv": {"qk-lstm": 34, "qlstm": 46, "lstm": 71, "qfwp": 175, "random": 145},
     },
 }
+
+# Why a published-variant model can land away from the paper's number (shown only for rows
+# that are outside the agreement band, see ``paper_table``).
+DISAGREEMENT_NOTES = {
+    "lstm": "the LSTM moves slowly at the published learning rate 6e-6; its Phase-I AR depends "
+    "on how far the 50 epochs (and the plateau schedule) take it from its random start, so "
+    "seeds differ between frameworks",
+    "qlstm": "the published QLSTM trains only its classical layers (the circuit weights are "
+    "never registered with the optimiser), so its result is set by the random circuit weights "
+    "U(0, 2π) of each seed, which differ between PennyLane/PyTorch and our seeded initialiser",
+    "qk-lstm": "the published QK-LSTM circuit is the identity, so the model ignores its input "
+    "and learns a fixed angle; a difference means a different fixed point of training",
+    "qfwp": "the published QFWP re-creates zero fast weights at every step (memoryless), and "
+    "its Phase-I angles depend strongly on the random initial weights of each seed",
+}
+AGREEMENT_ABS = 0.005  # |ours − paper| below this (plus 2 s.d. over our seeds) counts as agreeing
 
 
 @dataclasses.dataclass
@@ -194,6 +235,76 @@ def train_model(
     return meta, info
 
 
+def train_stacked(
+    specs: Sequence[tuple[str, str, int]],
+    train: Sequence[MaxCutProblem],
+    val: Sequence[MaxCutProblem],
+    epochs: int,
+    root: pathlib.Path | None = None,
+    budget_s: float | None = None,
+    progress: Any = None,
+) -> dict[tuple[str, str, int], tuple[Any, dict[str, Any]]]:
+    """Trains (model, variant, seed) specs with the published schedule, one stack per model.
+
+    The same schedule as :func:`train_model`, but every model of one architecture (its seeds
+    and variants) trains side by side in one XLA-compiled computation
+    (:class:`qaoa_meta.training.StackedTrainer`), with the p=1 closed-form energy (exact for
+    the paper's unweighted graphs; the state vector otherwise) and the cells' circuits as TF
+    ops. A spec whose directory under ``root`` already holds a saved model is reused.
+    ``budget_s`` is per model (the stack gets ``budget_s`` × its size).
+
+    Returns:
+        ``{spec: (MetaOptimizer, training summary)}``.
+    """
+    from qaoa_meta.fileio import write_atomic
+    from qaoa_meta.meta import MetaConfig, MetaOptimizer
+    from qaoa_meta.training import Schedule, StackedTrainer
+
+    results: dict[tuple[str, str, int], tuple[Any, dict[str, Any]]] = {}
+    pending = []
+    for spec in specs:
+        directory = None if root is None else root / "-".join((spec[0], spec[1], f"seed{spec[2]}"))
+        if directory is not None and (directory / "config.json").exists():
+            info_path = directory / "training.json"
+            info = json.loads(info_path.read_text()) if info_path.exists() else {}
+            results[spec] = (MetaOptimizer.load_model(directory), {**info, "reused": True})
+        else:
+            pending.append(spec)
+    backend = "p1" if all(not pr.is_weighted for pr in [*train, *val]) else "exact"
+    for model in dict.fromkeys(spec[0] for spec in pending):
+        group = [spec for spec in pending if spec[0] == model]
+        metas = [
+            MetaOptimizer(
+                MetaConfig(
+                    model=name,
+                    variant=variant,
+                    p=1,
+                    steps=10,
+                    loss="weighted",
+                    seed=seed,
+                    backend=backend,
+                    circuit_backend="tf",
+                )
+            )
+            for name, variant, seed in group
+        ]
+        schedule = Schedule(epochs=epochs, budget_s=budget_s * len(group) if budget_s else None)
+        label = ", ".join(f"{v}/seed{s}" for _, v, s in group)
+        if progress:
+            progress(f"training {model} [{label}] in one stack (compiling first) ...")
+        report = (
+            (lambda message, model=model: progress(f"{model}: {message}")) if progress else None
+        )
+        infos = StackedTrainer(metas, schedule).fit(train, val, progress=report)
+        for spec, meta, info in zip(group, metas, infos, strict=True):
+            if root is not None:
+                directory = root / "-".join((spec[0], spec[1], f"seed{spec[2]}"))
+                meta.save_model(directory)
+                write_atomic(directory / "training.json", json.dumps(info, indent=1))
+            results[spec] = (meta, info)
+    return results
+
+
 def select_test(
     test: Sequence[MaxCutProblem], sizes: Sequence[int], per_size: int | None
 ) -> list[MaxCutProblem]:
@@ -244,34 +355,55 @@ def run(
 
     trainings = []
     learned: dict[str, inits.Initializer] = {}
-    for variant, seeds in (("paper", config.seeds), ("fixed", config.fixed_seeds)):
-        for seed in seeds:
-            for model in config.models:
-                t0 = time.perf_counter()
-                meta, info = train_model(
-                    model,
-                    variant,
-                    seed,
-                    train,
-                    data.val,
-                    config.epochs,
-                    config.batch_size,
-                    out / "models" / f"{model}-{variant}-seed{seed}",
-                    config.train_budget_s,
-                )
-                trainings.append(info)
-                name = f"{model}/{variant}/seed{seed}"
-                initializer = inits.LearnedInitializer(meta, name=name)
-                learned[name] = initializer
-                part = evaluate(test, {name: initializer}, sgd, 1, group=variant, **common)
-                record.extend(part)
-                record.save(out / "record.json")
-                timings[name] = time.perf_counter() - t0
-                _progress(
-                    f"{name}: trained {info.get('epochs_run')} epochs "
-                    f"({info.get('stopped_by', 'reused')}), "
-                    f"evaluated ({timings[name]:.0f} s)"
-                )
+    specs = [
+        (model, variant, seed)
+        for variant, seeds in (("paper", config.seeds), ("fixed", config.fixed_seeds))
+        for seed in seeds
+        for model in config.models
+    ]
+    t0 = time.perf_counter()
+    if config.batch_size == 1:
+        trained = train_stacked(
+            specs,
+            train,
+            data.val,
+            config.epochs,
+            out / "models",
+            config.train_budget_s,
+            _progress,
+        )
+    else:  # batches of graphs: one Keras fit per model
+        trained = {
+            (model, variant, seed): train_model(
+                model,
+                variant,
+                seed,
+                train,
+                data.val,
+                config.epochs,
+                config.batch_size,
+                out / "models" / f"{model}-{variant}-seed{seed}",
+                config.train_budget_s,
+            )
+            for model, variant, seed in specs
+        }
+    timings["training"] = time.perf_counter() - t0
+    _progress(f"training done ({timings['training']:.0f} s)")
+    for model, variant, seed in specs:
+        meta, info = trained[(model, variant, seed)]
+        t0 = time.perf_counter()
+        trainings.append(info)
+        name = f"{model}/{variant}/seed{seed}"
+        initializer = inits.LearnedInitializer(meta, name=name)
+        learned[name] = initializer
+        part = evaluate(test, {name: initializer}, sgd, 1, group=variant, **common)
+        record.extend(part)
+        record.save(out / "record.json")
+        timings[name] = time.perf_counter() - t0
+        _progress(
+            f"{name}: trained {info.get('epochs_run')} epochs "
+            f"({info.get('stopped_by', 'reused')}), evaluated ({timings[name]:.0f} s)"
+        )
 
     if config.extra_optimizers:
         t0 = time.perf_counter()
@@ -341,9 +473,9 @@ def paper_table(record: RunRecord) -> tuple[str, list[dict[str, Any]]]:
     rows = []
     ns = sorted({i.problem.n for m in record.methods for i in m.instances})
     lines = [
-        "| n | model | AR after Phase I: ours (mean ± s.d. over seeds) | paper | final AR: ours | "
-        "paper | convergence iteration: ours (per seed) | paper |",
-        "|---|---|---|---|---|---|---|---|",
+        "| n | model | AR after Phase I: ours (mean ± s.d. over seeds) | paper | agrees? | "
+        "final AR: ours | paper | convergence iteration: ours (per seed) | paper |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for n in ns:
         paper = PAPER_RESULTS.get(n)
@@ -357,14 +489,27 @@ def paper_table(record: RunRecord) -> tuple[str, list[dict[str, Any]]]:
                 ar1.append(np.mean([i.ar_init for i in inst]))
                 arf.append(np.mean([i.ar_final for i in inst]))
                 conv.append(convergence_iteration([paper_curve(i) for i in inst]))
-            row = {"n": n, "model": model, "ar_phase1": ar1, "ar_final": arf, "conv": conv}
-            rows.append(row)
             p1 = paper["phase1"][model] if paper else None
-            pf = paper["final"] if paper else None
+            pf = paper["final"][model] if paper else None
             pc = paper["conv"][model] if paper else None
+            agrees = None
+            if p1 is not None:
+                agrees = bool(abs(np.mean(ar1) - p1) <= 2 * np.std(ar1) + AGREEMENT_ABS)
+            rows.append(
+                {
+                    "n": n,
+                    "model": model,
+                    "ar_phase1": ar1,
+                    "ar_final": arf,
+                    "conv": conv,
+                    "paper_phase1": p1,
+                    "agrees": agrees,
+                }
+            )
+            verdict = "—" if agrees is None else ("yes" if agrees else "**no**")
             lines.append(
                 f"| {n} | {MODEL_LABELS[model]} | {np.mean(ar1):.4f} ± {np.std(ar1):.4f} | "
-                f"{_opt(p1)} | {np.mean(arf):.4f} ± {np.std(arf):.4f} | {_opt(pf)} | "
+                f"{_opt(p1)} | {verdict} | {np.mean(arf):.4f} ± {np.std(arf):.4f} | {_opt(pf)} | "
                 f"{' / '.join(str(c) for c in conv)} | {_opt(pc, 0)} |"
             )
         fixed = [
@@ -377,11 +522,34 @@ def paper_table(record: RunRecord) -> tuple[str, list[dict[str, Any]]]:
             opt = np.mean([i.optimum / i.max_cut for i in fixed[0].instances if i.problem.n == n])
             rows.append({"n": n, "model": "random", "conv": conv, "ar_final": arf, "ar_opt": opt})
             lines.append(
-                f"| {n} | random (both fixed points pooled) | — | — | {arf:.4f} "
-                f"(p=1 optimum {opt:.4f}) | {_opt(paper['final'] if paper else None)} | {conv} | "
+                f"| {n} | random (both fixed points pooled) | — | — | — | {arf:.4f} "
+                f"(p=1 optimum {opt:.4f}) | "
+                f"{_opt(paper['final']['random'] if paper else None)} | {conv} | "
                 f"{_opt(paper['conv']['random'] if paper else None, 0)} |"
             )
     return "\n".join(lines), rows
+
+
+def agreement_notes(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per model: where its Phase-I AR is outside the agreement band, and why."""
+    notes = []
+    for model in MODELS:
+        mine = [r for r in rows if r["model"] == model and r.get("agrees") is not None]
+        if not mine:
+            continue
+        off = [r for r in mine if not r["agrees"]]
+        label = MODEL_LABELS[model]
+        if not off:
+            notes.append(f"- {label}: within the band at every n ({len(mine)} sizes).")
+            continue
+        detail = ", ".join(
+            f"n = {r['n']}: {np.mean(r['ar_phase1']):.4f} vs {r['paper_phase1']:.4f}" for r in off
+        )
+        notes.append(
+            f"- {label}: outside the band at {len(off)} of {len(mine)} sizes ({detail}). "
+            f"Why: {DISAGREEMENT_NOTES[model]}."
+        )
+    return notes
 
 
 def _opt(value, digits: int = 4) -> str:
@@ -395,7 +563,7 @@ def write_document(record: RunRecord, path: str | pathlib.Path, figures: str = "
     path = pathlib.Path(path)
     figure_dir = path.parent / figures
     figure_dir.mkdir(parents=True, exist_ok=True)
-    table, _ = paper_table(record)
+    table, table_rows = paper_table(record)
     rows = summary_rows(record)
     write_csv(rows, figure_dir / "reproduction_summary.csv")
     paper_models = [m.name for m in record.methods if m.name.endswith("/paper/seed0")]
@@ -451,8 +619,13 @@ def write_document(record: RunRecord, path: str | pathlib.Path, figures: str = "
         "### Reading the table",
         "",
         "- Deterministic checks: the final AR of every run that converges equals the per-instance "
-        "p=1 optimum (column `ar_optimum` below, 0.8370 / 0.8507 / 0.8260 / 0.8360 for n = 10..13), "
+        "p=1 optimum (mean over the test graphs of each n: "
+        + " / ".join(f"{r['ar_opt']:.4f}" for r in table_rows if r["model"] == "random")
+        + f" for n = {', '.join(str(r['n']) for r in table_rows if r['model'] == 'random')}), "
         "and pooling both fixed random points gives the paper's random convergence iterations.",
+        f"- Agreement: a model's AR after Phase I agrees with the paper when |ours − paper| ≤ "
+        f"2 s.d. over our seeds + {AGREEMENT_ABS}. Per model:",
+        *agreement_notes(table_rows),
         "- Runs stopped by the paper's rule after ≤ 2 SGD iterations (a flat start, |Δcost| ≤ 1e-6 "
         "at once — e.g. Phase I ending near the saddle θ ≈ 0), per method: "
         + ", ".join(

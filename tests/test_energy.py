@@ -5,7 +5,14 @@ import pytest
 
 from qaoa_meta import qaoa
 from qaoa_meta._tf import tf
-from qaoa_meta.energy import Energy, analytic_p1_expectation, exact_expectation, pad_diagonals
+from qaoa_meta.energy import (
+    Energy,
+    analytic_p1_expectation,
+    exact_expectation,
+    p1_coefficients,
+    p1_expectation,
+    pad_diagonals,
+)
 from qaoa_meta.problems import MaxCutProblem, cost_diagonal, erdos_renyi, sherrington_kirkpatrick
 
 
@@ -44,7 +51,53 @@ def test_double_precision_exact_path_matches_cirq_tightly():
     theta = np.random.default_rng(1).uniform(-2, 2, size=(4, 4))
     values = Energy(problems, 2, dtype=tf.float64)(theta).numpy()
     reference = [cirq_energy(pr, t) for pr, t in zip(problems, theta, strict=True)]
-    np.testing.assert_allclose(values, reference, atol=1e-10)
+    np.testing.assert_allclose(values, reference, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", range(3, 14))
+def test_float64_energies_match_cirq_to_1e12_for_odd_and_even_n(n):
+    # rtol=0: a wrong normalisation (e.g. 1/sqrt(2^n) rounded through float32 for odd n)
+    # scales every energy by ~1 - 3e-8 and must fail here.
+    problem = erdos_renyi(n, 0.5, seed=n)
+    theta = np.random.default_rng(n).uniform(-1.5, 1.5, size=(1, 2))
+    value = Energy([problem], 1, dtype=tf.float64)(theta).numpy()[0]
+    assert abs(value - cirq_energy(problem, theta[0])) <= 1e-12 * max(1.0, abs(value))
+
+
+def p1_problems():
+    rng = np.random.default_rng(5)
+    return [
+        erdos_renyi(n, density, rng)
+        for n, density in ((2, 1.0), (3, 1.0), (5, 0.5), (7, 0.6), (9, 0.4), (10, 0.7))
+    ] + [MaxCutProblem.from_edge_list([(0, 1), (1, 2)], n=6)]  # isolated nodes
+
+
+def test_p1_closed_form_matches_cirq_state_vectors():
+    problems = [pr for pr in p1_problems() if pr.num_edges]
+    theta = np.random.default_rng(2).uniform(-np.pi, np.pi, size=(len(problems), 2))
+    values = p1_expectation(*p1_coefficients(problems), theta, tf.float64).numpy()
+    reference = [cirq_energy(pr, t) for pr, t in zip(problems, theta, strict=True)]
+    np.testing.assert_allclose(values, reference, rtol=0, atol=1e-11)
+    # float32 with tables sized for a larger register (padding) gives the same values.
+    single = p1_expectation(*p1_coefficients(problems, n_qubits=14), theta).numpy()
+    np.testing.assert_allclose(single, reference, rtol=2e-6, atol=2e-5)
+
+
+def test_p1_closed_form_gradient_matches_finite_differences():
+    problem = p1_problems()[4]
+    theta = np.array([[0.7, -0.3]])
+    tables = p1_coefficients([problem])
+    params = tf.Variable(theta)
+    with tf.GradientTape() as tape:
+        value = p1_expectation(*tables, params, tf.float64)
+    gradient = tape.gradient(value, params).numpy()[0]
+    np.testing.assert_allclose(gradient, central_difference(problem, theta[0]), atol=1e-7)
+
+
+def test_p1_closed_form_refuses_weighted_graphs():
+    weighted = MaxCutProblem.from_edge_list([(0, 1, 0.5), (1, 2, 2.0)], n=3)
+    with pytest.raises(ValueError, match="unweighted"):
+        p1_coefficients([weighted])
 
 
 def test_exact_and_tfq_agree_with_each_other_on_larger_graphs():

@@ -149,15 +149,39 @@ def _linear_in_one_symbol(expression, names: dict[str, int]) -> tuple[int, float
     return names[str(symbol)], float(slope), float(expression.subs(symbol, 0))
 
 
+def _eigenbasis(op: cirq.Operation) -> tuple[np.ndarray, np.ndarray]:
+    """(eigenvector columns V, half-turns λ_k + shift) of a symbolic single-qubit EigenGate,
+    so that its unitary at exponent t is V diag(e^{iπ t λ}) V†."""
+    gate = op.gate
+    if not isinstance(gate, cirq.EigenGate) or len(op.qubits) != 1:
+        raise ValueError(
+            f"Cannot simulate the parameterized operation {op}: expected a single-qubit "
+            "cirq.EigenGate (rx, ry, rz, XPowGate, ...) with a symbolic exponent."
+        )
+    vectors, half_turns = [], []
+    for turns, projector in gate._eigen_components():
+        # A rank-r projector contributes r orthonormal eigenvectors (its range).
+        values, basis = np.linalg.eigh(projector)
+        for k in np.flatnonzero(values > 0.5):
+            vectors.append(basis[:, k])
+            half_turns.append(turns + gate.global_shift)
+    if len(vectors) != 2:
+        raise ValueError(f"{op} does not have a 2-dimensional eigenbasis.")
+    return np.stack(vectors, axis=1), np.array(half_turns)
+
+
 class StateVectorCircuit:
     """A small symbolic Cirq circuit simulated with TensorFlow ops, many value rows at once.
 
     The same circuit TFQ would simulate, evaluated as plain TF ops so that it runs inside
     ``tf.function(jit_compile=True)`` (XLA; TFQ's ops cannot be compiled) and differentiates
-    by autodiff. Meant for the cells' few-qubit circuits, where per-call overhead, not the
-    2^n arithmetic, is the cost. Supported: any gate with a constant unitary, and
-    ``cirq.EigenGate`` s (``rx``, ``ry``, ``rz``, ``XPowGate``, ``CZPowGate``, ...) whose
-    exponent is ``a·symbol + b``, the same restriction TFQ makes.
+    by autodiff. Meant for the cells' few-qubit circuits, where the number of ops, not the
+    2^n arithmetic, is the cost: runs of constant gates are folded into one 2^n × 2^n matrix
+    when the circuit is built, and each moment's symbolic single-qubit gates become one
+    per-row Kronecker product, so a circuit costs a few ops per symbolic moment. Supported:
+    any gate with a constant unitary, and ``cirq.EigenGate`` s (``rx``, ``ry``, ``rz``,
+    ``XPowGate``, ``CZPowGate``, ...) whose exponent is ``a·symbol + b``, the same
+    restriction TFQ makes.
 
     Args:
         circuit: the circuit.
@@ -173,69 +197,70 @@ class StateVectorCircuit:
     ):
         self.qubits = list(qubits)
         self.n = len(self.qubits)
+        if self.n > 10:
+            raise ValueError(
+                f"StateVectorCircuit is for small registers (<= 10 qubits), got {self.n}."
+            )
         names = {str(s): i for i, s in enumerate(symbol_names)}
         index = {q: i for i, q in enumerate(self.qubits)}
-        self._operations = []  # (qubit indices, constant matrix | None, eigen data | None)
-        for op in circuit.all_operations():
-            missing = [q for q in op.qubits if q not in index]
-            if missing:
-                raise ValueError(f"Operation {op} acts on {missing}, not in the register.")
-            targets = tuple(index[q] for q in op.qubits)
-            if not cirq.is_parameterized(op):
-                matrix = cirq.unitary(op)
-                if np.allclose(matrix, np.eye(len(matrix))):
-                    continue
-                self._operations.append((targets, matrix.astype(np.complex64), None))
+        dim = 1 << self.n
+        bits = (np.arange(dim)[:, None] >> (self.n - 1 - np.arange(self.n))) & 1  # (2^n, n)
+        # A moment of symbolic single-qubit gates is V diag(e^{i φ(values)}) V† with V = ⊗ V_q
+        # the gates' constant eigenbases and φ linear in the values: φ = values @ W + c. The
+        # V's fold into the neighbouring constant gates, so the circuit is a chain of constant
+        # matrices and diagonal phases: ("const", M) and ("phase", W, c) steps.
+        self._steps: list[tuple] = []
+        pending = np.eye(dim, dtype=np.complex128)
+        for moment in circuit:
+            constant, symbolic = [], []
+            for op in moment.operations:
+                missing = [q for q in op.qubits if q not in index]
+                if missing:
+                    raise ValueError(f"Operation {op} acts on {missing}, not in the register.")
+                (symbolic if cirq.is_parameterized(op) else constant).append(op)
+            if constant:
+                pending = cirq.Circuit(constant).unitary(qubit_order=self.qubits) @ pending
+            if not symbolic:
                 continue
-            gate = op.gate
-            if not isinstance(gate, cirq.EigenGate):
-                raise ValueError(
-                    f"Cannot simulate the parameterized operation {op}: expected a "
-                    "cirq.EigenGate (rx, ry, rz, XPowGate, ...) with a symbolic exponent."
-                )
-            column, slope, offset = _linear_in_one_symbol(gate.exponent, names)
-            # U(t) = Σ_k e^{iπ t (λ_k + s)} P_k for exponent t, eigen half-turns λ_k, shift s.
-            components = gate._eigen_components()
-            half_turns = np.array([c[0] + gate.global_shift for c in components], np.float64)
-            projectors = np.stack([c[1] for c in components]).astype(np.complex64)
-            self._operations.append(
-                (targets, None, (column, slope, offset, half_turns, projectors))
-            )
-
-    def _apply(self, state: tf.Tensor, targets: tuple[int, ...], matrix: tf.Tensor) -> tf.Tensor:
-        """Applies a gate (constant (2^k, 2^k) or per-row (R, 2^k, 2^k)) to (R, 2, .., 2)."""
-        letters = "abcdefghijklmnopqrstuvwxyz"
-        if self.n + 2 * len(targets) > len(letters) - 1:
-            raise ValueError(f"StateVectorCircuit supports up to 12 qubits, got {self.n}.")
-        k = len(targets)
-        axes = letters[: self.n]
-        new = letters[self.n : self.n + k]
-        out = list(axes)
-        for j, t in enumerate(targets):
-            out[t] = new[j]
-        old = "".join(axes[t] for t in targets)
-        gate = tf.reshape(matrix, ([-1] if matrix.shape.rank == 3 else []) + [2] * (2 * k))
-        prefix = "z" if matrix.shape.rank == 3 else ""
-        spec = f"{prefix}{''.join(new)}{old},z{axes}->z{''.join(out)}"
-        return tf.einsum(spec, gate, state)
+            bases = [np.eye(2, dtype=np.complex128) for _ in range(self.n)]
+            weights = np.zeros((len(names), dim))
+            offsets = np.zeros(dim)
+            for op in symbolic:
+                qubit = index[op.qubits[0]]
+                basis, half_turns = _eigenbasis(op)
+                column, slope, offset = _linear_in_one_symbol(op.gate.exponent, names)
+                bases[qubit] = basis
+                # e^{iπ t λ_k} on eigenvector k of this qubit, t = slope·value + offset.
+                per_state = np.pi * half_turns[bits[:, qubit]]
+                weights[column] += slope * per_state
+                offsets += offset * per_state
+            basis = bases[0]
+            for factor in bases[1:]:
+                basis = np.kron(basis, factor)
+            self._steps.append(("const", basis.conj().T @ pending))
+            self._steps.append(("phase", weights.astype(np.float32), offsets.astype(np.float32)))
+            pending = basis
+        self._steps.append(("const", pending))
+        first = self._steps.pop(0)[1] if self._steps[0][0] == "const" else np.eye(dim)
+        self._initial = np.asarray(first[:, 0], np.complex64)  # U_first |0..0⟩
+        self._steps = [
+            (kind, *(np.asarray(d, np.complex64) if kind == "const" else d for d in data))
+            for kind, *data in self._steps
+            if kind == "phase" or not np.allclose(data[0], np.eye(dim), atol=1e-7)
+        ]
 
     def states(self, values: tf.Tensor) -> tf.Tensor:
         """``(R, 2^n)`` complex64 states U(values)|0..0⟩ (big-endian, Cirq's order)."""
         values = tf.cast(values, tf.float32)
         rows = tf.shape(values)[0]
-        first = tf.one_hot(tf.zeros([rows], tf.int32), 1 << self.n, dtype=tf.complex64)
-        state = tf.reshape(first, [-1] + [2] * self.n)
-        for targets, matrix, eigen in self._operations:
-            if matrix is not None:
-                state = self._apply(state, targets, tf.constant(matrix))
-                continue
-            column, slope, offset, half_turns, projectors = eigen
-            exponent = slope * values[:, column] + offset  # (R,)
-            phase = np.pi * exponent[:, None] * tf.constant(half_turns, tf.float32)  # (R, K)
-            weights = tf.complex(tf.cos(phase), tf.sin(phase))
-            unitary = tf.einsum("rk,kij->rij", weights, tf.constant(projectors))
-            state = self._apply(state, targets, unitary)
-        return tf.reshape(state, [-1, 1 << self.n])
+        state = tf.tile(tf.constant(self._initial)[None], [rows, 1])
+        for kind, *data in self._steps:
+            if kind == "const":
+                state = tf.linalg.matmul(state, tf.constant(data[0]), transpose_b=True)
+            else:
+                phase = tf.linalg.matmul(values, tf.constant(data[0])) + tf.constant(data[1])
+                state = state * tf.complex(tf.cos(phase), tf.sin(phase))
+        return state
 
     def z_expectations(self, values: tf.Tensor) -> tf.Tensor:
         """``(R, n)`` ⟨Z_i⟩ of every qubit."""

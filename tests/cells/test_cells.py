@@ -286,3 +286,71 @@ def test_meta_optimizer_rollout_prepares_qk_references_once():
     batch = {k: tf.constant(v) for k, v in encode_problems([problem], config).items()}
     rollout = tf.function(lambda b: model._rollout(b)[2])
     assert _tfq_inner_products(rollout, batch) == config.steps + 1
+
+
+CIRCUIT_MAKERS = {
+    "qlstm": lambda q, x, w: circuits.qlstm_vqc(q, x, w),
+    "qfwp": lambda q, x, w: circuits.fwp_vqc(q, x, w),
+    "kernel": lambda q, x, w: circuits.fidelity_kernel_circuit(q, x, list(w.ravel())),
+    "paper-kernel": lambda q, x, w: circuits.paper_kernel_circuit(q, x),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CIRCUIT_MAKERS))
+def test_tf_circuit_backend_matches_cirq_states_and_finite_differences(kind):
+    qubits = cirq.LineQubit.range(4)
+    inputs = circuits.symbols("x", 4)
+    weights = np.array(circuits.symbols("w", 4)).reshape(1, 4)
+    circuit = CIRCUIT_MAKERS[kind](qubits, inputs, weights)
+    names = inputs + list(weights.ravel())
+    simulator = circuits.StateVectorCircuit(circuit, names, qubits)
+    values = np.random.default_rng(7).uniform(-2, 2, size=(3, len(names)))
+    states = simulator.states(values).numpy()
+
+    def cirq_state(row):
+        resolver = dict(zip([str(s) for s in names], row, strict=True))
+        resolved = cirq.resolve_parameters(circuit, resolver)
+        return cirq.final_state_vector(resolved, qubit_order=qubits, dtype=np.complex128)
+
+    for row, state in zip(values, states, strict=True):
+        np.testing.assert_allclose(state, cirq_state(row), atol=2e-6)
+    # Gradient of sum_i w_i <Z_i> (autodiff through the TF ops) vs central differences.
+    signs = 1.0 - 2.0 * ((np.arange(16)[:, None] >> (3 - np.arange(4))) & 1)
+    weights_z = np.array([0.3, -1.0, 0.7, 0.2])
+
+    def objective(row):
+        return float(np.abs(cirq_state(row)) ** 2 @ signs @ weights_z)
+
+    point = tf.Variable(values[:1].astype(np.float32))
+    with tf.GradientTape() as tape:
+        z = simulator.z_expectations(point)
+        total = tf.reduce_sum(z * weights_z.astype(np.float32))
+    gradient = tape.gradient(total, point).numpy()[0]
+    step = 1e-5
+    reference = [
+        (objective(values[0] + step * e) - objective(values[0] - step * e)) / (2 * step)
+        for e in np.eye(len(names))
+    ]
+    np.testing.assert_allclose(gradient, reference, atol=2e-5)
+
+
+def test_tf_and_tfq_circuit_backends_give_the_same_cells():
+    x = tf.constant(np.random.default_rng(3).uniform(-1, 1, (4, 3)).astype(np.float32))
+    for model in ("qlstm", "qk-lstm", "qfwp"):
+        for variant in ("paper", "fixed"):
+            cells = [build_cell(model, 1, variant, 4, 5, circuit_backend=b) for b in ("tfq", "tf")]
+            for cell in cells:
+                cell.build((None, 3))
+            cells[1].set_weights(cells[0].get_weights())
+            outputs = [cell(x, cell.get_initial_state(batch_size=4))[0].numpy() for cell in cells]
+            np.testing.assert_allclose(outputs[0], outputs[1], atol=2e-6)
+            assert cells[1].get_config()["circuit_backend"] == "tf"
+
+
+def test_tf_circuit_backend_refuses_unsupported_circuits():
+    q = cirq.LineQubit.range(2)
+    a, b = circuits.symbols("a", 2)
+    with pytest.raises(ValueError, match="linear"):
+        circuits.StateVectorCircuit(cirq.Circuit(cirq.rx(a * b).on(q[0])), [a, b], q)
+    with pytest.raises(ValueError, match="circuit backend"):
+        build_cell("qlstm", circuit_backend="qsim")
