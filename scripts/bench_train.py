@@ -136,7 +136,6 @@ def main(argv=None) -> int:
             "load_average_1m": os.getloadavg()[0],
             "tensorflow": tf.__version__,
         },
-        "paper_reference_s_per_update_qk_lstm": 0.72,
         "rows": rows,
     }
     out.write_text(json.dumps(record, indent=2))
