@@ -125,9 +125,10 @@ def run_energy_stage(points: int = 24, seed: int = 7, out: str | None = None) ->
 
 
 def _write_json(path: str | pathlib.Path, data) -> None:
+    from qaoa_meta.fileio import write_atomic
+
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1))
+    write_atomic(path, json.dumps(data, indent=1))
     print(f"  wrote {path}")
 
 
@@ -205,7 +206,12 @@ def run_meta_stage(
         )
     theta = LearnedInitializer(model)(default_problems(seed)[1], 1)
     if out:
+        from qaoa_meta.problems import save_dataset
+
         folder = pathlib.Path(out)
+        graphs = folder / "graphs.json"
+        save_dataset(graphs, train, test[:1], test, source=f"qaoa-meta demo graphs, seed {seed}")
+        print(f"  wrote {graphs} (the demo's graphs: --dataset {graphs} for train/evaluate)")
         model.save_model(folder / "qk_lstm")
         print(f"  wrote {folder / 'qk_lstm'} (reload: MetaOptimizer.load_model)")
         path = record.save(folder / "evaluation.json")

@@ -478,11 +478,10 @@ def save_dataset(
         data["config"] = dict(config)
     for key, split in zip(SPLITS, (train, val, test), strict=True):
         data[key] = [record(problem) for problem in split]
+    from qaoa_meta.fileio import write_atomic
+
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(data))
-    temporary.replace(path)
+    write_atomic(path, json.dumps(data))
     return path
 
 

@@ -44,6 +44,7 @@ def test_demo_rejects_unknown_stage(capsys):
 def test_demo_meta_and_hardware_stages_save_reloadable_results(tmp_path, capsys):
     from qaoa_meta.evaluate import RunRecord
     from qaoa_meta.meta import MetaOptimizer
+    from qaoa_meta.problems import load_paper_dataset
 
     argv = ["demo", "--stages", "meta,hardware", "--epochs", "1", "--shots", "4000"]
     assert cli.main([*argv, "--out", str(tmp_path)]) == 0
@@ -58,6 +59,11 @@ def test_demo_meta_and_hardware_stages_save_reloadable_results(tmp_path, capsys)
         # L-BFGS-B never ends below its start, and no state beats the exact max-cut.
         for instance in method.instances:
             assert instance.ar_init - 1e-6 <= instance.ar_final <= 1 + 1e-9
+
+    graphs = load_paper_dataset(tmp_path / "graphs.json")  # the demo's graphs, reloadable
+    train, _ = demo.demo_graphs()
+    assert [pr.edges for pr in graphs.train] == [pr.edges for pr in train]
+    assert [pr.edges for pr in graphs.test] == [pr.edges for pr in test]
 
     model = MetaOptimizer.load_model(tmp_path / "qk_lstm")
     learned = record.method("qk-lstm (learned)")
