@@ -33,6 +33,19 @@ _MAX_BLOCK_LARGE_N = 3
 _LARGE_N = 13
 
 
+def _register_size(problems: Sequence[MaxCutProblem], n_qubits: int | None) -> int:
+    """``n_qubits`` (default: the largest n), checked to hold every problem."""
+    if not problems:
+        raise ValueError("Expected at least one problem, got an empty sequence.")
+    largest = max(problem.n for problem in problems)
+    n_qubits = largest if n_qubits is None else int(n_qubits)
+    if n_qubits < largest:
+        raise ValueError(
+            f"n_qubits = {n_qubits} is smaller than the largest problem (n={largest})."
+        )
+    return n_qubits
+
+
 def pad_diagonals(
     problems: Sequence[MaxCutProblem], n_qubits: int | None = None, dtype=np.float32
 ) -> np.ndarray:
@@ -46,14 +59,7 @@ def pad_diagonals(
         n_qubits: qubit count of the padded register; default the largest n.
         dtype: dtype of the result.
     """
-    if not problems:
-        raise ValueError("Expected at least one problem, got an empty sequence.")
-    largest = max(problem.n for problem in problems)
-    n_qubits = largest if n_qubits is None else int(n_qubits)
-    if n_qubits < largest:
-        raise ValueError(
-            f"n_qubits = {n_qubits} is smaller than the largest problem (n={largest})."
-        )
+    n_qubits = _register_size(problems, n_qubits)
     rows = [np.repeat(cost_diagonal(pr, dtype), 1 << (n_qubits - pr.n)) for pr in problems]
     return np.stack(rows).astype(dtype)
 
@@ -198,14 +204,7 @@ def p1_coefficients(
         ``edges`` (B,), ``linear`` (B, 2m + 1) and ``quadratic`` (B, 2m + 1, m + 1) float32
         arrays, m = max(n_qubits − 2, 0).
     """
-    if not problems:
-        raise ValueError("Expected at least one problem, got an empty sequence.")
-    largest = max(problem.n for problem in problems)
-    n_qubits = largest if n_qubits is None else int(n_qubits)
-    if n_qubits < largest:
-        raise ValueError(
-            f"n_qubits = {n_qubits} is smaller than the largest problem (n={largest})."
-        )
+    n_qubits = _register_size(problems, n_qubits)
     m = max(n_qubits - 2, 0)
     edges = np.zeros(len(problems), np.float32)
     linear = np.zeros((len(problems), 2 * m + 1), np.float32)

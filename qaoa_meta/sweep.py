@@ -30,11 +30,12 @@ import os
 import pathlib
 import platform
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
+
+from qaoa_meta.fileio import write_atomic
 
 SCHEMA_VERSION = 1
 BACKENDS = ("local", "ray")
@@ -360,21 +361,6 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[package] = "missing"
     return versions
-
-
-def write_atomic(path: pathlib.Path, text: str) -> None:
-    """Writes a file so that readers see either the old or the complete new content."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        pathlib.Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def cell_path(output: str | pathlib.Path, cell: Cell) -> pathlib.Path:

@@ -17,8 +17,9 @@ import pathlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from qaoa_meta.fileio import write_atomic
 from qaoa_meta.problems import MaxCutProblem
-from qaoa_meta.sweep import limit_threads, ray_session, write_atomic
+from qaoa_meta.sweep import limit_threads, ray_session
 
 SCHEMA_VERSION = 1
 # Searchable keys: MetaConfig fields plus the two learning rates of MetaOptimizer.compile.
