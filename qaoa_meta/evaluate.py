@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import gzip
 import json
 import math
 import pathlib
@@ -232,18 +233,25 @@ class RunRecord:
         return cls.from_dict(json.loads(text))
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
+        """Writes the record as JSON (gzip-compressed when ``path`` ends in ``.gz``)."""
         from qaoa_meta.fileio import write_atomic
 
-        return write_atomic(path, self.to_json())
+        text = self.to_json()
+        if str(path).endswith(".gz"):
+            return write_atomic(path, gzip.compress(text.encode(), mtime=0))
+        return write_atomic(path, text)
 
     @classmethod
     def load(cls, path: str | pathlib.Path) -> RunRecord:
+        """Reads a record written by :meth:`save` (``.json`` or ``.json.gz``)."""
         path = pathlib.Path(path)
         if not path.exists():
             raise FileNotFoundError(f"Run record {str(path)!r} does not exist.")
         try:
+            if path.suffix == ".gz":
+                return cls.from_json(gzip.decompress(path.read_bytes()).decode())
             return cls.from_json(path.read_text())
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, gzip.BadGzipFile, EOFError) as error:
             raise ValueError(f"{str(path)!r} is not a JSON run record: {error}.") from None
 
 
