@@ -103,6 +103,13 @@ def test_evaluate_record_round_trip(tmp_path):
     inst = record.methods[0].instances[0]
     assert inst.ar_init == pytest.approx(inst.result.trace_values[0] / inst.max_cut)
     assert inst.optimum >= inst.result.value - 1e-9
+    # Compressed records (the committed reproduction record) read back the same.
+    packed = record.save(tmp_path / "run.json.gz")
+    assert packed.read_bytes()[:2] == b"\x1f\x8b"  # gzip magic
+    assert RunRecord.load(packed).to_json() == again.to_json()
+    packed.write_bytes(packed.read_bytes()[:40])  # truncated
+    with pytest.raises(ValueError, match="run.json.gz"):
+        RunRecord.load(packed)
 
 
 @pytest.mark.slow
