@@ -33,7 +33,7 @@ import numpy as np
 import scipy.optimize
 
 from qaoa_meta import qaoa
-from qaoa_meta.energy import pad_diagonals
+from qaoa_meta.energy import edge_statistics, pad_diagonals
 from qaoa_meta.optimize import ExactEvaluator
 from qaoa_meta.problems import MaxCutProblem, cost_diagonal, max_cut
 
@@ -239,15 +239,9 @@ class FixedAngleTable(Initializer):
 
 # --- per-instance optima ------------------------------------------------------------------
 def _edge_stats(problem: MaxCutProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    degree = problem.degrees()
-    neighbours = [set() for _ in range(problem.n)]
-    for u, v, _ in problem.edges:
-        neighbours[u].add(v)
-        neighbours[v].add(u)
-    d = np.array([degree[u] - 1 for u, _, _ in problem.edges], float)
-    e = np.array([degree[v] - 1 for _, v, _ in problem.edges], float)
-    lam = np.array([len(neighbours[u] & neighbours[v]) for u, v, _ in problem.edges], float)
-    return d, e, lam
+    """(d, e, λ) per edge as float arrays (:func:`qaoa_meta.energy.edge_statistics`)."""
+    stats = edge_statistics(problem).astype(float)
+    return stats[:, 0], stats[:, 1], stats[:, 2]
 
 
 def analytic_p1_grid(
