@@ -215,6 +215,16 @@ def make_dataset(
     Diagonals are computed once here. Problems of different n share a batch (padded to the
     largest n, or ``n_qubits``). ``shuffle=False`` keeps the published fixed order.
     """
+    problems = list(problems)
+    if not problems:
+        # Checked before batch_size: the usual call batch_size=len(val) would otherwise fail
+        # as "batch_size ... got 0", which names neither the empty split nor the fix.
+        raise ValueError(
+            "make_dataset got no problems: the split is empty (an empty validation split with "
+            "batch_size=len(val) is the usual case). Give every split at least one graph: "
+            "`qaoa-meta dataset` writes val with --val-graphs >= 1, or move a few problems "
+            "from train to val."
+        )
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     data = encode_problems(problems, config, n_qubits)

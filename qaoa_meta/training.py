@@ -281,10 +281,18 @@ class StackedTrainer:
             rates, wall time of the stack); each model ends with its best-validation weights.
         """
         train, val = list(train), list(val)
-        if not train or not val:
-            raise ValueError(
-                f"Need training and validation problems, got {len(train)} and {len(val)}."
-            )
+        fixes = {
+            "training": "pass at least one training problem (e.g. a dataset file's 'train' list)",
+            "validation": "pass at least one validation problem (`qaoa-meta dataset "
+            "--val-graphs 1` writes one, or hold out a few training problems as val)",
+        }
+        for split, problems in (("training", train), ("validation", val)):
+            if not problems:
+                raise ValueError(
+                    f"StackedTrainer.fit got an empty {split} split ({len(train)} training, "
+                    f"{len(val)} validation problems); the schedule needs both (the plateau, "
+                    f"early stopping and best weights follow the validation loss): {fixes[split]}."
+                )
         train_data = self._encode(train)
         graphs = [
             {key: tf.constant(value[i : i + 1]) for key, value in train_data.items()}

@@ -253,3 +253,15 @@ def test_time_budget_stops_at_an_epoch_boundary():
     assert len(_tiny_fit([loose]).history["loss"]) == 5 and not loose.stopped
     with pytest.raises(ValueError, match="positive seconds"):
         TimeBudget(0)
+
+
+def test_empty_validation_split_names_the_problem_and_the_fix():
+    # Issue 10: make_dataset(val, config, batch_size=len(val)) with val == [] used to fail as
+    # "batch_size must be a positive integer, got 0", naming neither the split nor the fix.
+    config = MetaConfig(model="lstm", backend="p1")
+    val = []
+    with pytest.raises(ValueError, match=r"split is empty.*--val-graphs >= 1") as error:
+        make_dataset(val, config, batch_size=len(val))
+    assert not str(error.value).startswith("batch_size")
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
+        make_dataset(_problems(1), config, batch_size=0)

@@ -140,3 +140,14 @@ def test_bad_stacks_are_refused_with_the_fix():
     model = MetaOptimizer(MetaConfig(model="lstm", backend="p1"))
     with pytest.raises(ValueError, match="validation"):
         StackedTrainer([model]).fit([erdos_renyi(5, 0.5, seed=1)], [])
+
+
+def test_empty_split_names_the_split_and_the_fix():
+    # Issue 10: an empty validation split must not end in "batch_size ... got 0".
+    model = MetaOptimizer(MetaConfig(model="lstm", backend="p1"))
+    graph = erdos_renyi(5, 0.5, seed=1)
+    with pytest.raises(ValueError, match=r"empty validation split.*--val-graphs 1") as error:
+        StackedTrainer([model]).fit([graph], [])
+    assert "batch_size" not in str(error.value)
+    with pytest.raises(ValueError, match=r"empty training split.*at least one training"):
+        StackedTrainer([model]).fit([], [graph])
