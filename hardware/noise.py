@@ -264,10 +264,37 @@ def google_noise(processor_id: str) -> cirq.NoiseModel:
     and 2q gates SYC/``ISWAP**0.5``/CZ (the output of :func:`hardware.to_gateset`); other
     gate types receive no gate error. qsim and the density-matrix simulator accept it; TFQ
     does not (use :func:`to_tfq_compatible`).
+
+    The stored calibrations have no CZ entries. This model (and :func:`calibrated_noise`,
+    its TFQ form) assumes **CZ has the total Pauli error of the same coupler's √iSWAP, all
+    of it incoherent** (depolarising plus the thermal part over CZ's 32 ns; no coherent
+    CZ error): both gates are single 32 ns flux pulses. cirq-google's own noisy virtual
+    engine (:func:`hardware.virtual_engine`) does not add this error.
+
+    Args:
+        processor_id: ``rainbow`` or ``weber``.
+
+    Returns:
+        A ``cirq_google.NoiseModelFromGoogleNoiseProperties``.
+
+    Raises:
+        ValueError: for a processor without a stored calibration.
     """
     cg = import_cirq_google()
 
-    return cg.NoiseModelFromGoogleNoiseProperties(google_noise_properties(processor_id))
+    return cg.NoiseModelFromGoogleNoiseProperties(_google_properties(processor_id))
+
+
+def _google_properties(processor_id: str):
+    """The stored calibration with CZ errors set to the coupler's √iSWAP Pauli error."""
+    from cirq.devices import noise_utils
+
+    props = google_noise_properties(processor_id)
+    errors = dict(props.gate_pauli_errors)
+    for op_id, err in props.gate_pauli_errors.items():
+        if op_id.gate_type is cirq.ISwapPowGate and len(op_id.qubits) == 2:
+            errors.setdefault(noise_utils.OpIdentifier(cirq.CZPowGate, *op_id.qubits), err)
+    return dataclasses.replace(props, gate_pauli_errors=errors)
 
 
 def _is_google(model) -> bool:
@@ -298,7 +325,10 @@ class CalibratedNoise(_MomentNoise):
     Attributes:
         p1: {qubit: depolarising probability per 1q gate}.
         p2: {(frozenset(pair), gate class): 2q depolarising probability}; gate class is
-            ``sycamore``, ``sqrt_iswap``, ``cz`` or ``other`` (falls back to the pair mean).
+            ``sycamore``, ``sqrt_iswap``, ``cz`` or ``other``. A native class without an
+            entry gets no depolarising error (as in cirq-google's model); ``other`` (a
+            non-native 2q gate) falls back to the pair's mean. :func:`calibrated_noise`
+            fills ``cz`` with the √iSWAP error (see :func:`google_noise`).
         coherent: {(frozenset(pair), gate class): coherent 2q error after the gate, either
             ``("fsim", theta, phi)`` (kept exactly as a TFQ-serialisable ``FSimGate``) or
             ``("pauli", 16 probabilities)`` (twirled; (I,X,Y,Z) x (I,X,Y,Z), sorted pair)}.
@@ -328,6 +358,8 @@ class CalibratedNoise(_MomentNoise):
     def _p2(self, pair, cls) -> float:
         if (pair, cls) in self.p2:
             return self.p2[(pair, cls)]
+        if cls != "other":  # a native gate without calibration: no gate error, as in cirq-google
+            return 0.0
         vals = [v for (p, _), v in self.p2.items() if p == pair]
         return float(np.mean(vals)) if vals else 0.0
 
@@ -373,8 +405,7 @@ def calibrated_noise(processor_id: str) -> CalibratedNoise:
     """The TFQ-channel approximation of :func:`google_noise` for ``rainbow``/``weber``."""
     cg = import_cirq_google()
 
-    props = google_noise_properties(processor_id)
-    return _calibrated_from_props(props, cg)
+    return _calibrated_from_props(_google_properties(processor_id), cg)
 
 
 def _coherent_entry(gate: cirq.PhasedFSimGate):
@@ -645,11 +676,14 @@ def _scale_google(model, f: float):
 
     props = model._noise_properties
     inf = 1e30
+    readout = {q: _scaled_readout(e, f) for q, e in props.readout_errors.items()}
     new = dataclasses.replace(
         props,
         t1_ns={q: (t / f if f > 0 else inf) for q, t in props.t1_ns.items()},
         tphi_ns={q: (t / f if f > 0 else inf) for q, t in props.tphi_ns.items()},
-        readout_errors={q: _scaled_readout(e, f) for q, e in props.readout_errors.items()},
+        # cirq-google builds the readout channel as p11 / (p00 + p11): a qubit whose errors
+        # are both 0 (e.g. factor 0) would give 0/0, so it is left out (no readout error).
+        readout_errors={q: e for q, e in readout.items() if e.sum() > 0},
         gate_pauli_errors={
             k: _scaled("pauli error", v, f) for k, v in props.gate_pauli_errors.items()
         },
