@@ -66,8 +66,31 @@ def target_gateset(gateset: str) -> cirq.CompilationTargetGateset:
     raise ValueError(f"unknown gate set {gateset!r}; expected one of {', '.join(GATESETS)}")
 
 
+def check_at_most_two_qubits(circuit: cirq.AbstractCircuit) -> None:
+    """Raises if a non-measurement operation acts on 3 or more qubits (routers need 1q/2q).
+
+    Args:
+        circuit: the circuit to check.
+
+    Raises:
+        ValueError: naming the first such operation and the fix (``cirq.decompose``).
+    """
+    for op in circuit.all_operations():
+        if len(op.qubits) > 2 and not cirq.is_measurement(op):
+            raise ValueError(
+                f"operation {op} acts on {len(op.qubits)} qubits; routing and compilation take "
+                "only 1- and 2-qubit gates: decompose the circuit first, e.g. "
+                "cirq.Circuit(cirq.decompose(circuit, keep=lambda op: len(op.qubits) <= 2))"
+            )
+
+
 def interaction_graph(circuit: cirq.AbstractCircuit) -> nx.Graph:
-    """Qubits as nodes, an edge (``weight`` = gate count) per pair acted on by a 2-qubit gate."""
+    """Qubits as nodes, an edge (``weight`` = gate count) per pair acted on by a 2-qubit gate.
+
+    Raises:
+        ValueError: for an operation on 3 or more qubits (see :func:`check_at_most_two_qubits`).
+    """
+    check_at_most_two_qubits(circuit)
     graph = nx.Graph()
     graph.add_nodes_from(circuit.all_qubits())
     for op in circuit.all_operations():
@@ -75,11 +98,6 @@ def interaction_graph(circuit: cirq.AbstractCircuit) -> nx.Graph:
             a, b = op.qubits
             w = graph.get_edge_data(a, b, {"weight": 0})["weight"]
             graph.add_edge(a, b, weight=w + 1)
-        elif len(op.qubits) > 2 and not cirq.is_measurement(op):
-            raise ValueError(
-                f"operation {op} acts on {len(op.qubits)} qubits; decompose the circuit into "
-                "1- and 2-qubit gates first (cirq.decompose)"
-            )
     return graph
 
 
@@ -212,7 +230,12 @@ def route(
 
     Returns:
         The routed circuit (SWAP gates inserted) with its initial and final qubit maps.
+
+    Raises:
+        ValueError: for an operation on 3 or more qubits (decompose it first), too few
+            device qubits, an unknown method, or a circuit the method cannot route.
     """
+    check_at_most_two_qubits(circuit)
     body, measurements = _split_measurements(circuit)
     logical = sorted(circuit.all_qubits())
     if len(logical) > device.n_qubits:
@@ -337,8 +360,8 @@ def _route_swap_network(body, logical, device, seed) -> RoutedCircuit:
                 blocked.add(q)
             else:
                 out.append(op.transform_qubits(lambda q: path[pos[q]]))
-        else:
-            out.append(op)
+        else:  # pragma: no cover - route() refuses 3+ qubit operations first
+            raise ValueError(f"the swap network routes only 1- and 2-qubit gates, got {op}")
     flush_all()
     final_map = {q: path[pos[q]] for q in logical}
     return RoutedCircuit(cirq.Circuit(out), initial_map, final_map, "swap_network")
@@ -621,6 +644,10 @@ def compile_circuit(
 
     Returns:
         The :class:`CompiledCircuit`, checked with :func:`validate`.
+
+    Raises:
+        ValueError: for an unknown or non-native gate set, an unknown routing, an operation
+            on 3 or more qubits (names it; decompose it first), or a circuit no router takes.
     """
     start = time.perf_counter()
     dev = get_device(device) if isinstance(device, str) else device
@@ -633,6 +660,7 @@ def compile_circuit(
         )
     if routing not in ROUTERS:
         raise ValueError(f"unknown routing {routing!r}; expected one of {', '.join(ROUTERS)}")
+    check_at_most_two_qubits(circuit)  # one clear error under every routing option
     if symbolic is None:
         symbolic = cirq.is_parameterized(circuit)
     convert = to_gateset_symbolic if symbolic else to_gateset
@@ -755,6 +783,7 @@ def logical_state_order(compiled: CompiledCircuit, logical: Sequence[cirq.Qid] |
 __all__ = [
     "CompiledCircuit",
     "RoutedCircuit",
+    "check_at_most_two_qubits",
     "compile_circuit",
     "interaction_graph",
     "is_native_two_qubit",
