@@ -404,27 +404,30 @@ def _gain(errors) -> float:
 def mitigate_probabilities(probs: np.ndarray, errors: Sequence[tuple[float, float]]) -> np.ndarray:
     """Undoes tensored readout errors on a full distribution (big-endian, one pair per qubit).
 
-    Applies ``A_q^-1`` on each qubit's axis; the result may have small negative entries
-    (an unbiased estimate), which are kept.
+    Applies the inverse of each qubit's confusion matrix, taken from
+    ``cirq.TensoredConfusionMatrices`` (:func:`hardware.mitigation.mitigate_probabilities`),
+    on its axis; the result may have small negative entries (an unbiased estimate), which are
+    kept.
     """
-    n = len(errors)
-    t = np.asarray(probs, dtype=float).reshape((2,) * n)
-    for k, (a, b) in enumerate(errors):
-        inv = np.linalg.inv(confusion_matrix(a, b))
-        t = np.moveaxis(np.tensordot(inv, t, axes=([1], [k])), 0, k)
-    return t.reshape(-1)
+    from hardware import mitigation
+
+    return mitigation.mitigate_probabilities(probs, errors)
 
 
 def mitigated_cut_expectation(
     bits: np.ndarray, edges: Edges, errors: Sequence[tuple[float, float]]
 ) -> float:
-    """Readout-corrected ``<C>`` from bitstrings: tensored inverse on each edge's 2-bit marginal."""
+    """Readout-corrected ``<C>`` from bitstrings: ``sum w (1 - <Z_i Z_j>) / 2`` with each
+    ``<Z_i Z_j>`` from cirq's ``readout_mitigation_pauli_uncorrelated``
+    (:func:`hardware.mitigation.mitigated_pauli_z`), i.e. the tensored inverse on each edge's
+    2-bit marginal."""
+    from hardware import mitigation
+
     bits = np.asarray(bits)
     total = 0.0
     for i, j, w in edges:
-        counts = np.bincount(2 * bits[:, i] + bits[:, j], minlength=4) / bits.shape[0]
-        corrected = mitigate_probabilities(counts, [errors[i], errors[j]])
-        total += w * (corrected[1] + corrected[2])
+        zz, _ = mitigation.mitigated_pauli_z(bits, [i, j], errors)
+        total += w * (1.0 - zz) / 2.0
     return float(total)
 
 
