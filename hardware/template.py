@@ -1,0 +1,510 @@
+"""Route once, resolve many times: a compiled circuit whose structure is fixed and whose angles follow θ.
+
+A variational circuit is evaluated at many parameter values. Compiling it *symbolically*
+(:func:`hardware.to_gateset_symbolic`) keeps one circuit for every θ but needs the linear
+``CX · Z**t · CX`` form TFQ can read: 4 √iSWAP (or Sycamore) gates per ZZ rotation instead of
+2. Compiling it *resolved* (:func:`hardware.to_gateset`) at every θ gives the fewest native
+gates but costs seconds per θ. :class:`CompiledTemplate` sits between the two:
+
+1. the symbolic circuit is placed and routed once (the same routers as
+   :func:`hardware.compile_circuit`);
+2. consecutive two-qubit operations on one pair (a ZZ rotation and the SWAP after it, or two
+   rotations with only single-qubit gates between them) form a *block*;
+3. at each θ every distinct block unitary is decomposed to the native gate set by cirq's
+   analytical decompositions, exactly as the resolved compile does, and the single-qubit gates
+   between natives are merged into one ``PhasedXZGate`` per qubit and gap.
+
+The native two-qubit gates and their positions do not depend on θ (a block keeps the native
+count it needs at a generic θ), so a noise model can be laid on the structure once and only the
+single-qubit angles change per θ (:mod:`hardware.trajectories` uses this). The count equals the
+resolved compile's (2 natives per ZZ rotation, 3 per ZZ + SWAP on √iSWAP and CZ).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+
+import cirq
+import numpy as np
+import sympy
+
+from hardware.compile import ROUTERS, check_at_most_two_qubits, quiet_cirq, route
+from hardware.devices import GATESETS, Device, SeedLike, get_device, import_cirq_google
+
+_EYE2 = np.eye(2, dtype=complex)
+_SWAP = cirq.unitary(cirq.SWAP)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Op:
+    """One routed operation as numbers: a fixed matrix, or eigen-components and an exponent."""
+
+    qubits: tuple[cirq.Qid, ...]
+    fixed: np.ndarray | None
+    components: tuple[tuple[float, np.ndarray], ...] = ()
+    shift: float = 0.0
+    const: float = 0.0
+    coefficients: np.ndarray | None = None  # d exponent / d value, per symbol
+
+    def matrix(self, values: np.ndarray) -> np.ndarray:
+        if self.fixed is not None:
+            return self.fixed
+        exponent = self.const + float(self.coefficients @ values)
+        return sum(
+            projector * np.exp(1j * np.pi * exponent * (half_turns + self.shift))
+            for half_turns, projector in self.components
+        )
+
+
+def _is_zz(op: _Op) -> bool:
+    """True when the op's eigen-components are those of ``cirq.ZZPowGate``."""
+    reference = cirq.ZZPowGate()._eigen_components()
+    if len(op.qubits) != 2 or len(op.components) != len(reference):
+        return False
+    return all(
+        abs(h1 - h2) < 1e-12 and np.allclose(p1, p2)
+        for (h1, p1), (h2, p2) in zip(op.components, reference, strict=True)
+    )
+
+
+def _affine(expr, symbols: Sequence[sympy.Symbol], desc: str) -> tuple[float, np.ndarray]:
+    """``(c0, c)`` with ``expr = c0 + c · symbols``; raises for anything else."""
+    if not isinstance(expr, sympy.Basic):
+        return float(expr), np.zeros(len(symbols))
+    unknown = sorted(str(s) for s in expr.free_symbols if s not in set(symbols))
+    if unknown:
+        raise ValueError(f"{desc} uses symbols {unknown} that are not in the template's symbols")
+    coefficients = [sympy.diff(expr, s) for s in symbols]
+    const = expr.subs({s: 0 for s in symbols})
+    if const.free_symbols or any(c.free_symbols for c in coefficients):
+        raise TypeError(
+            f"{desc} has exponent {expr}, which is not affine in its symbols; templates support "
+            "exponents c0 + sum_k c_k * symbol_k"
+        )
+    return float(const), np.array([float(c) for c in coefficients])
+
+
+def _as_op(op: cirq.Operation, symbols: Sequence[sympy.Symbol]) -> _Op:
+    if not cirq.is_parameterized(op):
+        return _Op(op.qubits, np.asarray(cirq.unitary(op), complex))
+    gate = op.gate
+    if not isinstance(gate, cirq.EigenGate):
+        raise TypeError(
+            f"cannot template symbolic operation {op}: only cirq.EigenGate powers (ZZPowGate, "
+            "CZPowGate, XPowGate/rx, YPowGate/ry, ZPowGate/rz, ...) with affine exponents are "
+            "supported; resolve it first"
+        )
+    const, coefficients = _affine(gate.exponent, symbols, str(op))
+    components = tuple(
+        (float(half_turns), np.asarray(projector, complex))
+        for half_turns, projector in gate._eigen_components()
+    )
+    return _Op(op.qubits, None, components, float(gate._global_shift), const, coefficients)
+
+
+@dataclasses.dataclass
+class _Block:
+    """Consecutive two-qubit operations on one pair (with the 1q gates between them)."""
+
+    pair: tuple[cirq.Qid, cirq.Qid]
+    ops: list[int]
+    natives: int = 0
+    # "zz" (one ZZ rotation) or "zz_swap" (a ZZ rotation then a SWAP): the KAK vector is
+    # known in closed form, so √iSWAP decompositions skip the numerical KAK
+    kind: str = "general"
+
+    def unitary(self, matrices: Sequence[np.ndarray], ops: Sequence[_Op]) -> np.ndarray:
+        a, b = self.pair
+        total = np.eye(4, dtype=complex)
+        for index in self.ops:
+            op, u = ops[index], matrices[index]
+            if len(op.qubits) == 1:
+                u = np.kron(u, _EYE2) if op.qubits[0] == a else np.kron(_EYE2, u)
+            elif op.qubits != (a, b):
+                u = _SWAP @ u @ _SWAP
+            total = u @ total
+        return total
+
+
+def _sqrt_iswap_layers(vector: tuple[float, float, float], natives: int) -> _Decomposition:
+    """√iSWAP decomposition of ``exp(i(x XX + y YY + z ZZ))`` (up to global phase)."""
+    from cirq.transformers.analytical_decompositions import two_qubit_to_sqrt_iswap
+
+    kak = cirq.kak_canonicalize_vector(*vector)
+    layers, _ = two_qubit_to_sqrt_iswap._single_qubit_matrices_with_sqrt_iswap(
+        kak, natives, atol=1e-10
+    )
+    layers = tuple((np.asarray(a, complex), np.asarray(b, complex)) for a, b in layers)
+    return _Decomposition(layers, (cirq.SQRT_ISWAP,) * natives, (False,) * natives)
+
+
+def _native_ops(u: np.ndarray, gateset: str, natives: int | None) -> list[cirq.Operation]:
+    """cirq's analytical decomposition of a 2q unitary on LineQubit(0), LineQubit(1)."""
+    a, b = cirq.LineQubit.range(2)
+    with quiet_cirq():
+        if gateset == "sqrt_iswap":
+            ops = cirq.two_qubit_matrix_to_sqrt_iswap_operations(
+                a, b, u, required_sqrt_iswap_count=natives, atol=1e-10
+            )
+        elif gateset == "cz":
+            ops = cirq.two_qubit_matrix_to_cz_operations(
+                a, b, u, allow_partial_czs=False, atol=1e-10
+            )
+        elif gateset == "sycamore":
+            cg = import_cirq_google()
+            ops = cg.SycamoreTargetGateset().decompose_to_target_gateset(
+                cirq.MatrixGate(u).on(a, b), 0
+            )
+        else:  # pragma: no cover - validated by the caller
+            raise ValueError(gateset)
+    return list(cirq.flatten_to_ops(ops))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Decomposition:
+    """Layers of single-qubit matrices (``natives + 1`` pairs) and the native gates between."""
+
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]
+    natives: tuple[cirq.Gate, ...]
+    orders: tuple[bool, ...]  # True when the native acts on (b, a)
+
+
+def _decompose(u: np.ndarray, gateset: str, natives: int | None) -> _Decomposition:
+    a, b = cirq.LineQubit.range(2)
+    layers, gates, orders = [], [], []
+    left, right = _EYE2.copy(), _EYE2.copy()
+    for op in _native_ops(u, gateset, natives):
+        if len(op.qubits) == 1:
+            m = cirq.unitary(op)
+            if op.qubits[0] == a:
+                left = m @ left
+            else:
+                right = m @ right
+        else:
+            layers.append((left, right))
+            gates.append(op.gate)
+            orders.append(op.qubits != (a, b))
+            left, right = _EYE2.copy(), _EYE2.copy()
+    layers.append((left, right))
+    return _Decomposition(tuple(layers), tuple(gates), tuple(orders))
+
+
+def _is_identity(gate: Gate) -> bool:
+    return gate.gate is None and cirq.equal_up_to_global_phase(gate.matrix, _EYE2, atol=1e-9)
+
+
+@dataclasses.dataclass(frozen=True)
+class Gate:
+    """One gate of a resolved template: qubits and matrix (1q) or native gate (2q)."""
+
+    qubits: tuple[cirq.Qid, ...]
+    matrix: np.ndarray
+    gate: cirq.Gate | None = None  # the native gate object of a 2q gate
+
+    def operation(self) -> cirq.Operation:
+        if self.gate is not None:
+            return self.gate.on(*self.qubits)
+        return cirq.PhasedXZGate.from_matrix(self.matrix).on(*self.qubits)
+
+
+class CompiledTemplate:
+    """A routed circuit whose native structure is fixed and whose angles are functions of θ.
+
+    Build with :func:`compile_template`. :meth:`gates` gives the resolved native gates at one
+    parameter point (fast: numbers, no cirq objects), :meth:`resolve` the same as a
+    ``cirq.Circuit`` on device qubits. ``final_map[q]`` is where logical qubit ``q`` is read.
+    """
+
+    def __init__(
+        self,
+        routed_ops: Sequence[cirq.Operation],
+        symbols: Sequence[sympy.Symbol],
+        gateset: str,
+        initial_map: Mapping[cirq.Qid, cirq.Qid],
+        final_map: Mapping[cirq.Qid, cirq.Qid],
+        device: str,
+        routing: str,
+        seed: int = 0,
+    ):
+        self.symbols = list(symbols)
+        self.gateset = gateset
+        self.initial_map = dict(initial_map)
+        self.final_map = dict(final_map)
+        self.device = device
+        self.routing = routing
+        self.ops = [_as_op(op, self.symbols) for op in routed_ops]
+        self.blocks, self._plan = self._build_plan()
+        for block in self.blocks:
+            block.kind = self._kind(block)
+        self._cache: dict = {}
+        self._natives: dict = {}
+        rng = np.random.default_rng(seed)
+        reference = [rng.uniform(0.3, 1.3, len(self.symbols)) for _ in range(2)]
+        for block, u in zip(self.blocks, self._block_unitaries(reference[0]), strict=True):
+            block.natives = len(_decompose(u, gateset, None).natives)
+        reference.append(rng.uniform(-1.3, -0.3, len(self.symbols)))
+        # a 1q gap that is the identity at generic points is structurally empty: it gets no
+        # gate (and no gate noise); cirq's CZ/Sycamore decompositions can still put a
+        # rotation there at other points, which :meth:`resolve` then keeps
+        samples = [self.all_gates(values) for values in reference]
+        self.empty = frozenset(
+            i
+            for i, gate in enumerate(samples[0])
+            if gate.gate is None
+            and all(cirq.equal_up_to_global_phase(s[i].matrix, _EYE2, atol=1e-9) for s in samples)
+        )
+        self.qubits = sorted(
+            {q for op in self.ops for q in op.qubits} | set(self.final_map.values())
+        )
+
+    # -- structure ----------------------------------------------------------------------------
+    def _build_plan(self):
+        blocks: list[_Block] = []
+        open_block: dict[cirq.Qid, _Block | None] = {}
+        pending: dict[cirq.Qid, list[int]] = {}
+        plan: list[tuple] = []  # ("1q", index) | ("block", block index)
+        for index, op in enumerate(self.ops):
+            if len(op.qubits) == 1:
+                (q,) = op.qubits
+                pending.setdefault(q, []).append(index)
+                continue
+            if len(op.qubits) != 2:
+                raise ValueError(f"template operations act on 1 or 2 qubits, got {op.qubits}")
+            a, b = op.qubits
+            block = open_block.get(a)
+            if block is not None and open_block.get(b) is block:
+                block.ops.extend(pending.pop(a, []) + pending.pop(b, []))
+                block.ops.append(index)
+                continue
+            for q in (a, b):
+                plan.extend(("1q", i) for i in pending.pop(q, []))
+            block = _Block((a, b), [index])
+            blocks.append(block)
+            plan.append(("block", len(blocks) - 1))
+            for q in (a, b):
+                stale = open_block.get(q)
+                if stale is not None:
+                    for other in stale.pair:
+                        if open_block.get(other) is stale:
+                            open_block[other] = None
+                open_block[q] = block
+        for q in sorted(pending):
+            plan.extend(("1q", i) for i in pending[q])
+        return blocks, plan
+
+    def _native_unitary(self, gate: cirq.Gate) -> np.ndarray:
+        found = self._natives.get(gate)
+        if found is None:
+            found = self._natives[gate] = np.asarray(cirq.unitary(gate), complex)
+        return found
+
+    def _kind(self, block: _Block) -> str:
+        gates = [self.ops[i] for i in block.ops]
+        rotations = [g for g in gates if g.fixed is None and _is_zz(g)]
+        swaps = [g for g in gates if g.fixed is not None and np.allclose(g.fixed, _SWAP)]
+        if len(gates) == 1 and len(rotations) == 1:
+            return "zz"
+        if len(gates) == 2 and len(rotations) == 1 and len(swaps) == 1:
+            return "zz_swap"  # SWAP and a ZZ rotation on one pair commute
+        return "general"
+
+    @property
+    def two_qubit_count(self) -> int:
+        """Native two-qubit gates (the same at every θ)."""
+        return sum(block.natives for block in self.blocks)
+
+    def _values(self, values) -> np.ndarray:
+        if isinstance(values, Mapping | cirq.ParamResolver):
+            resolver = cirq.ParamResolver(values)
+            missing = [
+                s.name
+                for s in self.symbols
+                if s not in resolver.param_dict and s.name not in resolver.param_dict
+            ]
+            if missing:
+                raise ValueError(f"no values for symbols {missing}")
+            return np.array([float(resolver.value_of(s)) for s in self.symbols])
+        values = np.asarray(values, float).reshape(-1)
+        if values.size != len(self.symbols):
+            raise ValueError(
+                f"expected {len(self.symbols)} parameter values "
+                f"({', '.join(s.name for s in self.symbols)}), got {values.size}"
+            )
+        return values
+
+    def _matrices(self, values: np.ndarray) -> list[np.ndarray]:
+        return [op.matrix(values) for op in self.ops]
+
+    def _block_unitaries(self, values: np.ndarray) -> list[np.ndarray]:
+        matrices = self._matrices(values)
+        return [block.unitary(matrices, self.ops) for block in self.blocks]
+
+    def _block_decomposition(self, block: _Block, matrices, values) -> _Decomposition:
+        if self.gateset == "sqrt_iswap" and block.kind != "general" and block.natives:
+            op = next(self.ops[i] for i in block.ops if self.ops[i].fixed is None)
+            z = -np.pi * (op.const + float(op.coefficients @ values)) / 2
+            vector = (0.0, 0.0, z) if block.kind == "zz" else (np.pi / 4, np.pi / 4, np.pi / 4 + z)
+            key = (block.kind, round(z, 12), block.natives)
+            found = self._cache.get(key)
+            if found is None:
+                found = self._cache[key] = _sqrt_iswap_layers(vector, block.natives)
+            return found
+        return self._decomposition(block.unitary(matrices, self.ops), block.natives)
+
+    def _decomposition(self, u: np.ndarray, natives: int) -> _Decomposition:
+        key = np.round(u, 11).tobytes()
+        found = self._cache.get(key)
+        if found is None:
+            found = _decompose(u, self.gateset, natives if self.gateset == "sqrt_iswap" else None)
+            if len(found.natives) != natives:
+                raise ValueError(
+                    f"a block needs {len(found.natives)} native gates at this θ instead of its "
+                    f"generic {natives} (a degenerate angle); use hardware.compile_circuit on the "
+                    "resolved circuit for this point"
+                )
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            self._cache[key] = found
+        return found
+
+    # -- resolution ---------------------------------------------------------------------------
+    def gates(self, values) -> list[Gate]:
+        """The native gates at ``values`` (a vector in :attr:`symbols` order, or a resolver).
+
+        Structurally empty single-qubit gaps are left out unless they hold a rotation here.
+        """
+        return [
+            gate
+            for i, gate in enumerate(self.all_gates(values))
+            if i not in self.empty or not _is_identity(gate)
+        ]
+
+    def all_gates(self, values) -> list[Gate]:
+        """Every gate slot at ``values``, empty gaps included (the same list length at every θ).
+
+        Slot ``i`` is on the same qubits at every θ; :attr:`empty` names the gaps that are the
+        identity at generic θ.
+        """
+        values = self._values(values)
+        matrices = self._matrices(values)
+        pending: dict[cirq.Qid, np.ndarray] = {}
+        out: list[Gate] = []
+
+        def emit(q) -> None:
+            out.append(Gate((q,), pending.pop(q, _EYE2)))
+
+        for kind, index in self._plan:
+            if kind == "1q":
+                (q,) = self.ops[index].qubits
+                pending[q] = matrices[index] @ pending.get(q, _EYE2)
+                continue
+            block = self.blocks[index]
+            a, b = block.pair
+            dec = self._block_decomposition(block, matrices, values)
+            for k, gate in enumerate(dec.natives):
+                left, right = dec.layers[k]
+                pending[a] = left @ pending.get(a, _EYE2)
+                pending[b] = right @ pending.get(b, _EYE2)
+                emit(a)
+                emit(b)
+                qubits = (b, a) if dec.orders[k] else (a, b)
+                out.append(Gate(qubits, self._native_unitary(gate), gate))
+            left, right = dec.layers[-1]
+            pending[a] = left @ pending.get(a, _EYE2)
+            pending[b] = right @ pending.get(b, _EYE2)
+        for q in sorted({q for op in self.ops for q in op.qubits}):
+            emit(q)
+        return out
+
+    def resolve(self, values) -> cirq.Circuit:
+        """The native circuit at ``values`` (PhasedXZ single-qubit gates, native 2q gates)."""
+        return cirq.Circuit(g.operation() for g in self.gates(values))
+
+    def summary(self) -> dict:
+        return {
+            "device": self.device,
+            "gateset": self.gateset,
+            "routing": self.routing,
+            "template": True,
+            "n_logical": len(self.initial_map),
+            "two_qubit_count": self.two_qubit_count,
+            "blocks": len(self.blocks),
+        }
+
+
+def compile_template(
+    circuit: cirq.AbstractCircuit,
+    device: Device | str,
+    gateset: str = "sqrt_iswap",
+    *,
+    symbols: Sequence[sympy.Symbol] | None = None,
+    routing: str = "auto",
+    seed: SeedLike = 0,
+) -> CompiledTemplate:
+    """Places and routes a symbolic circuit once and returns its :class:`CompiledTemplate`.
+
+    Args:
+        circuit: logical circuit of 1- and 2-qubit gates; symbolic gates must be
+            ``cirq.EigenGate`` powers with affine exponents (QAOA's ZZ and X rotations are).
+        device: a :class:`Device` or its name.
+        gateset: ``cz``, ``sqrt_iswap`` or ``sycamore``.
+        symbols: parameter order of :meth:`CompiledTemplate.gates` vectors (default: sorted
+            by name).
+        routing: ``auto`` (the router with fewer native gates), ``cqc`` or ``swap_network``.
+        seed: seed of placement and line search (the same as :func:`hardware.compile_circuit`).
+
+    Returns:
+        The template; ``template.resolve(values)`` equals the resolved compile in state.
+
+    Raises:
+        ValueError: for an unknown gate set or router, a gate set the device lacks, gates on
+            3+ qubits, measurements inside the circuit.
+    """
+    start = time.perf_counter()
+    dev = get_device(device) if isinstance(device, str) else device
+    if gateset not in GATESETS:
+        raise ValueError(f"unknown gate set {gateset!r}; expected one of {', '.join(GATESETS)}")
+    if gateset not in dev.gatesets:
+        raise ValueError(
+            f"gate set {gateset!r} is not native to device {dev.name!r}; choose one of "
+            f"{', '.join(dev.gatesets)}"
+        )
+    if routing not in ROUTERS:
+        raise ValueError(f"unknown routing {routing!r}; expected one of {', '.join(ROUTERS)}")
+    check_at_most_two_qubits(circuit)
+    body = cirq.drop_terminal_measurements(circuit)
+    if any(cirq.is_measurement(op) for op in body.all_operations()):
+        raise ValueError("templates take circuits without mid-circuit measurements")
+    if symbols is None:
+        symbols = sorted(cirq.parameter_names(body))
+        symbols = [sympy.Symbol(s) for s in symbols]
+    methods = ["cqc", "swap_network"] if routing == "auto" else [routing]
+    best, errors = None, []
+    for method in methods:
+        try:
+            routed = route(body, dev, method=method, seed=seed)
+        except ValueError as error:
+            if routing != "auto":
+                raise
+            errors.append(str(error))
+            continue
+        template = CompiledTemplate(
+            list(routed.circuit.all_operations()),
+            symbols,
+            gateset,
+            routed.initial_map,
+            routed.final_map,
+            dev.name,
+            routed.method,
+        )
+        if best is None or template.two_qubit_count < best.two_qubit_count:
+            best = template
+    if best is None:
+        raise ValueError("; ".join(dict.fromkeys(errors)))
+    best.compile_seconds = time.perf_counter() - start
+    return best
+
+
+__all__ = ["CompiledTemplate", "Gate", "compile_template"]
