@@ -629,6 +629,8 @@ def compile_circuit(
     symbolic: bool | None = None,
     initial_map: Mapping[cirq.Qid, cirq.GridQubit] | None = None,
     seed: SeedLike = 0,
+    stratify: bool = False,
+    dynamical_decoupling: bool | str = False,
 ) -> CompiledCircuit:
     """Places, routes and converts a circuit to a device's native gate set.
 
@@ -641,6 +643,14 @@ def compile_circuit(
         symbolic: keep symbols (TFQ-compatible output); default: whether the circuit has any.
         initial_map: fixed start mapping for ``cqc``; default :func:`hardware.place`.
         seed: seed for placement and line search.
+        stratify: put single- and two-qubit gates in separate moments
+            (``cirq.stratified_circuit``), as Google devices schedule them.
+        dynamical_decoupling: fill idle spots of single-qubit moments with Pauli pulses
+            (``cirq.add_dynamical_decoupling``): ``True`` for cirq's default X-Y-X-Y
+            sequence or a cirq schema name (``XX_PAIR``, ``X_XINV``, ``YY_PAIR``,
+            ``Y_YINV``). Resolved circuits only. The pulses become ``PhasedXZGate``s tagged
+            :data:`DD_TAG`, which :func:`hardware.to_device_form` does not merge away.
+            Applied after ``stratify``.
 
     Returns:
         The :class:`CompiledCircuit`, checked with :func:`validate`.
@@ -663,6 +673,7 @@ def compile_circuit(
     check_at_most_two_qubits(circuit)  # one clear error under every routing option
     if symbolic is None:
         symbolic = cirq.is_parameterized(circuit)
+    schema = _dd_schema(dynamical_decoupling, symbolic)
     convert = to_gateset_symbolic if symbolic else to_gateset
     methods = ["cqc", "swap_network"] if routing == "auto" else [routing]
     if initial_map is not None and routing == "auto":
@@ -685,9 +696,93 @@ def compile_circuit(
             best = cand
     if best is None:  # every router refused (e.g. too few qubits): each reason once
         raise ValueError("; ".join(dict.fromkeys(errors)))
+    if stratify:
+        best.circuit = stratify_moments(best.circuit)
+    if schema is not None:
+        best.circuit = add_dynamical_decoupling(best.circuit, schema)
+    best.metadata.update(stratify=bool(stratify), dynamical_decoupling=schema)
     validate(best.circuit, dev, gateset)
     best.compile_seconds = time.perf_counter() - start
     return best
+
+
+# ----------------------------------------------------------------------------- scheduling
+
+DD_TAG = "dynamical_decoupling"
+DD_SCHEMAS: tuple[str, ...] = ("DEFAULT", "XX_PAIR", "X_XINV", "YY_PAIR", "Y_YINV")
+
+
+def _dd_schema(option: bool | str, symbolic: bool) -> str | None:
+    if option is False or option is None:
+        return None
+    schema = "DEFAULT" if option is True else str(option).upper()
+    if schema not in DD_SCHEMAS:
+        raise ValueError(
+            f"unknown dynamical decoupling schema {option!r}; expected True or one of "
+            f"{', '.join(DD_SCHEMAS)}"
+        )
+    if symbolic:
+        raise ValueError(
+            "dynamical decoupling needs a resolved circuit (cirq merges pulses into the "
+            "neighbouring gates by their unitaries); resolve the symbols first or compile "
+            "with dynamical_decoupling=False"
+        )
+    return schema
+
+
+def stratify_moments(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
+    """Moments of single-qubit gates only and of two-qubit gates only (``cirq.stratified_circuit``).
+
+    Measurements and other operations form their own moments.
+    """
+    with quiet_cirq():
+        out = cirq.stratified_circuit(
+            cirq.Circuit(circuit),
+            categories=[
+                lambda op: len(op.qubits) == 1 and not cirq.is_measurement(op),
+                lambda op: len(op.qubits) == 2 and not cirq.is_measurement(op),
+            ],
+        )
+    return cirq.drop_empty_moments(out).unfreeze(copy=False)
+
+
+def add_dynamical_decoupling(
+    circuit: cirq.AbstractCircuit, schema: str = "DEFAULT"
+) -> cirq.Circuit:
+    """``cirq.add_dynamical_decoupling`` with native pulses.
+
+    Pauli pulses (X, Y, and Z where cirq leaves one) become ``PhasedXZGate`` (Z stays a
+    virtual ``ZPowGate``) tagged :data:`DD_TAG`; other gates cirq rewrote are already
+    ``PhasedXZGate``.
+
+    Args:
+        circuit: resolved native circuit.
+        schema: a cirq schema name (:data:`DD_SCHEMAS`).
+
+    Returns:
+        The circuit with pulses in the idle spots of its single-qubit moments.
+    """
+    if cirq.is_parameterized(circuit):
+        raise ValueError("dynamical decoupling needs a resolved circuit; resolve its symbols first")
+    with quiet_cirq():
+        out = cirq.add_dynamical_decoupling(cirq.Circuit(circuit), schema=schema)
+
+    def map_op(op: cirq.Operation, _: int) -> cirq.OP_TREE:
+        if isinstance(op.gate, cirq.Pauli) and not op.tags:
+            if op.gate == cirq.Z:
+                return cirq.Z(*op.qubits).with_tags(DD_TAG)
+            gate = cirq.PhasedXZGate.from_matrix(cirq.unitary(op.gate))
+            return gate.on(*op.qubits).with_tags(DD_TAG)
+        if (
+            len(op.qubits) == 1
+            and not cirq.is_measurement(op)
+            and not isinstance(op.gate, _ONE_QUBIT_NATIVE)
+            and cirq.has_unitary(op)
+        ):
+            return cirq.PhasedXZGate.from_matrix(cirq.unitary(op)).on(*op.qubits)
+        return op
+
+    return cirq.map_operations(out, map_op).unfreeze(copy=False)
 
 
 # ----------------------------------------------------------------------------- validation
@@ -781,6 +876,8 @@ def logical_state_order(compiled: CompiledCircuit, logical: Sequence[cirq.Qid] |
 
 
 __all__ = [
+    "DD_SCHEMAS",
+    "DD_TAG",
     "CompiledCircuit",
     "RoutedCircuit",
     "check_at_most_two_qubits",
@@ -789,10 +886,12 @@ __all__ = [
     "is_native_two_qubit",
     "logical_state_order",
     "route",
+    "stratify_moments",
     "target_gateset",
     "tfq_safe",
     "to_gateset",
     "to_gateset_symbolic",
+    "add_dynamical_decoupling",
     "two_qubit_count",
     "validate",
 ]

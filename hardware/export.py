@@ -127,7 +127,9 @@ def to_device_form(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
     """Resolved circuit in the form Google devices and the Google noise model expect.
 
     Single-qubit gates become ``PhasedXZGate`` (virtual ``ZPowGate``s are kept), and
-    ``FSimGate(pi/2, pi/6)`` becomes ``cirq_google.SYC``.
+    ``FSimGate(pi/2, pi/6)`` becomes ``cirq_google.SYC``. Adjacent single-qubit moments are
+    merged, except moments holding dynamical-decoupling pulses (tagged
+    ``hardware.compile.DD_TAG``).
     """
     cg = import_cirq_google()
 
@@ -150,11 +152,13 @@ def to_device_form(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
             return cirq.PhasedXZGate.from_matrix(cirq.unitary(op)).on(*op.qubits)
         return op
 
-    from hardware.compile import quiet_cirq
+    from hardware.compile import DD_TAG, quiet_cirq
 
     with quiet_cirq():
         out = cirq.map_operations(circuit, map_op)
-        out = cirq.merge_single_qubit_moments_to_phxz(out)
+        # Moments holding dynamical-decoupling pulses are not merged (that would undo them).
+        context = cirq.TransformerContext(tags_to_ignore=(DD_TAG,))
+        out = cirq.merge_single_qubit_moments_to_phxz(out, context=context)
     return cirq.Circuit(out)
 
 
