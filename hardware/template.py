@@ -48,10 +48,10 @@ class _Op:
     const: float = 0.0
     coefficients: np.ndarray | None = None  # d exponent / d value, per symbol
 
-    def matrix(self, values: np.ndarray) -> np.ndarray:
+    def matrix(self, values: np.ndarray, offset: float = 0.0) -> np.ndarray:
         if self.fixed is not None:
             return self.fixed
-        exponent = self.const + float(self.coefficients @ values)
+        exponent = self.const + float(self.coefficients @ values) + offset
         return sum(
             projector * np.exp(1j * np.pi * exponent * (half_turns + self.shift))
             for half_turns, projector in self.components
@@ -334,8 +334,28 @@ class CompiledTemplate:
             )
         return values
 
-    def _matrices(self, values: np.ndarray) -> list[np.ndarray]:
-        return [op.matrix(values) for op in self.ops]
+    def _matrices(self, values: np.ndarray, offsets=None) -> list[np.ndarray]:
+        matrices = [op.matrix(values) for op in self.ops]
+        for index, delta in (offsets or {}).items():
+            matrices[index] = self.ops[index].matrix(values, delta)
+        return matrices
+
+    def parameterized_ops(self) -> list[tuple[int, str, float]]:
+        """``(op index, symbol, d exponent / d value)`` of every θ-dependent routed gate.
+
+        Each is an eigen-gate with two eigenvalues one half-turn apart (QAOA's ZZ and X
+        rotations), so shifting its exponent by ±1/2 (``offsets`` of :meth:`all_gates`) gives
+        the parameter-shift rule.
+        """
+        out = []
+        for index, op in enumerate(self.ops):
+            if op.fixed is None:
+                nonzero = np.flatnonzero(op.coefficients)
+                if len(nonzero) != 1:
+                    raise ValueError(f"routed gate {index} depends on {len(nonzero)} symbols")
+                k = int(nonzero[0])
+                out.append((index, self.symbols[k].name, float(op.coefficients[k])))
+        return out
 
     def _block_unitaries(self, values: np.ndarray) -> list[np.ndarray]:
         matrices = self._matrices(values)
@@ -381,14 +401,15 @@ class CompiledTemplate:
             if i not in self.empty or not _is_identity(gate)
         ]
 
-    def all_gates(self, values) -> list[Gate]:
+    def all_gates(self, values, offsets: Mapping[int, float] | None = None) -> list[Gate]:
         """Every gate slot at ``values``, empty gaps included (the same list length at every θ).
 
         Slot ``i`` is on the same qubits at every θ; :attr:`empty` names the gaps that are the
-        identity at generic θ.
+        identity at generic θ. ``offsets`` ({routed op index: Δ}) shifts single exponents
+        (parameter-shift gradients, see :meth:`parameterized_ops`).
         """
         values = self._values(values)
-        matrices = self._matrices(values)
+        matrices = self._matrices(values, offsets)
         pending: dict[cirq.Qid, np.ndarray] = {}
         out: list[Gate] = []
 
@@ -402,7 +423,10 @@ class CompiledTemplate:
                 continue
             block = self.blocks[index]
             a, b = block.pair
-            dec = self._block_decomposition(block, matrices, values)
+            if offsets and any(i in offsets for i in block.ops):
+                dec = self._decomposition(block.unitary(matrices, self.ops), block.natives)
+            else:
+                dec = self._block_decomposition(block, matrices, values)
             for k, gate in enumerate(dec.natives):
                 left, right = dec.layers[k]
                 pending[a] = left @ pending.get(a, _EYE2)

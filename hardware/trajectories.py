@@ -23,6 +23,7 @@ import cirq
 import numba
 import numpy as np
 
+from hardware.noise import readout_errors
 from hardware.template import CompiledTemplate, Gate
 
 _GATE, _FIXED, _CHANNEL = 0, 1, 2
@@ -39,6 +40,35 @@ def _embed(matrix: np.ndarray, qubits: Sequence[cirq.Qid], local: Sequence[cirq.
         return matrix
     swap = cirq.unitary(cirq.SWAP)
     return swap @ matrix @ swap
+
+
+def _without_readout(noisy: cirq.Circuit, known: bool) -> cirq.Circuit:
+    """The noisy circuit up to its measurement, without the readout channels before it.
+
+    Readout channels are the generalised amplitude damping channels the noise models put
+    between the last gate moment and the measurement; what comes after the measurement cannot
+    change its outcome.
+    """
+    last = max(i for i, m in enumerate(noisy) if any(cirq.is_measurement(op) for op in m))
+    first = max(
+        (i for i, m in enumerate(noisy[:last]) if any(cirq.has_unitary(op) for op in m)),
+        default=-1,
+    )
+    kept, dropped = [], 0
+    for i, moment in enumerate(noisy[:last]):
+        ops = []
+        for op in moment:
+            if i > first and isinstance(op.gate, cirq.GeneralizedAmplitudeDampingChannel):
+                dropped += 1
+                continue
+            ops.append(op)
+        kept.append(cirq.Moment(ops))
+    if dropped and not known:
+        raise ValueError(
+            f"the noise model adds {dropped} readout channels but hardware.noise.readout_errors "
+            "knows no readout errors for it; give them through hardware.ReadoutNoise"
+        )
+    return cirq.Circuit(kept)
 
 
 def _compress(kraus: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -128,11 +158,18 @@ class NoisyTemplate:
         for i, op in zip(kept, operations, strict=True):
             slots.setdefault(op, []).append(i)
         circuit = cirq.Circuit(operations)
+        # Readout errors act per shot on the measured bits (classical flips), not per
+        # trajectory: they are applied to the outcome distribution (:meth:`probabilities`) or
+        # to each sampled bit (:meth:`sample`), as on hardware.
+        self.readout = np.zeros((len(self.read), 2))
+        noisy = circuit
         if noise is not None:
-            measured = circuit + cirq.Moment(cirq.measure(*self.read, key="m"))
-            noisy = measured.with_noise(noise)
-        else:
-            noisy = circuit
+            errors = readout_errors(noise, self.read)
+            self.readout = np.array([errors[q] for q in self.read], float)
+            noisy = _without_readout(
+                (circuit + cirq.Moment(cirq.measure(*self.read, key="m"))).with_noise(noise),
+                bool(self.readout.any()),
+            )
         items: list[tuple[int, int, tuple]] = []
         self.fixed: list[np.ndarray] = []
         self.channels: list[list[np.ndarray]] = []
@@ -163,9 +200,23 @@ class NoisyTemplate:
                 items.append((_CHANNEL, len(self.channels) - 1, op.qubits))
             else:
                 raise ValueError(f"cannot simulate noisy operation {op!r}")
-        # empty slots that hold a rotation at some θ are applied without noise
+        # Empty slots (identity at generic θ) carry no gate noise but can hold a rotation at
+        # other θ: each goes right before the next gate on its qubit.
         for i in sorted(template.empty):
-            items.append((_GATE, i, reference[i].qubits))
+            (q,) = reference[i].qubits
+            following = next(
+                (
+                    j
+                    for j in range(i + 1, len(reference))
+                    if j not in template.empty and q in reference[j].qubits
+                ),
+                None,
+            )
+            at = next(
+                (k for k, item in enumerate(items) if item[0] == _GATE and item[1] == following),
+                len(items),
+            )
+            items.insert(at, (_GATE, i, (q,)))
         self._build_arrays(_segments(items))
 
     def _merged(self, segment: _Segment) -> list[tuple[int, object]]:
@@ -238,28 +289,78 @@ class NoisyTemplate:
     def n_qubits(self) -> int:
         return len(self.order)
 
-    def gate_matrices(self, values) -> np.ndarray:
+    def gate_matrices(self, values, offsets=None) -> np.ndarray:
         """The (E, 4, 4) segment-local gate matrices at ``values``."""
-        gates: list[Gate] = self.template.all_gates(values)
+        gates: list[Gate] = self.template.all_gates(values, offsets)
         out = np.empty((len(self._gate_elements), 4, 4), complex)
         for e, (slot, qubits, local) in enumerate(self._gate_elements):
             out[e] = _embed(gates[slot].matrix, qubits, local)
         return out
 
+    def apply_readout(self, probs: np.ndarray) -> np.ndarray:
+        """Outcome distributions (rows, big-endian over :attr:`read`) after readout errors."""
+        if not self.readout.any():
+            return probs
+        rows = probs.shape[0]
+        tensor = probs.reshape((rows,) + (2,) * len(self.read))
+        for k, (p01, p10) in enumerate(self.readout):
+            confusion = np.array([[1 - p01, p10], [p01, 1 - p10]])
+            tensor = np.moveaxis(np.tensordot(confusion, tensor, axes=([1], [k + 1])), 0, k + 1)
+        return tensor.reshape(rows, -1)
+
+    def sample(
+        self,
+        values,
+        shots: int,
+        trajectories: int,
+        seed: int | np.random.Generator | None = 0,
+        offsets: dict[int, float] | None = None,
+    ) -> np.ndarray:
+        """``(2**len(read),)`` counts of ``shots`` bitstrings, ``trajectories`` noise groups.
+
+        Group ``r`` draws ``shots / trajectories`` bitstrings from trajectory ``r``; every bit
+        of every shot then gets its own readout error.
+        """
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        groups = 1 if self.n_channels == 0 else min(int(trajectories), int(shots))
+        probs = self.probabilities(values, groups, rng, offsets, readout=False)
+        sizes = np.full(groups, shots // groups)
+        sizes[: shots % groups] += 1
+        outcomes = np.concatenate(
+            [
+                np.repeat(np.arange(row.size), rng.multinomial(int(size), row / row.sum()))
+                for size, row in zip(sizes, np.clip(probs, 0.0, None), strict=True)
+            ]
+        )
+        if self.readout.any():
+            n = len(self.read)
+            bits = (outcomes[:, None] >> (n - 1 - np.arange(n))[None, :]) & 1
+            flip = np.where(bits == 0, self.readout[:, 0], self.readout[:, 1])
+            bits ^= (rng.random(bits.shape) < flip).astype(bits.dtype)
+            outcomes = bits @ (1 << (n - 1 - np.arange(n)))
+        return np.bincount(outcomes, minlength=2 ** len(self.read))
+
     def probabilities(
-        self, values, trajectories: int, seed: int | np.random.Generator | None = 0
+        self,
+        values,
+        trajectories: int,
+        seed: int | np.random.Generator | None = 0,
+        offsets: dict[int, float] | None = None,
+        readout: bool = True,
     ) -> np.ndarray:
         """``(trajectories, 2**len(read))`` outcome distributions of noisy trajectories.
 
         Without noise every row is the exact distribution. Rows are big-endian over
-        :attr:`read`; their mean converges to the density-matrix distribution.
+        :attr:`read`; their mean converges to the density-matrix distribution. ``offsets``
+        shifts single gate exponents (:meth:`CompiledTemplate.all_gates`); ``readout=False``
+        leaves out the readout errors.
         """
         if trajectories < 1:
             raise ValueError(f"trajectories must be >= 1, got {trajectories}")
         if self.n_qubits > 26:
             raise ValueError(f"{self.n_qubits} qubits are too many for state-vector trajectories")
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        gates = self.gate_matrices(values)
+        gates = self.gate_matrices(values, offsets)
         rows = 1 if self.n_channels == 0 else int(trajectories)
         uniforms = rng.random((rows, 2 * self.n_channels + 2))
         probs = _run(
@@ -277,7 +378,7 @@ class NoisyTemplate:
         )
         if rows < trajectories:
             probs = np.repeat(probs, trajectories, axis=0)
-        return probs
+        return self.apply_readout(probs) if readout else probs
 
 
 # ----------------------------------------------------------------------------- kernel

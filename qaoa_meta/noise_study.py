@@ -66,8 +66,10 @@ def encode_noisy(
     model = setup.noise_model()
     tfq_model = to_tfq_compatible(model) if model is not None else None
     circuits, operators = [], []
+    # TFQ needs exponents linear in the symbols: the symbolic compile, not the template
+    symbolic = dataclasses.replace(setup, engine="symbolic")
     for problem in problems:
-        noisy = NoisyQAOA(problem, config.p, setup, seed)
+        noisy = NoisyQAOA(problem, config.p, symbolic, seed)
         body = hardware.tfq_safe(noisy.compiled.circuit)
         if tfq_model is not None:
             body = simulate.noisy_circuit(body, tfq_model, noisy.qubits)
@@ -255,7 +257,7 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
         "problem": problem.to_dict(),
         "max_cut": cut,
         "setup": dataclasses.asdict(setup),
-        "compiled": circuit.compiled.summary(),
+        "compiled": circuit.summary(),
         "theta0": np.asarray(theta0, float).tolist(),
         "theta": np.asarray(result.params, float).tolist(),
         "phase1_theta": phase1,
