@@ -199,72 +199,45 @@ def _distance_matrix(device: Device) -> tuple[tuple[cirq.GridQubit, ...], np.nda
 
 
 def placement_cost(
-    interaction_graph: nx.Graph,
-    mapping: Mapping[Hashable, cirq.GridQubit],
-    device: Device,
-    *,
-    readout_aware: bool | None = None,
+    interaction_graph: nx.Graph, mapping: Mapping[Hashable, cirq.GridQubit], device: Device
 ) -> float:
     """Estimated error of a placement: routing swaps plus (when calibrated) gate errors.
 
     Each interaction at device distance ``d`` costs ``3 (d - 1)`` two-qubit gates of swaps plus
     one gate; with a calibration every gate counts its coupler's Pauli error (the device mean
     for swapped pairs) and every qubit its own error; without one each gate counts 1.
-
-    Args:
-        interaction_graph: nodes are logical qubits, edges two-qubit interactions.
-        mapping: logical -> device qubit.
-        device: target device.
-        readout_aware: count a qubit's readout error as ``(p01 + p10) * max(1, degree)``:
-            a readout error shrinks every Z correlator containing the qubit by
-            ``1 - p01 - p10``, and the node's degree in the interaction graph counts the
-            correlators of an observable on that graph. Off, it counts once as the mean
-            ``(p01 + p10) / 2`` (the bit-flip probability). Default: whether the device has
-            readout calibration.
-
-    Returns:
-        The estimated error (a sum of error probabilities, or gate counts uncalibrated).
     """
     qubits, dist = _distance_matrix(device)
     index = {q: i for i, q in enumerate(qubits)}
-    e2, qerr, perr, ro = _error_tables(device, readout_aware)
+    e2, qerr, perr = _error_tables(device)
     cost = 0.0
     for u, v in interaction_graph.edges:
         a, b = mapping[u], mapping[v]
         d = dist[index[a], index[b]]
         cost += 3 * (d - 1) * e2 + (perr.get(frozenset((a, b)), e2) if d == 1 else e2)
-    cost += sum(
-        qerr.get(mapping[u], 0.0) + _readout_weight(interaction_graph, u) * ro.get(mapping[u], 0.0)
-        for u in interaction_graph.nodes
-    )
+    cost += sum(qerr.get(mapping[u], 0.0) for u in interaction_graph.nodes)
     return float(cost)
 
 
-def _readout_weight(graph: nx.Graph, u) -> float:
-    return float(max(1, sum(1 for v in graph.neighbors(u) if v != u)))
-
-
-def _error_tables(device: Device, readout_aware: bool | None = None):
-    """Mean 2q error, per-qubit error, per-pair error and per-qubit readout cost.
-
-    Without ``readout_aware`` the readout cost table is empty and the per-qubit error is
-    ``device.qubit_error`` (1q error + mean readout error). With it (default: the device has
-    readout calibration) the per-qubit error is the 1q error alone and the readout cost of a
-    qubit is ``p01 + p10``, weighted by the logical node's degree in :func:`placement_cost`.
-    """
+def _error_tables(device: Device):
     if not device.is_calibrated:
-        return 1.0, {}, {}, {}
+        return 1.0, {}, {}
     perr = dict(device.pair_error or {})
     e2 = float(np.mean(list(perr.values()))) if perr else 0.01
-    qerr = dict(device.qubit_error or {})
-    if readout_aware is None:
-        readout_aware = bool(device.readout_error)
-    ro: dict = {}
-    if readout_aware:
-        for q, (p01, p10) in (device.readout_error or {}).items():
-            qerr[q] = qerr.get(q, 0.0) - 0.5 * (p01 + p10)
-            ro[q] = p01 + p10
-    return e2, qerr, perr, ro
+    return e2, dict(device.qubit_error or {}), perr
+
+
+def bad_readout_qubits(device: Device) -> frozenset:
+    """Qubits whose readout error ``p01 + p10`` exceeds twice the device median.
+
+    On weber: q(3, 2) (0.665), q(3, 5) (0.167), q(4, 7) (0.133); on rainbow q(7, 2) (0.397).
+    Empty for devices without readout calibration.
+    """
+    if not device.readout_error:
+        return frozenset()
+    total = {q: p01 + p10 for q, (p01, p10) in device.readout_error.items()}
+    limit = 2.0 * float(np.median(list(total.values())))
+    return frozenset(q for q, t in total.items() if t > limit)
 
 
 def place(
@@ -286,11 +259,12 @@ def place(
         device: target device.
         seed: seed for the search order.
         n_regions: number of candidate regions to optimise.
-        readout_aware: weigh readout errors as :func:`placement_cost` describes, leave
-            :func:`bad_readout_qubits` (``p01 + p10`` above twice the device median) out of
-            every candidate region, and treat a qubit whose ``p01 + p10`` exceeds the median
-            as farther from a region's centre (by the swaps its excess is worth). Default:
-            whether the device has readout calibration (``rainbow``, ``weber``).
+        readout_aware: never use :func:`bad_readout_qubits` (``p01 + p10`` above twice the
+            device median, e.g. weber's q(3, 5) with p10 = 0.16) while at least ``n + 2``
+            other qubits remain: when the readout-blind placement uses one, the search is
+            rerun with them left out of every candidate region. Every other qubit's readout
+            error counts in :func:`placement_cost` as before (the mean of p01 and p10).
+            Default: whether the device has readout calibration (``rainbow``, ``weber``).
 
     Returns:
         ``{logical qubit: device qubit}``.
@@ -311,41 +285,43 @@ def place(
     rng = _rng(seed)
     qubits, dist = _distance_matrix(device)
     m = len(qubits)
-    e2, qerr_map, perr_map, ro_map = _error_tables(device, readout_aware)
+    e2, qerr_map, perr_map = _error_tables(device)
     qerr = np.array([qerr_map.get(q, 0.0) for q in qubits])
-    ro = np.array([ro_map.get(q, 0.0) for q in qubits])
-    node_index = {u: i for i, u in enumerate(nodes)}
-    weight = np.array([_readout_weight(interaction_graph, u) for u in nodes])
     pair_cost = 3.0 * (dist - 1) * e2 + e2
     for key, err in perr_map.items():
         a, b = (qubits.index(q) for q in key)
         pair_cost[a, b] = pair_cost[b, a] = err
     np.fill_diagonal(pair_cost, 0.0)
+    node_index = {u: i for i, u in enumerate(nodes)}
     adj = [[node_index[v] for v in interaction_graph.neighbors(u) if v != u] for u in nodes]
 
-    # Region ranking: a qubit's excess readout cost over the median, in units of the swap
-    # cost of one extra step of distance (3 two-qubit gates), pushes it away from centres.
-    excess = np.zeros(m)
-    if ro_map:
-        excess = weight.mean() * np.clip(ro - np.median(ro), 0.0, None) / (3.0 * e2)
-        bad = [qubits.index(q) for q in bad_readout_qubits(device)]
-        if m - len(bad) >= n + 2:  # leave the worst readout qubits out of every region
-            excess[bad] = np.inf
-    unit = qerr + weight.mean() * ro
-    slack = min(m - n, max(2, n // 4))
-    centres = np.argsort(dist[:, :].sum(axis=1) + unit * 1e-3)  # central qubits first
+    if readout_aware is None:
+        readout_aware = bool(device.readout_error)
+    avoid = np.zeros(m, dtype=bool)
+    bad = bad_readout_qubits(device) if readout_aware else frozenset()
+    if bad and m - len(bad) >= n + 2:
+        blind = place(
+            interaction_graph, device, seed=seed, n_regions=n_regions, readout_aware=False
+        )
+        if not set(blind.values()) & bad:
+            return blind  # the readout-blind choice already avoids them: keep it
+        avoid[[qubits.index(q) for q in bad]] = True
+    slack = min(m - n - int(avoid.sum()), max(2, n // 4))
+    centres = np.argsort(dist[:, :].sum(axis=1) + qerr * 1e-3)  # central qubits first
     regions = []
     for c in range(m):
-        order = np.lexsort((unit, dist[c] + excess))
+        if avoid[c]:
+            continue
+        order = np.lexsort((qerr, dist[c], avoid))  # avoided qubits last, outside the region
         region = order[: n + slack]
-        compact = dist[np.ix_(region[:n], region[:n])].sum() * e2 + unit[region[:n]].sum()
+        compact = dist[np.ix_(region[:n], region[:n])].sum() * e2 + qerr[region[:n]].sum()
         regions.append((compact, c, region))
     regions.sort(key=lambda r: (r[0], int(np.where(centres == r[1])[0][0])))
 
     best_cost, best = np.inf, None
     for _, _, region in regions[:n_regions]:
         assign = _initial_assignment(interaction_graph, nodes, node_index, region, dist)
-        assign, cost = _local_search(assign, region, adj, pair_cost, qerr, rng, e2, weight, ro)
+        assign, cost = _local_search(assign, region, adj, pair_cost, qerr, rng, e2)
         if cost < best_cost - 1e-12:
             best_cost, best = cost, assign
     return {nodes[i]: qubits[int(best[i])] for i in range(n)}
@@ -369,18 +345,15 @@ def _initial_assignment(graph, nodes, node_index, region, dist) -> np.ndarray:
     return assign
 
 
-def _local_search(assign, region, adj, pair_cost, qerr, rng, scale, weight, ro, sweeps: int = 400):
-    """Simulated annealing over moves/swaps inside ``region``, then greedy polishing.
-
-    Node ``i`` on qubit ``p`` costs ``qerr[p] + weight[i] * ro[p]`` plus its pair costs.
-    """
+def _local_search(assign, region, adj, pair_cost, qerr, rng, scale, sweeps: int = 400):
+    """Simulated annealing over moves/swaps inside ``region``, then greedy polishing."""
     assign = assign.copy()
     n = len(assign)
     region = [int(p) for p in region]
     owner = {int(p): i for i, p in enumerate(assign)}
 
     def node_cost(i: int, p: int) -> float:
-        return qerr[p] + weight[i] * ro[p] + sum(pair_cost[p, assign[j]] for j in adj[i])
+        return qerr[p] + sum(pair_cost[p, assign[j]] for j in adj[i])
 
     def delta(i: int, p: int) -> tuple[float, int | None]:
         pi = int(assign[i])
@@ -428,23 +401,10 @@ def _local_search(assign, region, adj, pair_cost, qerr, rng, scale, weight, ro, 
                 if d < -1e-12:
                     apply(i, p, j)
                     improved = True
-    total = (qerr[assign] + weight * ro[assign]).sum() + sum(
+    total = qerr[assign].sum() + sum(
         pair_cost[assign[i], assign[j]] for i in range(n) for j in adj[i] if j > i
     )
     return assign, float(total)
-
-
-def bad_readout_qubits(device: Device) -> frozenset:
-    """Qubits whose readout error ``p01 + p10`` exceeds twice the device median.
-
-    On weber: q(3, 2) (0.665), q(3, 5) (0.167), q(4, 7) (0.133); on rainbow q(7, 2) (0.397).
-    Empty for devices without readout calibration.
-    """
-    if not device.readout_error:
-        return frozenset()
-    total = {q: p01 + p10 for q, (p01, p10) in device.readout_error.items()}
-    limit = 2.0 * float(np.median(list(total.values())))
-    return frozenset(q for q, t in total.items() if t > limit)
 
 
 def find_line(
@@ -490,7 +450,7 @@ def _find_line_in(device: Device, graph: nx.Graph, n: int, seed: SeedLike, max_s
     if n > graph.number_of_nodes():
         return None
     rng = _rng(seed)
-    _, qerr_map, _, _ = _error_tables(device, readout_aware=False)
+    _, qerr_map, _ = _error_tables(device)
     ecc = {q: sum(nx.single_source_shortest_path_length(graph, q).values()) for q in graph}
     starts = sorted(graph.nodes, key=lambda q: (ecc[q], qerr_map.get(q, 0.0), rng.random()))
     steps = 0

@@ -35,10 +35,11 @@ def test_readout_aware_placement_avoids_worst_readout_qubits(weber, n, s):
     default = hardware.place(graph, weber, seed=0)  # readout-aware by default (calibrated)
     assert default == hardware.place(graph, weber, seed=0, readout_aware=True)
     assert not set(default.values()) & bad_readout_qubits(weber)
-    # The price in gate and swap error (readout-blind cost) stays bounded: measured 10-27%.
+    # The price in estimated gate, swap and qubit error stays bounded: measured 0-15%.
     blind = hardware.place(graph, weber, seed=0, readout_aware=False)
-    price = placement_cost(graph, default, weber, readout_aware=False)
-    assert price <= 1.35 * placement_cost(graph, blind, weber, readout_aware=False)
+    assert placement_cost(graph, default, weber) <= 1.2 * placement_cost(graph, blind, weber)
+    if not set(blind.values()) & bad_readout_qubits(weber):
+        assert default == blind  # nothing to avoid: the readout-blind choice is kept
 
 
 def test_readout_blind_placement_did_pick_a_bad_readout_qubit(weber):
