@@ -41,3 +41,29 @@ def ray_local():
 
     with ray_session(workers=2, address=None, threads=1) as ray:
         yield ray
+
+
+# --- parallel runs ---------------------------------------------------------------------------
+# `make test` runs the suite on two pytest-xdist workers with `--dist loadgroup`: tests are
+# handed out one at a time, except those given an xdist_group here, which run in one worker in
+# file order. Tests that use Ray share one group, so Ray starts once (``ray_local``) and never
+# in two workers at once; a file whose tests share a module-scoped fixture (e.g. the reference
+# training run in test_train_resume.py) is one group, so the fixture is built once.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        fixtures = getattr(item, "_fixtureinfo", None)
+        definitions = fixtures.name2fixturedefs.values() if fixtures else ()
+        scopes = {d.scope for defs in definitions for d in defs}
+        if "ray_local" in item.fixturenames or item.path.name in RAY_FILES:
+            item.add_marker(pytest.mark.xdist_group("ray"))
+        elif "module" in scopes:
+            item.add_marker(pytest.mark.xdist_group(item.path.relative_to(_ROOT).as_posix()))
+
+
+# Files whose tests start Ray themselves (besides those using the ray_local fixture).
+RAY_FILES = {"test_sweep.py", "test_tune.py"}
