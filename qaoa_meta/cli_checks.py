@@ -38,10 +38,15 @@ NOISE_PARTS = {"rainbow": 0, "weber": 0, "depolarizing": 2, "thermal": 2, "reado
 NOISE_STUDY_INITIALIZERS = (
     "random",
     "fixed-angle",
+    "fitted-fixed-angle",
     "regression",
-    "learned-noiseless",
-    "learned-noise-aware",
+    "lstm",
+    "qlstm",
+    "qk-lstm",
+    "qfwp",
+    "qk-lstm-paper",
 )
+NOISE_STUDY_LEARNED = NOISE_STUDY_INITIALIZERS[4:]
 NOISE_EXAMPLE = "e.g. 'weber', 'depolarizing:0.001,0.01+readout:0.02,0.05*2' or 'thermal:20,30'"
 
 PROBLEM_HINT = (
@@ -416,7 +421,7 @@ def _sweep(args: argparse.Namespace) -> None:
 
 
 def _noise_study(args: argparse.Namespace) -> None:
-    for name in ("seeds", "iterations", "workers"):
+    for name in ("seeds", "iterations", "workers", "trajectories"):
         at_least(getattr(args, name), f"--{name.replace('_', '-')}", 1)
     for name in ("n", "p", "shots"):
         for value in getattr(args, name) or ():
@@ -425,11 +430,18 @@ def _noise_study(args: argparse.Namespace) -> None:
         at_least(value, "--noise-scales", 0)
     if args.initializers:
         chosen = [x.strip() for x in args.initializers.split(",")]
-        unknown = [x for x in chosen if x not in NOISE_STUDY_INITIALIZERS]
+        unknown = [
+            x
+            for x in chosen
+            if x not in NOISE_STUDY_INITIALIZERS
+            and not (
+                x.endswith("+noise-aware") and x.removesuffix("+noise-aware") in NOISE_STUDY_LEARNED
+            )
+        ]
         if unknown:
             raise UserError(
                 f"Unknown --initializers {unknown}; expected some of "
-                f"{','.join(NOISE_STUDY_INITIALIZERS)}."
+                f"{','.join(NOISE_STUDY_INITIALIZERS)} (a learned one may end in '+noise-aware')."
             )
     odd = [n for n in args.n or () if n % 2]
     if odd:

@@ -20,10 +20,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "noise-study",
         help="AR vs shots of initialisers under scaled weber noise (resumable sweep)",
-        description="Trains the regression and learned (noiseless and noise-aware) initialisers, "
-        "then runs the grid n x p x noise scale x shots x initialiser x seed on a compiled, "
-        "noisy, shot-sampled device; writes summary.md/csv, PNG plots and run_record.json. "
-        "Defaults: the reduced study; --full for the full grid. Lists are comma-separated.",
+        description="Fits the classical initialisers and loads (or trains) the paper's four "
+        "meta-learners, then runs the grid n x p x noise scale x shots x initialiser x seed on "
+        "a compiled, noisy, shot-sampled device; writes summary.md/csv, PNG plots and "
+        "run_record.json. Defaults: the reduced study; --full for the full grid (6,480 cells). "
+        "Lists are comma-separated.",
     )
     parser.add_argument("--output", default="runs/noise_study")
     parser.add_argument("--full", action="store_true", help="start from the full grid")
@@ -31,7 +32,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--p", type=_ints, default=None, help="QAOA depths, e.g. 1,2,3")
     parser.add_argument("--noise-scales", type=_floats, default=None, help="e.g. 0,0.25,0.5,1,2")
     parser.add_argument("--shots", type=_ints, default=None, help="shots per evaluation")
-    parser.add_argument("--initializers", default=None, help="subset of the five initialisers")
+    parser.add_argument(
+        "--initializers",
+        default=None,
+        help="subset of random, fixed-angle, fitted-fixed-angle, regression, lstm, qlstm, "
+        "qk-lstm, qfwp, qk-lstm-paper; a learned name + '+noise-aware' adds its noise-aware copy",
+    )
+    parser.add_argument(
+        "--trajectories", type=int, default=None, help="noise groups per evaluation"
+    )
+    parser.add_argument("--models", default=None, help="directory of trained meta-learners")
     parser.add_argument("--seeds", type=int, default=None, help="instances (seeds 0..N-1)")
     parser.add_argument("--iterations", type=int, default=None, help="SPSA iterations")
     parser.add_argument("--device", default=None)
@@ -55,6 +65,8 @@ def study_from_args(args: argparse.Namespace):
         "shots": args.shots,
         "iterations": args.iterations,
         "device": args.device,
+        "trajectories": args.trajectories,
+        "models": args.models,
     }
     if args.initializers:
         changes["initializers"] = tuple(x.strip() for x in args.initializers.split(","))

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import pathlib
 import time
@@ -30,10 +31,28 @@ from qaoa_meta._tf import tf, tfq
 from qaoa_meta.fileio import atomic_path, write_atomic
 from qaoa_meta.problems import MaxCutProblem, generate, max_cut
 
-SCHEMA_VERSION = 1
-INITIALIZERS = ("random", "fixed-angle", "regression", "learned-noiseless", "learned-noise-aware")
-NOISE_SCALES = (0.0, 0.25, 0.5, 1.0, 2.0)
+SCHEMA_VERSION = 2
+CLASSICAL = ("random", "fixed-angle", "fitted-fixed-angle", "regression")
+LEARNED = ("lstm", "qlstm", "qk-lstm", "qfwp", "qk-lstm-paper")
+# the nine initialisers of the full grid; "<learned>+noise-aware" adds a noise-aware model
+INITIALIZERS = CLASSICAL + LEARNED
+NOISE_AWARE_SUFFIX = "+noise-aware"
+NOISE_SCALES = (0.0, 0.5, 1.0, 2.0)
+DEFAULT_MODELS = str(
+    pathlib.Path(__file__).resolve().parents[1] / "docs/records/noise_study_models"
+)
 SHOTS = (256, 1024, 4096)
+
+
+def check_initializer(name: str) -> str:
+    """``name`` if it is a study initialiser (one of :data:`INITIALIZERS` or ``<learned>+noise-aware``)."""
+    base = name.removesuffix(NOISE_AWARE_SUFFIX)
+    if name in INITIALIZERS or (name.endswith(NOISE_AWARE_SUFFIX) and base in LEARNED):
+        return name
+    raise ValueError(
+        f"Unknown initializer {name!r}; expected one of {INITIALIZERS} or a learned one "
+        f"with {NOISE_AWARE_SUFFIX!r} (e.g. 'qk-lstm{NOISE_AWARE_SUFFIX}')."
+    )
 
 
 # --- noise-aware meta-training ---------------------------------------------------------------
@@ -188,38 +207,84 @@ def noisy_meta_loss(
 
 
 # --- one cell of the study -------------------------------------------------------------------
+@functools.lru_cache(maxsize=64)
+def _problem(family: str, n: int, seed: int, options: str) -> MaxCutProblem:
+    return generate(family, n, seed, **json.loads(options))
+
+
+@functools.lru_cache(maxsize=32)
+def _template(key: tuple, p: int, device: str, gateset: str, routing: str, seed: int):
+    """The routed template of one instance: shared by every noise level, shot budget and
+    initialiser of that instance (routing is the slow part)."""
+    from hardware.template import compile_template
+    from qaoa_meta import qaoa
+    from qaoa_meta.problems import as_generator
+
+    return compile_template(
+        qaoa.qaoa_circuit(_problem(*key), p),
+        device,
+        gateset,
+        symbols=qaoa.parameter_symbols(p),
+        routing=routing,
+        seed=int(as_generator(seed).integers(2**31 - 1)),
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _noisy_circuit(key: tuple, p: int, setup: Any, seed: int):
+    """The noisy circuit of one instance (``key`` of :func:`_problem`) and noise level,
+    cached across the cells that share them."""
+    from qaoa_meta.noisy import NoisyQAOA
+
+    template = _template(key, p, setup.device, setup.gateset, setup.routing, seed)
+    return NoisyQAOA(_problem(*key), p, setup, seed, template=template)
+
+
+@functools.lru_cache(maxsize=16)
+def _learned_model(models: str, name: str, p: int):
+    from qaoa_meta.study_models import load_study_model
+
+    base = name.removesuffix(NOISE_AWARE_SUFFIX)
+    return load_study_model(models, base, p, noise_aware=name.endswith(NOISE_AWARE_SUFFIX))
+
+
 def _initial_point(name: str, problem: MaxCutProblem, p: int, params: Mapping[str, Any], seed: int):
-    """θ_0 of initialiser ``name`` and the Phase-I objective calls it made (learned only)."""
+    """θ_0 of initialiser ``name`` (classical) or the learned model that runs Phase I."""
     from qaoa_meta import initializers as ini
 
+    check_initializer(name)
     if name == "random":
         return ini.RandomInitializer(seed)(problem, p), None
     if name == "fixed-angle":
         return ini.FixedAngleTable(allow_irregular=True)(problem, p), None
-    if name == "regression":
-        path = pathlib.Path(params["artifacts"]) / f"regression_p{p}.json"
+    if name in ("regression", "fitted-fixed-angle"):
+        path = pathlib.Path(params["artifacts"]) / f"{name}_p{p}.json"
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} is missing; qaoa_meta.noise_study.prepare_artifacts fits it "
+                "(qaoa-meta noise-study does this first)."
+            )
         return ini.initializer_from_config(json.loads(path.read_text()))(problem, p), None
-    if name in ("learned-noiseless", "learned-noise-aware"):
-        from qaoa_meta.meta import MetaOptimizer
-
-        kind = name.split("-", 1)[1]
-        return None, MetaOptimizer.load_model(pathlib.Path(params["artifacts"]) / f"{kind}_p{p}")
-    raise ValueError(f"Unknown initializer {name!r}; expected one of {INITIALIZERS}.")
+    models = str(params.get("models", DEFAULT_MODELS))
+    return None, _learned_model(models, name, p)
 
 
 def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     """One noise-study cell: instance ``seed`` of the family, one initialiser and noise level.
 
-    Params: ``n``, ``p``, ``initializer`` (one of :data:`INITIALIZERS`), ``noise_scale``
+    Params: ``n``, ``p``, ``initializer`` (see :func:`check_initializer`), ``noise_scale``
     (× ``noise``, default ``weber``), ``shots`` per evaluation, ``iterations`` (SPSA
     iterations, default 10), ``family`` (default ``random_regular``, ``d`` 3), ``device``,
-    ``gateset``, ``mitigate_readout``, ``trajectories``, ``artifacts`` (directory of
-    trained initialisers, needed by regression and learned).
+    ``gateset``, ``trajectories``, ``eval_trajectories``, ``artifacts`` (fitted classical
+    initialisers), ``models`` (trained meta-learners, :mod:`qaoa_meta.study_models`).
 
+    The noisy circuit is the route-once template (the resolved compile's native count)
+    with numba trajectories; compiled circuits are cached across the cells of an instance.
     Returns the AR (noiseless ⟨C⟩/max-cut of the current θ, and the noisy ⟨C⟩/max-cut at the
-    start and end) against cumulative shots, plus every counter.
+    start and end, raw and readout-mitigated from the same noisy distribution) against
+    cumulative shots, plus every counter.
     """
-    from qaoa_meta.noisy import NoisyObjective, NoisyQAOA, NoisySetup, noisy_phase1, optimize_noisy
+    from qaoa_meta.noisy import NoisyObjective, NoisySetup, noisy_phase1, optimize_noisy
     from qaoa_meta.optimize import SPSA
 
     start = time.perf_counter()
@@ -227,8 +292,9 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     n, p = int(options["n"]), int(options["p"])
     name = options["initializer"]
     family = options.get("family", "random_regular")
-    family_options = dict(options.get("family_options", {"d": 3}))
-    problem = generate(family, n, seed, **family_options)
+    family_options = json.dumps(dict(options.get("family_options", {"d": 3})), sort_keys=True)
+    key = (family, n, int(seed), family_options)
+    problem = _problem(*key)
     cut = max_cut(problem).value
     setup = NoisySetup(
         device=options.get("device", "weber"),
@@ -238,8 +304,10 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
         mitigate_readout=bool(options.get("mitigate_readout", False)),
         trajectories=int(options.get("trajectories", 16)),
     )
-    circuit = NoisyQAOA(problem, p, setup, seed)
-    objective = NoisyObjective(circuit, seed=seed + 7919)
+    built = time.perf_counter()
+    circuit = _noisy_circuit(key, p, dataclasses.replace(setup, shots=1), int(seed))
+    built = time.perf_counter() - built
+    objective = NoisyObjective(circuit, shots=setup.shots, seed=seed + 7919)
     theta0, model = _initial_point(name, problem, p, options, seed)
     phase1 = []
     if model is not None:
@@ -252,6 +320,14 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     # The objective counted Phase I too: the trace's costs already include its estimates.
     costs = np.asarray(result.trace_evaluations) * setup.shots
     noisy_trajectories = int(options.get("eval_trajectories", 64))
+    ends = {}
+    for label, theta in (("init", theta0), ("final", result.params)):
+        ends[f"ar_noisy_{label}"] = (
+            circuit.expectation(theta, noisy_trajectories, mitigate=False) / cut
+        )
+        ends[f"ar_noisy_{label}_mitigated"] = (
+            circuit.expectation(theta, noisy_trajectories, mitigate=True) / cut
+        )
     return {
         "schema_version": SCHEMA_VERSION,
         "problem": problem.to_dict(),
@@ -266,11 +342,11 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
         "shots_trace": costs.astype(int).tolist(),
         "ar_ideal_init": float(result.trace_values[0] / cut),
         "ar_ideal_final": float(result.value / cut),
-        "ar_noisy_init": circuit.expectation(theta0, noisy_trajectories) / cut,
-        "ar_noisy_final": circuit.expectation(result.params, noisy_trajectories) / cut,
+        **ends,
         "counters": objective.counters(),
         "total_shots": int(objective.shots_used),
         "optimizer": optimizer.config(),
+        "setup_s": built,
         "wall_s": time.perf_counter() - start,
     }
 
@@ -280,104 +356,129 @@ def prepare_artifacts(
     output: str | pathlib.Path,
     ps: Sequence[int],
     *,
-    train_n: int = 8,
-    train_size: int = 8,
-    epochs: int = 5,
-    steps: int = 5,
-    noise: str = "weber",
+    initializers: Sequence[str] = INITIALIZERS,
+    models: str | pathlib.Path = DEFAULT_MODELS,
+    train_size: int | None = None,
     device: str = "weber",
-    repetitions: int = 32,
-    seed: int = 1000,
+    noise: str = "weber",
+    train_models: bool = True,
+    progress: bool = True,
     log: Any = print,
 ) -> dict[str, Any]:
-    """Trains the regression and both learned initialisers per depth into ``output``.
+    """Fits the classical initialisers and makes sure the learned ones exist, per depth.
 
-    Training graphs are 3-regular on ``train_n`` nodes with seeds ``seed, seed+1, ..``
-    (disjoint from the study's instance seeds 0, 1, ..). Existing artifacts are kept.
+    ``regression`` (:class:`~qaoa_meta.initializers.FeatureRegression`) and
+    ``fitted-fixed-angle`` (:class:`~qaoa_meta.initializers.FittedFixedAngle`) are fitted on
+    the paper's training graphs (the learned models' data; ``train_size`` keeps the first
+    graphs only) into ``output``; the learned models (and their noise-aware copies) come
+    from :func:`qaoa_meta.study_models.train_study_models` into ``models``, which skips the
+    ones already saved (``train_models=False``: use what is there). Only what
+    ``initializers`` needs is made.
     """
     from qaoa_meta.initializers import FeatureRegression, FittedFixedAngle
-    from qaoa_meta.meta import MetaConfig
-    from qaoa_meta.noisy import NoisySetup
+    from qaoa_meta.study_models import load_training_data, train_study_models
 
+    for name in initializers:
+        check_initializer(name)
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    train = [generate("random_regular", train_n, seed + i, d=3) for i in range(train_size)]
-    info: dict[str, Any] = {"train_n": train_n, "train_size": train_size, "timings_s": {}}
-    for p in ps:
-        path = output / f"regression_p{p}.json"
-        if not path.exists():
-            fitted = FeatureRegression.fit(train) if p == 1 else FittedFixedAngle.fit(train, p)
-            write_atomic(path, json.dumps(fitted.config()))
-        config = MetaConfig(model="lstm", p=p, steps=steps, loss="weighted", seed=seed)
-        for kind, setup in (
-            ("noiseless", None),
-            ("noise-aware", NoisySetup(device=device, noise=noise, trajectories=repetitions)),
-        ):
-            directory = output / f"{kind}_p{p}"
-            if (directory / "config.json").exists():
-                record = directory / "training.json"
-                if record.exists():
-                    info["timings_s"][f"{kind}_p{p}"] = json.loads(record.read_text())["wall_s"]
-                continue
-            t0 = time.perf_counter()
-            model, history = train_meta(
-                train, config, setup, epochs=epochs, repetitions=repetitions, seed=seed
-            )
-            model.save_model(directory)
-            wall_s = time.perf_counter() - t0
-            write_atomic(
-                directory / "training.json",
-                json.dumps({"wall_s": wall_s, "history": history, "config": config.to_json()}),
-            )
-            info["timings_s"][f"{kind}_p{p}"] = wall_s
-            log(f"trained {kind} p={p} in {time.perf_counter() - t0:.0f}s: loss {history['loss']}")
+    info: dict[str, Any] = {"timings_s": {}, "models": str(models)}
+    classical = [name for name in ("regression", "fitted-fixed-angle") if name in initializers]
+    if classical:
+        train = load_training_data()[0]
+        train = train[:train_size] if train_size else train
+        info["train_graphs"] = len(train)
+        for p in ps:
+            for name in classical:
+                path = output / f"{name}_p{p}.json"
+                if path.exists():
+                    continue
+                t0 = time.perf_counter()
+                fitted = (
+                    FeatureRegression.fit(train)
+                    if name == "regression"
+                    else FittedFixedAngle.fit(train, p)
+                )
+                write_atomic(path, json.dumps(fitted.config()))
+                info["timings_s"][f"{name}_p{p}"] = time.perf_counter() - t0
+                log(f"fitted {name} p={p} on {len(train)} training graphs")
+    learned = sorted(
+        {n.removesuffix(NOISE_AWARE_SUFFIX) for n in initializers if n not in CLASSICAL}
+    )
+    if learned and train_models:
+        noise_aware = any(n.endswith(NOISE_AWARE_SUFFIX) for n in initializers)
+        t0 = time.perf_counter()
+        info["learned"] = train_study_models(
+            models,
+            ps,
+            noise_aware=noise_aware,
+            device=device,
+            noise=noise,
+            names=learned,
+            progress=progress,
+            log=log,
+        )
+        info["timings_s"]["learned"] = time.perf_counter() - t0
     return info
 
 
 def compare_models(
-    artifacts: str | pathlib.Path,
+    models: str | pathlib.Path,
     ps: Sequence[int],
     problems: Sequence[MaxCutProblem],
     setup: Any,
-    repetitions: int = 256,
+    names: Sequence[str],
+    repetitions: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Meta-loss and final ⟨C⟩/max-cut of both learned models, noiseless and under ``setup``.
+    """Meta-loss and final ⟨C⟩/max-cut of learned models, noiseless and under ``setup``.
 
-    The noisy numbers use the TFQ noisy energy (trajectories, TFQ-compatible noise), i.e. the
-    objective the noise-aware model was trained on, on problems neither model saw.
+    The noisy numbers use the exact noisy energy of TFQ's approximation of the noise
+    (``repetitions=None``, density matrix; registers of at most 8 qubits) or TFQ trajectories,
+    i.e. the objective the noise-aware models were trained on, on problems no model saw.
     """
-    from qaoa_meta.meta import MetaOptimizer, meta_loss
+    from qaoa_meta.meta import meta_loss
 
     cuts = np.array([max_cut(pr).value for pr in problems])
     rows = []
     for p in ps:
-        for kind in ("noiseless", "noise-aware"):
-            model = MetaOptimizer.load_model(pathlib.Path(artifacts) / f"{kind}_p{p}")
+        for name in names:
+            try:
+                model = _learned_model(str(models), name, p)
+            except FileNotFoundError:
+                continue
             exact = model.rollout(list(problems))
             data = encode_noisy(problems, model.config, setup)
-            model.set_energy(TFQNoisyEnergy(p, repetitions))
+            model.set_energy(_noisy_energy(data, p, repetitions))
             try:
-                costs = model._rollout({k: tf.constant(v) for k, v in data.items()})[2].numpy()
+                costs = model._rollout({k: tf.constant(v) for k, v in data.items()})[2]
             finally:
                 model.set_energy(None)
             rows.append(
                 {
                     "p": p,
-                    "model": kind,
+                    "model": name,
                     "meta_loss_noiseless": float(
                         tf.reduce_mean(meta_loss(tf.constant(exact.cost), model.config.loss))
                     ),
-                    "meta_loss_noisy": float(
-                        tf.reduce_mean(meta_loss(tf.constant(costs), model.config.loss))
-                    ),
+                    "meta_loss_noisy": float(tf.reduce_mean(meta_loss(costs, model.config.loss))),
                     "final_ar_noiseless": float(np.mean(exact.expectation[:, -1] / cuts)),
-                    "final_ar_noisy": float(np.mean(-costs[:, -1] / cuts)),
+                    "final_ar_noisy": float(np.mean(-costs.numpy()[:, -1] / cuts)),
                 }
             )
     return rows
 
 
 # --- summaries -------------------------------------------------------------------------------
+AR_KEYS = (
+    "ar_noisy_init",
+    "ar_noisy_final",
+    "ar_noisy_init_mitigated",
+    "ar_noisy_final_mitigated",
+    "ar_ideal_init",
+    "ar_ideal_final",
+)
+
+
 def summarize(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """One row per (n, p, noise scale, shots, initialiser): means and standard errors."""
     groups: dict[tuple, list[Mapping[str, Any]]] = {}
@@ -403,8 +504,8 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "initializer": name,
             "runs": len(results),
         }
-        for key in ("ar_noisy_init", "ar_noisy_final", "ar_ideal_init", "ar_ideal_final"):
-            values = np.array([r[key] for r in results], float)
+        for key in AR_KEYS:
+            values = np.array([r.get(key, np.nan) for r in results], float)
             row[key] = float(values.mean())
             row[key + "_se"] = (
                 float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
@@ -417,8 +518,8 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def paired_differences(
     records: Sequence[Mapping[str, Any]],
-    first: str = "learned-noise-aware",
-    second: str = "learned-noiseless",
+    first: str = "qk-lstm",
+    second: str = "fitted-fixed-angle",
     keys: Sequence[str] = ("ar_noisy_init", "ar_noisy_final"),
 ) -> list[dict[str, Any]]:
     """``first − second`` per (n, p, noise scale, shots), paired by instance seed: mean ± s.e."""
@@ -438,14 +539,75 @@ def paired_differences(
         seeds = sorted(set(by_name.get(first, {})) & set(by_name.get(second, {})))
         if not seeds:
             continue
-        row = {"n": n, "p": p, "noise_scale": scale_, "shots": shots, "pairs": len(seeds)}
+        row = {
+            "first": first,
+            "second": second,
+            "n": n,
+            "p": p,
+            "noise_scale": scale_,
+            "shots": shots,
+            "pairs": len(seeds),
+        }
         for key in keys:
             diff = np.array([by_name[first][s][key] - by_name[second][s][key] for s in seeds])
             row[key] = float(diff.mean())
             row[key + "_se"] = (
                 float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0
             )
+            row[key + "_p"] = _paired_p_value(diff)
         rows.append(row)
+    return rows
+
+
+def _paired_p_value(diff: np.ndarray) -> float:
+    """Two-sided paired t-test p-value of mean(diff) = 0 (NaN below two pairs)."""
+    from scipy import stats
+
+    if diff.size < 2 or np.allclose(diff, diff[0]):
+        return float("nan") if diff.size < 2 else (1.0 if abs(diff[0]) < 1e-15 else 0.0)
+    return float(stats.ttest_1samp(diff, 0.0).pvalue)
+
+
+def shots_to_target(
+    records: Sequence[Mapping[str, Any]], fraction: float = 0.95
+) -> list[dict[str, Any]]:
+    """Shots each initialiser needs until the noiseless AR of its current θ reaches a target.
+
+    The target per (n, p) is ``fraction`` × the best final noiseless AR any cell reached at
+    that size and depth. Rows: mean shots over the runs that reached it, and how many did.
+    """
+    ok = [r for r in records if r.get("status") == "ok"]
+    best: dict[tuple, float] = {}
+    for r in ok:
+        c = r["cell"]["params"]
+        key = (c["n"], c["p"])
+        best[key] = max(best.get(key, 0.0), max(r["result"]["ar_ideal_trace"]))
+    groups: dict[tuple, list[float]] = {}
+    for r in ok:
+        c = r["cell"]["params"]
+        target = fraction * best[(c["n"], c["p"])]
+        trace = np.asarray(r["result"]["ar_ideal_trace"])
+        shots = np.asarray(r["result"]["shots_trace"])
+        hit = np.flatnonzero(trace >= target)
+        key = (c["n"], c["p"], float(c["noise_scale"]), c["shots"], c["initializer"])
+        groups.setdefault(key, []).append(float(shots[hit[0]]) if hit.size else np.nan)
+    rows = []
+    for (n, p, scale_, shots, name), values in sorted(groups.items()):
+        values = np.asarray(values)
+        reached = values[~np.isnan(values)]
+        rows.append(
+            {
+                "n": n,
+                "p": p,
+                "noise_scale": scale_,
+                "shots": shots,
+                "initializer": name,
+                "target_ar": fraction * best[(n, p)],
+                "reached": int(reached.size),
+                "runs": int(values.size),
+                "mean_shots": float(reached.mean()) if reached.size else float("nan"),
+            }
+        )
     return rows
 
 
@@ -458,10 +620,24 @@ TABLE_COLUMNS = (
     "runs",
     "ar_noisy_init",
     "ar_noisy_final",
+    "ar_noisy_final_mitigated",
     "ar_ideal_init",
     "ar_ideal_final",
     "total_shots",
 )
+
+
+def initializer_order(names) -> list[str]:
+    """Study initialisers in table order: classical, learned, then noise-aware copies."""
+    rank = {name: i for i, name in enumerate(INITIALIZERS)}
+    return sorted(
+        set(names),
+        key=lambda n: (
+            n.endswith(NOISE_AWARE_SUFFIX),
+            rank.get(n.removesuffix(NOISE_AWARE_SUFFIX), 99),
+            n,
+        ),
+    )
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -534,14 +710,15 @@ def plot_ar_vs_shots(
         chosen = [r for r in ok if r["cell"]["params"]["shots"] == shots]
         top = max(r["result"]["shots_trace"][-1] for r in chosen)
         grid = np.linspace(0, top, 60)
-        for index, name in enumerate(INITIALIZERS):
+        names = initializer_order(r["cell"]["params"]["initializer"] for r in ok)
+        for index, name in enumerate(names):
             results = [r["result"] for r in chosen if r["cell"]["params"]["initializer"] == name]
             if not results:
                 continue
             mean, se = _curve(results, grid)
             style = _style(index)
             every = 10  # staggered markers: overlapping curves stay visible
-            start = index * every // len(INITIALIZERS)
+            start = index * every // len(names)
             ax.plot(grid, mean, label=name, lw=1.5, ms=5, markevery=(start, every), **style)
             ax.fill_between(grid, mean - se, mean + se, alpha=0.12, color=style["color"], lw=0)
         ax.set_title(f"{shots} shots per evaluation")
@@ -578,11 +755,12 @@ def plot_ar_vs_noise(rows: Sequence[Mapping[str, Any]], path: str | pathlib.Path
     # initialisers side by side at each noise level, so their error bars do not overlap
     span = every_scale[-1] - every_scale[0] if len(every_scale) > 1 else 1.0
     dodge = 0.018 * span
+    names = initializer_order(r["initializer"] for r in rows)
     for ax, key, title in (
         (axes[0], "ar_noisy_final", "noisy AR after Phase II"),
         (axes[1], "ar_ideal_final", "noiseless AR of final θ"),
     ):
-        for index, name in enumerate(INITIALIZERS):
+        for index, name in enumerate(names):
             chosen = [r for r in rows if r["initializer"] == name]
             scales = sorted({r["noise_scale"] for r in chosen})
             if not scales:
@@ -592,7 +770,7 @@ def plot_ar_vs_noise(rows: Sequence[Mapping[str, Any]], path: str | pathlib.Path
                 np.sqrt(np.mean([r[key + "_se"] ** 2 for r in chosen if r["noise_scale"] == s]))
                 for s in scales
             ]
-            shift = (index - (len(INITIALIZERS) - 1) / 2) * dodge
+            shift = (index - (len(names) - 1) / 2) * dodge
             x = np.asarray(scales, float) + shift
             ax.errorbar(x, mean, yerr=se, capsize=3, lw=1.5, ms=6, label=name, **_style(index))
         ax.set_xlabel("noise scale (× weber calibration)")
@@ -601,7 +779,7 @@ def plot_ar_vs_noise(rows: Sequence[Mapping[str, Any]], path: str | pathlib.Path
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("approximation ratio (mean ± s.e. over instances)")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=5, fontsize=9)
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(5, len(labels)), fontsize=9)
     path = pathlib.Path(path)
     with atomic_path(path) as temporary:
         fig.savefig(temporary, dpi=120, format=path.suffix.lstrip(".") or "png")
@@ -632,18 +810,44 @@ def write_outputs(
                 f"{row['meta_loss_noisy']:.4f} | {row['final_ar_noiseless']:.4f} | "
                 f"{row['final_ar_noisy']:.4f} |\n"
             )
-    pairs = paired_differences(records)
+    names = initializer_order(
+        r["cell"]["params"]["initializer"] for r in records if r.get("status") == "ok"
+    )
+    comparisons = [(name, "fitted-fixed-angle") for name in names if name not in CLASSICAL]
+    comparisons += [
+        (name, name.removesuffix(NOISE_AWARE_SUFFIX))
+        for name in names
+        if name.endswith(NOISE_AWARE_SUFFIX)
+    ]
+    pairs = [row for a, b in comparisons for row in paired_differences(records, a, b)]
     if pairs:
         text += (
-            "\nNoise-aware minus noiseless learned initialiser, paired by instance:\n\n"
-            "| n | p | noise_scale | shots | pairs | Δ ar_noisy_init | Δ ar_noisy_final |\n"
-            "|---|---|---|---|---|---|---|\n"
+            "\nPaired differences by instance (mean ± s.e., two-sided paired t-test p):\n\n"
+            "| comparison | n | p | noise | shots | pairs | Δ noisy AR start | p | "
+            "Δ noisy AR final | p |\n|---|---|---|---|---|---|---|---|---|---|\n"
         )
         for row in pairs:
             text += (
+                f"| {row['first']} − {row['second']} | {row['n']} | {row['p']} | "
+                f"{row['noise_scale']:g} | {row['shots']} | {row['pairs']} | "
+                f"{row['ar_noisy_init']:+.3f} ± {row['ar_noisy_init_se']:.3f} | "
+                f"{row['ar_noisy_init_p']:.2g} | "
+                f"{row['ar_noisy_final']:+.3f} ± {row['ar_noisy_final_se']:.3f} | "
+                f"{row['ar_noisy_final_p']:.2g} |\n"
+            )
+    budget = shots_to_target(records)
+    if budget:
+        text += (
+            f"\nShots until the noiseless AR of the current θ reaches "
+            f"{0.95:.0%} of the best AR seen at that size and depth (mean over the runs that "
+            "reached it):\n\n| n | p | noise | shots/eval | initializer | target AR | reached | "
+            "mean shots |\n|---|---|---|---|---|---|---|---|\n"
+        )
+        for row in budget:
+            text += (
                 f"| {row['n']} | {row['p']} | {row['noise_scale']:g} | {row['shots']} | "
-                f"{row['pairs']} | {row['ar_noisy_init']:+.3f} ± {row['ar_noisy_init_se']:.3f} | "
-                f"{row['ar_noisy_final']:+.3f} ± {row['ar_noisy_final_se']:.3f} |\n"
+                f"{row['initializer']} | {row['target_ar']:.3f} | {row['reached']}/{row['runs']} | "
+                f"{row['mean_shots']:.0f} |\n"
             )
     write_atomic(output / "summary.md", text)
     with (
@@ -670,6 +874,8 @@ def write_outputs(
         **run_info,
         "versions": package_versions(),
         "summary": rows,
+        "paired": pairs,
+        "shots_to_target": budget,
         "cells": list(records),
     }
     write_atomic(output / "run_record.json", json.dumps(record, indent=1))
@@ -678,7 +884,12 @@ def write_outputs(
 
 
 __all__ = [
+    "CLASSICAL",
     "INITIALIZERS",
+    "LEARNED",
+    "check_initializer",
+    "initializer_order",
+    "shots_to_target",
     "NOISE_SCALES",
     "SHOTS",
     "FULL_STUDY",
@@ -705,10 +916,16 @@ __all__ = [
 # --- the study -------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class StudyConfig:
-    """The noise-study grid and its fixed settings (:data:`FULL_STUDY`, :data:`REDUCED_STUDY`)."""
+    """The noise-study grid and its fixed settings (:data:`FULL_STUDY`, :data:`REDUCED_STUDY`).
+
+    ``models`` is where the learned initialisers live (trained by
+    :func:`qaoa_meta.study_models.train_study_models` when missing, unless
+    ``train_models`` is False); ``train_size`` limits the classical fits to the first
+    training graphs (None: all).
+    """
 
     ns: tuple[int, ...] = (8, 10, 12)
-    ps: tuple[int, ...] = (1, 2, 3)
+    ps: tuple[int, ...] = (1, 2)
     noise_scales: tuple[float, ...] = NOISE_SCALES
     shots: tuple[int, ...] = SHOTS
     initializers: tuple[str, ...] = INITIALIZERS
@@ -718,22 +935,36 @@ class StudyConfig:
     gateset: str = "sqrt_iswap"
     noise: str = "weber"
     trajectories: int = 16
+    eval_trajectories: int = 64
     mitigate_readout: bool = False
-    train_n: int = 8
-    train_size: int = 16
-    train_epochs: int = 10
-    train_repetitions: int = 32
+    models: str = DEFAULT_MODELS
+    train_size: int | None = None
+    train_models: bool = True
 
     def __post_init__(self) -> None:
-        unknown = set(self.initializers) - set(INITIALIZERS)
-        if unknown:
-            raise ValueError(f"Unknown initializers {sorted(unknown)}; expected {INITIALIZERS}.")
+        for name in self.initializers:
+            check_initializer(name)
         odd = [n for n in self.ns if n % 2]
         if odd:
             raise ValueError(f"3-regular instances need even n, got {odd}; use e.g. 8, 10, 12.")
 
+    @property
+    def cells(self) -> int:
+        return (
+            len(self.ns)
+            * len(self.ps)
+            * len(self.noise_scales)
+            * len(self.shots)
+            * len(self.initializers)
+            * len(self.seeds)
+        )
+
     def sweep_config(self, output: str | pathlib.Path, artifacts: str | pathlib.Path):
-        """The :class:`qaoa_meta.sweep.SweepConfig` of this study (task ``noise``)."""
+        """The :class:`qaoa_meta.sweep.SweepConfig` of this study (task ``noise``).
+
+        Grid order keeps the cells of one instance and noise level together, so each worker
+        reuses its compiled, noisy circuit (:func:`noise_cell` caches them).
+        """
         from qaoa_meta.sweep import SweepConfig
 
         return SweepConfig(
@@ -753,8 +984,10 @@ class StudyConfig:
                 "gateset": self.gateset,
                 "noise": self.noise,
                 "trajectories": self.trajectories,
+                "eval_trajectories": self.eval_trajectories,
                 "mitigate_readout": self.mitigate_readout,
                 "artifacts": str(artifacts),
+                "models": str(self.models),
             },
             seeds=self.seeds,
         )
@@ -767,10 +1000,12 @@ FULL_STUDY = StudyConfig()
 REDUCED_STUDY = StudyConfig(
     ns=(8,),
     ps=(1,),
+    noise_scales=(0.0, 1.0),
+    shots=(256, 1024),
     seeds=(0, 1, 2),
     iterations=8,
-    train_size=6,
-    train_epochs=4,
+    trajectories=8,
+    eval_trajectories=32,
 )
 
 
@@ -782,36 +1017,48 @@ def run_study(
     workers: int | None = None,
     figures: str | pathlib.Path | None = None,
     progress: bool = True,
+    log: Any = print,
 ) -> dict[str, Any]:
-    """Trains the initialisers, runs (or resumes) the grid with :func:`run_sweep`, writes outputs."""
+    """Fits/loads the initialisers, runs (or resumes) the grid with :func:`run_sweep`, writes
+    the tables, figures and the run record (with the grid's wall time)."""
     from qaoa_meta.sweep import load_records, run_sweep
 
     output = pathlib.Path(output)
     artifacts = output / "artifacts"
     t0 = time.perf_counter()
+    log(f"noise study: {study.cells} cells; preparing initialisers")
     info = prepare_artifacts(
         artifacts,
         study.ps,
-        train_n=study.train_n,
+        initializers=study.initializers,
+        models=study.models,
         train_size=study.train_size,
-        epochs=study.train_epochs,
-        noise=study.noise,
         device=study.device,
-        repetitions=study.train_repetitions,
+        noise=study.noise,
+        train_models=study.train_models,
+        progress=progress,
+        log=log,
     )
     train_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
     summary = run_sweep(
         study.sweep_config(output, artifacts), backend, workers=workers, progress=progress
     )
+    grid_s = time.perf_counter() - t1
     records = load_records(output)
     from qaoa_meta.noisy import NoisySetup
 
-    test_problems = [generate("random_regular", study.ns[0], seed, d=3) for seed in study.seeds]
-    target = NoisySetup(device=study.device, gateset=study.gateset, noise=study.noise)
-    comparison = compare_models(artifacts, study.ps, test_problems, target)
+    learned = [n for n in study.initializers if n not in CLASSICAL]
+    comparison = []
+    if learned and min(study.ns) <= 8:  # the exact noisy energy holds at most 8 qubits
+        n = min(study.ns)
+        test_problems = [generate("random_regular", n, seed, d=3) for seed in study.seeds[:4]]
+        target = NoisySetup(device=study.device, gateset=study.gateset, noise=study.noise)
+        comparison = compare_models(study.models, study.ps, test_problems, target, learned)
     run_info = {
         "study": study.to_dict(),
         "training": {**info, "wall_s": train_s},
+        "grid_wall_s": grid_s,
         "model_comparison": comparison,
         "sweep": json.loads(summary.to_json()),
         "cells_total": len(records),

@@ -151,9 +151,18 @@ class NoisyQAOA:
         p: QAOA depth.
         setup: device, noise, shots and mitigation (:class:`NoisySetup`).
         seed: seed of placement/routing.
+        template: a :class:`hardware.template.CompiledTemplate` of this problem's QAOA circuit
+            to reuse (``engine="template"``; it does not depend on the noise).
     """
 
-    def __init__(self, problem: MaxCutProblem, p: int, setup: NoisySetup, seed: Seed = 0):
+    def __init__(
+        self,
+        problem: MaxCutProblem,
+        p: int,
+        setup: NoisySetup,
+        seed: Seed = 0,
+        template: Any | None = None,
+    ):
         if problem.num_edges == 0:
             raise ValueError(f"Problem {problem.name!r} has no edges; its cost is identically 0.")
         self.problem = problem
@@ -166,7 +175,7 @@ class NoisyQAOA:
         self.symbols = [s.name for s in qaoa.parameter_symbols(self.p)]
         self.model = setup.noise_model()
         if setup.engine == "template":
-            self.template = compile_template(
+            self.template = template or compile_template(
                 self._logical,
                 setup.device,
                 setup.gateset,
@@ -306,14 +315,22 @@ class NoisyQAOA:
         shots = int(shots or self.setup.shots)
         return self.energy_from_counts(self.sample_counts(theta, shots, seed, shift))
 
-    def expectation(self, theta: np.ndarray, trajectories: int = 256, seed: Seed = 0) -> float:
+    def expectation(
+        self,
+        theta: np.ndarray,
+        trajectories: int = 256,
+        seed: Seed = 0,
+        mitigate: bool | None = None,
+    ) -> float:
         """The noisy ⟨C⟩ itself (infinite shots, ``trajectories`` noise samples; not counted).
 
-        With ``mitigate_readout`` the readout correction is applied to the averaged
-        distribution, i.e. this is the limit of the mitigated estimator.
+        With readout mitigation (``mitigate``, default ``setup.mitigate_readout``) the
+        correction is applied to the averaged distribution: the limit of the mitigated
+        estimator.
         """
+        mitigate = self.setup.mitigate_readout if mitigate is None else mitigate
         probs = self.trajectory_probabilities(theta, trajectories, seed).mean(axis=0)
-        if self.setup.mitigate_readout and self.readout is not None:
+        if mitigate and self.readout is not None:
             probs = simulate.mitigate_probabilities(probs, self.readout)
         return float(probs @ self.diagonal)
 

@@ -68,6 +68,7 @@ TASK_PARAMS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]] | None] = {
             "mitigate_readout",
             "trajectories",
             "eval_trajectories",
+            "models",
             "artifacts",
         ),
     ),

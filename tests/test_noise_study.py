@@ -125,37 +125,48 @@ def test_noise_cell_counts_and_records():
 
 
 def test_reduced_study_end_to_end(tmp_path):
+    from qaoa_meta.study_models import model_directory
+
     assert resolve_task(TASKS["noise"]) is noise_cell
+    models = tmp_path / "models"
+    # The pipeline, not the training, is under test: an untrained LSTM stands in for the
+    # trained one (tests/test_study_models.py trains them).
+    MetaOptimizer(MetaConfig(model="lstm", p=1, steps=5, seed=0)).save_model(
+        model_directory(models, "lstm", 1, False)
+    )
     study = StudyConfig(
         ns=(4,),
         ps=(1,),
         noise_scales=(0.0, 1.0),
         shots=(32,),
+        initializers=("random", "fixed-angle", "fitted-fixed-angle", "regression", "lstm"),
         seeds=(0,),
         iterations=2,
         trajectories=2,
-        train_n=4,
-        train_size=2,
-        train_epochs=1,
-        train_repetitions=4,
+        eval_trajectories=4,
+        models=str(models),
+        train_size=4,
+        train_models=False,
     )
-    result = run_study(study, tmp_path / "run", progress=False)
+    result = run_study(study, tmp_path / "run", progress=False, log=lambda _: None)
     assert result["cells_total"] == 2 * 5 and result["cells_failed"] == 0
-    rows = summarize(json.loads((tmp_path / "run" / "run_record.json").read_text())["cells"])
+    record = json.loads((tmp_path / "run" / "run_record.json").read_text())
+    rows = summarize(record["cells"])
     assert {r["initializer"] for r in rows} == set(study.initializers)
-    learned = [r for r in rows if r["initializer"].startswith("learned")]
-    assert all(r["phase1_shots"] == 5 * 32 for r in learned)  # Phase I: T = 5 estimates
-    cells = json.loads((tmp_path / "run" / "run_record.json").read_text())["cells"]
-    for cell in cells:
+    learned = [r for r in rows if r["initializer"] == "lstm"]
+    assert learned and all(r["phase1_shots"] == 5 * 32 for r in learned)  # T = 5 estimates
+    for cell in record["cells"]:
         result = cell["result"]
         assert result["shots_trace"][-1] == result["total_shots"]
         assert result["shots_trace"][0] == result["phase1_shots"]
         assert result["counters"]["evaluations"] * 32 == result["total_shots"]
-    cells = json.loads((tmp_path / "run" / "run_record.json").read_text())["cells"]
-    for cell in cells:
-        result = cell["result"]
-        assert result["shots_trace"][-1] == result["total_shots"]
-        assert result["shots_trace"][0] == result["phase1_shots"]
+        assert result["compiled"]["engine"] == "template"
+    noiseless = [c["result"] for c in record["cells"] if c["cell"]["params"]["noise_scale"] == 0]
+    for result in noiseless:  # no noise: the noisy AR is the ideal one, mitigated or not
+        assert result["ar_noisy_final"] == pytest.approx(result["ar_ideal_final"], abs=1e-6)
+        assert result["ar_noisy_final_mitigated"] == pytest.approx(result["ar_noisy_final"])
+    assert record["paired"] and {p["first"] for p in record["paired"]} == {"lstm"}
+    assert record["grid_wall_s"] > 0
     for name in (
         "summary.md",
         "summary.csv",
@@ -164,7 +175,7 @@ def test_reduced_study_end_to_end(tmp_path):
     ):
         assert (tmp_path / "run" / name).exists()
     # Resuming runs nothing new.
-    again = run_study(study, tmp_path / "run", progress=False)
+    again = run_study(study, tmp_path / "run", progress=False, log=lambda _: None)
     assert again["sweep"]["ran"] == 0
 
 
