@@ -15,6 +15,7 @@ from qaoa_meta.study_models import (
     NoiseAwarePlan,
     check_disjoint,
     load_study_model,
+    manifest_section,
     model_directory,
     read_manifest,
     train_study_models,
@@ -98,6 +99,23 @@ def test_manifest_round_trips_and_training_resumes(tiny_models, tmp_path):
     )
     assert sum("already trained" in line for line in lines) == 2
     assert again["models"] == manifest["models"]
+
+
+def test_manifest_section_lists_every_model_and_what_is_missing(tiny_models):
+    _, manifest, _ = tiny_models
+    section = manifest_section(manifest, "models")
+    assert section.startswith("## Learned initialisers\n")
+    for name in STUDY_MODELS:
+        assert f"| `{name}` |" in section
+    assert "| `qk-lstm_p1` | 1 | 6 |" in section
+    assert "Not trained yet:" in section and "`lstm_p1`" in section
+
+
+@pytest.mark.skipif(not (RECORDS / "manifest.json").exists(), reason="no committed models")
+def test_noise_study_doc_section_matches_the_committed_manifest():
+    doc = (RECORDS.parents[1] / "noise_study.md").read_text()
+    section = manifest_section(read_manifest(RECORDS))
+    assert section in doc, "regenerate the section: print(manifest_section(read_manifest(...)))"
 
 
 def test_missing_model_names_directory_and_command(tmp_path):
