@@ -374,6 +374,9 @@ def fold_gates(
 
     Returns:
         The folded circuit (same ideal unitary).
+
+    Raises:
+        ValueError: as :func:`fold_global`.
     """
     k = (_check_factor(scale_factor) - 1) // 2
     body, measurements = _split(circuit)
@@ -451,6 +454,10 @@ def zne(
 
     Returns:
         ``(extrapolated value, {factor: measured value})``.
+
+    Raises:
+        ValueError: for an unknown ``fold`` or anything :func:`fold_global` or
+            :func:`extrapolate` refuse.
     """
     folders: Mapping[str, Callable] = {"global": fold_global, "gates": fold_gates}
     if fold not in folders:
