@@ -42,6 +42,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--trajectories", type=int, default=None, help="noise groups per evaluation"
     )
     parser.add_argument("--models", default=None, help="directory of trained meta-learners")
+    parser.add_argument(
+        "--no-train",
+        action="store_true",
+        help="use the meta-learners already in --models instead of training missing ones",
+    )
     parser.add_argument("--seeds", type=int, default=None, help="instances (seeds 0..N-1)")
     parser.add_argument("--iterations", type=int, default=None, help="SPSA iterations")
     parser.add_argument("--device", default=None)
@@ -76,6 +81,8 @@ def study_from_args(args: argparse.Namespace):
         changes["seeds"] = tuple(range(args.seeds))
     if args.mitigate_readout:
         changes["mitigate_readout"] = True
+    if args.no_train:
+        changes["train_models"] = False
     return dataclasses.replace(study, **{k: v for k, v in changes.items() if v is not None})
 
 

@@ -311,7 +311,7 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     theta0, model = _initial_point(name, problem, p, options, seed)
     phase1 = []
     if model is not None:
-        trajectory = noisy_phase1(model, objective)
+        trajectory = noisy_phase1(model, objective, keep_energy=True)
         phase1 = trajectory.tolist()
         theta0 = trajectory[-1]
     phase1_shots = objective.shots_used

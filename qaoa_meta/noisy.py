@@ -439,28 +439,47 @@ def optimize_noisy(
     return recorder.result(iterations, converged)
 
 
-def noisy_phase1(model: Any, objective: NoisyObjective) -> np.ndarray:
-    """A learned initialiser's Phase I run on the noisy device: ``(T, 2p)`` textbook θ_t.
+class ShotEnergy:
+    """A rollout energy that asks :attr:`objective` for counted shot estimates.
 
-    The meta-learner's rollout queries the energy T times; here every query is a counted
-    shot estimate from ``objective`` (through :meth:`qaoa_meta.meta.MetaOptimizer.set_energy`).
-    The model's own energy is restored afterwards.
+    The objective can be swapped between rollouts without retracing the model's rollout
+    function (a retrace costs seconds per cell in the noise study).
     """
-    from qaoa_meta._tf import tf
 
-    def sampled(batch, theta):
+    def __init__(self, objective: NoisyObjective | None = None):
+        self.objective = objective
+
+    def __call__(self, batch, theta):
+        from qaoa_meta._tf import tf
+
         def run(values):
-            return np.array([objective.value(row) for row in values], np.float32)
+            if self.objective is None:
+                raise RuntimeError("ShotEnergy has no objective; set .objective first.")
+            return np.array([self.objective.value(row) for row in values], np.float32)
 
         out = tf.numpy_function(run, [theta], tf.float32)
         return tf.reshape(out, [-1])
 
+
+def noisy_phase1(model: Any, objective: NoisyObjective, keep_energy: bool = False) -> np.ndarray:
+    """A learned initialiser's Phase I run on the noisy device: ``(T, 2p)`` textbook θ_t.
+
+    The meta-learner's rollout queries the energy T times; here every query is a counted
+    shot estimate from ``objective`` (through :meth:`qaoa_meta.meta.MetaOptimizer.set_energy`).
+    The model's own energy is restored afterwards unless ``keep_energy`` (then the next call
+    reuses the traced rollout with the new objective).
+    """
     previous = model.energy_fn
-    model.set_energy(sampled)
+    energy = previous if isinstance(previous, ShotEnergy) else ShotEnergy()
+    if energy is not previous:
+        model.set_energy(energy)
+    energy.objective = objective
     try:
         rollout = model.rollout([objective.problem])
     finally:
-        model.set_energy(previous)
+        energy.objective = None
+        if not keep_energy and energy is not previous:
+            model.set_energy(previous)
     return rollout.theta[0].astype(float)
 
 
@@ -469,6 +488,7 @@ __all__ = [
     "NoisyQAOA",
     "NoisySetup",
     "ShiftTerm",
+    "ShotEnergy",
     "noisy_phase1",
     "optimize_noisy",
 ]
