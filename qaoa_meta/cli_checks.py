@@ -448,6 +448,8 @@ def _noise_study(args: argparse.Namespace) -> None:
         raise UserError(f"--n: 3-regular instances need even n, got {odd}; use e.g. 8,10,12.")
     if args.device is not None:
         device_qubits(args.device)
+    if getattr(args, "noise", None) is not None:
+        noise_spec(args.noise)
 
 
 def _models_command(args: argparse.Namespace) -> None:

@@ -50,6 +50,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seeds", type=int, default=None, help="instances (seeds 0..N-1)")
     parser.add_argument("--iterations", type=int, default=None, help="SPSA iterations")
     parser.add_argument("--device", default=None)
+    parser.add_argument(
+        "--noise", default=None, help="base noise model scaled by --noise-scales (default weber)"
+    )
     parser.add_argument("--mitigate-readout", action="store_true")
     parser.add_argument("--backend", choices=("local", "ray"), default="local")
     parser.add_argument("--workers", type=int, default=None)
@@ -70,6 +73,7 @@ def study_from_args(args: argparse.Namespace):
         "shots": args.shots,
         "iterations": args.iterations,
         "device": args.device,
+        "noise": args.noise,
         "trajectories": args.trajectories,
         "models": args.models,
     }
