@@ -29,7 +29,8 @@ class EnergyEstimate:
     Attributes:
         value: estimated <C>.
         stderr: standard error of the estimate (0 for exact methods).
-        method: one of :data:`METHODS` (``+mitigated`` when readout-corrected).
+        method: one of :data:`METHODS` (``+symmetrized`` when sampled with readout
+            symmetrisation, ``+mitigated`` when readout-corrected).
         samples: number of shots or trajectories (0 for exact methods).
     """
 
@@ -331,6 +332,7 @@ def energy(
     repetitions: int = 100,
     seed: SeedLike = None,
     mitigate_readout: dict | None = None,
+    symmetrize_readout: bool = False,
 ) -> EnergyEstimate:
     """Estimates ``<C>`` of a circuit by one of :data:`METHODS`.
 
@@ -348,6 +350,11 @@ def energy(
         mitigate_readout: ``{qubit: (p01, p10)}`` readout errors to undo (``sampling``:
             tensored inverse on each edge's 2-bit marginal; probability methods: on the
             full distribution).
+        symmetrize_readout: ``sampling`` only: sample with readout symmetrisation
+            (:func:`hardware.mitigation.sample_symmetrized`, balanced random bit flips;
+            ``shots`` must be a multiple of ``mitigation.mask_block_size(len(qubits))``);
+            ``mitigate_readout`` is then undone with the symmetrised errors
+            ``(p01 + p10) / 2``.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
@@ -358,8 +365,21 @@ def energy(
     body = resolve(circuit, resolver)
     qubits, _, _ = _orders(body, qubits)
     suffix = "+mitigated" if mitigate_readout else ""
+    if symmetrize_readout and method != "sampling":
+        raise ValueError(
+            f"symmetrize_readout applies to method='sampling' only, got method={method!r}"
+        )
     if method == "sampling":
-        bits = sample(body, shots, noise=noise, qubits=qubits, seed=seed)
+        if symmetrize_readout:
+            from hardware import mitigation
+
+            bits = mitigation.sample_symmetrized(body, shots, qubits=qubits, noise=noise, seed=seed)
+            if mitigate_readout:
+                sym = mitigation.symmetrized_errors([mitigate_readout[q] for q in qubits])
+                mitigate_readout = dict(zip(qubits, sym, strict=True))
+            suffix = "+symmetrized" + suffix
+        else:
+            bits = sample(body, shots, noise=noise, qubits=qubits, seed=seed)
         if mitigate_readout:
             value = mitigated_cut_expectation(bits, edges, [mitigate_readout[q] for q in qubits])
             # Bootstrap-free error bar: the unmitigated standard error scaled by the inverse gain.
