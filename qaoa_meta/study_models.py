@@ -168,6 +168,7 @@ def _save_manifest(output: pathlib.Path, manifest: dict[str, Any]) -> None:
         **manifest.get("timings_s", {}),
         **timings,
     }
+    manifest["timings_s"].pop("total_noiseless", None)  # the name of an older version
     write_manifest(output, manifest)
 
 
@@ -648,11 +649,12 @@ def manifest_section(manifest: Mapping[str, Any], output: str = str(DEFAULT_OUTP
     aware = [e for e in models.values() if e["noise_aware"]]
     lines += [
         "",
-        "- Wall time (2-core machine shared with other jobs, XLA compile included): noiseless "
+        "- Wall time (2-core machine shared with other jobs, load 4-11 during the run; the "
+        "first epoch of a stack includes its XLA compile, most of the time): noiseless "
         + ", ".join(f"p = {k[-1]} {v / 60:.1f} min" for k, v in sorted(noiseless.items()))
         + f", {timings.get('noiseless_total', 0) / 60:.1f} min in all"
         + (
-            f"; noise-aware {len(aware)} models, "
+            f"; noise-aware {len(aware)} model(s), "
             f"{timings.get('noise_aware_total', 0) / 60:.1f} min."
             if aware
             else "; no noise-aware copies yet."
@@ -669,6 +671,26 @@ def manifest_section(manifest: Mapping[str, Any], output: str = str(DEFAULT_OUTP
     if missing:
         lines.append(f"- Not trained yet: {', '.join(missing)}.")
     return "\n".join(lines) + "\n"
+
+
+def update_doc(
+    doc: str | pathlib.Path = "docs/noise_study.md", output: str | pathlib.Path = DEFAULT_OUTPUT
+) -> pathlib.Path:
+    """Replaces (or inserts before "## Running the study") the "Learned initialisers"
+    section of ``doc`` with :func:`manifest_section` of ``output``; nothing else changes."""
+    doc = pathlib.Path(doc)
+    text = doc.read_text()
+    section = manifest_section(read_manifest(output), str(output))
+    start = text.find("## Learned initialisers\n")
+    if start >= 0:
+        end = text.find("\n## ", start + 3)
+        text = text[:start] + section + (text[end:] if end >= 0 else "")
+    else:
+        anchor = text.find("## Running the study\n")
+        anchor = len(text) if anchor < 0 else anchor
+        text = text[:anchor] + section + "\n" + text[anchor:]
+    write_atomic(doc, text)
+    return doc
 
 
 def load_study_model(output: str | pathlib.Path, name: str, p: int, noise_aware: bool = False):
@@ -705,5 +727,6 @@ __all__ = [
     "manifest_section",
     "read_manifest",
     "train_study_models",
+    "update_doc",
     "write_manifest",
 ]

@@ -19,6 +19,7 @@ from qaoa_meta.study_models import (
     model_directory,
     read_manifest,
     train_study_models,
+    update_doc,
     write_manifest,
 )
 
@@ -111,11 +112,25 @@ def test_manifest_section_lists_every_model_and_what_is_missing(tiny_models):
     assert "Not trained yet:" in section and "`lstm_p1`" in section
 
 
+def test_update_doc_replaces_only_its_section(tiny_models, tmp_path):
+    output, _, _ = tiny_models
+    doc = tmp_path / "doc.md"
+    doc.write_text("# Study\n\nintro\n\n## Running the study\n\nrun it\n")
+    update_doc(doc, output)
+    once = doc.read_text()
+    assert once.startswith("# Study\n\nintro\n\n## Learned initialisers\n")
+    assert once.endswith("\n## Running the study\n\nrun it\n")
+    update_doc(doc, output)
+    assert doc.read_text() == once
+
+
 @pytest.mark.skipif(not (RECORDS / "manifest.json").exists(), reason="no committed models")
 def test_noise_study_doc_section_matches_the_committed_manifest():
     doc = (RECORDS.parents[1] / "noise_study.md").read_text()
     section = manifest_section(read_manifest(RECORDS))
-    assert section in doc, "regenerate the section: print(manifest_section(read_manifest(...)))"
+    assert section in doc, (
+        "regenerate it: python -c 'from qaoa_meta.study_models import *; update_doc()'"
+    )
 
 
 def test_missing_model_names_directory_and_command(tmp_path):
