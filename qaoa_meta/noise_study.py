@@ -446,6 +446,7 @@ def compare_models(
                 model = _learned_model(str(models), name, p)
             except FileNotFoundError:
                 continue
+            model.set_energy(None)  # a study cell may have left its shot energy installed
             exact = model.rollout(list(problems))
             data = encode_noisy(problems, model.config, setup)
             model.set_energy(_noisy_energy(data, p, repetitions))
@@ -899,6 +900,7 @@ __all__ = [
     "compare_models",
     "encode_noisy",
     "markdown_table",
+    "merge_studies",
     "noise_cell",
     "noise_spec",
     "noisy_meta_loss",
@@ -911,6 +913,63 @@ __all__ = [
     "train_meta",
     "write_outputs",
 ]
+
+
+def _span(records: Sequence[Mapping[str, Any]]) -> float:
+    """Seconds from the first cell's start to the last cell's end (0 without timestamps)."""
+    starts = [r["started_unix"] for r in records if "started_unix" in r]
+    ends = [r["finished_unix"] for r in records if "finished_unix" in r]
+    return float(max(ends) - min(starts)) if starts and ends else 0.0
+
+
+def merge_studies(
+    runs: Sequence[str | pathlib.Path],
+    output: str | pathlib.Path,
+    figures: str | pathlib.Path | None = None,
+) -> dict[str, str]:
+    """Tables, figures and one run record from several study outputs (parts of one grid).
+
+    Each part's ``run_record.json`` must exist (a finished :func:`run_study`); the merged
+    record lists the parts with their grids and spans, ``grid_wall_s`` is the wall clock from
+    the first cell's start to the last cell's end (from the cells' timestamps, so parts run
+    side by side or resumed count once) and ``cell_seconds`` the sum of the cells' times.
+    """
+    from qaoa_meta.sweep import load_records
+
+    records, parts, comparison = [], [], []
+    for run in runs:
+        run = pathlib.Path(run)
+        path = run / "run_record.json"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing; finish that run first (run_study).")
+        info = json.loads(path.read_text())
+        part = load_records(run)
+        records.extend(part)
+        parts.append(
+            {
+                "output": str(run),
+                "study": info["study"],
+                "grid_wall_s": info.get("grid_wall_s"),
+                "span_s": _span(part),
+                "sweep": info.get("sweep"),
+                "cells": info.get("cells_total"),
+                "training": info.get("training"),
+            }
+        )
+        comparison.extend(info.get("model_comparison") or [])
+    run_info = {
+        "parts": parts,
+        # wall clock from the first cell's start to the last cell's end over all parts (parts
+        # may run side by side, or be resumed: the cells' own timestamps are the truth)
+        "grid_wall_s": _span(records),
+        "cell_seconds": float(sum(r.get("wall_s", 0.0) for r in records)),
+        "model_comparison": comparison,
+        "cells_total": len(records),
+        "cells_failed": sum(r.get("status") != "ok" for r in records),
+    }
+    output = pathlib.Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    return write_outputs(output, records, run_info, figures)
 
 
 # --- the study -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from qaoa_meta import cli
 from qaoa_meta.meta import MetaConfig, MetaOptimizer
 from qaoa_meta.noise_study import (
     StudyConfig,
+    merge_studies,
     noise_cell,
     noise_spec,
     noisy_meta_loss,
@@ -177,6 +178,12 @@ def test_reduced_study_end_to_end(tmp_path):
     # Resuming runs nothing new.
     again = run_study(study, tmp_path / "run", progress=False, log=lambda _: None)
     assert again["sweep"]["ran"] == 0
+    # Parts of a grid merge into one record and one set of tables.
+    merged = merge_studies([tmp_path / "run"], tmp_path / "merged")
+    record = json.loads(open(merged["run_record"]).read())
+    assert record["cells_total"] == 10 and record["parts"][0]["output"] == str(tmp_path / "run")
+    with pytest.raises(FileNotFoundError, match="run_record.json"):
+        merge_studies([tmp_path / "nothing"], tmp_path / "merged2")
 
 
 def test_cli_rejects_bad_input(capsys):
