@@ -620,6 +620,25 @@ def _merge_fixed_1q(circuit: cirq.Circuit) -> cirq.Circuit:
 # ----------------------------------------------------------------------------- pipeline
 
 
+def check_target(device: Device | str, gateset: str, routing: str) -> Device:
+    """The device, after checking that ``gateset`` is native to it and ``routing`` is known.
+
+    Raises:
+        ValueError: naming the unknown gate set or router, or the gate sets the device has.
+    """
+    dev = get_device(device) if isinstance(device, str) else device
+    if gateset not in GATESETS:
+        raise ValueError(f"unknown gate set {gateset!r}; expected one of {', '.join(GATESETS)}")
+    if gateset not in dev.gatesets:
+        raise ValueError(
+            f"gate set {gateset!r} is not native to device {dev.name!r}; choose one of "
+            f"{', '.join(dev.gatesets)}"
+        )
+    if routing not in ROUTERS:
+        raise ValueError(f"unknown routing {routing!r}; expected one of {', '.join(ROUTERS)}")
+    return dev
+
+
 def compile_circuit(
     circuit: cirq.AbstractCircuit,
     device: Device | str,
@@ -660,16 +679,7 @@ def compile_circuit(
             on 3 or more qubits (names it; decompose it first), or a circuit no router takes.
     """
     start = time.perf_counter()
-    dev = get_device(device) if isinstance(device, str) else device
-    if gateset not in GATESETS:
-        raise ValueError(f"unknown gate set {gateset!r}; expected one of {', '.join(GATESETS)}")
-    if gateset not in dev.gatesets:
-        raise ValueError(
-            f"gate set {gateset!r} is not native to device {dev.name!r}; choose one of "
-            f"{', '.join(dev.gatesets)}"
-        )
-    if routing not in ROUTERS:
-        raise ValueError(f"unknown routing {routing!r}; expected one of {', '.join(ROUTERS)}")
+    dev = check_target(device, gateset, routing)
     check_at_most_two_qubits(circuit)  # one clear error under every routing option
     if symbolic is None:
         symbolic = cirq.is_parameterized(circuit)

@@ -30,8 +30,8 @@ import cirq
 import numpy as np
 import sympy
 
-from hardware.compile import ROUTERS, check_at_most_two_qubits, quiet_cirq, route
-from hardware.devices import GATESETS, Device, SeedLike, get_device, import_cirq_google
+from hardware.compile import check_at_most_two_qubits, check_target, quiet_cirq, route
+from hardware.devices import Device, SeedLike, import_cirq_google
 
 _EYE2 = np.eye(2, dtype=complex)
 _SWAP = cirq.unitary(cirq.SWAP)
@@ -487,16 +487,7 @@ def compile_template(
             3+ qubits, measurements inside the circuit.
     """
     start = time.perf_counter()
-    dev = get_device(device) if isinstance(device, str) else device
-    if gateset not in GATESETS:
-        raise ValueError(f"unknown gate set {gateset!r}; expected one of {', '.join(GATESETS)}")
-    if gateset not in dev.gatesets:
-        raise ValueError(
-            f"gate set {gateset!r} is not native to device {dev.name!r}; choose one of "
-            f"{', '.join(dev.gatesets)}"
-        )
-    if routing not in ROUTERS:
-        raise ValueError(f"unknown routing {routing!r}; expected one of {', '.join(ROUTERS)}")
+    dev = check_target(device, gateset, routing)
     check_at_most_two_qubits(circuit)
     body = cirq.drop_terminal_measurements(circuit)
     if any(cirq.is_measurement(op) for op in body.all_operations()):
