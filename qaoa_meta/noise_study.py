@@ -574,27 +574,28 @@ def shots_to_target(
 ) -> list[dict[str, Any]]:
     """Shots each initialiser needs until the noiseless AR of its current θ reaches a target.
 
-    The target per (n, p) is ``fraction`` × the best final noiseless AR any cell reached at
-    that size and depth. Rows: mean shots over the runs that reached it, and how many did.
+    The target of an instance is ``fraction`` × the best noiseless AR any cell reached on it
+    (same n, p and seed, any initialiser, noise level or budget). Rows: mean shots over the
+    runs that reached it, how many did, and the mean target.
     """
     ok = [r for r in records if r.get("status") == "ok"]
     best: dict[tuple, float] = {}
     for r in ok:
         c = r["cell"]["params"]
-        key = (c["n"], c["p"])
+        key = (c["n"], c["p"], r["cell"]["seed"])
         best[key] = max(best.get(key, 0.0), max(r["result"]["ar_ideal_trace"]))
-    groups: dict[tuple, list[float]] = {}
+    groups: dict[tuple, list[tuple[float, float]]] = {}
     for r in ok:
         c = r["cell"]["params"]
-        target = fraction * best[(c["n"], c["p"])]
+        target = fraction * best[(c["n"], c["p"], r["cell"]["seed"])]
         trace = np.asarray(r["result"]["ar_ideal_trace"])
         shots = np.asarray(r["result"]["shots_trace"])
         hit = np.flatnonzero(trace >= target)
         key = (c["n"], c["p"], float(c["noise_scale"]), c["shots"], c["initializer"])
-        groups.setdefault(key, []).append(float(shots[hit[0]]) if hit.size else np.nan)
+        groups.setdefault(key, []).append((float(shots[hit[0]]) if hit.size else np.nan, target))
     rows = []
-    for (n, p, scale_, shots, name), values in sorted(groups.items()):
-        values = np.asarray(values)
+    for (n, p, scale_, shots, name), pairs in sorted(groups.items()):
+        values = np.asarray([v for v, _ in pairs])
         reached = values[~np.isnan(values)]
         rows.append(
             {
@@ -603,7 +604,7 @@ def shots_to_target(
                 "noise_scale": scale_,
                 "shots": shots,
                 "initializer": name,
-                "target_ar": fraction * best[(n, p)],
+                "target_ar": float(np.mean([t for _, t in pairs])),
                 "reached": int(reached.size),
                 "runs": int(values.size),
                 "mean_shots": float(reached.mean()) if reached.size else float("nan"),
@@ -840,8 +841,8 @@ def write_outputs(
     if budget:
         text += (
             f"\nShots until the noiseless AR of the current θ reaches "
-            f"{0.95:.0%} of the best AR seen at that size and depth (mean over the runs that "
-            "reached it):\n\n| n | p | noise | shots/eval | initializer | target AR | reached | "
+            f"{0.95:.0%} of the best AR seen on that instance (mean over the runs that "
+            "reached it; target: mean over instances):\n\n| n | p | noise | shots/eval | initializer | target AR | reached | "
             "mean shots |\n|---|---|---|---|---|---|---|---|\n"
         )
         for row in budget:
@@ -929,7 +930,8 @@ def merge_studies(
 ) -> dict[str, str]:
     """Tables, figures and one run record from several study outputs (parts of one grid).
 
-    Each part's ``run_record.json`` must exist (a finished :func:`run_study`); the merged
+    Each part is a :func:`run_study` output (its ``run_record.json``, or only its sweep
+    configuration and cell records when the run has not written its outputs yet); the merged
     record lists the parts with their grids and spans, ``grid_wall_s`` is the wall clock from
     the first cell's start to the last cell's end (from the cells' timestamps, so parts run
     side by side or resumed count once) and ``cell_seconds`` the sum of the cells' times.
@@ -940,9 +942,14 @@ def merge_studies(
     for run in runs:
         run = pathlib.Path(run)
         path = run / "run_record.json"
-        if not path.exists():
-            raise FileNotFoundError(f"{path} is missing; finish that run first (run_study).")
-        info = json.loads(path.read_text())
+        if path.exists():
+            info = json.loads(path.read_text())
+        elif (run / "sweep.json").exists():  # cells finished, outputs not written yet
+            info = {"study": json.loads((run / "sweep.json").read_text())}
+        else:
+            raise FileNotFoundError(
+                f"{path} is missing (and no sweep.json); run the study there first (run_study)."
+            )
         part = load_records(run)
         records.extend(part)
         parts.append(

@@ -182,7 +182,7 @@ def test_reduced_study_end_to_end(tmp_path):
     merged = merge_studies([tmp_path / "run"], tmp_path / "merged")
     record = json.loads(open(merged["run_record"]).read())
     assert record["cells_total"] == 10 and record["parts"][0]["output"] == str(tmp_path / "run")
-    with pytest.raises(FileNotFoundError, match="run_record.json"):
+    with pytest.raises(FileNotFoundError, match="sweep.json"):
         merge_studies([tmp_path / "nothing"], tmp_path / "merged2")
 
 
