@@ -678,9 +678,14 @@ def _curve(results: Sequence[Mapping[str, Any]], grid: np.ndarray) -> tuple[np.n
 
 
 def plot_ar_vs_shots(
-    records: Sequence[Mapping[str, Any]], path: str | pathlib.Path, noise_scale: float, p: int
+    records: Sequence[Mapping[str, Any]],
+    path: str | pathlib.Path,
+    noise_scale: float,
+    p: int,
+    n: int | None = None,
 ) -> pathlib.Path:
-    """AR of the current θ against total shots, one panel per shot budget, per initialiser."""
+    """AR of the current θ against total shots, one panel per shot budget, per initialiser
+    (cells of size ``n`` only, when given)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -692,6 +697,7 @@ def plot_ar_vs_shots(
         if r.get("status") == "ok"
         and float(r["cell"]["params"]["noise_scale"]) == noise_scale
         and int(r["cell"]["params"]["p"]) == p
+        and (n is None or int(r["cell"]["params"]["n"]) == n)
     ]
     from qaoa_meta.report import _style
 
@@ -728,7 +734,8 @@ def plot_ar_vs_shots(
         ax.grid(alpha=0.3)
     for ax in axes[:, 0]:
         ax.set_ylabel("noiseless AR of current θ")
-    fig.suptitle(f"noise {noise_scale:g}× weber, p = {p} (mean, band ±1 s.e. over instances)")
+    size = "" if n is None else f"n = {n}, "
+    fig.suptitle(f"noise {noise_scale:g}× weber, {size}p = {p} (mean, band ±1 s.e. over instances)")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     if spare:
         for ax in list(axes.flat)[len(budgets) :]:
@@ -743,8 +750,16 @@ def plot_ar_vs_shots(
     return path
 
 
-def plot_ar_vs_noise(rows: Sequence[Mapping[str, Any]], path: str | pathlib.Path) -> pathlib.Path:
-    """Final noisy AR (measured on the noisy device) against noise scale, per initialiser."""
+def plot_ar_vs_noise(
+    rows: Sequence[Mapping[str, Any]],
+    path: str | pathlib.Path,
+    n: int | None = None,
+    p: int | None = None,
+) -> pathlib.Path:
+    """Final noisy AR (measured on the noisy device) against noise scale, per initialiser
+    (rows of size ``n`` and depth ``p`` only, when given; otherwise they must be one size
+    and depth, or the means would mix them)."""
+    rows = [r for r in rows if (n is None or r["n"] == n) and (p is None or r["p"] == p)]
     import matplotlib
 
     matplotlib.use("Agg")
@@ -780,6 +795,8 @@ def plot_ar_vs_noise(rows: Sequence[Mapping[str, Any]], path: str | pathlib.Path
         ax.set_title(title)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("approximation ratio (mean ± s.e. over instances)")
+    if n is not None and p is not None:
+        fig.suptitle(f"3-regular, n = {n}, p = {p}, weber noise")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=min(5, len(labels)), fontsize=9)
     path = pathlib.Path(path)
@@ -861,14 +878,15 @@ def write_outputs(
         writer.writerows(rows)
     paths = {"table": str(output / "summary.md"), "csv": str(output / "summary.csv")}
     cells = [r["cell"]["params"] for r in records if r.get("status") == "ok"]
-    for p in sorted({c["p"] for c in cells}):
-        for scale_ in sorted({float(c["noise_scale"]) for c in cells}):
-            name = f"noise_ar_vs_shots_p{p}_x{scale_:g}.png"
-            paths[name] = str(plot_ar_vs_shots(records, figures / name, scale_, p))
-    if rows:
-        paths["noise_ar_vs_noise.png"] = str(
-            plot_ar_vs_noise(rows, figures / "noise_ar_vs_noise.png")
-        )
+    sizes = sorted({(c["n"], c["p"]) for c in cells})
+    for n, p in sizes:
+        # one size: the short names of the reduced study; several: n in every name
+        tag = f"p{p}" if len(sizes) == 1 else f"n{n}_p{p}"
+        for scale_ in sorted({float(c["noise_scale"]) for c in cells if c["n"] == n}):
+            name = f"noise_ar_vs_shots_{tag}_x{scale_:g}.png"
+            paths[name] = str(plot_ar_vs_shots(records, figures / name, scale_, p, n))
+        name = "noise_ar_vs_noise.png" if len(sizes) == 1 else f"noise_ar_vs_noise_{tag}.png"
+        paths[name] = str(plot_ar_vs_noise(rows, figures / name, n, p))
     from qaoa_meta.evaluate import package_versions
 
     record = {
