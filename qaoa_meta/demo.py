@@ -257,10 +257,12 @@ def run_hardware_stage(
         }
         for (label, noise, mitigate), value in zip(settings, values, strict=True)
     ]
-    compiled = circuit.compiled
+    compiled = circuit.compiled  # the saved, TFQ-readable form keeps the symbols
+    ran = circuit.summary()
     print(
-        f"  compiled: {len(compiled.initial_map)} qubits, depth {compiled.depth}, "
-        f"{compiled.two_qubit_count} two-qubit gates (routing {compiled.routing}, symbols kept)"
+        f"  compiled: {ran['n_logical']} qubits, {ran['two_qubit_count']} two-qubit gates at "
+        f"every θ (routing {ran['routing']}, routed once, resolved per θ); the saved form "
+        f"keeps the symbols: depth {compiled.depth}, {compiled.two_qubit_count} two-qubit gates"
     )
     header = f"  {'setting':<26} {'<C> sampled':>11} {'AR':>7}"
     print(header)
