@@ -109,10 +109,9 @@ def main(argv=None) -> int:
         "rows": rows,
     }
     if args.out:
-        path = pathlib.Path(args.out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record, indent=1))
-        print(f"wrote {path}")
+        from qaoa_meta.fileio import write_atomic
+
+        print(f"wrote {write_atomic(args.out, json.dumps(record, indent=1))}")
     return 0
 
 

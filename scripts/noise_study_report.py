@@ -107,8 +107,9 @@ def main(argv=None) -> int:
     paths = merge_studies(args.runs, args.output, args.figures)
     record = json.loads(pathlib.Path(paths["run_record"]).read_text())
     if args.record:
-        with gzip.open(args.record, "wt") as stream:
-            json.dump(record, stream)
+        from qaoa_meta.fileio import write_atomic
+
+        write_atomic(args.record, gzip.compress(json.dumps(record).encode()))
     print(
         f"cells {record['cells_total']} (failed {record['cells_failed']}), grid wall "
         f"{record['grid_wall_s'] / 60:.1f} min, cell time summed {record['cell_seconds'] / 60:.1f} min"
