@@ -234,6 +234,7 @@ class CompiledTemplate:
         self.final_map = dict(final_map)
         self.device = device
         self.routing = routing
+        self.compile_seconds = 0.0  # set by compile_template
         self.ops = [_as_op(op, self.symbols) for op in routed_ops]
         self.blocks, self._plan = self._build_plan()
         for block in self.blocks:
