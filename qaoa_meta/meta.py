@@ -670,6 +670,11 @@ class MetaOptimizer(keras.Model):
         """
         super().compile(optimizer=optimizer or torch_rmsprop(lr_sequence), **kwargs)
         self.mapping_optimizer = mapping_optimizer or torch_rmsprop(lr_mapping)
+        # Slot variables now, not in the first train step: a tf.function whose first call
+        # creates variables is traced twice, and a trace of the rollout's gradient costs
+        # seconds (half of a short fit).
+        self.optimizer.build(self.cell.trainable_variables)
+        self.mapping_optimizer.build(self.mapping.trainable_variables)
 
     def optimizers_in_use(self) -> list[keras.optimizers.Optimizer]:
         """[sequence optimizer, mapping optimizer] (the latter only with a linear head)."""

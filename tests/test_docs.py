@@ -6,6 +6,11 @@ root). Its blocks run in order in one namespace, as a reader pasting them one af
 would; nothing is defined for them. A block fenced ```python no-run is not executed; every such
 block must be listed in ``NO_RUN`` with the reason, and there should be very few.
 
+A block fenced ```python slow (training runs that take half a minute each) runs only with the
+slow tests (`make test-all`); the fast suite runs the document's other blocks, checks that the
+slow ones parse and import existing names, and covers what they do with the reduced training
+tests in tests/test_meta.py and tests/test_training.py.
+
 Documents whose blocks take more than a few seconds beyond importing TensorFlow are marked
 slow; the fast suite still checks that every block of those parses and that every name they
 import exists (a renamed or removed API breaks the docs test there too).
@@ -49,6 +54,7 @@ def python_blocks(path: pathlib.Path) -> list[dict]:
                     "line": number + 1,
                     "indent": match["indent"],
                     "no_run": "no-run" in words[1:],
+                    "slow": "slow" in words[1:],
                     "code": [],
                 }
         elif match and match["info"].strip() == "" and line.startswith(current["indent"]):
@@ -82,8 +88,12 @@ for block in blocks:
 """
 
 
-def run_document(path: pathlib.Path, workdir: pathlib.Path) -> subprocess.CompletedProcess:
-    blocks = [b for b in python_blocks(path) if not b["no_run"]]
+def run_document(
+    path: pathlib.Path, workdir: pathlib.Path, with_slow_blocks: bool = True
+) -> subprocess.CompletedProcess:
+    blocks = [
+        b for b in python_blocks(path) if not b["no_run"] and (with_slow_blocks or not b["slow"])
+    ]
     shutil.copytree(ROOT / "examples", workdir / "examples")
     env = {**os.environ, "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run(
@@ -99,16 +109,30 @@ def run_document(path: pathlib.Path, workdir: pathlib.Path) -> subprocess.Comple
 
 def _params():
     for path in DOCUMENTS:
-        if not any(not b["no_run"] for b in python_blocks(path)):
+        blocks = [b for b in python_blocks(path) if not b["no_run"]]
+        if not blocks:
             continue
-        marks = [pytest.mark.slow] if _name(path) in SLOW else []
-        yield pytest.param(path, id=_name(path), marks=marks)
+        if _name(path) in SLOW:
+            yield pytest.param(path, True, id=_name(path), marks=[pytest.mark.slow])
+        elif any(b["slow"] for b in blocks):
+            yield pytest.param(path, False, id=f"{_name(path)}-fast-blocks")
+            yield pytest.param(path, True, id=_name(path), marks=[pytest.mark.slow])
+        else:
+            yield pytest.param(path, True, id=_name(path))
 
 
-@pytest.mark.parametrize("path", list(_params()))
-def test_snippets_run(path, tmp_path):
-    result = run_document(path, tmp_path)
+@pytest.mark.parametrize("path, with_slow_blocks", list(_params()))
+def test_snippets_run(path, with_slow_blocks, tmp_path):
+    result = run_document(path, tmp_path, with_slow_blocks)
     assert result.returncode == 0, result.stdout + result.stderr[-6000:]
+
+
+def test_slow_blocks_are_few_and_end_their_document():
+    """Fast blocks never depend on a slow one: slow blocks come after every fast block."""
+    for path in DOCUMENTS:
+        kinds = [b["slow"] for b in python_blocks(path) if not b["no_run"]]
+        assert kinds == sorted(kinds), f"{_name(path)}: a fast block follows a ```python slow one"
+        assert sum(kinds) <= 2, f"{_name(path)}: more than two ```python slow blocks"
 
 
 def test_no_run_blocks_are_listed_with_a_reason():
