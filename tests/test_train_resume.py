@@ -130,14 +130,14 @@ def test_reference_run_exercises_the_restored_state(reference):
 def test_killed_training_resumes_bit_identical(dataset, reference, tmp_path):
     output = tmp_path / "run"
     args = _args(dataset, output)
-    # Killed mid-epoch 2, then after epoch 3's log entry but before its checkpoint commit;
-    # the third run (in this process) resumes and finishes.
-    for point in ("batch:2", "history:3"):
-        result = _run(args, kill=point)
-        assert result.returncode == -signal.SIGKILL, (point, result.stderr[-2000:])
+    # Killed mid-epoch 2 (CI's reduced version: one killed subprocess, each costs a TensorFlow
+    # import); the second run (in this process) resumes and finishes. The slow test below
+    # kills at five more points, between the log entry and the checkpoint commit among them.
+    result = _run(args, kill="batch:2")
+    assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
     assert cli.main(args) == 0
     _assert_identical_runs(output, reference)
-    assert json.loads((output / "log.json").read_text())["summary"]["resumed_from_epoch"] == 2
+    assert json.loads((output / "log.json").read_text())["summary"]["resumed_from_epoch"] == 1
     # Re-running a finished run reports it again without training.
     assert cli.main(args) == 0
     _assert_identical_runs(output, reference)
@@ -145,7 +145,12 @@ def test_killed_training_resumes_bit_identical(dataset, reference, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "points", [("checkpoint:1", "batch:3", "end"), ("history:1", "checkpoint:4", "batch:5")]
+    "points",
+    [
+        ("checkpoint:1", "batch:3", "end"),
+        ("history:1", "checkpoint:4", "batch:5"),
+        ("batch:2", "history:3"),
+    ],
 )
 def test_killed_training_resumes_bit_identical_at_more_points(dataset, reference, tmp_path, points):
     output = tmp_path / "run"
