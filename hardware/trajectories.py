@@ -27,6 +27,7 @@ from hardware.noise import readout_errors
 from hardware.template import CompiledTemplate, Gate
 
 _GATE, _FIXED, _CHANNEL = 0, 1, 2
+_WIDE = 16  # from this many trajectories per kernel call the row-vectorised passes are faster
 _EYE2 = np.eye(2, dtype=complex)
 
 
@@ -40,6 +41,32 @@ def _embed(matrix: np.ndarray, qubits: Sequence[cirq.Qid], local: Sequence[cirq.
         return matrix
     swap = cirq.unitary(cirq.SWAP)
     return swap @ matrix @ swap
+
+
+def _placement(qubits: Sequence[cirq.Qid], local: Sequence[cirq.Qid]) -> int:
+    """How :func:`_embed` places a matrix: 0 kron(m, I), 1 kron(I, m), 2 as is, 3 reversed."""
+    if len(local) == 1 or (len(qubits) == 1 and qubits[0] == local[0]):
+        return 0
+    if len(qubits) == 1:
+        return 1
+    return 2 if tuple(qubits) == tuple(local) else 3
+
+
+_REVERSED = np.array([0, 2, 1, 3])
+
+
+def _embed_many(matrices: np.ndarray, placement: int) -> np.ndarray:
+    """:func:`_embed` of a stack of matrices that share one :func:`_placement`."""
+    if placement == 2:
+        return matrices
+    if placement == 3:
+        return matrices[:, _REVERSED][:, :, _REVERSED]
+    count = len(matrices)
+    if placement == 0:  # kron(m, I)[2i + k, 2j + l] = m[i, j] δ_kl
+        out = matrices[:, :, None, :, None] * _EYE2[None, None, :, None, :]
+    else:  # kron(I, m)[2i + k, 2j + l] = δ_ij m[k, l]
+        out = _EYE2[None, :, None, :, None] * matrices[:, None, :, None, :]
+    return out.reshape(count, 4, 4)
 
 
 def _without_readout(noisy: cirq.Circuit, known: bool) -> cirq.Circuit:
@@ -279,6 +306,16 @@ class NoisyTemplate:
         self._kinds = np.asarray(kinds, np.int64)
         self._refs = np.asarray(refs, np.int64)
         self._gate_elements = gate_elements
+        # how each gate slot is embedded in its segment's 4×4 (see :func:`_embed`): 1q on the
+        # first local qubit (kron(m, I)), on the second (kron(I, m)), 2q in order, 2q reversed
+        placement = [_placement(qubits, local) for _, qubits, local in gate_elements]
+        self._embedding = [
+            (
+                np.array([e for e, kind in enumerate(placement) if kind == k], np.int64),
+                np.array([gate_elements[e][0] for e, kind in enumerate(placement) if kind == k]),
+            )
+            for k in range(4)
+        ]
         self._fixed4 = np.asarray(fixed4 or np.zeros((0, 4, 4)), complex).reshape(-1, 4, 4)
         self._channel4 = np.asarray(channel4 or np.zeros((0, 4, 4)), complex).reshape(-1, 4, 4)
         self._channel_range = np.asarray(channel_range or np.zeros((0, 2)), np.int64).reshape(-1, 2)
@@ -293,9 +330,27 @@ class NoisyTemplate:
         """The (E, 4, 4) segment-local gate matrices at ``values``."""
         gates: list[Gate] = self.template.all_gates(values, offsets)
         out = np.empty((len(self._gate_elements), 4, 4), complex)
-        for e, (slot, qubits, local) in enumerate(self._gate_elements):
-            out[e] = _embed(gates[slot].matrix, qubits, local)
+        for kind, (elements, slots) in enumerate(self._embedding):
+            if elements.size:
+                out[elements] = _embed_many(np.array([gates[s].matrix for s in slots]), kind)
         return out
+
+    def _kernel(self, gates: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        """One trajectory per row of ``uniforms`` (``2 n_channels + 2`` per row) at ``gates``
+        (:meth:`gate_matrices`): ``(rows, 2**len(read))`` distributions without readout."""
+        return _run(
+            self.n_qubits,
+            len(self.read),
+            self._seg_q,
+            self._seg_range,
+            self._kinds,
+            self._refs,
+            gates,
+            self._fixed4,
+            self._channel4,
+            self._channel_range,
+            uniforms,
+        )
 
     def apply_readout(self, probs: np.ndarray) -> np.ndarray:
         """Outcome distributions (rows, big-endian over :attr:`read`) after readout errors."""
@@ -362,20 +417,7 @@ class NoisyTemplate:
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         gates = self.gate_matrices(values, offsets)
         rows = 1 if self.n_channels == 0 else int(trajectories)
-        uniforms = rng.random((rows, 2 * self.n_channels + 2))
-        probs = _run(
-            self.n_qubits,
-            len(self.read),
-            self._seg_q,
-            self._seg_range,
-            self._kinds,
-            self._refs,
-            gates,
-            self._fixed4,
-            self._channel4,
-            self._channel_range,
-            uniforms,
-        )
+        probs = self._kernel(gates, rng.random((rows, 2 * self.n_channels + 2)))
         if rows < trajectories:
             probs = np.repeat(probs, trajectories, axis=0)
         return self.apply_readout(probs) if readout else probs
@@ -391,50 +433,309 @@ def _insert_zero(value, bit):
 
 
 @numba.njit(cache=True)
-def _reduced(state, n, b0, b1, two):
-    rho = np.zeros((4, 4), np.complex128)
-    if two:
-        lo, hi = min(b0, b1), max(b0, b1)
-        for k in range(1 << (n - 2)):
-            base = _insert_zero(_insert_zero(k, lo), hi)
-            i = (base, base | (1 << b1), base | (1 << b0), base | (1 << b0) | (1 << b1))
-            v0, v1, v2, v3 = state[i[0]], state[i[1]], state[i[2]], state[i[3]]
-            v = (v0, v1, v2, v3)
-            for r in range(4):
-                for c in range(4):
-                    rho[r, c] += v[r] * np.conj(v[c])
-    else:
-        for k in range(1 << (n - 1)):
-            base = _insert_zero(k, b0)
-            v0, v1 = state[base], state[base | (1 << b0)]
-            rho[0, 0] += v0 * np.conj(v0)
-            rho[0, 2] += v0 * np.conj(v1)
-            rho[2, 0] += v1 * np.conj(v0)
-            rho[2, 2] += v1 * np.conj(v1)
-    return rho
+def _reduced(re, im, n, b0, b1, two, rho):
+    """``rho[r]``: the reduced density matrix of every row on bits (b0, b1) (or b0 alone).
+
+    The state of row ``r`` is ``re[:, r] + 1j im[:, r]``; rows are the innermost (contiguous)
+    axis so the loops over them vectorise. Index ``2 bit(b0) + bit(b1)``; a single bit fills
+    entries (0, 0), (0, 2), (2, 0), (2, 2) (the kron(m, I) embedding).
+    """
+    rows = re.shape[1]
+    acc = np.zeros((16, rows))  # 4 diagonal entries, then re/im of the 6 upper ones
+    m0 = 1 << b0
+    m1 = (1 << b1) if two else 0
+    lo = min(b0, b1) if two else b0
+    hi = max(b0, b1) if two else b0
+    size = 1 << n
+    for a in range(0, size, 2 << hi):
+        for b in range(a, a + (1 << hi), 2 << lo if two else size):
+            for i0 in range(b, b + (1 << lo)):
+                if two:
+                    i1, i2 = i0 | m1, i0 | m0
+                    i3 = i2 | m1
+                    for r in range(rows):
+                        x0, y0, x1, y1 = re[i0, r], im[i0, r], re[i1, r], im[i1, r]
+                        x2, y2, x3, y3 = re[i2, r], im[i2, r], re[i3, r], im[i3, r]
+                        acc[0, r] += x0 * x0 + y0 * y0
+                        acc[1, r] += x1 * x1 + y1 * y1
+                        acc[2, r] += x2 * x2 + y2 * y2
+                        acc[3, r] += x3 * x3 + y3 * y3
+                        # rho[j, k] += v_j conj(v_k)
+                        acc[4, r] += x0 * x1 + y0 * y1
+                        acc[5, r] += y0 * x1 - x0 * y1
+                        acc[6, r] += x0 * x2 + y0 * y2
+                        acc[7, r] += y0 * x2 - x0 * y2
+                        acc[8, r] += x0 * x3 + y0 * y3
+                        acc[9, r] += y0 * x3 - x0 * y3
+                        acc[10, r] += x1 * x2 + y1 * y2
+                        acc[11, r] += y1 * x2 - x1 * y2
+                        acc[12, r] += x1 * x3 + y1 * y3
+                        acc[13, r] += y1 * x3 - x1 * y3
+                        acc[14, r] += x2 * x3 + y2 * y3
+                        acc[15, r] += y2 * x3 - x2 * y3
+                else:
+                    i2 = i0 | m0
+                    for r in range(rows):
+                        x0, y0, x2, y2 = re[i0, r], im[i0, r], re[i2, r], im[i2, r]
+                        acc[0, r] += x0 * x0 + y0 * y0
+                        acc[2, r] += x2 * x2 + y2 * y2
+                        acc[6, r] += x0 * x2 + y0 * y2
+                        acc[7, r] += y0 * x2 - x0 * y2
+    upper = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+    for r in range(rows):
+        for d in range(4):
+            rho[r, d, d] = acc[d, r]
+        for u in range(6):
+            j, k = upper[u]
+            value = complex(acc[4 + 2 * u, r], acc[5 + 2 * u, r])
+            rho[r, j, k] = value
+            rho[r, k, j] = np.conj(value)
 
 
 @numba.njit(cache=True)
-def _apply(state, n, b0, b1, two, m):
+def _apply(re, im, n, b0, b1, two, totals):
+    """Applies ``totals[r]`` (4×4, or its (0, 2) block on one bit) to every row's state."""
+    rows = re.shape[1]
+    mr = np.empty((4, 4, rows))
+    mi = np.empty((4, 4, rows))
+    for r in range(rows):
+        for j in range(4):
+            for k in range(4):
+                mr[j, k, r] = totals[r, j, k].real
+                mi[j, k, r] = totals[r, j, k].imag
+    m0 = 1 << b0
+    m1 = (1 << b1) if two else 0
+    lo = min(b0, b1) if two else b0
+    hi = max(b0, b1) if two else b0
+    size = 1 << n
+    for a in range(0, size, 2 << hi):
+        for b in range(a, a + (1 << hi), 2 << lo if two else size):
+            for i0 in range(b, b + (1 << lo)):
+                if two:
+                    i1, i2 = i0 | m1, i0 | m0
+                    i3 = i2 | m1
+                    for r in range(rows):
+                        x0, y0, x1, y1 = re[i0, r], im[i0, r], re[i1, r], im[i1, r]
+                        x2, y2, x3, y3 = re[i2, r], im[i2, r], re[i3, r], im[i3, r]
+                        re[i0, r] = (
+                            mr[0, 0, r] * x0
+                            - mi[0, 0, r] * y0
+                            + mr[0, 1, r] * x1
+                            - mi[0, 1, r] * y1
+                            + mr[0, 2, r] * x2
+                            - mi[0, 2, r] * y2
+                            + mr[0, 3, r] * x3
+                            - mi[0, 3, r] * y3
+                        )
+                        im[i0, r] = (
+                            mr[0, 0, r] * y0
+                            + mi[0, 0, r] * x0
+                            + mr[0, 1, r] * y1
+                            + mi[0, 1, r] * x1
+                            + mr[0, 2, r] * y2
+                            + mi[0, 2, r] * x2
+                            + mr[0, 3, r] * y3
+                            + mi[0, 3, r] * x3
+                        )
+                        re[i1, r] = (
+                            mr[1, 0, r] * x0
+                            - mi[1, 0, r] * y0
+                            + mr[1, 1, r] * x1
+                            - mi[1, 1, r] * y1
+                            + mr[1, 2, r] * x2
+                            - mi[1, 2, r] * y2
+                            + mr[1, 3, r] * x3
+                            - mi[1, 3, r] * y3
+                        )
+                        im[i1, r] = (
+                            mr[1, 0, r] * y0
+                            + mi[1, 0, r] * x0
+                            + mr[1, 1, r] * y1
+                            + mi[1, 1, r] * x1
+                            + mr[1, 2, r] * y2
+                            + mi[1, 2, r] * x2
+                            + mr[1, 3, r] * y3
+                            + mi[1, 3, r] * x3
+                        )
+                        re[i2, r] = (
+                            mr[2, 0, r] * x0
+                            - mi[2, 0, r] * y0
+                            + mr[2, 1, r] * x1
+                            - mi[2, 1, r] * y1
+                            + mr[2, 2, r] * x2
+                            - mi[2, 2, r] * y2
+                            + mr[2, 3, r] * x3
+                            - mi[2, 3, r] * y3
+                        )
+                        im[i2, r] = (
+                            mr[2, 0, r] * y0
+                            + mi[2, 0, r] * x0
+                            + mr[2, 1, r] * y1
+                            + mi[2, 1, r] * x1
+                            + mr[2, 2, r] * y2
+                            + mi[2, 2, r] * x2
+                            + mr[2, 3, r] * y3
+                            + mi[2, 3, r] * x3
+                        )
+                        re[i3, r] = (
+                            mr[3, 0, r] * x0
+                            - mi[3, 0, r] * y0
+                            + mr[3, 1, r] * x1
+                            - mi[3, 1, r] * y1
+                            + mr[3, 2, r] * x2
+                            - mi[3, 2, r] * y2
+                            + mr[3, 3, r] * x3
+                            - mi[3, 3, r] * y3
+                        )
+                        im[i3, r] = (
+                            mr[3, 0, r] * y0
+                            + mi[3, 0, r] * x0
+                            + mr[3, 1, r] * y1
+                            + mi[3, 1, r] * x1
+                            + mr[3, 2, r] * y2
+                            + mi[3, 2, r] * x2
+                            + mr[3, 3, r] * y3
+                            + mi[3, 3, r] * x3
+                        )
+                else:
+                    i2 = i0 | m0
+                    for r in range(rows):
+                        x0, y0, x2, y2 = re[i0, r], im[i0, r], re[i2, r], im[i2, r]
+                        re[i0, r] = (
+                            mr[0, 0, r] * x0
+                            - mi[0, 0, r] * y0
+                            + mr[0, 2, r] * x2
+                            - mi[0, 2, r] * y2
+                        )
+                        im[i0, r] = (
+                            mr[0, 0, r] * y0
+                            + mi[0, 0, r] * x0
+                            + mr[0, 2, r] * y2
+                            + mi[0, 2, r] * x2
+                        )
+                        re[i2, r] = (
+                            mr[2, 0, r] * x0
+                            - mi[2, 0, r] * y0
+                            + mr[2, 2, r] * x2
+                            - mi[2, 2, r] * y2
+                        )
+                        im[i2, r] = (
+                            mr[2, 0, r] * y0
+                            + mi[2, 0, r] * x0
+                            + mr[2, 2, r] * y2
+                            + mi[2, 2, r] * x2
+                        )
+
+
+@numba.njit(cache=True, fastmath=True)
+def _groups_reduced(re, im, n, b0, b1, width, acc):
+    """Accumulates ``v_j conj(v_k)`` (j <= k) of every row over the amplitude groups of bits
+    (b0, b1) (``width`` 4) or b0 (``width`` 2) into ``acc[8 j + 2 k (+1), row]``.
+
+    Each group is first copied to a local buffer so the loops over rows vectorise (no
+    aliasing between the state and the accumulators).
+    """
+    rows = re.shape[1]
+    v = np.empty((8, rows))
+    m0, m1 = 1 << b0, 1 << b1
+    lo, hi = (min(b0, b1), max(b0, b1)) if width == 4 else (b0, b0)
+    size = 1 << n
+    for a in range(0, size, 2 << hi):
+        for b in range(a, a + (1 << hi), 2 << lo if width == 4 else size):
+            for i0 in range(b, b + (1 << lo)):
+                if width == 4:
+                    index = (i0, i0 | m1, i0 | m0, i0 | m0 | m1)
+                else:
+                    index = (i0, i0 | m0, i0, i0)
+                for k in range(width):
+                    for r in range(rows):
+                        v[2 * k, r] = re[index[k], r]
+                        v[2 * k + 1, r] = im[index[k], r]
+                for j in range(width):
+                    for k in range(j, width):
+                        slot = 8 * j + 2 * k
+                        for r in range(rows):
+                            xj, yj, xk, yk = (
+                                v[2 * j, r],
+                                v[2 * j + 1, r],
+                                v[2 * k, r],
+                                v[2 * k + 1, r],
+                            )
+                            acc[slot, r] += xj * xk + yj * yk
+                            acc[slot + 1, r] += yj * xk - xj * yk
+
+
+@numba.njit(cache=True, fastmath=True)
+def _groups_apply(re, im, n, b0, b1, width, m):
+    """Applies ``m[8 j + 2 k (+1), row]`` (re/im of a width×width matrix per row) to every
+    row's amplitude groups of bits (b0, b1) (``width`` 4) or b0 (``width`` 2)."""
+    rows = re.shape[1]
+    v = np.empty((8, rows))
+    o = np.empty((8, rows))
+    m0, m1 = 1 << b0, 1 << b1
+    lo, hi = (min(b0, b1), max(b0, b1)) if width == 4 else (b0, b0)
+    size = 1 << n
+    for a in range(0, size, 2 << hi):
+        for b in range(a, a + (1 << hi), 2 << lo if width == 4 else size):
+            for i0 in range(b, b + (1 << lo)):
+                if width == 4:
+                    index = (i0, i0 | m1, i0 | m0, i0 | m0 | m1)
+                else:
+                    index = (i0, i0 | m0, i0, i0)
+                for k in range(width):
+                    for r in range(rows):
+                        v[2 * k, r] = re[index[k], r]
+                        v[2 * k + 1, r] = im[index[k], r]
+                for j in range(width):
+                    for r in range(rows):
+                        sr = 0.0
+                        si = 0.0
+                        for k in range(width):
+                            ar, ai = m[8 * j + 2 * k, r], m[8 * j + 2 * k + 1, r]
+                            sr += ar * v[2 * k, r] - ai * v[2 * k + 1, r]
+                            si += ar * v[2 * k + 1, r] + ai * v[2 * k, r]
+                        o[2 * j, r] = sr
+                        o[2 * j + 1, r] = si
+                for k in range(width):
+                    for r in range(rows):
+                        re[index[k], r] = o[2 * k, r]
+                        im[index[k], r] = o[2 * k + 1, r]
+
+
+@numba.njit(cache=True)
+def _reduced_wide(re, im, n, b0, b1, two, rho):
+    """:func:`_reduced` for many rows (vectorised over rows)."""
+    rows = re.shape[1]
+    acc = np.zeros((32, rows))
     if two:
-        lo, hi = min(b0, b1), max(b0, b1)
-        for k in range(1 << (n - 2)):
-            base = _insert_zero(_insert_zero(k, lo), hi)
-            i0, i1 = base, base | (1 << b1)
-            i2, i3 = base | (1 << b0), base | (1 << b0) | (1 << b1)
-            v0, v1, v2, v3 = state[i0], state[i1], state[i2], state[i3]
-            state[i0] = m[0, 0] * v0 + m[0, 1] * v1 + m[0, 2] * v2 + m[0, 3] * v3
-            state[i1] = m[1, 0] * v0 + m[1, 1] * v1 + m[1, 2] * v2 + m[1, 3] * v3
-            state[i2] = m[2, 0] * v0 + m[2, 1] * v1 + m[2, 2] * v2 + m[2, 3] * v3
-            state[i3] = m[3, 0] * v0 + m[3, 1] * v1 + m[3, 2] * v2 + m[3, 3] * v3
+        _groups_reduced(re, im, n, b0, b1, 4, acc)
+        width, entry = 4, (0, 1, 2, 3)
     else:
-        a, b, c, d = m[0, 0], m[0, 2], m[2, 0], m[2, 2]
-        for k in range(1 << (n - 1)):
-            i0 = _insert_zero(k, b0)
-            i1 = i0 | (1 << b0)
-            v0, v1 = state[i0], state[i1]
-            state[i0] = a * v0 + b * v1
-            state[i1] = c * v0 + d * v1
+        _groups_reduced(re, im, n, b0, b0, 2, acc)
+        width, entry = 2, (0, 2, 0, 2)  # a single bit fills the kron(m, I) entries
+    for r in range(rows):
+        for j in range(width):
+            for k in range(j, width):
+                value = complex(acc[8 * j + 2 * k, r], acc[8 * j + 2 * k + 1, r])
+                rho[r, entry[j], entry[k]] = value
+                rho[r, entry[k], entry[j]] = np.conj(value)
+
+
+@numba.njit(cache=True)
+def _apply_wide(re, im, n, b0, b1, two, totals):
+    """:func:`_apply` for many rows (vectorised over rows)."""
+    rows = re.shape[1]
+    width, entry = (4, (0, 1, 2, 3)) if two else (2, (0, 2, 0, 2))
+    m = np.empty((32, rows))
+    for r in range(rows):
+        for j in range(width):
+            for k in range(width):
+                m[8 * j + 2 * k, r] = totals[r, entry[j], entry[k]].real
+                m[8 * j + 2 * k + 1, r] = totals[r, entry[j], entry[k]].imag
+    if two:
+        _groups_apply(re, im, n, b0, b1, 4, m)
+    else:
+        _groups_apply(re, im, n, b0, b0, 2, m)
 
 
 @numba.njit(cache=True)
@@ -463,77 +764,132 @@ def _sandwich(k, rho, tmp, out):
 
 
 @numba.njit(cache=True)
-def _run(
-    n, n_read, seg_q, seg_range, kinds, refs, gates, fixed4, channel4, channel_range, uniforms
+def _segment(
+    first,
+    last,
+    kinds,
+    refs,
+    gates,
+    fixed4,
+    channel4,
+    channel_range,
+    uniforms,
+    row,
+    jump,
+    total,
+    rho,
 ):
-    rows = uniforms.shape[0]
-    out = np.zeros((rows, 1 << n_read))
-    state = np.zeros(1 << n, np.complex128)
-    total = np.empty((4, 4), np.complex128)
+    """One row's segment elements: fuses them into ``total`` and draws its jumps.
+
+    ``jump`` holds the row's (threshold, survival, next uniform) and is updated in place.
+    """
     scratch = np.empty((4, 4), np.complex128)
     tmp = np.empty((4, 4), np.complex128)
     after = np.empty((4, 4), np.complex128)
-    for row in range(rows):
-        state[:] = 0.0
-        state[0] = 1.0
-        draw = 0
-        threshold = uniforms[row, draw]
-        draw += 1
-        survival = 1.0
-        for s in range(seg_q.shape[0]):
-            two = seg_q[s, 1] >= 0
-            b0 = n - 1 - seg_q[s, 0]
-            b1 = n - 1 - seg_q[s, 1] if two else 0
-            rho = _reduced(state, n, b0, b1, two)
-            for r in range(4):
-                for c in range(4):
-                    total[r, c] = 1.0 if r == c else 0.0
-            for e in range(seg_range[s, 0], seg_range[s, 1]):
-                kind = kinds[e]
-                if kind == 2:
-                    start, stop = channel_range[refs[e], 0], channel_range[refs[e], 1]
-                    k0 = channel4[start]
-                    q = _sandwich(k0, rho, tmp, after)
-                    if survival * q >= threshold or stop - start == 1:
-                        survival *= q
-                        scale = 1.0 / np.sqrt(q)
-                        _mul(k0, total, scratch)
-                        for r in range(4):
-                            for c in range(4):
-                                total[r, c] = scratch[r, c] * scale
-                                rho[r, c] = after[r, c] / q
-                    else:
-                        # a jump: pick a Kraus operator j >= 1 by its weight on this state
-                        u = uniforms[row, draw] * (1.0 - q)
-                        draw += 1
-                        chosen = stop - 1
-                        acc = 0.0
-                        for j in range(start + 1, stop):
-                            w = _sandwich(channel4[j], rho, tmp, after)
-                            acc += w
-                            if acc >= u and w > 0:
-                                chosen = j
-                                break
-                        weight = _sandwich(channel4[chosen], rho, tmp, after)
-                        scale = 1.0 / np.sqrt(weight)
-                        _mul(channel4[chosen], total, scratch)
-                        for r in range(4):
-                            for c in range(4):
-                                total[r, c] = scratch[r, c] * scale
-                                rho[r, c] = after[r, c] / weight
-                        threshold = uniforms[row, draw]
-                        draw += 1
-                        survival = 1.0
-                else:
-                    g = gates[refs[e]] if kind == 0 else fixed4[refs[e]]
-                    _mul(g, total, scratch)
-                    total[:, :] = scratch
-                    _sandwich(g, rho, tmp, after)
-                    rho[:, :] = after
-            _apply(state, n, b0, b1, two, total)
-        probs = np.abs(state) ** 2
-        probs = probs.reshape(1 << n_read, -1).sum(axis=1)
-        out[row] = probs / probs.sum()
+    for r in range(4):
+        for c in range(4):
+            total[r, c] = 1.0 if r == c else 0.0
+    for e in range(first, last):
+        kind = kinds[e]
+        if kind == 2:
+            start, stop = channel_range[refs[e], 0], channel_range[refs[e], 1]
+            k0 = channel4[start]
+            q = _sandwich(k0, rho, tmp, after)
+            if jump[1] * q >= jump[0] or stop - start == 1:
+                jump[1] *= q
+                scale = 1.0 / np.sqrt(q)
+                _mul(k0, total, scratch)
+                for r in range(4):
+                    for c in range(4):
+                        total[r, c] = scratch[r, c] * scale
+                        rho[r, c] = after[r, c] / q
+            else:
+                # a jump: pick a Kraus operator j >= 1 by its weight on this state
+                draw = int(jump[2])
+                u = uniforms[row, draw] * (1.0 - q)
+                chosen = stop - 1
+                acc = 0.0
+                for j in range(start + 1, stop):
+                    w = _sandwich(channel4[j], rho, tmp, after)
+                    acc += w
+                    if acc >= u and w > 0:
+                        chosen = j
+                        break
+                weight = _sandwich(channel4[chosen], rho, tmp, after)
+                scale = 1.0 / np.sqrt(weight)
+                _mul(channel4[chosen], total, scratch)
+                for r in range(4):
+                    for c in range(4):
+                        total[r, c] = scratch[r, c] * scale
+                        rho[r, c] = after[r, c] / weight
+                jump[0] = uniforms[row, draw + 1]
+                jump[1] = 1.0
+                jump[2] = draw + 2
+        else:
+            g = gates[refs[e]] if kind == 0 else fixed4[refs[e]]
+            _mul(g, total, scratch)
+            total[:, :] = scratch
+            _sandwich(g, rho, tmp, after)
+            rho[:, :] = after
+
+
+@numba.njit(cache=True)
+def _run(
+    n, n_read, seg_q, seg_range, kinds, refs, gates, fixed4, channel4, channel_range, uniforms
+):
+    """``(rows, 2**n_read)`` outcome distributions, one trajectory per row of ``uniforms``.
+
+    All rows advance together segment by segment (their states side by side, rows innermost);
+    each row draws its own jumps from its own uniforms, exactly as if it ran alone.
+    """
+    rows = uniforms.shape[0]
+    wide = rows >= _WIDE
+    re = np.zeros((1 << n, rows))
+    im = np.zeros((1 << n, rows))
+    re[0, :] = 1.0
+    jumps = np.empty((rows, 3))  # threshold, survival, index of the next uniform
+    for r in range(rows):
+        jumps[r, 0] = uniforms[r, 0]
+        jumps[r, 1] = 1.0
+        jumps[r, 2] = 1.0
+    totals = np.empty((rows, 4, 4), np.complex128)
+    rho = np.empty((rows, 4, 4), np.complex128)
+    for s in range(seg_q.shape[0]):
+        two = seg_q[s, 1] >= 0
+        b0 = n - 1 - seg_q[s, 0]
+        b1 = n - 1 - seg_q[s, 1] if two else 0
+        if wide:
+            _reduced_wide(re, im, n, b0, b1, two, rho)
+        else:
+            _reduced(re, im, n, b0, b1, two, rho)
+        for r in range(rows):
+            _segment(
+                seg_range[s, 0],
+                seg_range[s, 1],
+                kinds,
+                refs,
+                gates,
+                fixed4,
+                channel4,
+                channel_range,
+                uniforms,
+                r,
+                jumps[r],
+                totals[r],
+                rho[r],
+            )
+        if wide:
+            _apply_wide(re, im, n, b0, b1, two, totals)
+        else:
+            _apply(re, im, n, b0, b1, two, totals)
+    out = np.zeros((rows, 1 << n_read))
+    shift = n - n_read  # the read qubits are the most significant bits
+    for i in range(1 << n):
+        k = i >> shift
+        for r in range(rows):
+            out[r, k] += re[i, r] * re[i, r] + im[i, r] * im[i, r]
+    for r in range(rows):
+        out[r] /= out[r].sum()
     return out
 
 

@@ -69,3 +69,16 @@ def test_trajectories_are_reproducible_per_seed(template):
     assert not np.array_equal(a, noisy.probabilities(values, 5, seed=4))
     with pytest.raises(ValueError, match="trajectories must be >= 1"):
         noisy.probabilities(values, 0)
+
+
+def test_trajectories_run_together_equal_trajectories_run_alone(template):
+    """The kernel advances all rows together (row-vectorised state passes from 16 rows on);
+    every row must still be exactly the trajectory its own random numbers give alone."""
+    graph, tpl = template
+    noisy = NoisyTemplate(tpl, hardware.noise_from_spec("weber*3"), _read(tpl, graph))
+    gates = noisy.gate_matrices({"gamma_1": 0.7, "beta_1": 0.3})
+    uniforms = np.random.default_rng(5).random((20, 2 * noisy.n_channels + 2))
+    together = noisy._kernel(gates, uniforms)
+    alone = np.concatenate([noisy._kernel(gates, uniforms[r : r + 1]) for r in range(20)])
+    np.testing.assert_allclose(together, alone, atol=1e-12)
+    assert len({row.round(6).tobytes() for row in together}) > 10  # the rows jumped apart
