@@ -329,10 +329,22 @@ class NoisyQAOA:
         estimator.
         """
         mitigate = self.setup.mitigate_readout if mitigate is None else mitigate
+        raw, mitigated = self.expectations(theta, trajectories, seed)
+        return mitigated if mitigate else raw
+
+    def expectations(
+        self, theta: np.ndarray, trajectories: int = 256, seed: Seed = 0
+    ) -> tuple[float, float]:
+        """Raw and readout-mitigated noisy ⟨C⟩ from one set of trajectories (not counted).
+
+        Equal to ``expectation(..., mitigate=False)`` and ``expectation(..., mitigate=True)``
+        with the same seed, at the cost of one; without readout errors both are the raw value.
+        """
         probs = self.trajectory_probabilities(theta, trajectories, seed).mean(axis=0)
-        if mitigate and self.readout is not None:
-            probs = simulate.mitigate_probabilities(probs, self.readout)
-        return float(probs @ self.diagonal)
+        raw = float(probs @ self.diagonal)
+        if self.readout is None:
+            return raw, raw
+        return raw, float(simulate.mitigate_probabilities(probs, self.readout) @ self.diagonal)
 
 
 # --- counted objective -----------------------------------------------------------------------

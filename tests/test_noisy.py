@@ -71,6 +71,13 @@ def test_readout_mitigation_removes_readout_bias(problem):
     assert abs(bias_mitigated) < abs(bias_raw) / 4
     limit = mitigated.expectation(THETA, trajectories=1000) - reference  # infinite-shot limit
     assert abs(limit) < abs(bias_raw) / 4
+    # raw and mitigated limits from one set of trajectories equal the two separate calls
+    pair = mitigated.expectations(THETA, trajectories=1000)
+    assert pair == (
+        mitigated.expectation(THETA, trajectories=1000, mitigate=False),
+        mitigated.expectation(THETA, trajectories=1000),
+    )
+    assert pair[0] == pytest.approx(raw.expectation(THETA, trajectories=1000))
 
 
 def test_parameter_shift_gradient_matches_exact(problem):
