@@ -121,10 +121,11 @@ def mitigate_probabilities(probs: np.ndarray, errors: Errors) -> np.ndarray:
         )
     if n == 0:
         return probs.copy()
-    tcm = confusion_matrices(errors)
     t = probs.reshape((2,) * n)
-    for k, q in enumerate(tcm.qubits):
-        corr = tcm.correction_matrix([q])  # p_true = p_read @ corr
+    for k, pair in enumerate(errors):
+        # one qubit's own TensoredConfusionMatrices: correction_matrix([q]) of the n-qubit
+        # object marginalises an n-operand einsum (2**(2n) terms; 1 s per qubit at n = 12)
+        corr = confusion_matrices([pair]).correction_matrix()  # p_true = p_read @ corr
         t = np.moveaxis(np.tensordot(corr, t, axes=([0], [k])), 0, k)
     return t.reshape(-1)
 
