@@ -340,7 +340,14 @@ class NoisyQAOA:
         Equal to ``expectation(..., mitigate=False)`` and ``expectation(..., mitigate=True)``
         with the same seed, at the cost of one; without readout errors both are the raw value.
         """
-        probs = self.trajectory_probabilities(theta, trajectories, seed).mean(axis=0)
+        if self.noisy is not None and self.model is not None:
+            # readout errors are linear: lay them on the mean, not on every trajectory
+            probs = self.noisy.probabilities(
+                np.asarray(theta, float), trajectories, as_generator(seed), readout=False
+            ).mean(axis=0)
+            probs = self.noisy.apply_readout(probs[None, :])[0]
+        else:
+            probs = self.trajectory_probabilities(theta, trajectories, seed).mean(axis=0)
         raw = float(probs @ self.diagonal)
         if self.readout is None:
             return raw, raw
