@@ -79,3 +79,29 @@ def test_template_errors_name_the_problem():
     t = sympy.Symbol("t")
     with pytest.raises(TypeError, match="not affine"):
         compile_template(cirq.Circuit(cirq.ZZ(a, b) ** (t * t)), "weber", "cz")
+
+
+@pytest.mark.parametrize("kind", ["zz", "zz_swap"])
+def test_sqrt_iswap_block_layers_equal_cirq_unitaries(kind):
+    """The per-θ √iSWAP layers of ZZ blocks (closed form for ZZ, cirq's solver for ZZ + SWAP)
+    rebuild ``cirq.unitary`` of the block, with the native count of cirq's own decomposition,
+    across exponents that cross cirq's branch points (0, ±1/2, ±1, ...)."""
+    from hardware.template import _sqrt_iswap_layers, _zz_sqrt_iswap_layers
+
+    a, b = cirq.LineQubit.range(2)
+    sqrt_iswap = cirq.unitary(cirq.SQRT_ISWAP)
+    exponents = np.concatenate([np.linspace(-2.5, 2.5, 41), [1e-9, -1e-9, 0.5 + 1e-9, 0.73]])
+    for t in exponents:
+        block = cirq.Circuit(cirq.ZZ(a, b) ** t, *([cirq.SWAP(a, b)] if kind == "zz_swap" else []))
+        target = cirq.unitary(block)
+        if kind == "zz":
+            dec = _zz_sqrt_iswap_layers(t)
+        else:
+            dec = _sqrt_iswap_layers((np.pi / 4, np.pi / 4, np.pi / 4 - np.pi * t / 2), 3)
+        u = np.kron(*dec.layers[0])
+        for layer in dec.layers[1:]:
+            u = np.kron(*layer) @ sqrt_iswap @ u
+        assert cirq.equal_up_to_global_phase(u, target, atol=1e-9), t
+        if abs(np.sin(2 * np.pi * t)) > 1e-6:  # away from t = k/2 cirq needs as many natives
+            ops = cirq.two_qubit_matrix_to_sqrt_iswap_operations(a, b, target, atol=1e-10)
+            assert len(dec.natives) == sum(len(op.qubits) == 2 for op in ops)
