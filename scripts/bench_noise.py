@@ -4,9 +4,12 @@
 per trajectory, readout drawn per trajectory group); ``template`` is the route-once template
 with numba trajectories. Both run the same cell: a 3-regular instance, weber noise at scale 1,
 1024 shots and 16 trajectories per evaluation, SPSA for 20 iterations (40 evaluations) from a
-random start, then the noisy AR at start and end (64 trajectories each). Setup (compile and
-noise) is shared by the 24 cells of an instance and noise level (nine initialisers × three
-shot budgets), so cells/min counts setup / 27 + the evaluation time.
+random start, then the noisy AR at start and end, raw and readout-mitigated (64 trajectories
+each; trees without ``NoisyQAOA.expectations`` run them as two seeded calls, as their
+``noise_cell`` did, and ``trajectories`` still counts the 768 a cell needs). Setup (compile
+and noise) is shared by the 27 cells of an instance and noise level (nine initialisers × three
+shot budgets), so cells/min counts setup / 27 + the evaluation time. ``--label`` names the
+tree in the record (before/after comparisons run the same script in two checkouts).
 
     python scripts/bench_noise.py --out docs/bench/noise.json            # all sizes
     python scripts/bench_noise.py --n 8 --p 1 --engines template          # one quick row
@@ -42,8 +45,12 @@ def run_cell(n: int, p: int, engine: str, iterations: int = 20, seed: int = 0) -
     theta0 = np.random.default_rng(seed).uniform(0, np.pi / 2, 2 * p)
     t1 = time.perf_counter()
     result = optimize_noisy(SPSA(max_iter=iterations, a=0.1, c=0.1), objective, theta0, seed)
-    circuit.expectation(theta0, 64)
-    circuit.expectation(result.params, 64)
+    for theta in (theta0, result.params):  # raw and readout-mitigated, as noise_cell records
+        if hasattr(circuit, "expectations"):
+            circuit.expectations(theta, 64)
+        else:  # trees before NoisyQAOA.expectations: the two seeded calls noise_cell made
+            circuit.expectation(theta, 64, mitigate=False)
+            circuit.expectation(theta, 64, mitigate=True)
     evaluate_s = time.perf_counter() - t1
     trajectories = objective.n_circuits * setup.trajectories + 2 * 64
     return {
@@ -72,6 +79,7 @@ def main(argv=None) -> int:
         help="sizes at which the slow symbolic engine also runs (it takes minutes per cell)",
     )
     parser.add_argument("--out", default=None, help="JSON record (e.g. docs/bench/noise.json)")
+    parser.add_argument("--label", default="", help="free text stored in the record (the tree)")
     args = parser.parse_args(argv)
     ns = [int(x) for x in args.n.split(",")]
     ps = [int(x) for x in args.p.split(",")]
@@ -106,6 +114,7 @@ def main(argv=None) -> int:
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
         "cpu_count": os.cpu_count(),
+        "label": args.label,
         "rows": rows,
     }
     if args.out:
