@@ -423,14 +423,22 @@ class CompiledTemplate:
         if self.gateset == "sqrt_iswap" and block.kind != "general" and block.natives:
             op = next(self.ops[i] for i in block.ops if self.ops[i].fixed is None)
             exponent = op.const + float(op.coefficients @ values)
-            if block.kind == "zz" and block.natives == 2:
-                return _zz_sqrt_iswap_layers(exponent)  # closed form: cheaper than a lookup
             z = -np.pi * exponent / 2
-            vector = (0.0, 0.0, z) if block.kind == "zz" else (np.pi / 4, np.pi / 4, np.pi / 4 + z)
             key = (block.kind, round(z, 12), block.natives)
             found = self._cache.get(key)
             if found is None:
-                found = self._cache[key] = _sqrt_iswap_layers(vector, block.natives)
+                if block.kind == "zz" and block.natives == 2:
+                    found = _zz_sqrt_iswap_layers(exponent)  # closed form
+                else:
+                    vector = (
+                        (0.0, 0.0, z)
+                        if block.kind == "zz"
+                        else (np.pi / 4, np.pi / 4, np.pi / 4 + z)
+                    )
+                    found = _sqrt_iswap_layers(vector, block.natives)
+                if len(self._cache) > 4096:
+                    self._cache.clear()
+                self._cache[key] = found
             return found
         return self._decomposition(block.unitary(matrices, self.ops), block.natives)
 

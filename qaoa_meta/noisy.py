@@ -48,7 +48,6 @@ from hardware.template import compile_template
 from hardware.trajectories import NoisyTemplate
 from qaoa_meta import qaoa
 from qaoa_meta.optimize import (
-    ExactEvaluator,
     Optimizer,
     OptimizeResult,
     _FirstOrder,
@@ -355,6 +354,31 @@ class NoisyQAOA:
 
 
 # --- counted objective -----------------------------------------------------------------------
+def statevector_energy(diagonal: np.ndarray, theta: Sequence[float]) -> float:
+    """Noiseless ⟨C⟩ of textbook QAOA from a NumPy state vector.
+
+    ``|θ⟩ = Π_k e^{-iβ_k B} e^{-iγ_k C} |+⟩^n`` with ``C`` given by its diagonal (big-endian,
+    :func:`qaoa_meta.problems.cost_diagonal`) and ``θ = (γ_1..γ_p, β_1..β_p)``. About a
+    millisecond at n = 12 (no TensorFlow function to trace per objective).
+    """
+    diagonal = np.asarray(diagonal, float)
+    theta = np.asarray(theta, float).reshape(-1)
+    n = diagonal.size.bit_length() - 1
+    p = theta.size // 2
+    if diagonal.size != 1 << n or theta.size != 2 * p:
+        raise ValueError(f"need a 2**n diagonal and 2p angles, got {diagonal.size}, {theta.size}")
+    state = np.full(diagonal.size, diagonal.size**-0.5, complex)
+    for gamma, beta in zip(theta[:p], theta[p:], strict=True):
+        state *= np.exp(-1j * gamma * diagonal)
+        c, s = np.cos(beta), -1j * np.sin(beta)  # e^{-iβX} = cos β - i sin β X on each qubit
+        for k in range(n):
+            view = state.reshape(1 << k, 2, -1)
+            zero, one = view[:, 0, :].copy(), view[:, 1, :]
+            view[:, 0, :] = c * zero + s * one
+            view[:, 1, :] = s * zero + c * one
+    return float(np.abs(state) ** 2 @ diagonal)
+
+
 class NoisyObjective:
     """Counted noisy ⟨C⟩(θ) of one problem: the :class:`~qaoa_meta.optimize.InstanceObjective`
     interface on :class:`NoisyQAOA` estimates.
@@ -371,8 +395,7 @@ class NoisyObjective:
         if self.shots < 1:
             raise ValueError(f"shots must be a positive integer, got {shots!r}.")
         self.rng = as_generator(seed)
-        self.evaluator = ExactEvaluator()
-        self._diagonal = cost_diagonal(circuit.problem)[None, :]
+        self._diagonal = cost_diagonal(circuit.problem)
         self.n_evaluations = 0
         self.n_gradients = 0
         self.n_circuits = 0
@@ -389,7 +412,7 @@ class NoisyObjective:
 
     def exact(self, theta: np.ndarray) -> float:
         """Noiseless exact ⟨C⟩ (not counted)."""
-        return float(self.evaluator.value(self._diagonal, np.asarray(theta, float)[None, :])[0])
+        return statevector_energy(self._diagonal, theta)
 
     def noisy_expectation(self, theta: np.ndarray, trajectories: int = 256) -> float:
         """Noisy ⟨C⟩ without shot noise (not counted)."""
@@ -510,4 +533,5 @@ __all__ = [
     "ShotEnergy",
     "noisy_phase1",
     "optimize_noisy",
+    "statevector_energy",
 ]

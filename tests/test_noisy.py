@@ -145,3 +145,15 @@ def test_qvm_example_reduced():
     # Weber's noise lowers <C> a little but the job is far from random output.
     assert abs(record["qvm_energy"] - record["exact_energy"]) < 0.25 * record["exact_energy"]
     assert record["qvm_energy_stderr"] > 0
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_statevector_energy_matches_tensorflow_energy(problem, p):
+    """The NumPy trace energy of NoisyObjective.exact against the TF state-vector Energy."""
+    from qaoa_meta.noisy import statevector_energy
+
+    theta = np.random.default_rng(p).uniform(-1.5, 1.5, 2 * p)
+    got = statevector_energy(cost_diagonal(problem), theta)
+    assert got == pytest.approx(exact_energy(problem, theta), abs=1e-5)
+    circuit = NoisyQAOA(problem, p, NoisySetup(device="grid:3x3", gateset="cz", noise="none"))
+    assert NoisyObjective(circuit).exact(theta) == got
