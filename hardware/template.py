@@ -361,11 +361,14 @@ class CompiledTemplate:
     def _kind(self, block: _Block) -> str:
         gates = [self.ops[i] for i in block.ops]
         rotations = [g for g in gates if g.fixed is None and _is_zz(g)]
-        swaps = [g for g in gates if g.fixed is not None and np.allclose(g.fixed, _SWAP)]
+        pairs = [g for g in gates if len(g.qubits) == 2]
+        swaps = [g for g in pairs if g.fixed is not None and np.allclose(g.fixed, _SWAP)]
         if len(gates) == 1 and len(rotations) == 1:
             return "zz"
-        if len(gates) == 2 and len(rotations) == 1 and len(swaps) == 1:
-            return "zz_swap"  # SWAP and a ZZ rotation on one pair commute
+        if len(pairs) == 2 and len(rotations) == 1 and len(swaps) == 1:
+            # SWAP and a ZZ rotation on one pair commute; single-qubit gates between them (a
+            # mixer rotation of a qubit whose layer is done) move through the SWAP
+            return "zz_swap"
         return "general"
 
     @property
@@ -421,26 +424,53 @@ class CompiledTemplate:
 
     def _block_decomposition(self, block: _Block, matrices, values) -> _Decomposition:
         if self.gateset == "sqrt_iswap" and block.kind != "general" and block.natives:
-            op = next(self.ops[i] for i in block.ops if self.ops[i].fixed is None)
-            exponent = op.const + float(op.coefficients @ values)
-            z = -np.pi * exponent / 2
-            key = (block.kind, round(z, 12), block.natives)
-            found = self._cache.get(key)
-            if found is None:
-                if block.kind == "zz" and block.natives == 2:
-                    found = _zz_sqrt_iswap_layers(exponent)  # closed form
-                else:
-                    vector = (
-                        (0.0, 0.0, z)
-                        if block.kind == "zz"
-                        else (np.pi / 4, np.pi / 4, np.pi / 4 + z)
-                    )
-                    found = _sqrt_iswap_layers(vector, block.natives)
-                if len(self._cache) > 4096:
-                    self._cache.clear()
-                self._cache[key] = found
-            return found
+            dec = self._zz_block_layers(block, values)
+            return dec if len(block.ops) <= 2 else self._with_moved_1q(block, dec, matrices)
         return self._decomposition(block.unitary(matrices, self.ops), block.natives)
+
+    def _with_moved_1q(self, block: _Block, dec: _Decomposition, matrices) -> _Decomposition:
+        """A ZZ + SWAP decomposition with the block's single-qubit gates (between its two
+        2q gates) moved through the SWAP into the first or last layer."""
+        a, _ = block.pair
+        moved = {True: _EYE2, False: _EYE2}  # on qubit a / on qubit b, in block order
+        for i in block.ops:
+            if len(self.ops[i].qubits) == 1:
+                on_a = self.ops[i].qubits[0] == a
+                moved[on_a] = matrices[i] @ moved[on_a]
+        two = [i for i in block.ops if len(self.ops[i].qubits) == 2]
+        layers = list(dec.layers)
+        # SWAP · (Ma ⊗ Mb) = (Mb ⊗ Ma) · SWAP: the gates change qubit through the SWAP
+        if self.ops[two[-1]].fixed is not None:  # the SWAP comes last: (Mb ⊗ Ma) after all
+            left, right = layers[-1]
+            layers[-1] = (moved[False] @ left, moved[True] @ right)
+        else:  # the SWAP comes first: (Mb ⊗ Ma) before all
+            left, right = layers[0]
+            layers[0] = (left @ moved[False], right @ moved[True])
+        return _Decomposition(tuple(layers), dec.natives, dec.orders)
+
+    def _zz_block_layers(self, block: _Block, values) -> _Decomposition:
+        """The cached √iSWAP layers of a ZZ or ZZ + SWAP block at ``values``."""
+        op = next(
+            self.ops[i]
+            for i in block.ops
+            if self.ops[i].fixed is None and len(self.ops[i].qubits) == 2
+        )
+        exponent = op.const + float(op.coefficients @ values)
+        z = -np.pi * exponent / 2
+        key = (block.kind, round(z, 12), block.natives)
+        found = self._cache.get(key)
+        if found is None:
+            if block.kind == "zz" and block.natives == 2:
+                found = _zz_sqrt_iswap_layers(exponent)  # closed form
+            else:
+                vector = (
+                    (0.0, 0.0, z) if block.kind == "zz" else (np.pi / 4, np.pi / 4, np.pi / 4 + z)
+                )
+                found = _sqrt_iswap_layers(vector, block.natives)
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            self._cache[key] = found
+        return found
 
     def _decomposition(self, u: np.ndarray, natives: int) -> _Decomposition:
         key = np.round(u, 11).tobytes()

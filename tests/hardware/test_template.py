@@ -105,3 +105,23 @@ def test_sqrt_iswap_block_layers_equal_cirq_unitaries(kind):
         if abs(np.sin(2 * np.pi * t)) > 1e-6:  # away from t = k/2 cirq needs as many natives
             ops = cirq.two_qubit_matrix_to_sqrt_iswap_operations(a, b, target, atol=1e-10)
             assert len(dec.natives) == sum(len(op.qubits) == 2 for op in ops)
+
+
+@pytest.mark.parametrize("swap_first", [False, True])
+def test_zz_swap_blocks_with_single_qubit_gates_between(swap_first, rng):
+    """A ZZ rotation and a SWAP with a mixer rotation between them (as routing makes when a
+    qubit's layer ends before its SWAP) use the ZZ + SWAP layers with the rotation moved
+    through the SWAP; the state equals the logical circuit's."""
+    a, b = cirq.LineQubit.range(2)
+    gamma, beta = sympy.Symbol("gamma_1"), sympy.Symbol("beta_1")
+    body = [cirq.ZZ(a, b) ** gamma, cirq.X(a) ** beta, cirq.Y(b) ** 0.3, cirq.SWAP(a, b)]
+    if swap_first:
+        body = body[::-1]
+    logical = cirq.Circuit(cirq.H.on_each(a, b), cirq.X(b) ** 0.2, *body, cirq.X(a) ** beta)
+    template = compile_template(logical, "weber", "sqrt_iswap", routing="cqc", seed=0)
+    kinds = [(block.kind, len(block.ops)) for block in template.blocks]
+    assert ("zz_swap", 4) in kinds
+    for _ in range(3):
+        values = random_resolver(1, rng)
+        assert compiled_fidelity(logical, _as_compiled(template, values), values) >= 1 - 1e-9
+    assert template.two_qubit_count == 3
