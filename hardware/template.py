@@ -12,7 +12,11 @@ gates but costs seconds per θ. :class:`CompiledTemplate` sits between the two:
    rotations with only single-qubit gates between them) form a *block*;
 3. at each θ every distinct block unitary is decomposed to the native gate set by cirq's
    analytical decompositions, exactly as the resolved compile does, and the single-qubit gates
-   between natives are merged into one ``PhasedXZGate`` per qubit and gap.
+   between natives are merged into one ``PhasedXZGate`` per qubit and gap. On √iSWAP a ZZ
+   rotation takes a closed form (``ZZ**t = (Z**t ⊗ Z**t) CZ**(-2t)`` and cirq's closed-form
+   ``CZ**s`` construction), and a ZZ rotation next to a SWAP (single-qubit gates between
+   them moved through the SWAP) cirq's √iSWAP solver on its known KAK vector, cached per
+   angle; no block of a QAOA circuit then needs a numerical decomposition of its unitary.
 
 The native two-qubit gates and their positions do not depend on θ (a block keeps the native
 count it needs at a generic θ), so a noise model can be laid on the structure once and only the
