@@ -8,7 +8,10 @@ operator drawn by its weight. Operations are grouped into segments on at most tw
 a segment costs one pass over the state to form the two-qubit reduced density matrix (which
 decides every jump inside the segment exactly) and one pass to apply the segment's fused
 4×4 operator. That is what makes it several times faster than running each channel on the
-full state, and the kernel is compiled with numba (pinned in setup.cfg).
+full state, and the kernel is compiled with numba (pinned in setup.cfg). The trajectories of
+one call advance together, their states side by side (real and imaginary parts apart, the
+trajectory index innermost), so from 16 trajectories the two passes vectorise over them;
+each trajectory still draws its jumps from its own random numbers, exactly as alone.
 
 The mean of the trajectories' outcome distributions converges to the density-matrix
 distribution (tests compare with ``cirq.DensityMatrixSimulator``).
