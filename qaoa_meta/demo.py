@@ -14,11 +14,9 @@ Three stages, each printing a short table and saving what it made under ``--out`
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import pathlib
-import time
 
 import numpy as np
 
@@ -58,18 +56,6 @@ def default_problems(seed: int = 7) -> list[MaxCutProblem]:
     ]
 
 
-def parameter_grid(points: int) -> np.ndarray:
-    """A ``points x points`` grid over γ ∈ [0, π], β ∈ [0, π/2) as ``(points², 2)``.
-
-    For integer edge weights this covers the whole p=1 landscape: β has period π/2 and
-    (γ, β) → (−γ, −β) leaves ⟨C⟩ unchanged.
-    """
-    gammas = np.linspace(0.0, np.pi, points)
-    betas = np.linspace(0.0, np.pi / 2, points, endpoint=False)
-    gamma_grid, beta_grid = np.meshgrid(gammas, betas, indexing="ij")
-    return np.stack([gamma_grid.ravel(), beta_grid.ravel()], axis=1)
-
-
 def scan(
     problem: MaxCutProblem, grid: np.ndarray, backend: str, optimum: float
 ) -> tuple[GridResult, np.ndarray]:
@@ -97,6 +83,8 @@ def run_energy_stage(points: int = 24, seed: int = 7, out: str | None = None) ->
     from qaoa_meta.qaoa import qaoa_circuit
 
     problems = default_problems(seed)
+    from qaoa_meta.qaoa import parameter_grid  # Cirq loads only when a stage runs
+
     grid = parameter_grid(points)
     print(f"[1/3] p=1 QAOA grid scan ({points}x{points} points) on {len(problems)} problems")
     header = (
@@ -309,38 +297,3 @@ def run_demo(
     if "hardware" in stages:
         results["hardware"] = run_hardware_stage(theta, seed, shots, folder)
     return results
-
-
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Registers the ``demo`` sub-command."""
-    parser = subparsers.add_parser("demo", help="run the small end-to-end demo")
-    parser.add_argument("--points", type=int, default=24, help="grid points per axis (24)")
-    parser.add_argument("--seed", type=int, default=7, help="seed of every random choice (7)")
-    parser.add_argument("--epochs", type=int, default=8, help="meta-training epochs (8)")
-    parser.add_argument("--shots", type=int, default=2000, help="shots in stage 3 (2000)")
-    parser.add_argument(
-        "--stages",
-        default=",".join(STAGES),
-        help=f"comma-separated stages to run, from {','.join(STAGES)} (all)",
-    )
-    parser.add_argument(
-        "--out", default="runs/demo", help="folder for the results (runs/demo); '' saves nothing"
-    )
-    parser.set_defaults(func=_main)
-
-
-def _main(args: argparse.Namespace) -> int:
-    if args.points < 2:
-        raise ValueError(f"--points must be at least 2, got {args.points}.")
-    if args.epochs < 1 or args.shots < 1:
-        raise ValueError(f"--epochs and --shots must be positive, got {args.epochs}, {args.shots}.")
-    stages = tuple(s.strip() for s in args.stages.split(",") if s.strip())
-    unknown = sorted(set(stages) - set(STAGES))
-    if unknown or not stages:
-        raise ValueError(
-            f"--stages got {args.stages!r}; expected a comma-separated subset of {','.join(STAGES)}."
-        )
-    start = time.perf_counter()
-    run_demo(args.points, args.seed, args.out or None, stages, args.epochs, args.shots)
-    print(f"done in {time.perf_counter() - start:.1f} s")
-    return 0

@@ -180,3 +180,15 @@ def qaoa_circuit_from_exponents(
         circuit.append(cirq.ZZ(qubits[u], qubits[v]) ** (w * a) for u, v, w in problem.edges)
         circuit.append((cirq.X**b).on_each(*qubits))
     return circuit
+
+
+def parameter_grid(points: int) -> np.ndarray:
+    """A ``points x points`` grid over γ ∈ [0, π], β ∈ [0, π/2) as ``(points², 2)``.
+
+    For integer edge weights this covers the whole p=1 landscape: β has period π/2 and
+    (γ, β) → (−γ, −β) leaves ⟨C⟩ unchanged.
+    """
+    gammas = np.linspace(0.0, np.pi, points)
+    betas = np.linspace(0.0, np.pi / 2, points, endpoint=False)
+    gamma_grid, beta_grid = np.meshgrid(gammas, betas, indexing="ij")
+    return np.stack([gamma_grid.ravel(), beta_grid.ravel()], axis=1)

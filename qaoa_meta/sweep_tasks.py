@@ -17,8 +17,8 @@ def landscape_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     Params: ``family``, ``n`` and the family's options (see :func:`problems.generate`), and
     ``points`` (grid points per axis, default 16).
     """
-    from qaoa_meta.demo import parameter_grid
     from qaoa_meta.energy import Energy
+    from qaoa_meta.qaoa import parameter_grid
 
     options = dict(params)
     points = int(options.pop("points", 16))

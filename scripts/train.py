@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from qaoa_meta.cli_train import add_train_arguments, train_from_args
+from qaoa_meta.cli.train import add_train_arguments, train_from_args
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from qaoa_meta import cli_hardware, cli_train
+import pytest
+
+from qaoa_meta import cli, problems
+from qaoa_meta.cli import names
+from qaoa_meta.cli.errors import UserError, user_input
 
 
 def test_help_does_not_import_tensorflow_or_cirq():
@@ -22,7 +26,38 @@ def test_cli_choices_match_the_library():
     import hardware.devices
     from qaoa_meta import cells
 
-    assert set(cli_hardware.GATESETS) == set(hardware.devices.GATESETS)
-    assert set(cli_hardware.ROUTERS) == set(hardware.compile.ROUTERS)
-    assert tuple(cli_train.MODELS) == tuple(cells.MODELS)
-    assert set(cli_train.VARIANTS) == set(cells.VARIANTS)
+    assert set(names.GATESETS) == set(hardware.devices.GATESETS)
+    assert set(names.ROUTERS) == set(hardware.compile.ROUTERS)
+    assert tuple(names.MODELS) == tuple(cells.MODELS)
+    assert set(names.VARIANTS) == set(cells.VARIANTS)
+
+
+def test_python_dash_m_runs_the_command_line():
+    out = subprocess.run(
+        [sys.executable, "-m", "qaoa_meta.cli", "--help"], capture_output=True, text=True
+    )
+    assert out.returncode == 0 and "noise-study" in out.stdout
+
+
+def test_user_input_turns_library_value_errors_into_user_errors():
+    with pytest.raises(UserError, match="--noise: bad probability") as caught:
+        with user_input("--noise"):
+            raise ValueError("bad probability")
+    assert isinstance(caught.value.__cause__, ValueError)
+    with pytest.raises(KeyError):  # not an input error: left alone
+        with user_input():
+            raise KeyError("x")
+
+
+def test_bad_input_is_one_line_but_a_library_bug_keeps_its_traceback(tmp_path, monkeypatch, capsys):
+    argv = ["problem", "regular", "--n", "7", "--d", "3", "--out", str(tmp_path / "g.json")]
+    assert cli.main(argv) == 2  # no 3-regular graph on 7 nodes: the user's input
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+    def broken(problem):  # a bug after the input was read: must not become "error: ..."
+        raise ValueError("internal invariant violated")
+
+    monkeypatch.setattr(problems, "max_cut", broken)
+    argv = ["problem", "regular", "--n", "8", "--d", "3", "--out", str(tmp_path / "g.json")]
+    with pytest.raises(ValueError, match="internal invariant"):
+        cli.main(argv)

@@ -168,7 +168,10 @@ def test_the_library_refuses_too_few_qubits_once():
 def test_literal_tables_match_the_library():
     from hardware.devices import get_device
     from hardware.simulate import memory_estimate
-    from qaoa_meta import cli_checks, cli_eval, cli_train, initializers, noise_study, reproduce
+    from qaoa_meta import initializers, noise_study, reproduce
+    from qaoa_meta.cli import checks as cli_checks
+    from qaoa_meta.cli import evaluate as cli_eval
+    from qaoa_meta.cli import train as cli_train
 
     assert cli_checks.NOISE_STUDY_INITIALIZERS == noise_study.INITIALIZERS
     assert set(cli_eval.DATA_FREE) == set(initializers.INITIALIZERS)
@@ -205,7 +208,7 @@ def test_literal_tables_match_the_library():
 def test_noise_spec_check_agrees_with_the_library(spec):
     from hardware.noise import noise_from_spec
     from qaoa_meta.cli import UserError
-    from qaoa_meta.cli_checks import noise_spec
+    from qaoa_meta.cli.checks import noise_spec
 
     try:
         noise_from_spec(spec)

@@ -6,7 +6,7 @@ import pytest
 
 from qaoa_meta import cli, demo
 from qaoa_meta.problems import cost_diagonal, max_cut
-from qaoa_meta.qaoa import qaoa_circuit
+from qaoa_meta.qaoa import parameter_grid, qaoa_circuit
 
 
 def test_demo_cli_prints_table_and_writes_results(tmp_path, capsys):
@@ -25,7 +25,7 @@ def test_demo_cli_prints_table_and_writes_results(tmp_path, capsys):
 
 def test_demo_grid_beats_random_guessing_on_unweighted_graphs():
     problem = demo.default_problems()[0]
-    result, values = demo.scan(problem, demo.parameter_grid(10), "exact", max_cut(problem).value)
+    result, values = demo.scan(problem, parameter_grid(10), "exact", max_cut(problem).value)
     # gamma = 0 gives the uniform state with <C> = W/2; the best p=1 point must beat it.
     assert result.best_energy > problem.total_weight / 2 + 0.1
     assert values.shape == (100,)

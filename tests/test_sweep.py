@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from qaoa_meta import cli, sweep
-from qaoa_meta.demo import parameter_grid
 from qaoa_meta.energy import Energy
 from qaoa_meta.problems import generate, max_cut
+from qaoa_meta.qaoa import parameter_grid
 from qaoa_meta.sweep import Cell, SweepConfig, load_records, run_sweep
 
 

@@ -23,10 +23,9 @@ import pickle
 import tempfile
 from typing import Any
 
-from qaoa_meta.cli import UserError
-
-KINDS = ("er", "regular", "sk", "paper", "edges", "networkx")
-NETWORKX_FORMATS = (".graphml", ".gml", ".json", ".adjlist", ".edgelist", ".txt", ".csv")
+from qaoa_meta.cli.errors import UserError, user_input
+from qaoa_meta.cli.names import NETWORKX_FORMATS
+from qaoa_meta.cli.names import PROBLEM_KINDS as KINDS
 
 
 def add_parser(subparsers) -> None:
@@ -235,7 +234,8 @@ def run_problem(args: argparse.Namespace) -> int:
     from qaoa_meta.problems import max_cut
 
     out = _output(args.out)
-    problem = make_problem(args)
+    with user_input():
+        problem = make_problem(args)
     if args.kind in ("er", "regular", "sk", "paper"):
         problem.metadata["seed"] = args.seed
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -324,7 +324,8 @@ def read_paper_source(path: str):
             "Astor-Hsu/QAOA-Meta-Learning) or ../shared/paper_data/datasets.json."
         )
     if file.suffix.lower() not in (".pkl", ".pickle"):
-        return load_paper_dataset(file)
+        with user_input():
+            return load_paper_dataset(file)
     try:
         data = _GraphUnpickler(io.BytesIO(file.read_bytes())).load()
     except Exception as error:  # truncated, foreign or unsafe pickles
@@ -344,7 +345,8 @@ def read_paper_source(path: str):
     with tempfile.TemporaryDirectory() as folder:
         temporary = pathlib.Path(folder) / "datasets.json"
         temporary.write_text(json.dumps({"source": f"{file.name} (pickle)", **splits}))
-        loaded = load_paper_dataset(temporary)
+        with user_input(repr(path)):
+            loaded = load_paper_dataset(temporary)
     return loaded
 
 

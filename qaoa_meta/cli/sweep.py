@@ -7,6 +7,7 @@ import argparse
 import collections
 import sys
 
+from qaoa_meta.cli.errors import UserError, user_input
 from qaoa_meta.sweep import (
     BACKENDS,
     SweepConfig,
@@ -97,10 +98,11 @@ def _tune(args: argparse.Namespace) -> int:
 
     for name in ("samples", "epochs", "batch_size", "threads"):
         if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1.")
+            raise UserError(f"--{name.replace('_', '-')} must be at least 1.")
     if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers must be at least 1, got {args.workers}.")
-    data = load_paper_dataset(args.dataset)
+        raise UserError(f"--workers must be at least 1, got {args.workers}.")
+    with user_input():
+        data = load_paper_dataset(args.dataset)
     train = data.train[: args.train_limit] if args.train_limit else data.train
     space = None
     if args.space:
@@ -109,12 +111,12 @@ def _tune(args: argparse.Namespace) -> int:
                 space = yaml.safe_load(stream)
         except (OSError, yaml.YAMLError) as error:
             reason = yaml_error_line(error) if isinstance(error, yaml.YAMLError) else error
-            raise ValueError(
+            raise UserError(
                 f"Cannot read the search space {args.space!r} ({reason}); pass a YAML file "
                 "such as {steps: {choice: [5, 10]}, lr_sequence: {loguniform: [1e-4, 1e-2]}}."
             ) from None
         if not isinstance(space, dict):
-            raise ValueError(
+            raise UserError(
                 f"The search space {args.space!r} must be a mapping of keys to samplers, e.g. "
                 "{steps: {choice: [5, 10]}}."
             )
@@ -148,11 +150,12 @@ def _tune(args: argparse.Namespace) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
-    config = SweepConfig.load(args.config)
-    if args.output:
-        config = SweepConfig.from_dict({**config.to_dict(), "output": args.output})
+    with user_input():
+        config = SweepConfig.load(args.config)
+        if args.output:
+            config = SweepConfig.from_dict({**config.to_dict(), "output": args.output})
     if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers must be at least 1, got {args.workers}.")
+        raise UserError(f"--workers must be at least 1, got {args.workers}.")
     try:
         summary = run_sweep(
             config,

@@ -12,12 +12,9 @@ import shutil
 import sys
 import time
 
+from qaoa_meta.cli.errors import UserError, user_input
+from qaoa_meta.cli.names import MODELS, VARIANTS
 from qaoa_meta.fileio import write_atomic
-
-# Literal copies of qaoa_meta.cells.MODELS and VARIANTS, so that ``qaoa-meta --help`` does
-# not import TensorFlow; tests/test_cli.py keeps them equal.
-MODELS = ("lstm", "qlstm", "qk-lstm", "qfwp")
-VARIANTS = ("paper", "fixed")
 
 
 def add_parser(subparsers) -> None:
@@ -87,11 +84,11 @@ def check_train_args(args: argparse.Namespace) -> None:
     """Argument checks that need no TensorFlow (a bad value fails in well under a second)."""
     for name in ("patience", "plateau_patience"):
         if getattr(args, name) < 0:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}.")
+            raise UserError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}.")
     for name in ("lr_sequence", "lr_mapping"):
         value = getattr(args, name)
         if not (math.isfinite(value) and value > 0):
-            raise ValueError(
+            raise UserError(
                 f"--{name.replace('_', '-')} must be a positive finite number, got {value}."
             )
         if value > LARGE_LR:
@@ -100,7 +97,7 @@ def check_train_args(args: argparse.Namespace) -> None:
                 f"useful range (<= 0.1): training will likely diverge.",
                 file=sys.stderr,
             )
-    from qaoa_meta.cli_checks import check_train
+    from qaoa_meta.cli.checks import check_train
 
     check_train(args)  # the dataset file: exists, valid, a validation split; says how to make one
 
@@ -169,22 +166,23 @@ def train_from_args(args: argparse.Namespace) -> dict:
     )
     from qaoa_meta.problems import load_paper_dataset
 
-    dataset_path = pathlib.Path(args.dataset)
-    data = load_paper_dataset(dataset_path)
-    train = data.train[: args.limit] if args.limit else data.train
-    keras.utils.set_random_seed(args.seed)
-    config = MetaConfig(
-        model=args.model,
-        variant=args.variant,
-        p=args.p,
-        steps=args.steps,
-        loss=args.loss,
-        mapping=args.mapping,
-        graph_features=args.graph_features,
-        backend=args.backend,
-        hidden=args.hidden,
-        seed=args.seed,
-    )
+    with user_input():  # the dataset and the options
+        dataset_path = pathlib.Path(args.dataset)
+        data = load_paper_dataset(dataset_path)
+        train = data.train[: args.limit] if args.limit else data.train
+        keras.utils.set_random_seed(args.seed)
+        config = MetaConfig(
+            model=args.model,
+            variant=args.variant,
+            p=args.p,
+            steps=args.steps,
+            loss=args.loss,
+            mapping=args.mapping,
+            graph_features=args.graph_features,
+            backend=args.backend,
+            hidden=args.hidden,
+            seed=args.seed,
+        )
     output.mkdir(parents=True, exist_ok=True)
     write_atomic(output / "config.json", config.to_json())
     model = MetaOptimizer(config)
@@ -215,16 +213,19 @@ def train_from_args(args: argparse.Namespace) -> dict:
     }
     plateau = PlateauScheduler(patience=args.plateau_patience, verbose=args.verbose)
     convergence = ConvergenceStop("loss", 1e-5)
-    history = JsonHistory(output / "log.json", run_info)
-    checkpoint = TrainingCheckpoint(
-        output / "checkpoint",
-        best_dir=output / "best",
-        patience=args.patience,
-        stateful=[plateau, convergence],
-        history=history,
-        run_info=resume_key,
-    )
-    initial_epoch = checkpoint.restore(model)
+    with user_input():  # a damaged log or checkpoint is one line
+        if (output / "log.json").exists():  # read again when training begins; checked here
+            read_json(output / "log.json", "delete it or pass --restart")
+        history = JsonHistory(output / "log.json", run_info)
+        checkpoint = TrainingCheckpoint(
+            output / "checkpoint",
+            best_dir=output / "best",
+            patience=args.patience,
+            stateful=[plateau, convergence],
+            history=history,
+            run_info=resume_key,
+        )
+        initial_epoch = checkpoint.restore(model)
 
     class KillHook(keras.callbacks.Callback):  # test hook, inert unless $QAOA_META_TEST_KILL
         def __init__(self, point):
@@ -262,7 +263,7 @@ def train_from_args(args: argparse.Namespace) -> dict:
         except tf.errors.InvalidArgumentError as error:
             if "NaN" not in str(error):
                 raise
-            raise ValueError(
+            raise UserError(
                 f"training diverged in epoch {checkpoint.epochs_done + 1} (NaN/inf meta-loss or "
                 f"gradient); lower --lr-sequence/--lr-mapping and pass --restart, or re-run to "
                 f"resume from epoch {checkpoint.epochs_done}."
@@ -270,12 +271,13 @@ def train_from_args(args: argparse.Namespace) -> dict:
     seconds = time.perf_counter() - start
     _kill_hook("end")
     if checkpoint.best_epoch is None:
-        raise ValueError(f"No epoch completed in {output}; pass --restart.")
+        raise UserError(f"No epoch completed in {output}; pass --restart.")
     # final/ holds the best weights (the lowest validation loss), as EarlyStopping would.
     best = MetaOptimizer.load_model(output / "best")
     best.save_model(output / "final")
     log_path = output / "log.json"
-    log = read_json(log_path, "delete it or pass --restart") if log_path.exists() else {}
+    with user_input():
+        log = read_json(log_path, "delete it or pass --restart") if log_path.exists() else {}
     epochs = log.get("epochs", [])
     if checkpoint.stopped:
         reason = "converged" if convergence.stopped else "early stopping"

@@ -3,11 +3,10 @@
 :func:`check` is called by :func:`qaoa_meta.cli.main` after argument parsing and before the
 sub-command itself, so a bad number, a missing or malformed file, an impossible size or a bad
 noise specification is reported in well under a second as one line (exit code 2), before
-TensorFlow or Cirq are imported. This module imports only the standard library and
-:mod:`qaoa_meta.problems` (NumPy; networkx only when a graph is built from or to networkx);
-tests/test_cli_checks.py keeps its literal copies of library tables (device sizes and gate
-sets, the noise-spec grammar, memory estimates, initialiser and model names) equal to the
-library's.
+TensorFlow or Cirq are imported. This module imports only the standard library,
+:mod:`qaoa_meta.cli.names` (the name tables) and :mod:`qaoa_meta.problems` (NumPy; networkx
+only when a graph is built from or to networkx); tests/test_cli_checks.py keeps the tables and
+the simulators' memory estimates equal to the library's.
 """
 
 from __future__ import annotations
@@ -21,32 +20,20 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from qaoa_meta.cli import UserError
-
-# Literal copy of hardware.devices: qubits and gate sets of the named devices (importing
-# hardware loads Cirq). grid:RxC and line:N take every gate set.
-DEVICE_QUBITS = {"sycamore": 54, "sycamore23": 23, "rainbow": 23, "weber": 53}
-DEVICE_GATESETS = {
-    "sycamore": ("sqrt_iswap", "sycamore"),
-    "sycamore23": ("sqrt_iswap", "sycamore"),
-    "rainbow": ("cz", "sqrt_iswap", "sycamore"),
-    "weber": ("cz", "sqrt_iswap", "sycamore"),
-}
-# Literal copy of the grammar of hardware.noise.noise_from_spec: part name -> argument count.
-NOISE_PARTS = {"rainbow": 0, "weber": 0, "depolarizing": 2, "thermal": 2, "readout": 2}
-# Literal copy of qaoa_meta.noise_study.INITIALIZERS (that module loads TensorFlow).
-NOISE_STUDY_INITIALIZERS = (
-    "random",
-    "fixed-angle",
-    "fitted-fixed-angle",
-    "regression",
-    "lstm",
-    "qlstm",
-    "qk-lstm",
-    "qfwp",
-    "qk-lstm-paper",
+from qaoa_meta.cli.errors import UserError, one_line, user_input
+from qaoa_meta.cli.names import (
+    DATA_FREE,
+    DEVICE_GATESETS,
+    DEVICE_QUBITS,
+    FITTED,
+    MODELS,
+    NOISE_AWARE_SUFFIX,
+    NOISE_PARTS,
+    NOISE_STUDY_INITIALIZERS,
+    NOISE_STUDY_LEARNED,
+    VARIANTS,
 )
-NOISE_STUDY_LEARNED = NOISE_STUDY_INITIALIZERS[4:]
+
 NOISE_EXAMPLE = "e.g. 'weber', 'depolarizing:0.001,0.01+readout:0.02,0.05*2' or 'thermal:20,30'"
 
 PROBLEM_HINT = (
@@ -124,10 +111,8 @@ def dataset_file(path: str, need_val: bool = False):
     """A :class:`PaperDataset` from a file; ``need_val`` refuses an empty validation split."""
     from qaoa_meta.problems import load_paper_dataset
 
-    try:
+    with user_input():
         data = load_paper_dataset(path)
-    except FileNotFoundError as error:
-        raise UserError(str(error)) from None
     if need_val and not data.val:
         raise UserError(
             f"Dataset {path!r} has an empty 'val_data' split; training needs at least one "
@@ -324,7 +309,6 @@ def check_train(args: argparse.Namespace) -> None:
 
 
 def _evaluate(args: argparse.Namespace) -> None:
-    from qaoa_meta.cli_eval import DATA_FREE, FITTED
 
     unknown = [name for name in args.methods if name not in DATA_FREE + FITTED]
     if unknown:
@@ -382,7 +366,6 @@ def _report(args: argparse.Namespace) -> None:
 
 
 def _models(names: Sequence[str], option: str) -> None:
-    from qaoa_meta.cli_train import MODELS
 
     unknown = [name for name in names if name not in MODELS]
     if unknown:
@@ -399,7 +382,6 @@ def _reproduce(args: argparse.Namespace) -> None:
 
 
 def _tune(args: argparse.Namespace) -> None:
-    from qaoa_meta.cli_train import VARIANTS
 
     _models([args.model], "--model")
     if args.variant not in VARIANTS:
@@ -417,7 +399,8 @@ def _sweep(args: argparse.Namespace) -> None:
     at_least(args.workers, "--workers", 1)
     from qaoa_meta.sweep import SweepConfig
 
-    SweepConfig.load(args.config)  # ValueError/FileNotFoundError: one line, exit 2
+    with user_input():
+        SweepConfig.load(args.config)
 
 
 def _noise_study(args: argparse.Namespace) -> None:
@@ -435,7 +418,8 @@ def _noise_study(args: argparse.Namespace) -> None:
             for x in chosen
             if x not in NOISE_STUDY_INITIALIZERS
             and not (
-                x.endswith("+noise-aware") and x.removesuffix("+noise-aware") in NOISE_STUDY_LEARNED
+                x.endswith(NOISE_AWARE_SUFFIX)
+                and x.removesuffix(NOISE_AWARE_SUFFIX) in NOISE_STUDY_LEARNED
             )
         ]
         if unknown:
@@ -474,11 +458,6 @@ def check(args: argparse.Namespace) -> None:
     checker = CHECKS.get(getattr(args, "command", None) or "")
     if checker is not None:
         checker(args)
-
-
-def one_line(message: str) -> str:
-    """An error message on one line (tracebacks and multi-line messages are folded)."""
-    return " ".join(part.strip() for part in str(message).splitlines() if part.strip())
 
 
 __all__: Sequence[str] = ("CHECKS", "check", "one_line")

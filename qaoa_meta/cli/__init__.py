@@ -6,7 +6,14 @@ returning an exit code). Sub-command modules are imported lazily so ``qaoa-meta 
 
 Every argument or input-file error is one line on stderr with exit code 2, and arrives before
 TensorFlow or Cirq load: argparse errors through :class:`Parser`, everything else through
-:func:`qaoa_meta.cli_checks.check`, which runs before the sub-command.
+:func:`qaoa_meta.cli.checks.check`, which runs before the sub-command. Only
+:class:`~qaoa_meta.cli.errors.UserError` becomes such a line; sub-commands convert library
+errors into it only where they read input (:func:`~qaoa_meta.cli.errors.user_input`), so a
+library bug keeps its traceback.
+
+The wing: ``names`` (TF-free name tables), ``errors``, ``checks`` and one module per group of
+sub-commands (``demo``, ``data``, ``sweep``, ``hardware``, ``train``, ``evaluate``,
+``noise_study``).
 """
 
 from __future__ import annotations
@@ -16,20 +23,18 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from qaoa_meta.cli.errors import UserError, one_line
+
 # Modules providing sub-commands, in the order they appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
-    "qaoa_meta.demo",
-    "qaoa_meta.cli_data",
-    "qaoa_meta.cli_sweep",
-    "qaoa_meta.cli_hardware",
-    "qaoa_meta.cli_train",
-    "qaoa_meta.cli_eval",
-    "qaoa_meta.cli_noise",
+    "qaoa_meta.cli.demo",
+    "qaoa_meta.cli.data",
+    "qaoa_meta.cli.sweep",
+    "qaoa_meta.cli.hardware",
+    "qaoa_meta.cli.train",
+    "qaoa_meta.cli.evaluate",
+    "qaoa_meta.cli.noise_study",
 )
-
-
-class UserError(ValueError):
-    """An error caused by the user's input: printed as one clean line, no traceback."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -58,15 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from qaoa_meta.cli_checks import check, one_line
+    from qaoa_meta.cli.checks import check
 
     try:
         check(args)  # arguments and input files, before TensorFlow or Cirq load
         return int(args.func(args) or 0)
-    except (UserError, ValueError, TypeError, FileNotFoundError) as error:
+    except UserError as error:
         print(f"qaoa-meta {args.command}: error: {one_line(error)}", file=sys.stderr)
         return 2
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+__all__ = ("COMMAND_MODULES", "Parser", "UserError", "build_parser", "main")

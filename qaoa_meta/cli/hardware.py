@@ -15,12 +15,9 @@ import pathlib
 
 import numpy as np
 
+from qaoa_meta.cli.errors import UserError, user_input
+from qaoa_meta.cli.names import GATESETS, ROUTERS
 from qaoa_meta.fileio import write_atomic
-
-# Literal copies of hardware.devices.GATESETS and hardware.compile.ROUTERS, so that
-# ``qaoa-meta --help`` does not import cirq; tests/test_cli.py keeps them equal.
-GATESETS = ("cz", "sqrt_iswap", "sycamore")
-ROUTERS = ("auto", "cqc", "swap_network")
 
 
 def add_parser(subparsers) -> None:
@@ -78,20 +75,21 @@ def _load(args):
 
     path = pathlib.Path(args.problem)
     if not path.exists():
-        raise FileNotFoundError(f"problem file {path} not found")
-    problem = MaxCutProblem.load(path)
+        raise UserError(f"problem file {path} not found")
+    with user_input(f"problem file {path}"):
+        problem = MaxCutProblem.load(path)
     if args.p < 1:
-        raise ValueError(f"--p must be >= 1, got {args.p}")
+        raise UserError(f"--p must be >= 1, got {args.p}")
     params = None
     if args.params is not None:
         try:
             params = np.array([float(x) for x in args.params.split(",")])
         except ValueError as error:
-            raise ValueError(
+            raise UserError(
                 f"--params must be comma-separated numbers, got {args.params!r}"
             ) from error
         if params.size != 2 * args.p:
-            raise ValueError(
+            raise UserError(
                 f"--params needs 2p = {2 * args.p} numbers (gamma_1..gamma_p, beta_1..beta_p), "
                 f"got {params.size}"
             )
@@ -101,7 +99,8 @@ def _load(args):
 def _compile(args, circuit):
     from hardware import compile_circuit, get_device
 
-    device = get_device(args.device)
+    with user_input("--device"):
+        device = get_device(args.device)
     return compile_circuit(circuit, device, args.gateset, routing=args.routing, seed=args.seed)
 
 
@@ -141,10 +140,11 @@ def run_simulate(args) -> int:
 
     problem, circuit, params = _load(args)
     if params is None:
-        raise ValueError(
+        raise UserError(
             f"simulate needs numbers for the angles: pass --params with 2p = {2 * args.p} values"
         )
-    model = noise_from_spec(args.noise)
+    with user_input("--noise"):
+        model = noise_from_spec(args.noise)
     compiled = _compile(args, circuit)
     native = to_device_form(compiled.circuit)
     logical = sorted(compiled.initial_map)
@@ -152,7 +152,7 @@ def run_simulate(args) -> int:
     mitigation = readout_errors(model, qubits) if (args.mitigate and model is not None) else None
     method = args.method
     if method == "exact" and model is not None:
-        raise ValueError("--method exact is noiseless; drop --noise or choose another method")
+        raise UserError("--method exact is noiseless; drop --noise or choose another method")
     est = energy(
         native,
         problem.edges,

@@ -13,17 +13,8 @@ import argparse
 import pathlib
 import time
 
-DATA_FREE = (
-    "random",
-    "paper-fixed-1",
-    "paper-fixed-2",
-    "fixed-angle-table",
-    "linear-ramp",
-    "interp",
-    "fourier",
-)
-FITTED = ("fitted-fixed-angle", "feature-regression")
-OPTIMIZER_NAMES = ("sgd", "adam", "l-bfgs-b", "cobyla", "nelder-mead", "spsa")
+from qaoa_meta.cli.errors import UserError, user_input
+from qaoa_meta.cli.names import DATA_FREE, FITTED, OPTIMIZER_NAMES
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -90,11 +81,11 @@ def _optimizer(args):
     kwargs = {"max_iter": args.max_iter}
     if args.lr is not None:
         if args.optimizer not in ("sgd", "adam"):
-            raise ValueError(f"--lr applies to sgd/adam, not {args.optimizer}.")
+            raise UserError(f"--lr applies to sgd/adam, not {args.optimizer}.")
         kwargs["lr"] = args.lr
     if args.shots is not None:
         if args.optimizer not in ("cobyla", "nelder-mead", "spsa"):
-            raise ValueError("--shots needs a gradient-free optimizer (cobyla, nelder-mead, spsa).")
+            raise UserError("--shots needs a gradient-free optimizer (cobyla, nelder-mead, spsa).")
         kwargs["shots"] = args.shots
     return make_optimizer(args.optimizer, **kwargs)
 
@@ -106,11 +97,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from qaoa_meta.report import markdown_table, summary_rows
 
     train = None
-    if args.dataset:
-        data = load_paper_dataset(args.dataset)
-        problems, train = data.test, [pr for pr in data.train if pr.num_edges > 0]
-    else:
-        problems = [MaxCutProblem.load(path) for path in args.problems]
+    with user_input():
+        if args.dataset:
+            data = load_paper_dataset(args.dataset)
+            problems, train = data.test, [pr for pr in data.train if pr.num_edges > 0]
+        else:
+            problems = [MaxCutProblem.load(path) for path in args.problems]
     if args.sizes:
         problems = [pr for pr in problems if pr.n in args.sizes]
     if args.max_graphs:
@@ -121,12 +113,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
                 kept.append(pr)
         problems = kept
     if not problems:
-        raise ValueError("No problems left after --sizes/--max-graphs; widen the selection.")
+        raise UserError("No problems left after --sizes/--max-graphs; widen the selection.")
     methods = {}
     for name in args.methods:
         if name in FITTED:
             if train is None:
-                raise ValueError(f"{name} is fitted on the training split; pass --dataset.")
+                raise UserError(f"{name} is fitted on the training split; pass --dataset.")
             methods[name] = (
                 inits.FittedFixedAngle.fit(train, args.p)
                 if name == "fitted-fixed-angle"
@@ -137,13 +129,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
         else:
             methods[name] = inits.make_initializer(name)
     for directory in args.model:
-        learned = inits.LearnedInitializer(directory)
+        with user_input(f"--model {directory}"):
+            learned = inits.LearnedInitializer(directory)
         methods[learned.name] = learned
+    with user_input():
+        optimizer = _optimizer(args)
     start = time.perf_counter()
     record = evaluate(
         problems,
         methods,
-        _optimizer(args),
+        optimizer,
         args.p,
         seed=args.seed,
         progress=True,
@@ -160,7 +155,8 @@ def run_report(args: argparse.Namespace) -> int:
     from qaoa_meta.evaluate import RunRecord
     from qaoa_meta.report import write_report
 
-    record = RunRecord.load(args.record)
+    with user_input():
+        record = RunRecord.load(args.record)
     out = pathlib.Path(args.out) if args.out else pathlib.Path(args.record).with_suffix("")
     path = write_report(record, out, eps=args.eps, title=f"Report: {args.record}")
     print(f"Wrote {path} (+ summary.csv and PNG figures in {out}).")
@@ -170,25 +166,26 @@ def run_report(args: argparse.Namespace) -> int:
 def run_reproduce(args: argparse.Namespace) -> int:
     from qaoa_meta import reproduce
 
-    config = reproduce.ReproductionConfig(
-        epochs=args.epochs,
-        seeds=tuple(args.seeds),
-        fixed_seeds=tuple(args.fixed_seeds),
-        models=tuple(args.models),
-        test_sizes=tuple(args.sizes),
-        max_test_per_size=args.max_graphs,
-        max_train=args.max_train,
-        extra_optimizers=not args.no_extra_optimizers,
-        train_budget_s=args.train_budget,
-    )
+    with user_input():
+        config = reproduce.ReproductionConfig(
+            epochs=args.epochs,
+            seeds=tuple(args.seeds),
+            fixed_seeds=tuple(args.fixed_seeds),
+            models=tuple(args.models),
+            test_sizes=tuple(args.sizes),
+            max_test_per_size=args.max_graphs,
+            max_train=args.max_train,
+            extra_optimizers=not args.no_extra_optimizers,
+            train_budget_s=args.train_budget,
+        )
     if args.epochs < 1 or (args.train_budget is not None and args.train_budget <= 0):
-        raise ValueError(
+        raise UserError(
             f"--epochs must be >= 1 and --train-budget > 0 seconds, got {args.epochs} and "
             f"{args.train_budget}."
         )
     unknown = set(config.models) - set(reproduce.MODELS)
     if unknown:
-        raise ValueError(f"Unknown models {sorted(unknown)}; expected some of {reproduce.MODELS}.")
+        raise UserError(f"Unknown models {sorted(unknown)}; expected some of {reproduce.MODELS}.")
     record = reproduce.run(args.dataset, args.out, config)
     reproduce.write_document(record, args.doc)
     print(

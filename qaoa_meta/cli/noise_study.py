@@ -6,6 +6,8 @@ import argparse
 import dataclasses
 import json
 
+from qaoa_meta.cli.errors import UserError, user_input
+
 
 def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(",") if x.strip())
@@ -81,13 +83,14 @@ def study_from_args(args: argparse.Namespace):
         changes["initializers"] = tuple(x.strip() for x in args.initializers.split(","))
     if args.seeds is not None:
         if args.seeds < 1:
-            raise ValueError(f"--seeds must be >= 1, got {args.seeds}.")
+            raise UserError(f"--seeds must be >= 1, got {args.seeds}.")
         changes["seeds"] = tuple(range(args.seeds))
     if args.mitigate_readout:
         changes["mitigate_readout"] = True
     if args.no_train:
         changes["train_models"] = False
-    return dataclasses.replace(study, **{k: v for k, v in changes.items() if v is not None})
+    with user_input():
+        return dataclasses.replace(study, **{k: v for k, v in changes.items() if v is not None})
 
 
 def _main(args: argparse.Namespace) -> int:

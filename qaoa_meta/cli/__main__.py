@@ -1,0 +1,7 @@
+"""``python -m qaoa_meta.cli``: the ``qaoa-meta`` command."""
+
+import sys
+
+from qaoa_meta.cli import main
+
+sys.exit(main())
