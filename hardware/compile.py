@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -118,6 +119,10 @@ class RoutedCircuit:
     method: str
 
 
+COMPILED_KIND = "hardware.CompiledCircuit"
+COMPILED_SCHEMA_VERSION = 1
+
+
 @dataclass
 class CompiledCircuit:
     """A compiled circuit and how its logical qubits sit on the device.
@@ -169,16 +174,61 @@ class CompiledCircuit:
         }
 
     def to_json(self) -> str:
-        """Serialises circuit and qubit maps with ``cirq.to_json``."""
-        from hardware.export import compiled_to_json
+        """Serialises the circuit and qubit maps (``cirq.to_json``) with the settings.
 
-        return compiled_to_json(self)
+        The file names its kind and schema version; :meth:`from_json` reads it back.
+        """
+        payload = {
+            "schema_version": COMPILED_SCHEMA_VERSION,
+            "kind": COMPILED_KIND,
+            "device": self.device,
+            "gateset": self.gateset,
+            "routing": self.routing,
+            "symbolic": self.symbolic,
+            "compile_seconds": self.compile_seconds,
+            "summary": self.summary(),
+            "metadata": self.metadata,
+            "circuit": json.loads(cirq.to_json(self.circuit)),
+            "initial_map": [json.loads(cirq.to_json([k, v])) for k, v in self.initial_map.items()],
+            "final_map": [json.loads(cirq.to_json([k, v])) for k, v in self.final_map.items()],
+        }
+        return json.dumps(payload, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> CompiledCircuit:
-        from hardware.export import compiled_from_json
+        """Inverse of :meth:`to_json`.
 
-        return compiled_from_json(text)
+        Raises:
+            ValueError: the text is not a compiled circuit, or its schema is newer than this
+                version reads.
+        """
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("kind") != COMPILED_KIND:
+            kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
+            raise ValueError(
+                f"not a compiled-circuit JSON (kind={kind!r}); expected one written by "
+                "CompiledCircuit.to_json / qaoa-meta compile"
+            )
+        if data.get("schema_version", 0) > COMPILED_SCHEMA_VERSION:
+            raise ValueError(
+                f"schema_version {data['schema_version']} is newer than supported "
+                f"({COMPILED_SCHEMA_VERSION}); upgrade qaoa-meta"
+            )
+
+        def qubit_map(items):
+            return dict(cirq.read_json(json_text=json.dumps(item)) for item in items)
+
+        return cls(
+            circuit=cirq.read_json(json_text=json.dumps(data["circuit"])),
+            initial_map=qubit_map(data["initial_map"]),
+            final_map=qubit_map(data["final_map"]),
+            device=data["device"],
+            gateset=data["gateset"],
+            routing=data["routing"],
+            symbolic=data["symbolic"],
+            compile_seconds=data.get("compile_seconds", 0.0),
+            metadata=data.get("metadata", {}),
+        )
 
 
 # ----------------------------------------------------------------------------- routing
@@ -455,12 +505,13 @@ def _to_tfq_natives(circuit: cirq.Circuit, gateset: str) -> cirq.Circuit:
     return cirq.map_operations(
         circuit,
         lambda op, _: (
-            cirq.FSimGate(_SYC_THETA, _SYC_PHI).on(*op.qubits) if _is_syc(op.gate) else op
+            cirq.FSimGate(_SYC_THETA, _SYC_PHI).on(*op.qubits) if is_sycamore_gate(op.gate) else op
         ),
     ).unfreeze(copy=False)
 
 
-def _is_syc(gate) -> bool:
+def is_sycamore_gate(gate: cirq.Gate | None) -> bool:
+    """Whether ``gate`` is Sycamore's FSim(π/2, π/6), in any cirq class that carries it."""
     return (
         isinstance(gate, cirq.FSimGate)
         and not cirq.is_parameterized(gate)
@@ -818,7 +869,7 @@ def is_native_two_qubit(gate: cirq.Gate, gateset: str) -> bool:
             np.isclose(gate.exponent % 4, 0.5) or np.isclose(gate.exponent % 4, 3.5)
         )
     if gateset == "sycamore":
-        return _is_syc(gate)
+        return is_sycamore_gate(gate)
     raise ValueError(f"unknown gate set {gateset!r}; expected one of {', '.join(GATESETS)}")
 
 

@@ -8,64 +8,28 @@ uses the processor's median calibration.
 
 from __future__ import annotations
 
-import json
-
 import cirq
 
+from hardware.compile import (
+    COMPILED_SCHEMA_VERSION,
+    DD_TAG,
+    CompiledCircuit,
+    is_sycamore_gate,
+    quiet_cirq,
+)
 from hardware.devices import CALIBRATED_DEVICES, import_cirq_google
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = COMPILED_SCHEMA_VERSION  # the compiled-circuit files' schema (compile.py)
 
 
-def compiled_to_json(compiled) -> str:
-    """Serialises a :class:`hardware.CompiledCircuit` (circuit and qubit maps via ``cirq.to_json``)."""
-    payload = {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "hardware.CompiledCircuit",
-        "device": compiled.device,
-        "gateset": compiled.gateset,
-        "routing": compiled.routing,
-        "symbolic": compiled.symbolic,
-        "compile_seconds": compiled.compile_seconds,
-        "summary": compiled.summary(),
-        "metadata": compiled.metadata,
-        "circuit": json.loads(cirq.to_json(compiled.circuit)),
-        "initial_map": [json.loads(cirq.to_json([k, v])) for k, v in compiled.initial_map.items()],
-        "final_map": [json.loads(cirq.to_json([k, v])) for k, v in compiled.final_map.items()],
-    }
-    return json.dumps(payload, indent=1)
+def compiled_to_json(compiled: CompiledCircuit) -> str:
+    """Serialises a :class:`hardware.CompiledCircuit` (same as ``compiled.to_json()``)."""
+    return compiled.to_json()
 
 
-def compiled_from_json(text: str):
-    """Inverse of :func:`compiled_to_json`."""
-    from hardware.compile import CompiledCircuit
-
-    data = json.loads(text)
-    if data.get("kind") != "hardware.CompiledCircuit":
-        raise ValueError(
-            f"not a compiled-circuit JSON (kind={data.get('kind')!r}); expected one written by "
-            "CompiledCircuit.to_json / qaoa-meta compile"
-        )
-    if data.get("schema_version", 0) > SCHEMA_VERSION:
-        raise ValueError(
-            f"schema_version {data['schema_version']} is newer than supported ({SCHEMA_VERSION}); "
-            "upgrade qaoa-meta"
-        )
-
-    def qmap(items):
-        return {k: v for k, v in (cirq.read_json(json_text=json.dumps(it)) for it in items)}
-
-    return CompiledCircuit(
-        circuit=cirq.read_json(json_text=json.dumps(data["circuit"])),
-        initial_map=qmap(data["initial_map"]),
-        final_map=qmap(data["final_map"]),
-        device=data["device"],
-        gateset=data["gateset"],
-        routing=data["routing"],
-        symbolic=data["symbolic"],
-        compile_seconds=data.get("compile_seconds", 0.0),
-        metadata=data.get("metadata", {}),
-    )
+def compiled_from_json(text: str) -> CompiledCircuit:
+    """Inverse of :func:`compiled_to_json` (same as ``CompiledCircuit.from_json``)."""
+    return CompiledCircuit.from_json(text)
 
 
 def save_compiled(compiled, path: str) -> None:
@@ -133,15 +97,13 @@ def to_device_form(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
     """
     cg = import_cirq_google()
 
-    from hardware.compile import _is_syc
-
     if cirq.is_parameterized(circuit):
         raise ValueError(
             "circuit has unresolved symbols; resolve them (cirq.resolve_parameters) before export"
         )
 
     def map_op(op: cirq.Operation, _: int) -> cirq.OP_TREE:
-        if _is_syc(op.gate) and not isinstance(op.gate, cg.SycamoreGate):
+        if is_sycamore_gate(op.gate) and not isinstance(op.gate, cg.SycamoreGate):
             return cg.SYC.on(*op.qubits)
         if (
             len(op.qubits) == 1
@@ -151,8 +113,6 @@ def to_device_form(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
         ):
             return cirq.PhasedXZGate.from_matrix(cirq.unitary(op)).on(*op.qubits)
         return op
-
-    from hardware.compile import DD_TAG, quiet_cirq
 
     with quiet_cirq():
         out = cirq.map_operations(circuit, map_op)
