@@ -19,7 +19,7 @@ import functools
 import json
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import cirq
@@ -928,14 +928,6 @@ def validate(
                 )
 
 
-def logical_state_order(compiled: CompiledCircuit, logical: Sequence[cirq.Qid] | None = None):
-    """Physical qubit order that reads the final state in logical order, spare qubits last."""
-    logical = list(logical) if logical is not None else compiled.logical_qubits()
-    used = [compiled.final_map[q] for q in logical]
-    spare = sorted(set(compiled.circuit.all_qubits()) - set(used))
-    return used + spare
-
-
 __all__ = [
     "DD_SCHEMAS",
     "DD_TAG",
@@ -945,7 +937,6 @@ __all__ = [
     "compile_circuit",
     "interaction_graph",
     "is_native_two_qubit",
-    "logical_state_order",
     "route",
     "stratify_moments",
     "target_gateset",

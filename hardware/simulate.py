@@ -316,10 +316,6 @@ def cut_diagonal(n: int, edges: Edges) -> np.ndarray:
     return cut_values(bits, edges)
 
 
-def _n_from_probs(probs: np.ndarray) -> int:
-    return int(round(np.log2(probs.shape[-1])))
-
-
 def energy(
     circuit: cirq.AbstractCircuit,
     edges: Edges,

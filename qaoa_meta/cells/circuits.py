@@ -34,14 +34,6 @@ def z_observables(qubits: Sequence[cirq.Qid]) -> list[cirq.PauliSum]:
     return [cirq.PauliSum.from_pauli_strings(cirq.Z(q)) for q in qubits]
 
 
-def zero_projector(qubits: Sequence[cirq.Qid]) -> cirq.PauliSum:
-    """``|0..0⟩⟨0..0| = Π_i (1 + Z_i)/2`` as a Pauli sum of ``2^n`` terms."""
-    projector = cirq.PauliSum.from_pauli_strings(cirq.PauliString())
-    for qubit in qubits:
-        projector = projector * (0.5 * cirq.PauliString() + 0.5 * cirq.Z(qubit))
-    return projector
-
-
 def qlstm_vqc(
     qubits: Sequence[cirq.Qid], inputs: Sequence[sympy.Symbol], weights: np.ndarray
 ) -> cirq.Circuit:
