@@ -5,7 +5,7 @@ sub-command itself, so a bad number, a missing or malformed file, an impossible 
 noise specification is reported in well under a second as one line (exit code 2), before
 TensorFlow or Cirq are imported. This module imports only the standard library,
 :mod:`qaoa_meta.cli.names` (the name tables) and :mod:`qaoa_meta.problems` (NumPy; networkx
-only when a graph is built from or to networkx); tests/test_cli_checks.py keeps the tables and
+only when a graph is built from or to networkx); tests/cli/test_cli_checks.py keeps the tables and
 the simulators' memory estimates equal to the library's.
 """
 

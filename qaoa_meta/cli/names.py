@@ -2,7 +2,7 @@
 
 ``qaoa-meta --help`` and every argument error must arrive in well under a second, so the CLI
 cannot import the library modules that own these tables (they load TensorFlow or Cirq). The
-tables are copied here once; tests/test_cli.py and tests/test_cli_checks.py keep each equal to
+tables are copied here once; tests/cli/test_cli.py and tests/cli/test_cli_checks.py keep each equal to
 the library's own (``qaoa_meta.cells``, ``qaoa_meta.initializers``, ``qaoa_meta.optimize``,
 ``qaoa_meta.noise_study``, ``hardware.devices``, ``hardware.compile``, ``hardware.noise``).
 """

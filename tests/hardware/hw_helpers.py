@@ -57,3 +57,16 @@ def compiled_fidelity(logical: cirq.Circuit, compiled, resolver=None) -> float:
     zero = np.zeros(2 ** len(spare))
     zero[0] = 1.0
     return float(abs(np.vdot(np.kron(psi, zero), phi)) ** 2)
+
+
+def import_tfq():
+    """(tensorflow, tensorflow_quantum), imported the way TFQ 0.7.6 needs (Keras 2), without
+    qaoa_meta: tests/hardware test the hardware package alone."""
+    import os
+
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf
+    import tensorflow_quantum as tfq
+
+    return tf, tfq

@@ -3,7 +3,13 @@ import networkx as nx
 import numpy as np
 import pytest
 import sympy
-from hw_helpers import compiled_fidelity, qaoa_like, random_product_layer, random_resolver
+from hw_helpers import (
+    compiled_fidelity,
+    import_tfq,
+    qaoa_like,
+    random_product_layer,
+    random_resolver,
+)
 
 import hardware
 from hardware.compile import is_native_two_qubit
@@ -144,7 +150,7 @@ def test_bad_compile_inputs():
 
 def test_symbolic_compile_serialises_and_runs_in_tfq(rng):
     """TFQ batch-resolves the compiled symbolic circuit and matches cirq's exact expectation."""
-    from qaoa_meta._tf import tf, tfq
+    tf, tfq = import_tfq()
 
     graph = nx.cycle_graph(4)
     logical = qaoa_like(graph, 1, cirq.GridQubit.rect(1, 4))

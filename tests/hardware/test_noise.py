@@ -2,7 +2,7 @@ import cirq
 import networkx as nx
 import numpy as np
 import pytest
-from hw_helpers import qaoa_like
+from hw_helpers import import_tfq, qaoa_like
 
 import hardware
 from hardware import noise as hn
@@ -133,7 +133,7 @@ def test_twirled_generic_model_keeps_pauli_channels_exact():
 
 def test_tfq_noisy_backend_agrees_with_density_matrix():
     """TFQ's noisy backend on the TFQ-compatible model matches cirq's density matrix."""
-    from qaoa_meta._tf import tfq
+    _, tfq = import_tfq()
 
     qubits = cirq.GridQubit.rect(1, 3)
     graph = nx.path_graph(3)
