@@ -3,11 +3,21 @@
 Both backends return the cut expectation ⟨C⟩ in the textbook convention of :mod:`qaoa_meta.qaoa`
 (θ = (γ_1..γ_p, β_1..β_p)) and are differentiable with ``tf.GradientTape``.
 
-* ``"exact"``: a state-vector simulation written in TensorFlow ops. The cost layer is a phase
-  ``e^{-iγ C(x)}`` from the precomputed cut diagonal; the mixer ``e^{-iβ ΣX}`` is a product of
-  single-qubit rotations, applied a few qubits at a time as small Kronecker blocks (one batched
-  matmul per block instead of one op per qubit). Problems of different n share one tensor by
-  padding with idle qubits, which leave ⟨C⟩ unchanged. Autodiff gives exact gradients.
+* ``"exact"``: an exact state-vector simulation, on two paths that give the same numbers:
+
+  - eager calls and NumPy input (``Energy.__call__`` outside ``tf.function``,
+    ``Energy.value_and_gradient``) run the compiled numba kernel of
+    :mod:`qaoa_meta.energy_kernel` (fused cost phase and cache-blocked mixer, p + 1 sweeps
+    over memory, float64 reductions, adjoint gradient). Under ``tf.GradientTape`` its gradient
+    comes back through ``tf.custom_gradient``. No TensorFlow op runs per call.
+  - inside ``tf.function`` / XLA (the meta-learners' compiled rollouts, ``exact_expectation``)
+    the TF-ops simulation below runs, since a numba kernel cannot live in an XLA graph: the
+    cost layer is a phase ``e^{-iγ C(x)}`` from the precomputed cut diagonal; the mixer
+    ``e^{-iβ ΣX}`` is a product of single-qubit rotations, applied a few qubits at a time as
+    small Kronecker blocks (one batched matmul per block). Autodiff gives exact gradients.
+
+  Problems of different n share one register by padding with idle qubits, which leave ⟨C⟩
+  unchanged.
 * ``"tfq"``: ``tfq.layers.Expectation`` (qsim inside) with the adjoint differentiator on the
   Cirq circuits of :func:`qaoa_meta.qaoa.qaoa_circuit`, all circuits of a batch in one call.
 """
@@ -20,7 +30,7 @@ from collections.abc import Sequence
 import cirq
 import numpy as np
 
-from qaoa_meta import qaoa
+from qaoa_meta import energy_kernel, qaoa
 from qaoa_meta._tf import tf, tfq
 from qaoa_meta.problems import MaxCutProblem, cost_diagonal
 
@@ -295,13 +305,39 @@ def analytic_p1_expectation(problem: MaxCutProblem, gamma: float, beta: float) -
     return total
 
 
+class EnergyValues(np.ndarray):
+    """A NumPy array of energies with a ``.numpy()`` method, so code written for the tensor
+    that ``Energy`` returns for tensor input also runs on its NumPy output."""
+
+    def numpy(self) -> np.ndarray:
+        """The values as a plain ``np.ndarray``."""
+        return self.view(np.ndarray)
+
+
+def _tape_may_record(tensor: tf.Tensor) -> bool:
+    """Whether an active ``tf.GradientTape`` may record ops on ``tensor`` (True if unsure)."""
+    try:
+        from tensorflow.python.eager import record
+
+        return bool(record.could_possibly_record() and record.should_record_backprop([tensor]))
+    except (ImportError, AttributeError):  # a TF without the private helpers: assume it may
+        return True
+
+
 class Energy:
     """⟨C⟩(θ) for a fixed batch of problems, with a choice of backend.
 
     Call it with params of shape ``(B, 2p)`` (one row per problem), ``(K, 2p)`` for a single
     problem (K parameter points), or ``(2p,)`` (the same θ for every problem). It returns a
     ``(B,)`` (or ``(K,)``) tensor, differentiable under ``tf.GradientTape``. The exact backend
-    runs in float32 by default (~1e-6 relative error) or float64 with ``dtype=tf.float64``.
+    runs in float32 by default (~1e-6 relative error, see docs/scaling.md) or float64 with
+    ``dtype=tf.float64``.
+
+    The exact backend runs the numba kernel (:mod:`qaoa_meta.energy_kernel`) for eager calls
+    and ``value_and_gradient`` (NumPy in, NumPy out, no TF op), and TF ops when called inside
+    ``tf.function`` (graph or XLA). Its memory is checked when it is built: a batch that does
+    not fit raises :class:`qaoa_meta.energy_kernel.MemoryLimitError` (a ``ValueError``) with
+    the memory needed and available, before anything large is allocated.
 
     Example:
         >>> energy = Energy([problem], p=1)
@@ -326,15 +362,32 @@ class Energy:
         self.backend = backend
         if backend == "tfq" and dtype != tf.float32:
             raise ValueError("The TFQ backend computes in float32 only; use backend='exact'.")
+        if dtype not in (tf.float32, tf.float64):
+            raise ValueError(f"dtype must be tf.float32 or tf.float64, got {dtype!r}.")
         self.dtype = dtype
+        self._rows: dict[int, np.ndarray] = {}
         if backend == "exact":
-            diagonals = tf.constant(pad_diagonals(self.problems, dtype=dtype.as_numpy_dtype))
-            self._function = tf.function(
-                lambda index, params: exact_expectation(tf.gather(diagonals, index), params, dtype),
-                reduce_retracing=True,
-            )
+            self.n_qubits = _register_size(self.problems, None)
+            self._float = dtype.as_numpy_dtype
+            energy_kernel.check_memory(self.problems, self.n_qubits, self._float)
+            self.codes = energy_kernel.cost_codes(self.problems, self.n_qubits, self._float)
+            self._function = None  # the TF path, built on first use inside a tf.function
         else:
             self._init_tfq()
+
+    def _graph_function(self):
+        """The TF-ops path for calls inside ``tf.function`` (built once, on first use)."""
+        if self._function is None:
+            codes, dtype = self.codes, self.dtype
+            if codes.levels is None:
+                table = codes.codes
+            else:
+                table = np.take_along_axis(codes.levels, codes.codes.astype(np.int64), axis=1)
+            diagonals = tf.constant(table.astype(dtype.as_numpy_dtype))
+            self._function = lambda index, params: exact_expectation(
+                tf.gather(diagonals, index), params, dtype
+            )
+        return self._function
 
     def _init_tfq(self) -> None:
         circuits, operators, offsets = [], [], []
@@ -359,6 +412,69 @@ class Energy:
         self._symbols = tf.constant([s.name for s in qaoa.parameter_symbols(self.p)])
         self._layer = tfq.layers.Expectation(differentiator=tfq.differentiators.Adjoint())
 
+    def _row_index(self, rows: int) -> np.ndarray:
+        """Problem row of each of ``rows`` parameter rows (checked against the batch)."""
+        index = self._rows.get(rows)
+        if index is None:
+            if len(self.problems) == 1:
+                index = np.zeros(rows, np.int64)
+            elif rows == len(self.problems):
+                index = np.arange(rows)
+            else:
+                raise ValueError(
+                    f"Got {rows} parameter rows for {len(self.problems)} problems; expected one "
+                    "row per problem, a single (2p,) vector, or one problem with many rows."
+                )
+            self._rows[rows] = index
+        return index
+
+    def _numpy_params(self, params) -> np.ndarray:
+        """``params`` as a float64 ``(rows, 2p)`` array (a ``(2p,)`` vector is repeated)."""
+        if not isinstance(params, np.ndarray):
+            params = params.numpy() if hasattr(params, "numpy") else params
+        params = np.asarray(params, np.float64)
+        if params.ndim == 1 and params.shape[0] == 2 * self.p:
+            params = np.broadcast_to(params, (len(self.problems), 2 * self.p))
+        if params.ndim != 2 or params.shape[-1] != 2 * self.p:
+            raise ValueError(
+                f"Expected params of shape (batch, {2 * self.p}) (gamma_1..gamma_{self.p}, "
+                f"beta_1..beta_{self.p}), got shape {tuple(params.shape)}."
+            )
+        return params
+
+    def kernel(self, params: np.ndarray, with_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The compiled kernel on ``(rows, 2p)`` float64 params: float64 values (and gradient)."""
+        return energy_kernel.run(
+            self.codes, self._row_index(len(params)), params, with_grad, self._float
+        )
+
+    def _eager_exact(self, params) -> tf.Tensor | EnergyValues:
+        """Eager call on the kernel path, with a custom gradient when a tape may record.
+
+        NumPy (or list) input gives NumPy output (:class:`EnergyValues`) without touching
+        TensorFlow; tensor input gives a tensor.
+        """
+        if not isinstance(params, (tf.Tensor, tf.Variable)):
+            values, _ = self.kernel(self._numpy_params(params), False)
+            return values.astype(self._float, copy=False).view(EnergyValues)
+        params = tf.cast(tf.convert_to_tensor(params), self.dtype)
+        if params.shape.rank == 1 and params.shape[0] == 2 * self.p:
+            params = tf.tile(params[None, :], [len(self.problems), 1])
+        if not _tape_may_record(params):
+            values, _ = self.kernel(self._numpy_params(params), False)
+            return tf.constant(values.astype(self._float))
+        values, grads = self.kernel(self._numpy_params(params), True)
+        dtype = self.dtype
+
+        @tf.custom_gradient
+        def energy(x):
+            def gradient(upstream):
+                return upstream[:, None] * tf.constant(grads, dtype)
+
+            return tf.constant(values, dtype), gradient
+
+        return energy(params)
+
     def _broadcast(self, params: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """Returns (params, row indices into the problem batch) with matching leading size."""
         params = tf.cast(tf.convert_to_tensor(params), self.dtype)
@@ -382,9 +498,20 @@ class Energy:
         return params, index
 
     def __call__(self, params: tf.Tensor) -> tf.Tensor:
+        """``(rows,)`` ⟨C⟩ for params of shape ``(B, 2p)``, ``(K, 2p)`` or ``(2p,)``.
+
+        Exact backend, eager: NumPy/list θ gives an :class:`EnergyValues` array (``.numpy()``
+        works on it), tensor θ a tensor; inside ``tf.function`` the TF-ops path runs.
+        """
+        if self.backend == "exact":
+            if isinstance(params, (np.ndarray, list, tuple)):  # NumPy in, NumPy out: no TF
+                values, _ = self.kernel(self._numpy_params(params), False)
+                return values.astype(self._float, copy=False).view(EnergyValues)
+            if tf.executing_eagerly():
+                return self._eager_exact(params)
         params, index = self._broadcast(params)
         if self.backend == "exact":
-            return self._function(index, params)
+            return self._graph_function()(index, params)
         values = self._layer(
             tf.gather(self._circuits, index),
             symbol_names=self._symbols,
@@ -394,7 +521,13 @@ class Energy:
         return tf.gather(self._scales, index) * values + tf.gather(self._offsets, index)
 
     def value_and_gradient(self, params) -> tuple[np.ndarray, np.ndarray]:
-        """⟨C⟩ and d⟨C⟩/dθ (row-wise) as NumPy arrays."""
+        """⟨C⟩ and d⟨C⟩/dθ (row-wise) as NumPy arrays (of the backend's dtype).
+
+        The exact backend calls the kernel directly (no TensorFlow); the TFQ backend a tape.
+        """
+        if self.backend == "exact":
+            values, grads = self.kernel(self._numpy_params(params), True)
+            return values.astype(self._float, copy=False), grads.astype(self._float, copy=False)
         params = tf.Variable(tf.cast(tf.convert_to_tensor(params), self.dtype))
         with tf.GradientTape() as tape:
             values = self(params)

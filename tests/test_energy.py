@@ -198,3 +198,141 @@ def test_complete_graph_maximum_over_grid_is_below_max_cut():
     gammas, betas = np.meshgrid(np.linspace(0, np.pi, 15), np.linspace(0, np.pi / 2, 15))
     values = Energy([problem], 1)(np.stack([gammas.ravel(), betas.ravel()], 1)).numpy()
     assert values.max() <= 9.0 + 1e-5 and values.min() >= 0
+
+
+# --- the compiled kernel path (qaoa_meta.energy_kernel) ---------------------------------------
+
+
+def numpy_energy(problem, theta):
+    """Independent float64 reference: the plain NumPy state vector of qaoa_meta.optimize."""
+    from qaoa_meta.optimize import qaoa_probabilities
+
+    diagonal = cost_diagonal(problem)
+    return float(qaoa_probabilities(diagonal, theta) @ diagonal)
+
+
+def numpy_gradient(problem, theta, step=1e-5):
+    gradient = np.zeros_like(theta)
+    for k in range(len(theta)):
+        shift = np.zeros_like(theta)
+        shift[k] = step
+        gradient[k] = (
+            numpy_energy(problem, theta + shift) - numpy_energy(problem, theta - shift)
+        ) / (2 * step)
+    return gradient
+
+
+@pytest.mark.parametrize("n", range(3, 17))
+def test_kernel_values_and_gradients_match_cirq_and_finite_differences(n):
+    # n <= 14 runs in one cache block, n = 15, 16 as sweeps over memory; p cycles 1..3.
+    p = n % 3 + 1
+    problem = erdos_renyi(n, 0.5, seed=100 + n)
+    theta = np.random.default_rng(n).uniform(-1.2, 1.2, size=2 * p)
+    reference = cirq_energy(problem, theta)
+    gradient = numpy_gradient(problem, theta)
+    values, grads = Energy([problem], p, dtype=tf.float64).value_and_gradient(theta[None])
+    assert abs(values[0] - reference) <= 1e-11 * max(1.0, abs(reference))
+    np.testing.assert_allclose(grads[0], gradient, rtol=1e-6, atol=1e-6)
+    # float32 state: relative error a few 1e-7 per amplitude, see docs/scaling.md.
+    values32, grads32 = Energy([problem], p).value_and_gradient(theta[None])
+    assert abs(values32[0] - reference) <= 2e-6 * max(1.0, abs(reference))
+    np.testing.assert_allclose(grads32[0], gradient, rtol=2e-4, atol=2e-4 * n)
+
+
+@pytest.mark.parametrize("block_bits", [3, 4])
+@pytest.mark.parametrize("p", [1, 2, 3, 4])
+def test_kernel_sweeps_over_memory_match_the_reference(monkeypatch, block_bits, p):
+    # Shrinking the block makes n = 5..9 run the two-group sweeps (odd and even p, groups of
+    # different sizes, padded and weighted problems), checked against float64 NumPy.
+    from qaoa_meta import energy_kernel
+
+    monkeypatch.setattr(energy_kernel, "BLOCK_BITS", block_bits)
+    monkeypatch.setattr(energy_kernel, "_PARALLEL_ROWS_MAX_N", block_bits)
+    rng = np.random.default_rng(p)
+    problems = [erdos_renyi(7, 0.6, rng), sherrington_kirkpatrick(9, "gaussian", rng)]
+    theta = rng.uniform(-1, 1, size=(2, 2 * p))
+    for problem, row in zip(problems, theta, strict=True):
+        values, grads = Energy([problem], p, dtype=tf.float64).value_and_gradient(row[None])
+        assert values[0] == pytest.approx(numpy_energy(problem, row), abs=1e-11)
+        np.testing.assert_allclose(grads[0], numpy_gradient(problem, row), atol=1e-6)
+    padded = Energy(problems, p, dtype=tf.float64)(theta)
+    np.testing.assert_allclose(
+        padded, [numpy_energy(pr, t) for pr, t in zip(problems, theta, strict=True)]
+    )
+
+
+def test_tape_gradient_of_a_call_is_the_kernel_adjoint_gradient():
+    problems = mixed_batch(3)
+    theta = np.random.default_rng(4).uniform(-1, 1, size=(4, 4))
+    energy = Energy(problems, 2, dtype=tf.float64)
+    weights = tf.constant([1.0, -2.0, 0.5, 3.0], tf.float64)
+    params = tf.Variable(theta)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(weights * energy(params))
+    values, grads = energy.value_and_gradient(theta)
+    np.testing.assert_allclose(tape.gradient(loss, params), weights.numpy()[:, None] * grads)
+    assert isinstance(energy(params), tf.Tensor)
+    assert isinstance(energy(theta), np.ndarray)  # NumPy in, NumPy out
+    np.testing.assert_allclose(energy(theta).numpy(), values)
+    # The same θ for every problem, as a (2p,) tensor under a tape.
+    single = tf.Variable(theta[0])
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(energy(single))
+    np.testing.assert_allclose(tape.gradient(total, single), grads_for_shared(energy, theta[0]))
+
+
+def grads_for_shared(energy, row):
+    _, grads = energy.value_and_gradient(np.tile(row, (len(energy.problems), 1)))
+    return grads.sum(axis=0)
+
+
+def test_calls_inside_tf_function_run_the_tf_path_with_the_same_values():
+    problems = mixed_batch(5)
+    theta = np.random.default_rng(5).uniform(-1, 1, size=(4, 6)).astype(np.float32)
+    energy = Energy(problems, 3)
+
+    @tf.function
+    def compiled(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            values = energy(x)
+        return values, tape.gradient(values, x)
+
+    values, grads = compiled(tf.constant(theta))
+    eager_values, eager_grads = energy.value_and_gradient(theta)
+    np.testing.assert_allclose(values, eager_values, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(grads, eager_grads, rtol=1e-4, atol=1e-4)
+
+
+def test_two_threads_give_the_values_of_one(monkeypatch):
+    from qaoa_meta import energy_kernel
+
+    monkeypatch.setattr(energy_kernel, "BLOCK_BITS", 4)
+    problems = [erdos_renyi(6, 0.5, seed=s) for s in range(3)]
+    theta = np.random.default_rng(6).uniform(-1, 1, size=(3, 4))
+    before = energy_kernel.threads()
+    try:
+        energy_kernel.set_threads(1)
+        one = Energy(problems, 2, dtype=tf.float64).value_and_gradient(theta)
+        energy_kernel.set_threads(2)
+        two = Energy(problems, 2, dtype=tf.float64).value_and_gradient(theta)
+    finally:
+        energy_kernel.set_threads(before)
+    np.testing.assert_allclose(one[0], two[0], rtol=1e-13)
+    np.testing.assert_allclose(one[1], two[1], rtol=1e-11, atol=1e-12)
+
+
+def test_a_batch_that_does_not_fit_is_refused_before_anything_is_allocated(monkeypatch):
+    from qaoa_meta import energy_kernel
+
+    monkeypatch.setattr(energy_kernel, "available_memory", lambda: 1 << 30)
+
+    def no_codes(*args, **kwargs):
+        raise AssertionError("cost codes were built before the memory check")
+
+    monkeypatch.setattr(energy_kernel, "cost_codes", no_codes)
+    problem = erdos_renyi(27, 0.1, seed=0)  # 2^27 amplitudes: ψ and λ alone are 2 GiB
+    with pytest.raises(energy_kernel.MemoryLimitError, match=r"needs \d+\.\d+ GiB .* only 1\.00"):
+        Energy([problem], 1)
+    need = energy_kernel.required_memory([problem], 26, np.float32)
+    assert need["states"] == 4 * 4 << 26 and need["codes"] == 1 << 26
