@@ -31,6 +31,7 @@ import numpy as np
 
 from hardware.devices import CALIBRATED_DEVICES, google_noise_properties, import_cirq_google
 
+# The 8 single-qubit channel types TFQ's noisy backend parses.
 TFQ_CHANNELS: tuple[type, ...] = (
     cirq.DepolarizingChannel,
     cirq.AsymmetricDepolarizingChannel,
@@ -65,15 +66,56 @@ def _is_noise_free(op: cirq.Operation) -> bool:
 
 
 class _MomentNoise(cirq.NoiseModel):
-    """Base: noise as moments before and after each circuit moment."""
+    """Base: noise as moments before and after each circuit moment.
+
+    Subclass contract: override :meth:`before` and/or :meth:`after` (both default to no
+    noise) to return the noise moments for one circuit moment; do not override
+    :meth:`noisy_moment`. Subclasses here are frozen dataclasses whose fields are the whole
+    model, so :func:`scale` and :func:`to_tfq_compatible` can rebuild them. Those two and
+    :func:`readout_errors` switch on the concrete type: a new subclass needs a case in each
+    (else :func:`scale` raises ``TypeError``, :func:`to_tfq_compatible` wraps it in
+    :class:`TwirledNoise` and :func:`readout_errors` reports no readout error).
+
+    The base class guarantees: the circuit moment itself is kept unchanged, between the
+    ``before`` and ``after`` moments; moments without operations are dropped; a moment
+    holding any op tagged ``cirq.VirtualTag`` passes through without noise (neither hook is
+    called). Only subclasses can be members of a :class:`NoiseStack`.
+    """
 
     def before(self, moment: cirq.Moment, qubits: Sequence[cirq.Qid]) -> list[cirq.Moment]:
+        """Noise moments to insert before ``moment`` (default: none).
+
+        Args:
+            moment: the circuit moment (never a virtual one).
+            qubits: every qubit of the system, idle ones included.
+
+        Returns:
+            Moments in circuit order; empty ones are dropped by the caller.
+        """
         return []
 
     def after(self, moment: cirq.Moment, qubits: Sequence[cirq.Qid]) -> list[cirq.Moment]:
+        """Noise moments to insert after ``moment`` (default: none).
+
+        Args:
+            moment: the circuit moment (never a virtual one).
+            qubits: every qubit of the system, idle ones included.
+
+        Returns:
+            Moments in circuit order; empty ones are dropped by the caller.
+        """
         return []
 
     def noisy_moment(self, moment: cirq.Moment, system_qubits: Sequence[cirq.Qid]):
+        """``[*before, moment, *after]`` without empty moments; a virtual moment unchanged.
+
+        Args:
+            moment: the circuit moment.
+            system_qubits: every qubit of the system.
+
+        Returns:
+            The list of moments that replaces ``moment``.
+        """
         if self.is_virtual_moment(moment):
             return [moment]
         pre = [m for m in self.before(moment, system_qubits) if m.operations]
@@ -82,6 +124,11 @@ class _MomentNoise(cirq.NoiseModel):
 
     @staticmethod
     def is_virtual_moment(moment: cirq.Moment) -> bool:
+        """Whether any op of ``moment`` is tagged ``cirq.VirtualTag`` (such moments get no noise).
+
+        Args:
+            moment: the circuit moment.
+        """
         return any(isinstance(t, cirq.VirtualTag) for op in moment for t in op.tags)
 
 
@@ -89,8 +136,20 @@ class _MomentNoise(cirq.NoiseModel):
 class DepolarizingNoise(_MomentNoise):
     """Depolarising noise after gates: ``p1`` per 1q gate, ``p2`` per 2q gate.
 
-    Virtual Z rotations are noise-free. ``two_qubit_local=True`` replaces the two-qubit
-    channel with independent 1q channels of the same process fidelity (TFQ-compatible).
+    The probabilities are Cirq's (``cirq.depolarize``): with probability ``p`` one of the
+    non-identity Paulis, uniformly (``p/3`` each for 1q, ``p/15`` for 2q). Virtual Z
+    rotations (every ``ZPowGate``), identities, global phases, measurements, non-unitary
+    ops and ops on 3+ qubits get no noise. ``two_qubit_local=True`` replaces the two-qubit
+    channel with independent 1q channels of the same process fidelity,
+    ``q = 1 - sqrt(1 - p2)`` on each qubit (TFQ-compatible).
+
+    Attributes:
+        p1: depolarising probability after each 1q gate, in [0, 1].
+        p2: depolarising probability after each 2q gate, in [0, 1].
+        two_qubit_local: write the 2q channel as two local 1q channels.
+
+    Raises:
+        ValueError: when ``p1`` or ``p2`` is not a finite number in [0, 1].
     """
 
     p1: float
@@ -102,6 +161,15 @@ class DepolarizingNoise(_MomentNoise):
         _check_probability("p2", self.p2)
 
     def after(self, moment, qubits):
+        """One moment of depolarising channels on the qubits of the moment's noisy gates.
+
+        Args:
+            moment: the circuit moment.
+            qubits: every qubit of the system (unused: idle qubits get no noise).
+
+        Returns:
+            ``[cirq.Moment(channels)]``, empty when no gate gets noise.
+        """
         ops = []
         for op in moment:
             if cirq.is_measurement(op) or _is_noise_free(op) or not cirq.has_unitary(op):
@@ -123,11 +191,16 @@ class ThermalNoise(_MomentNoise):
 
     Amplitude damping ``gamma = 1 - exp(-t/T1)`` then phase damping
     ``lambda = 1 - exp(-2t/T_phi)`` with ``1/T_phi = 1/T2 - 1/(2 T1)``: coherences decay as
-    ``exp(-t/T2)``, populations as ``exp(-t/T1)``. Moments of virtual Z gates take no time.
+    ``exp(-t/T2)``, populations as ``exp(-t/T1)``. Moments of virtual Z gates take no time,
+    nor do measurements (no decay during readout); see :meth:`duration_ns`.
 
     Attributes:
         t1_us, t2_us: relaxation and coherence times in microseconds (``t2_us <= 2 t1_us``).
-        gate_ns_1q, gate_ns_2q: gate durations in nanoseconds.
+        gate_ns_1q, gate_ns_2q: gate durations in nanoseconds (``gate_ns_2q`` also for gates
+            on 3+ qubits).
+
+    Raises:
+        ValueError: when a field is not finite, T1 or T2 is not positive, or T2 > 2 T1.
     """
 
     t1_us: float
@@ -146,6 +219,17 @@ class ThermalNoise(_MomentNoise):
             )
 
     def duration_ns(self, moment: cirq.Moment) -> float:
+        """Duration of ``moment``: its longest timed gate.
+
+        Measurements, Z rotations, identities, global phases and non-unitary ops take no
+        time; a 1q gate takes ``gate_ns_1q``, any larger gate ``gate_ns_2q``.
+
+        Args:
+            moment: the circuit moment.
+
+        Returns:
+            The duration in nanoseconds, 0.0 when the moment has no timed gate.
+        """
         t = 0.0
         for op in moment:
             if cirq.is_measurement(op) or _is_noise_free(op) or not cirq.has_unitary(op):
@@ -154,7 +238,15 @@ class ThermalNoise(_MomentNoise):
         return t
 
     def channels(self, t_ns: float) -> tuple[float, float]:
-        """Amplitude- and phase-damping parameters for a duration ``t_ns``."""
+        """Amplitude- and phase-damping parameters for a duration ``t_ns``.
+
+        Args:
+            t_ns: duration in nanoseconds.
+
+        Returns:
+            ``(gamma, lam)`` for ``cirq.amplitude_damp(gamma)`` and ``cirq.phase_damp(lam)``
+            (``lam`` is 0 when ``T2 = 2 T1``).
+        """
         t1, t2 = self.t1_us * 1e3, self.t2_us * 1e3
         gamma = 1.0 - np.exp(-t_ns / t1)
         rate_phi = max(0.0, 1.0 / t2 - 0.5 / t1)
@@ -162,6 +254,16 @@ class ThermalNoise(_MomentNoise):
         return float(gamma), float(lam)
 
     def after(self, moment, qubits):
+        """Amplitude damping, then phase damping, on every qubit over the moment's duration.
+
+        Args:
+            moment: the circuit moment.
+            qubits: every qubit of the system; idle qubits decay too.
+
+        Returns:
+            ``[amplitude-damping moment, phase-damping moment]``, or ``[]`` for a moment
+            that takes no time.
+        """
         t = self.duration_ns(moment)
         if t <= 0:
             return []
@@ -177,7 +279,16 @@ class ReadoutNoise(_MomentNoise):
 
     Per-qubit values can be given in ``per_qubit`` ({qubit: (p01, p10)}); others use the
     defaults. Written as a generalized amplitude damping channel right before measurement,
-    which is exact for Z-basis readout and TFQ-compatible.
+    which is exact for Z-basis readout and TFQ-compatible. Only measured qubits get it.
+
+    Attributes:
+        p01: default P(read 1 | state 0).
+        p10: default P(read 0 | state 1).
+        per_qubit: ``{qubit: (p01, p10)}`` overriding the defaults, or None.
+
+    Raises:
+        ValueError: when a probability is not finite or not in [0, 1], or a pair has
+            ``p01 + p10 > 1``.
     """
 
     p01: float
@@ -198,9 +309,26 @@ class ReadoutNoise(_MomentNoise):
             )
 
     def errors(self, q: cirq.Qid) -> tuple[float, float]:
+        """Readout errors of one qubit.
+
+        Args:
+            q: the qubit.
+
+        Returns:
+            ``(p01, p10)`` from ``per_qubit``, else the defaults.
+        """
         return tuple((self.per_qubit or {}).get(q, (self.p01, self.p10)))
 
     def before(self, moment, qubits):
+        """One moment of readout channels on the qubits measured in ``moment``.
+
+        Args:
+            moment: the circuit moment.
+            qubits: every qubit of the system (unused).
+
+        Returns:
+            ``[cirq.Moment(channels)]``, empty when nothing with an error is measured.
+        """
         ops = []
         for op in moment:
             if cirq.is_measurement(op):
@@ -212,7 +340,19 @@ class ReadoutNoise(_MomentNoise):
 
 
 def readout_channel(p01: float, p10: float) -> cirq.Gate | None:
-    """Generalized amplitude damping with P(0->1) = p01 and P(1->0) = p10 (None if both 0)."""
+    """Generalized amplitude damping with P(0->1) = p01 and P(1->0) = p10 (None if both 0).
+
+    Args:
+        p01: P(read 1 | state 0).
+        p10: P(read 0 | state 1).
+
+    Returns:
+        ``cirq.generalized_amplitude_damp(p=p10 / (p01 + p10), gamma=p01 + p10)``, or None
+        when ``p01 + p10 <= 0``.
+
+    Raises:
+        ValueError: from Cirq when ``p01 + p10 > 1``.
+    """
     gamma = p01 + p10
     if gamma <= 0:
         return None
@@ -221,19 +361,56 @@ def readout_channel(p01: float, p10: float) -> cirq.Gate | None:
 
 @dataclass(frozen=True)
 class NoiseStack(_MomentNoise):
-    """Several moment-noise models applied together (their before/after moments in order)."""
+    """Several moment-noise models applied together (their before/after moments in order).
+
+    Each model sees the original moment, not the noise of the models before it.
+
+    Attributes:
+        models: the models, in order; :class:`_MomentNoise` subclasses only (not the Google
+            model).
+    """
 
     models: tuple[_MomentNoise, ...]
 
     def before(self, moment, qubits):
+        """The ``before`` moments of every model, model by model.
+
+        Args:
+            moment: the circuit moment.
+            qubits: every qubit of the system.
+
+        Returns:
+            The concatenated moments.
+        """
         return [m for model in self.models for m in model.before(moment, qubits)]
 
     def after(self, moment, qubits):
+        """The ``after`` moments of every model, model by model.
+
+        Args:
+            moment: the circuit moment.
+            qubits: every qubit of the system.
+
+        Returns:
+            The concatenated moments.
+        """
         return [m for model in self.models for m in model.after(moment, qubits)]
 
 
 def readout_errors(model: cirq.NoiseModel, qubits: Sequence[cirq.Qid]) -> dict:
-    """Modelled readout errors ``{qubit: (p01, p10)}`` of a model (zeros when it has none)."""
+    """Modelled readout errors ``{qubit: (p01, p10)}`` of a model (zeros when it has none).
+
+    Known to :class:`ReadoutNoise`, :class:`CalibratedNoise`, :class:`NoiseStack` (a later
+    member's nonzero errors win) and the Google model; every other type, including
+    :class:`TwirledNoise` whatever its base, reports zeros.
+
+    Args:
+        model: a noise model, or None.
+        qubits: the qubits to report.
+
+    Returns:
+        ``{qubit: (p01, p10)}`` for every qubit of ``qubits``.
+    """
     out = {q: (0.0, 0.0) for q in qubits}
     if isinstance(model, ReadoutNoise):
         out.update({q: model.errors(q) for q in qubits})
@@ -316,11 +493,16 @@ def _two_qubit_class(gate) -> str:
 class CalibratedNoise(_MomentNoise):
     """Per-qubit/per-coupler calibrated noise written with TFQ's channels only.
 
-    Gates are classed by size, not type, so TFQ-safe circuits (``PhasedXPowGate``,
-    ``FSimGate``) get the same noise as ``PhasedXZGate``/SYC ones. Per moment: readout GAD
-    before measurements; after gates, depolarising (1q) and local depolarising of equal
-    process fidelity (2q), twirled coherent 2q errors, then amplitude + phase damping over
-    the moment duration on every qubit.
+    1q gates are classed by size, not type, so TFQ-safe circuits (``PhasedXPowGate``) get
+    the same noise as ``PhasedXZGate`` ones. 2q gates are classed by
+    :func:`hardware.compile.is_native_two_qubit`: SYC is any ``FSimGate(π/2, π/6)`` (so
+    TFQ-safe ``FSimGate`` SYC counts), √iSWAP an ``ISwapPowGate`` of exponent ±0.5, CZ a
+    ``CZPowGate`` of exponent 1; any other 2q gate is ``other``. Noise-free ops are those
+    of :class:`DepolarizingNoise`. Per moment: readout GAD before measurements; after
+    gates, depolarising (1q) and local depolarising of equal process fidelity (2q), coherent
+    2q errors (an ``FSimGate`` or twirled local Pauli channels), then amplitude + phase
+    damping over the moment duration (its longest gate) on every qubit. Built by
+    :func:`calibrated_noise` or by :func:`to_tfq_compatible` from a Google model.
 
     Attributes:
         p1: {qubit: depolarising probability per 1q gate}.
@@ -332,9 +514,10 @@ class CalibratedNoise(_MomentNoise):
         coherent: {(frozenset(pair), gate class): coherent 2q error after the gate, either
             ``("fsim", theta, phi)`` (kept exactly as a TFQ-serialisable ``FSimGate``) or
             ``("pauli", 16 probabilities)`` (twirled; (I,X,Y,Z) x (I,X,Y,Z), sorted pair)}.
-        t1_ns, tphi_ns: {qubit: ns}.
+        t1_ns, tphi_ns: {qubit: ns}; a qubit without an entry gets no such damping.
         readout: {qubit: (p01, p10)}.
-        durations_ns: {"1q": ns, "sycamore": ns, "sqrt_iswap": ns, "cz": ns, "other": ns}.
+        durations_ns: {"1q": ns, "sycamore": ns, "sqrt_iswap": ns, "cz": ns, "other": ns};
+            "1q" and "other" are required, a missing 2q class falls back to "other".
     """
 
     p1: Mapping
@@ -346,6 +529,15 @@ class CalibratedNoise(_MomentNoise):
     durations_ns: Mapping
 
     def before(self, moment, qubits):
+        """One moment of readout channels on the qubits measured in ``moment``.
+
+        Args:
+            moment: the circuit moment.
+            qubits: every qubit of the system (unused).
+
+        Returns:
+            ``[cirq.Moment(channels)]``, empty when nothing with an error is measured.
+        """
         ops = []
         for op in moment:
             if cirq.is_measurement(op):
@@ -364,6 +556,16 @@ class CalibratedNoise(_MomentNoise):
         return float(np.mean(vals)) if vals else 0.0
 
     def after(self, moment, qubits):
+        """Gate errors, coherent 2q errors, then thermal damping of every qubit.
+
+        Args:
+            moment: the circuit moment.
+            qubits: every qubit of the system; idle qubits decay too.
+
+        Returns:
+            ``[depolarising, coherent]`` moments, followed by ``[amplitude damping, phase
+            damping]`` when the moment takes time.
+        """
         gate_ops, coh_ops = [], []
         duration = 0.0
         for op in moment:
@@ -402,7 +604,18 @@ class CalibratedNoise(_MomentNoise):
 
 
 def calibrated_noise(processor_id: str) -> CalibratedNoise:
-    """The TFQ-channel approximation of :func:`google_noise` for ``rainbow``/``weber``."""
+    """The TFQ-channel approximation of :func:`google_noise` for ``rainbow``/``weber``.
+
+    Args:
+        processor_id: ``rainbow`` or ``weber``.
+
+    Returns:
+        The :class:`CalibratedNoise` of the stored calibration (CZ set as in
+        :func:`google_noise`).
+
+    Raises:
+        ValueError: for a processor without a stored calibration.
+    """
     cg = import_cirq_google()
 
     return _calibrated_from_props(_google_properties(processor_id), cg)
@@ -452,7 +665,17 @@ def _calibrated_from_props(props, cg) -> CalibratedNoise:
 
 
 def pauli_twirl(kraus_ops: Sequence[np.ndarray]) -> np.ndarray:
-    """Pauli-twirled error probabilities of a channel, Pauli strings in (I,X,Y,Z)^n order."""
+    """Pauli-twirled error probabilities of a channel, Pauli strings in (I,X,Y,Z)^n order.
+
+    Args:
+        kraus_ops: Kraus operators of an n-qubit channel, each ``(2^n, 2^n)`` in Cirq's
+            (big-endian) qubit order.
+
+    Returns:
+        ``(4^n,)`` float probabilities summing to 1 (round-off negatives clipped to 0);
+        entry ``sum_k c_k 4^(n-1-k)`` is the Pauli string with ``c_k`` (I=0, X=1, Y=2, Z=3)
+        on qubit k, so entry 0 is the no-error probability.
+    """
     dim = kraus_ops[0].shape[0]
     n = int(round(np.log2(dim)))
     probs = []
@@ -520,11 +743,34 @@ def _tfq_one_qubit(kraus_ops, q) -> list[cirq.Operation]:
 
 @dataclass(frozen=True)
 class TwirledNoise(cirq.NoiseModel):
-    """Any noise model rewritten with TFQ channels (see :func:`to_tfq_compatible`)."""
+    """Any noise model rewritten with TFQ channels (see :func:`to_tfq_compatible`).
+
+    Of the base model's noisy moments, the circuit's own ops and measurements are kept, 1q
+    ops already in :data:`TFQ_CHANNELS` are kept, other 1q ops are refitted exactly as
+    amplitude + phase damping when they have that form and Pauli-twirled otherwise, and 2q
+    ops (channels or coherent error gates) are twirled into independent 1q Pauli channels
+    with the same process fidelity. The circuit's own ops are recognised by equality after
+    removing the noisy op's tags, so a circuit op that carries tags is treated as noise.
+
+    Attributes:
+        base: the model to approximate.
+    """
 
     base: cirq.NoiseModel
 
     def noisy_moment(self, moment: cirq.Moment, system_qubits: Sequence[cirq.Qid]):
+        """The base model's noisy moments with every noise op made TFQ-compatible.
+
+        Args:
+            moment: the circuit moment.
+            system_qubits: every qubit of the system.
+
+        Returns:
+            The list of moments that replaces ``moment``.
+
+        Raises:
+            TypeError: when the base model adds a noise op on 3 or more qubits.
+        """
         original = list(moment.operations)
         out = []
         for noisy in cirq.Circuit(self.base.noisy_moment(moment, system_qubits)):
@@ -552,9 +798,17 @@ def to_tfq_compatible(model: cirq.NoiseModel) -> cirq.NoiseModel:
     - :class:`DepolarizingNoise`: the 2q depolarising channel becomes independent 1q
       depolarising channels with the same process fidelity, ``q = 1 - sqrt(1 - p2)``.
     - The Google model: :class:`CalibratedNoise` from the same calibration (thermal
-      channels and coherent FSim errors exact; 2q depolarising made local).
+      channels exact; coherent errors exact where they are ``FSimGate``s, else twirled; 2q
+      depolarising made local).
+    - :class:`NoiseStack`: each member converted.
     - Any other model: :class:`TwirledNoise` (thermal-like 1q channels refitted exactly,
       other channels Pauli-twirled, 2q channels made local with equal process fidelity).
+
+    Args:
+        model: a noise model, or None.
+
+    Returns:
+        A model whose noise ops all pass :func:`uses_only_tfq_channels`, or None for None.
     """
     if model is None:
         return None
@@ -572,7 +826,15 @@ def to_tfq_compatible(model: cirq.NoiseModel) -> cirq.NoiseModel:
 
 
 def uses_only_tfq_channels(circuit: cirq.AbstractCircuit) -> bool:
-    """True when every non-unitary op of a noisy circuit is one of TFQ's 8 channels."""
+    """True when every non-unitary op of a noisy circuit is one of TFQ's 8 channels.
+
+    Args:
+        circuit: the noisy circuit.
+
+    Returns:
+        Whether every op is a measurement, has a unitary, or is a single-qubit op of a
+        :data:`TFQ_CHANNELS` type.
+    """
     for op in circuit.all_operations():
         if cirq.is_measurement(op) or cirq.has_unitary(op):
             continue
@@ -588,10 +850,22 @@ def scale(model: cirq.NoiseModel, factor: float) -> cirq.NoiseModel:
     """Multiplies every error rate of a model by ``factor`` (noise-level sweeps).
 
     Probabilities scale linearly, T1/T2/T_phi times by ``1/factor`` (rates linearly), coherent
-    error angles linearly. ``factor=0`` gives a noiseless model of the same kind.
+    error angles linearly. ``factor=0`` gives a noiseless model of the same kind (times
+    become 1e30). Calibrated readout errors (:class:`CalibratedNoise`, the Google model) are
+    capped so that ``p01 + p10 <= 1``; those of :class:`ReadoutNoise` are not and raise.
+
+    Args:
+        model: a :class:`DepolarizingNoise`, :class:`ThermalNoise`, :class:`ReadoutNoise`,
+            :class:`NoiseStack`, :class:`CalibratedNoise`, :class:`TwirledNoise` (its base
+            is scaled) or Google model.
+        factor: the multiplier, finite and >= 0.
+
+    Returns:
+        A new model of the same type.
 
     Raises:
-        ValueError: for a negative factor or a scaled probability above its maximum.
+        ValueError: for a negative or non-finite factor, or a scaled probability above its
+            maximum.
         TypeError: for a model type it does not know.
     """
     f = _check_finite("noise scale factor", factor)
@@ -705,7 +979,18 @@ def noise_from_spec(spec: str | None) -> cirq.NoiseModel | None:
 
     Parts: ``none``; ``rainbow`` / ``weber`` (Google calibration); ``depolarizing:P1,P2``;
     ``thermal:T1_US,T2_US``; ``readout:P01,P10``; a trailing ``*F`` scales the whole model,
-    e.g. ``depolarizing:0.001,0.01+readout:0.02,0.05*2``.
+    e.g. ``depolarizing:0.001,0.01+readout:0.02,0.05*2``. Case-insensitive; ``none`` only
+    as the whole spec. Several parts give a :class:`NoiseStack`.
+
+    Args:
+        spec: the description, or None.
+
+    Returns:
+        The model, or None for None, an empty string or ``none``.
+
+    Raises:
+        ValueError: for an unknown part, a non-numeric or non-finite number, the Google
+            model combined with other parts, or values the model or :func:`scale` rejects.
     """
     if spec is None or spec.strip().lower() in ("", "none"):
         return None

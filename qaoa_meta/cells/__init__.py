@@ -20,7 +20,16 @@ from qaoa_meta.cells.qlstm import QLSTMCell
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
-    """How a named model is sized, and the parameter counts the paper's code reports (p=1)."""
+    """How a named model is sized, and the parameter counts the paper's code reports (p=1).
+
+    Attributes:
+        name: the model's key in :data:`MODELS`.
+        default_mapping: ``"linear"`` (the cell has 2p + 1 outputs and
+            :class:`~qaoa_meta.meta.MetaOptimizer`'s Linear(2p+1 → 2p) head maps them to
+            the angles) or ``"identity"`` (the cell's 2p outputs are the angles).
+        paper_sequence_params: trainable parameters of the cell in the published code.
+        paper_mapping_params: parameters of the mapping head in the published code.
+    """
 
     name: str
     default_mapping: str  # "linear" or "identity"
@@ -28,7 +37,14 @@ class ModelSpec:
     paper_mapping_params: int
 
     def units(self, p: int) -> int:
-        """Cell output size for depth p."""
+        """Cell output size for depth p.
+
+        Args:
+            p: QAOA depth.
+
+        Returns:
+            ``2p + 1`` for a ``"linear"`` mapping, else ``2p``.
+        """
         return 2 * p + 1 if self.default_mapping == "linear" else 2 * p
 
 
@@ -41,7 +57,17 @@ MODELS: dict[str, ModelSpec] = {
 
 
 def model_spec(model: str) -> ModelSpec:
-    """The :class:`ModelSpec` of ``model`` (one of :data:`MODELS`)."""
+    """The :class:`ModelSpec` of ``model`` (one of :data:`MODELS`).
+
+    Args:
+        model: ``"lstm"``, ``"qlstm"``, ``"qk-lstm"`` or ``"qfwp"``.
+
+    Returns:
+        Its :class:`ModelSpec`.
+
+    Raises:
+        ValueError: for an unknown model.
+    """
     if model not in MODELS:
         raise ValueError(f"Unknown model {model!r}; expected one of {tuple(MODELS)}.")
     return MODELS[model]
@@ -58,7 +84,26 @@ def build_cell(
 ) -> MetaCell:
     """The cell of ``model`` for QAOA depth ``p`` (n_qubits applies to QLSTM and QK-LSTM);
     ``units`` overrides the published hidden size; ``circuit_backend`` ("tfq" or "tf")
-    simulates the quantum cells' circuits with TFQ or with XLA-compilable TF ops."""
+    simulates the quantum cells' circuits with TFQ or with XLA-compilable TF ops.
+
+    Args:
+        model: ``"lstm"``, ``"qlstm"``, ``"qk-lstm"`` or ``"qfwp"``.
+        p: QAOA depth.
+        variant: ``"paper"`` or ``"fixed"`` (see :class:`~qaoa_meta.cells.base.MetaCell`).
+        n_qubits: qubits of the QLSTM and QK-LSTM circuits; ignored by LSTM and QFWP (QFWP
+            always has 2p qubits).
+        seed: seed of the cell's initializers.
+        units: cell output size; default :meth:`ModelSpec.units` of ``p``. For QFWP it
+            sets the outputs only, not the qubits.
+        circuit_backend: ``"tfq"`` or ``"tf"``; checked for every model, unused by LSTM.
+
+    Returns:
+        An unbuilt cell (built on its first call), named ``lstm_cell``, ``qlstm_cell``,
+        ``qk_lstm_cell`` or ``qfwp_cell``.
+
+    Raises:
+        ValueError: for an unknown model, variant or circuit backend, or a size < 1.
+    """
     spec = model_spec(model)
     check_variant(variant)
     units = spec.units(p) if units is None else units

@@ -9,11 +9,22 @@ import numpy as np
 
 from qaoa_meta._tf import keras, tf
 
+# "paper": the published code, its bugs included; "fixed": the model the paper describes.
 VARIANTS = ("paper", "fixed")
 
 
 def check_variant(variant: str) -> str:
-    """Returns ``variant`` if it is one of :data:`VARIANTS`, else raises ``ValueError``."""
+    """Returns ``variant`` if it is one of :data:`VARIANTS`, else raises ``ValueError``.
+
+    Args:
+        variant: the name to check.
+
+    Returns:
+        ``variant`` unchanged.
+
+    Raises:
+        ValueError: when it is not ``"paper"`` or ``"fixed"``.
+    """
     if variant not in VARIANTS:
         raise ValueError(
             f"Unknown cell variant {variant!r}; expected one of {VARIANTS} ('paper' reproduces "
@@ -23,12 +34,28 @@ def check_variant(variant: str) -> str:
 
 
 def sub_seeds(seed: int, count: int) -> list[int]:
-    """``count`` independent 31-bit seeds derived from ``seed`` (one per initializer)."""
+    """``count`` independent 31-bit seeds derived from ``seed`` (one per initializer).
+
+    Args:
+        seed: the parent seed.
+        count: how many seeds.
+
+    Returns:
+        ``count`` ints in ``[0, 2^31 - 2]``, the same for the same ``seed``.
+    """
     return [int(s) for s in np.random.SeedSequence(int(seed)).generate_state(count) % (2**31 - 1)]
 
 
 def torch_uniform(bound: float, seed: int) -> keras.initializers.Initializer:
-    """``U(−bound, bound)``, the PyTorch default for ``nn.Linear`` and ``nn.LSTM`` weights."""
+    """``U(−bound, bound)``, the PyTorch default for ``nn.Linear`` and ``nn.LSTM`` weights.
+
+    Args:
+        bound: half-width of the interval.
+        seed: initializer seed.
+
+    Returns:
+        A ``keras.initializers.RandomUniform``.
+    """
     return keras.initializers.RandomUniform(-bound, bound, seed=seed)
 
 
@@ -36,6 +63,15 @@ def torch_linear(units: int, fan_in: int, seed: int, name: str) -> keras.layers.
     """A ``Dense`` layer initialised like PyTorch's ``nn.Linear(fan_in, units)``.
 
     Weight and bias are both ``U(−1/√fan_in, 1/√fan_in)``.
+
+    Args:
+        units: output size.
+        fan_in: input size (sets the bound only: the layer is not built).
+        seed: split by :func:`sub_seeds` into kernel and bias seeds.
+        name: layer name.
+
+    Returns:
+        An unbuilt ``keras.layers.Dense``; the caller builds it with ``(None, fan_in)``.
     """
     bound = 1.0 / math.sqrt(fan_in)
     kernel_seed, bias_seed = sub_seeds(seed, 2)
@@ -53,6 +89,35 @@ class MetaCell(keras.layers.AbstractRNNCell):
     Subclasses define ``state_size``, ``output_size``, ``build`` and ``call``. Every cell
     works inside ``keras.layers.RNN`` as well as in :class:`qaoa_meta.meta.MetaOptimizer`'s
     closed-loop rollout.
+
+    Subclass contract:
+
+    - ``state_size``: list of the state vectors' sizes (e.g. ``[units, units]`` for h, c);
+      ``output_size``: size of the step output (``units``).
+    - ``build(input_shape)``: creates every weight from ``input_shape[-1]``, with
+      initializer seeds drawn from ``self.seed`` by :func:`sub_seeds`, so that the same seed
+      gives the same weights; sets ``self.built``.
+    - ``call(inputs, states, training=None)``: ``inputs`` (B, input_dim) and one (B, size)
+      tensor per state; returns ``(output, new_states)`` with output (B, output_size).
+    - ``get_config()``: extends the base config with every extra constructor argument, so
+      that ``type(cell).from_config(cell.get_config())`` rebuilds the cell.
+    - ``variant``: ``"paper"`` reproduces the published code, its bugs included;
+      ``"fixed"`` is the model as the paper describes it. A cell where they coincide still
+      accepts both.
+    - Optionally ``rollout_scope()`` (see there).
+
+    The base class validates ``units`` and ``variant``, stores ``units``, ``variant`` and
+    ``seed``, gives all-zero initial states and a do-nothing :meth:`rollout_scope`.
+
+    Args:
+        units: output/hidden size, a positive int.
+        variant: ``"paper"`` or ``"fixed"``.
+        seed: seed of the initializers.
+        **kwargs: passed to ``keras.layers.Layer`` (``name``, ...).
+
+    Raises:
+        ValueError: when ``units`` is not a positive int (bools rejected) or ``variant``
+            is unknown.
     """
 
     def __init__(self, units: int, variant: str = "fixed", seed: int = 0, **kwargs):
@@ -64,7 +129,17 @@ class MetaCell(keras.layers.AbstractRNNCell):
         self.seed = int(seed)
 
     def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
-        """All-zero states, as in the published rollout."""
+        """All-zero states, as in the published rollout.
+
+        Args:
+            inputs: a tensor whose first dimension is the batch size; read only when
+                ``batch_size`` is None.
+            batch_size: rows of each state.
+            dtype: state dtype, default ``tf.float32``.
+
+        Returns:
+            One zero tensor ``(batch_size, size)`` per entry of ``state_size``.
+        """
         if batch_size is None:
             batch_size = tf.shape(inputs)[0]
         dtype = dtype or tf.float32
@@ -81,6 +156,7 @@ class MetaCell(keras.layers.AbstractRNNCell):
         return contextlib.nullcontext()
 
     def get_config(self) -> dict:
+        """The Keras layer config plus ``units``, ``variant`` and ``seed``."""
         config = super().get_config()
         config.update(units=self.units, variant=self.variant, seed=self.seed)
         return config

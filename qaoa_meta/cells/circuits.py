@@ -25,12 +25,27 @@ _inner_product_grad = importlib.import_module(
 
 
 def symbols(prefix: str, count: int) -> list[sympy.Symbol]:
-    """``[prefix_0, ..., prefix_{count-1}]`` as sympy symbols."""
+    """``[prefix_0, ..., prefix_{count-1}]`` as sympy symbols.
+
+    Args:
+        prefix: name prefix.
+        count: number of symbols.
+
+    Returns:
+        The symbols, in index order.
+    """
     return [sympy.Symbol(f"{prefix}_{i}") for i in range(count)]
 
 
 def z_observables(qubits: Sequence[cirq.Qid]) -> list[cirq.PauliSum]:
-    """``[Z_0, ..., Z_{n-1}]`` as one-term Pauli sums (one expectation per qubit)."""
+    """``[Z_0, ..., Z_{n-1}]`` as one-term Pauli sums (one expectation per qubit).
+
+    Args:
+        qubits: the register.
+
+    Returns:
+        One ``cirq.PauliSum`` per qubit, in register order.
+    """
     return [cirq.PauliSum.from_pauli_strings(cirq.Z(q)) for q in qubits]
 
 
@@ -40,12 +55,20 @@ def qlstm_vqc(
     """QLSTM gate circuit: RX angle embedding, then ``BasicEntanglerLayers``.
 
     Each layer is RX(w_l,i) on every qubit followed by a CNOT ring (i → i+1 mod n; a single
-    CNOT for n = 2), as in PennyLane's template with its default RX rotation.
+    CNOT for n = 2, none for n = 1), as in PennyLane's template with its default RX
+    rotation. ``cirq.rx(θ) = exp(−iθX/2)``, the same convention as PennyLane's ``RX``.
 
     Args:
         qubits: the register.
         inputs: one symbol per qubit (the embedded angles).
         weights: ``(n_layers, n_qubits)`` array of symbols.
+
+    Returns:
+        The symbolic circuit.
+
+    Raises:
+        ValueError: when ``inputs`` or a row of ``weights`` does not have one entry per
+            qubit.
     """
     n = len(qubits)
     circuit = cirq.Circuit(cirq.rx(s).on(q) for s, q in zip(inputs, qubits, strict=True))
@@ -63,6 +86,14 @@ def kernel_feature_map(qubits: Sequence[cirq.Qid], angles: Sequence[sympy.Symbol
 
     This is the forward half of the published kernel circuit; the angles are φ = cos(x²) of
     the classical features x, computed in TensorFlow before they are fed as symbol values.
+    Rotations are Cirq's ``exp(−iφP/2)``, as in PennyLane; the CNOTs run i → i+1.
+
+    Args:
+        qubits: the register.
+        angles: one symbol per qubit.
+
+    Returns:
+        The symbolic circuit.
     """
     n = len(qubits)
     circuit = cirq.Circuit(cirq.H.on_each(*qubits))
@@ -76,7 +107,15 @@ def kernel_feature_map(qubits: Sequence[cirq.Qid], angles: Sequence[sympy.Symbol
 def paper_kernel_circuit(
     qubits: Sequence[cirq.Qid], angles: Sequence[sympy.Symbol]
 ) -> cirq.Circuit:
-    """The published QK-LSTM "kernel": U(φ) followed by U(φ)†, i.e. the identity."""
+    """The published QK-LSTM "kernel": U(φ) followed by U(φ)†, i.e. the identity.
+
+    Args:
+        qubits: the register.
+        angles: one symbol per qubit.
+
+    Returns:
+        The symbolic circuit.
+    """
     forward = kernel_feature_map(qubits, angles)
     return forward + cirq.inverse(forward)
 
@@ -86,7 +125,16 @@ def fidelity_kernel_circuit(
     data_angles: Sequence[sympy.Symbol],
     reference_angles: Sequence[sympy.Symbol],
 ) -> cirq.Circuit:
-    """``U(r)† U(v)``: measuring ``|0⟩⟨0|`` on it gives k(v, r) = |⟨0|U(r)†U(v)|0⟩|²."""
+    """``U(r)† U(v)``: measuring ``|0⟩⟨0|`` on it gives k(v, r) = |⟨0|U(r)†U(v)|0⟩|².
+
+    Args:
+        qubits: the register.
+        data_angles: one symbol per qubit, the angles v.
+        reference_angles: one symbol per qubit, the angles r.
+
+    Returns:
+        The symbolic circuit.
+    """
     return kernel_feature_map(qubits, data_angles) + cirq.inverse(
         kernel_feature_map(qubits, reference_angles)
     )
@@ -98,6 +146,12 @@ def basis_state_circuits(qubits: Sequence[cirq.Qid]) -> list[cirq.Circuit]:
     ``b`` is big-endian (``qubits[0]`` is the most significant bit), Cirq's state-vector
     order. Circuit ``b`` applies X where ``b`` has a 1 and I elsewhere, so it acts on every
     qubit, which TFQ's inner product requires of its comparison circuits.
+
+    Args:
+        qubits: the register.
+
+    Returns:
+        ``2^n`` circuits, circuit ``b`` preparing ``|b⟩``.
     """
     n = len(qubits)
     return [
@@ -111,7 +165,23 @@ def basis_state_circuits(qubits: Sequence[cirq.Qid]) -> list[cirq.Circuit]:
 def fwp_vqc(
     qubits: Sequence[cirq.Qid], inputs: Sequence[sympy.Symbol], weights: np.ndarray
 ) -> cirq.Circuit:
-    """QFWP circuit: H, RY(x_i), then per layer a brick CNOT layer and RY(w_l,i)."""
+    """QFWP circuit: H, RY(x_i), then per layer a brick CNOT layer and RY(w_l,i).
+
+    The brick layer is CNOTs on (0,1), (2,3), ... then on (1,2), (3,4), ...;
+    ``cirq.ry(θ) = exp(−iθY/2)``, PennyLane's convention.
+
+    Args:
+        qubits: the register.
+        inputs: one symbol per qubit (the encoded angles x).
+        weights: ``(n_layers, n_qubits)`` array of symbols.
+
+    Returns:
+        The symbolic circuit.
+
+    Raises:
+        ValueError: when ``inputs`` or a row of ``weights`` does not have one entry per
+            qubit.
+    """
     n = len(qubits)
     circuit = cirq.Circuit(cirq.H.on_each(*qubits))
     circuit.append(cirq.ry(s).on(q) for s, q in zip(inputs, qubits, strict=True))
@@ -122,6 +192,7 @@ def fwp_vqc(
     return circuit
 
 
+# "tfq": TensorFlow Quantum ops; "tf": StateVectorCircuit's XLA-compilable TF ops.
 CIRCUIT_BACKENDS = ("tfq", "tf")
 
 
@@ -171,14 +242,20 @@ class StateVectorCircuit:
     2^n arithmetic, is the cost: runs of constant gates are folded into one 2^n × 2^n matrix
     when the circuit is built, and each moment's symbolic single-qubit gates become one
     per-row Kronecker product, so a circuit costs a few ops per symbolic moment. Supported:
-    any gate with a constant unitary, and ``cirq.EigenGate`` s (``rx``, ``ry``, ``rz``,
-    ``XPowGate``, ``CZPowGate``, ...) whose exponent is ``a·symbol + b``, the same
-    restriction TFQ makes.
+    any gate with a constant unitary, and single-qubit ``cirq.EigenGate`` s (``rx``,
+    ``ry``, ``rz``, ``XPowGate``, ...) whose exponent is ``a·symbol + b`` (TFQ's
+    restriction, narrowed to one qubit: a symbolic ``CZPowGate`` is rejected). Values are
+    cast to float32 and states are complex64.
 
     Args:
         circuit: the circuit.
         symbol_names: symbols in the column order of the values passed to the methods.
         qubits: register order (qubits[0] is the most significant bit, as in Cirq).
+
+    Raises:
+        ValueError: for more than 10 qubits, an op on a qubit outside ``qubits``, a
+            symbolic op that is not a single-qubit ``EigenGate``, or an exponent that is
+            not linear in exactly one of ``symbol_names``.
     """
 
     def __init__(
@@ -242,7 +319,14 @@ class StateVectorCircuit:
         ]
 
     def states(self, values: tf.Tensor) -> tf.Tensor:
-        """``(R, 2^n)`` complex64 states U(values)|0..0⟩ (big-endian, Cirq's order)."""
+        """``(R, 2^n)`` complex64 states U(values)|0..0⟩ (big-endian, Cirq's order).
+
+        Args:
+            values: ``(R, len(symbol_names))`` symbol values, one row per state.
+
+        Returns:
+            The ``(R, 2^n)`` complex64 state vectors.
+        """
         values = tf.cast(values, tf.float32)
         rows = tf.shape(values)[0]
         state = tf.tile(tf.constant(self._initial)[None], [rows, 1])
@@ -255,7 +339,14 @@ class StateVectorCircuit:
         return state
 
     def z_expectations(self, values: tf.Tensor) -> tf.Tensor:
-        """``(R, n)`` ⟨Z_i⟩ of every qubit."""
+        """``(R, n)`` ⟨Z_i⟩ of every qubit.
+
+        Args:
+            values: ``(R, len(symbol_names))`` symbol values.
+
+        Returns:
+            ``(R, n)`` float32 expectations, columns in register order.
+        """
         state = self.states(values)
         probabilities = tf.math.real(state) ** 2 + tf.math.imag(state) ** 2
         bits = (np.arange(1 << self.n)[:, None] >> (self.n - 1 - np.arange(self.n))) & 1
@@ -283,7 +374,17 @@ def _z_qubits(observables: Sequence[cirq.PauliSum], qubits: Sequence[cirq.Qid]) 
 
 
 def check_circuit_backend(backend: str) -> str:
-    """Returns ``backend`` if it is one of :data:`CIRCUIT_BACKENDS`, else raises."""
+    """Returns ``backend`` if it is one of :data:`CIRCUIT_BACKENDS`, else raises.
+
+    Args:
+        backend: the name to check.
+
+    Returns:
+        ``backend`` unchanged.
+
+    Raises:
+        ValueError: when it is not ``"tfq"`` or ``"tf"``.
+    """
     if backend not in CIRCUIT_BACKENDS:
         raise ValueError(
             f"Unknown circuit backend {backend!r}; expected one of {CIRCUIT_BACKENDS} ('tfq': "
@@ -298,7 +399,20 @@ class BatchedExpectation:
     Wraps ``tfq.layers.Expectation`` with the adjoint differentiator: ``__call__(values)``
     takes ``(N, len(symbol_names))`` symbol values and returns ``(N, len(observables))``
     expectations, differentiable with respect to the values. The circuit string is tiled to
-    N rows inside the graph, so N may vary between calls.
+    N rows inside the graph, so N may vary between calls. With ``backend="tf"`` a
+    :class:`StateVectorCircuit` on the circuit's sorted qubits computes the same values
+    (autodiff gradients); it reads single ``Z_i`` observables only.
+
+    Args:
+        circuit: the symbolic circuit.
+        symbol_names: symbols in the column order of the values.
+        observables: the Pauli sums to measure.
+        backend: ``"tfq"`` or ``"tf"``.
+
+    Raises:
+        ValueError: for an unknown backend; with ``"tf"``, for an observable that is not a
+            single ``Z_i`` with coefficient 1 or a circuit :class:`StateVectorCircuit`
+            rejects.
     """
 
     def __init__(
@@ -322,6 +436,14 @@ class BatchedExpectation:
         self.layer = tfq.layers.Expectation(differentiator=tfq.differentiators.Adjoint())
 
     def __call__(self, values: tf.Tensor) -> tf.Tensor:
+        """Expectations of every observable for every row of values.
+
+        Args:
+            values: ``(N, len(symbol_names))`` symbol values (cast to float32).
+
+        Returns:
+            ``(N, len(observables))`` float32 expectations.
+        """
         if self.backend == "tf":
             z = self._simulator.z_expectations(values)
             return tf.gather(z, self._z_index, axis=1)
@@ -368,7 +490,20 @@ class BatchedAmplitudes:
     respect to the values (adjoint method, real and imaginary parts). TFQ simulates each
     row's circuit once and takes its inner products with the ``2^n`` computational basis
     circuits (:func:`basis_state_circuits`) in one ``tfq.math.inner_product`` call; the
-    circuit strings are tiled inside the graph, so N may vary between calls.
+    circuit strings are tiled inside the graph, so N may vary between calls. With
+    ``backend="tf"`` a :class:`StateVectorCircuit` returns the states directly (autodiff
+    gradients).
+
+    Args:
+        circuit: the symbolic circuit.
+        symbol_names: symbols in the column order of the values.
+        qubits: the register, in basis order (``qubits[0]`` most significant); it should
+            hold every qubit of ``circuit``.
+        backend: ``"tfq"`` or ``"tf"``.
+
+    Raises:
+        ValueError: for an unknown backend; with ``"tf"``, for a circuit
+            :class:`StateVectorCircuit` rejects.
     """
 
     def __init__(
@@ -389,6 +524,14 @@ class BatchedAmplitudes:
         self._basis = tfq.convert_to_tensor(basis_state_circuits(self.qubits)).numpy()
 
     def __call__(self, values: tf.Tensor) -> tf.Tensor:
+        """Amplitudes of the state of every row of values.
+
+        Args:
+            values: ``(N, len(symbol_names))`` symbol values (cast to float32).
+
+        Returns:
+            ``(N, 2^n)`` complex64 amplitudes ``⟨b|U(values)|0⟩``.
+        """
         if self.backend == "tf":
             return self._simulator.states(values)
         rows = tf.shape(values)[0]

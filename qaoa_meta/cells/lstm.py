@@ -31,13 +31,23 @@ class LSTMCell(MetaCell):
 
     @property
     def state_size(self):
+        """``[units, units]``: the hidden state h and the cell state c."""
         return [self.units, self.units]
 
     @property
     def output_size(self) -> int:
+        """``units``: the step output is h."""
         return self.units
 
     def build(self, input_shape):
+        """Creates the weights, ``U(−1/√units, 1/√units)``, gate blocks in order i, f, g, o.
+
+        ``kernel`` (input_dim, 4·units), ``recurrent_kernel`` (units, 4·units), ``bias``
+        and, with ``double_bias``, ``recurrent_bias`` (4·units).
+
+        Args:
+            input_shape: shape of the step input; its last entry is input_dim.
+        """
         input_dim = int(input_shape[-1])
         bound = 1.0 / math.sqrt(self.units)
         seeds = sub_seeds(self.seed, 4)
@@ -64,6 +74,16 @@ class LSTMCell(MetaCell):
         self.built = True
 
     def call(self, inputs, states, training=None):
+        """One LSTM step.
+
+        Args:
+            inputs: ``(B, input_dim)`` step input.
+            states: ``[h, c]``, each ``(B, units)``.
+            training: unused.
+
+        Returns:
+            ``(h, [h, c])``, the new hidden and cell states.
+        """
         h, c = states[0], states[1]
         z = tf.matmul(inputs, self.kernel) + tf.matmul(h, self.recurrent_kernel) + self.bias
         if self.recurrent_bias is not None:
@@ -74,6 +94,7 @@ class LSTMCell(MetaCell):
         return h, [h, c]
 
     def get_config(self) -> dict:
+        """The base config plus ``double_bias``."""
         config = super().get_config()
         config.update(double_bias=self.double_bias)
         return config

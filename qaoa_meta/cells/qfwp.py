@@ -31,6 +31,11 @@ class QFWPCell(MetaCell):
         seed: seed of the initializers.
         circuit_backend: "tfq" (TensorFlow Quantum ops, the default) or "tf" (the same
             circuits as XLA-compilable TF ops, used by stacked training).
+        **kwargs: passed to :class:`~qaoa_meta.cells.base.MetaCell`.
+
+    Raises:
+        ValueError: for ``units``, ``n_qubits`` or ``n_layers`` < 1 (``None`` or 0 for
+            ``n_qubits`` means units), or an unknown variant or circuit backend.
     """
 
     def __init__(
@@ -64,13 +69,24 @@ class QFWPCell(MetaCell):
 
     @property
     def state_size(self):
+        """``[n_layers · n_qubits]``: the fast weights W, flattened layer-major."""
         return [self.n_layers * self.n_qubits]
 
     @property
     def output_size(self) -> int:
+        """``units``."""
         return self.units
 
     def build(self, input_shape):
+        """Creates the five PyTorch-initialised Linear layers.
+
+        ``input_encoder`` and ``slow_program_encoder`` (input_dim → n_qubits),
+        ``slow_program_layer_idx`` (n_qubits → n_layers), ``slow_program_qubit_idx``
+        (n_qubits → n_qubits) and ``post_mapping`` (n_qubits → units).
+
+        Args:
+            input_shape: shape of the step input; its last entry is input_dim.
+        """
         input_dim = int(input_shape[-1])
         seeds = sub_seeds(self.seed, 5)
         n, layers = self.n_qubits, self.n_layers
@@ -90,6 +106,17 @@ class QFWPCell(MetaCell):
         self.built = True
 
     def call(self, inputs, states, training=None):
+        """One QFWP step.
+
+        Args:
+            inputs: ``(B, input_dim)`` step input.
+            states: ``[W_prev]``, ``(B, n_layers · n_qubits)`` (ignored by the paper
+                variant).
+            training: unused.
+
+        Returns:
+            ``(output, [W])``: output ``(B, units)`` and the new fast weights.
+        """
         encoded = self.input_encoder(inputs)
         slow = self.slow_program_encoder(inputs)
         layer_idx = self.slow_program_layer_idx(slow)  # (B, n_layers)
@@ -102,6 +129,7 @@ class QFWPCell(MetaCell):
         return self.post_mapping(z), [fast]
 
     def get_config(self) -> dict:
+        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_layers``."""
         config = super().get_config()
         config.update(
             circuit_backend=self.circuit_backend, n_qubits=self.n_qubits, n_layers=self.n_layers

@@ -21,7 +21,14 @@ class _RolloutCache:
 
 
 def kernel_angles(x: tf.Tensor) -> tf.Tensor:
-    """The published angle map φ = cos(x²) applied before the feature-map circuit."""
+    """The published angle map φ = cos(x²) applied before the feature-map circuit.
+
+    Args:
+        x: real tensor of any shape.
+
+    Returns:
+        ``cos(x²)`` elementwise, same shape.
+    """
     return tf.cos(tf.square(x))
 
 
@@ -60,6 +67,11 @@ class QKLSTMCell(MetaCell):
         seed: seed of the initializers.
         circuit_backend: "tfq" (TensorFlow Quantum ops, the default) or "tf" (the same
             circuits as XLA-compilable TF ops, used by stacked training).
+        **kwargs: passed to :class:`~qaoa_meta.cells.base.MetaCell`.
+
+    Raises:
+        ValueError: for ``units``, ``n_qubits`` or ``n_references`` < 1 (``None`` or 0 for
+            ``n_references`` means n_qubits), or an unknown variant or circuit backend.
     """
 
     def __init__(
@@ -106,13 +118,24 @@ class QKLSTMCell(MetaCell):
 
     @property
     def state_size(self):
+        """``[units, units]``: the hidden state h and the cell state c."""
         return [self.units, self.units]
 
     @property
     def output_size(self) -> int:
+        """``units``: the step output is h."""
         return self.units
 
     def build(self, input_shape):
+        """Creates the two Linear layers and, in the fixed variant, the reference vectors.
+
+        ``clayer_in`` Linear(input_dim + units → n_qubits), the shared ``clayer_out``
+        Linear(features → units) and ``references`` (4, n_references, n_qubits),
+        ``U(−1, 1)`` (None in the paper variant).
+
+        Args:
+            input_shape: shape of the step input; its last entry is input_dim.
+        """
         input_dim = int(input_shape[-1])
         seeds = sub_seeds(self.seed, 3)
         self.clayer_in = torch_linear(self.n_qubits, input_dim + self.units, seeds[0], "clayer_in")
@@ -144,7 +167,13 @@ class QKLSTMCell(MetaCell):
             self._rollout_cache.states = saved
 
     def reference_states(self) -> tf.Tensor:
-        """Amplitudes ⟨b|ψ(r_gj)⟩ of the 4m reference states: (4m, 2^n), rows (gate, j)."""
+        """Amplitudes ⟨b|ψ(r_gj)⟩ of the 4m reference states: (4m, 2^n), rows (gate, j).
+
+        Fixed variant only. Cached per TF graph inside :meth:`rollout_scope`.
+
+        Returns:
+            ``(4·n_references, 2^n_qubits)`` complex64 amplitudes.
+        """
         cache = self._rollout_cache.states
         graph = tf.compat.v1.get_default_graph()
         if cache is not None and graph in cache:
@@ -156,7 +185,16 @@ class QKLSTMCell(MetaCell):
         return states
 
     def kernel_features(self, y: tf.Tensor) -> tf.Tensor:
-        """Kernel features of ``y`` (B, n_qubits) for the four gates: (4, B, features)."""
+        """Kernel features of ``y`` (B, n_qubits) for the four gates: (4, B, features).
+
+        Args:
+            y: ``(B, n_qubits)`` output of ``clayer_in``; φ = cos(y²) is applied here.
+
+        Returns:
+            ``(4, B, features)`` float32, gates in :data:`GATES` order: fidelity kernels
+            k(y, r_gj) in [0, 1] (fixed) or the ⟨Z_i⟩ of the identity circuit, all 1 up to
+            round-off, without gradient (paper).
+        """
         angles = kernel_angles(y)
         if self.variant == "paper":
             z = tf.stop_gradient(self._expectation(angles))
@@ -169,6 +207,16 @@ class QKLSTMCell(MetaCell):
         return tf.transpose(k, [1, 0, 2])
 
     def call(self, inputs, states, training=None):
+        """One LSTM step.
+
+        Args:
+            inputs: ``(B, input_dim)`` step input.
+            states: ``[h, c]``, each ``(B, units)``.
+            training: unused.
+
+        Returns:
+            ``(h, [h, c])``, the new hidden and cell states.
+        """
         h, c = states[0], states[1]
         y = self.clayer_in(tf.concat([h, inputs], axis=-1))
         k = self.kernel_features(y)
@@ -181,6 +229,7 @@ class QKLSTMCell(MetaCell):
         return h, [h, c]
 
     def get_config(self) -> dict:
+        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_references``."""
         config = super().get_config()
         config.update(
             circuit_backend=self.circuit_backend,

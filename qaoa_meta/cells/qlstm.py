@@ -20,7 +20,8 @@ class QLSTMCell(MetaCell):
     Per step: ``y = Linear(concat[h, x] → n_qubits)``; for each gate a VQC (RX(y_i) angle
     embedding, ``n_layers`` BasicEntangler layers of RX weights + CNOT ring, ⟨Z_i⟩ on every
     qubit); a shared ``Linear(n_qubits → units)`` then σ/σ/tanh/σ; the usual c/h update.
-    All 4·B circuits of a step are one TFQ call.
+    All 4·B circuits of a step are one TFQ call (or one batch of TF ops with
+    ``circuit_backend="tf"``).
 
     ``variant="paper"``: the VQC weights (``U(0, 2π)``, PennyLane's TorchLayer default) are
     kept as non-trainable weights, because the published code never registered them with
@@ -34,6 +35,11 @@ class QLSTMCell(MetaCell):
         seed: seed of the initializers.
         circuit_backend: "tfq" (TensorFlow Quantum ops, the default) or "tf" (the same
             circuits as XLA-compilable TF ops, used by stacked training).
+        **kwargs: passed to :class:`~qaoa_meta.cells.base.MetaCell`.
+
+    Raises:
+        ValueError: for ``units``, ``n_qubits`` or ``n_layers`` < 1, or an unknown variant
+            or circuit backend.
     """
 
     def __init__(
@@ -67,13 +73,24 @@ class QLSTMCell(MetaCell):
 
     @property
     def state_size(self):
+        """``[units, units]``: the hidden state h and the cell state c."""
         return [self.units, self.units]
 
     @property
     def output_size(self) -> int:
+        """``units``: the step output is h."""
         return self.units
 
     def build(self, input_shape):
+        """Creates the two Linear layers and the VQC weights.
+
+        ``clayer_in`` Linear(input_dim + units → n_qubits), the shared ``clayer_out``
+        Linear(n_qubits → units) and ``vqc_weights`` (4, n_layers·n_qubits), ``U(0, 2π)``,
+        rows in gate order, trainable only in the fixed variant.
+
+        Args:
+            input_shape: shape of the step input; its last entry is input_dim.
+        """
         input_dim = int(input_shape[-1])
         seeds = sub_seeds(self.seed, 3)
         self.clayer_in = torch_linear(self.n_qubits, input_dim + self.units, seeds[0], "clayer_in")
@@ -89,7 +106,14 @@ class QLSTMCell(MetaCell):
         self.built = True
 
     def gate_expectations(self, y: tf.Tensor) -> tf.Tensor:
-        """⟨Z_i⟩ of the four gate circuits for embedded angles ``y`` (B, n_qubits): (4, B, n)."""
+        """⟨Z_i⟩ of the four gate circuits for embedded angles ``y`` (B, n_qubits): (4, B, n).
+
+        Args:
+            y: ``(B, n_qubits)`` RX embedding angles, shared by the four gates.
+
+        Returns:
+            ``(4, B, n_qubits)`` float32 expectations, gates in :data:`GATES` order.
+        """
         batch = tf.shape(y)[0]
         weights = tf.repeat(self.vqc_weights, batch, axis=0)  # gate-major rows
         values = tf.concat([tf.tile(y, [len(GATES), 1]), weights], axis=1)
@@ -97,6 +121,16 @@ class QLSTMCell(MetaCell):
         return tf.reshape(out, [len(GATES), batch, self.n_qubits])
 
     def call(self, inputs, states, training=None):
+        """One LSTM step.
+
+        Args:
+            inputs: ``(B, input_dim)`` step input.
+            states: ``[h, c]``, each ``(B, units)``.
+            training: unused.
+
+        Returns:
+            ``(h, [h, c])``, the new hidden and cell states.
+        """
         h, c = states[0], states[1]
         y = self.clayer_in(tf.concat([h, inputs], axis=-1))
         z = self.gate_expectations(y)
@@ -109,6 +143,7 @@ class QLSTMCell(MetaCell):
         return h, [h, c]
 
     def get_config(self) -> dict:
+        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_layers``."""
         config = super().get_config()
         config.update(
             circuit_backend=self.circuit_backend, n_qubits=self.n_qubits, n_layers=self.n_layers
