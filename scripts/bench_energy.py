@@ -317,7 +317,7 @@ def merge(paths: list[str], out: str) -> None:
     """Joins records of runs over disjoint sizes into one; each run's command, machine state
     (load averages, bandwidth) and completeness are kept under ``runs``."""
     records = [json.loads(pathlib.Path(path).read_text()) for path in paths]
-    merged = dict(records[0])
+    merged = dict(next(record for record in records if record.get("rows")))
     merged["rows"] = sorted(
         (row for record in records for row in record["rows"]),
         key=lambda row: (row["n"], row["p"], row["batch"]),
@@ -327,7 +327,7 @@ def merge(paths: list[str], out: str) -> None:
         key=lambda row: (row["n"], row["p"]),
     )
     merged["runs"] = [
-        {key: record[key] for key in ("command", "machine", "complete", "config")}
+        {key: record.get(key) for key in ("command", "machine", "complete", "config")}
         for record in records
     ]
     merged["command"] = " ; ".join(record["command"] for record in records)
