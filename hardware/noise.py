@@ -749,8 +749,8 @@ class TwirledNoise(cirq.NoiseModel):
     ops already in :data:`TFQ_CHANNELS` are kept, other 1q ops are refitted exactly as
     amplitude + phase damping when they have that form and Pauli-twirled otherwise, and 2q
     ops (channels or coherent error gates) are twirled into independent 1q Pauli channels
-    with the same process fidelity. The circuit's own ops are recognised by equality after
-    removing the noisy op's tags, so a circuit op that carries tags is treated as noise.
+    with the same process fidelity. The circuit's own ops are recognised by equality of their
+    untagged forms (tags are dropped, as TFQ's serializer expects).
 
     Attributes:
         base: the model to approximate.
@@ -771,13 +771,18 @@ class TwirledNoise(cirq.NoiseModel):
         Raises:
             TypeError: when the base model adds a noise op on 3 or more qubits.
         """
-        original = list(moment.operations)
+        # The circuit's own ops are recognised by their untagged form, so a tagged circuit op
+        # (a virtual Z, a dynamical-decoupling pulse) is kept, never twirled as noise; it is
+        # emitted untagged, as TFQ's serializer expects.
+        original = [op.untagged for op in moment.operations]
         out = []
         for noisy in cirq.Circuit(self.base.noisy_moment(moment, system_qubits)):
             ops = []
             for op in noisy:
                 untagged = op.untagged
-                if untagged in original or cirq.is_measurement(op):
+                if any(untagged == own for own in original):
+                    ops.append(untagged)
+                elif cirq.is_measurement(op):
                     ops.append(untagged)
                 elif isinstance(untagged.gate, TFQ_CHANNELS) and len(op.qubits) == 1:
                     ops.append(untagged)
@@ -1003,6 +1008,11 @@ def noise_from_spec(spec: str | None) -> cirq.NoiseModel | None:
         except ValueError as error:
             raise ValueError(f"noise scale after '*' must be a finite number, got {f!r}") from error
     parts = [p.strip() for p in text.split("+") if p.strip()]
+    if not parts:
+        raise ValueError(
+            f"noise spec {spec!r} names no noise; e.g. 'weber' or "
+            "'depolarizing:0.001,0.01+readout:0.02,0.05'"
+        )
     models: list[cirq.NoiseModel] = []
     for part in parts:
         name, _, args = part.partition(":")
@@ -1022,8 +1032,9 @@ def noise_from_spec(spec: str | None) -> cirq.NoiseModel | None:
             models.append(ReadoutNoise(*values))
         else:
             raise ValueError(
-                f"unknown noise part {part!r}; expected 'none', 'rainbow', 'weber', "
-                "'depolarizing:P1,P2', 'thermal:T1_US,T2_US' or 'readout:P01,P10' joined by '+'"
+                f"unknown noise part {part!r}; expected 'rainbow', 'weber', "
+                "'depolarizing:P1,P2', 'thermal:T1_US,T2_US' or 'readout:P01,P10' joined by '+' "
+                "(or 'none' alone for no noise)"
             )
     if len(models) == 1:
         model = models[0]

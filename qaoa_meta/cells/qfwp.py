@@ -34,7 +34,7 @@ class QFWPCell(MetaCell):
         **kwargs: passed to :class:`~qaoa_meta.cells.base.MetaCell`.
 
     Raises:
-        ValueError: for ``units``, ``n_qubits`` or ``n_layers`` < 1 (``None`` or 0 for
+        ValueError: for ``units``, ``n_qubits`` or ``n_layers`` < 1 (``None`` for
             ``n_qubits`` means units), or an unknown variant or circuit backend.
     """
 
@@ -50,7 +50,7 @@ class QFWPCell(MetaCell):
     ):
         super().__init__(units, variant, seed, **kwargs)
         self.circuit_backend = circuits.check_circuit_backend(circuit_backend)
-        self.n_qubits = int(n_qubits or units)
+        self.n_qubits = int(units if n_qubits is None else n_qubits)
         self.n_layers = int(n_layers)
         if self.n_qubits < 1 or self.n_layers < 1:
             raise ValueError(f"n_qubits and n_layers must be >= 1, got {n_qubits}, {n_layers}.")

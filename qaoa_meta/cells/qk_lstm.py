@@ -70,7 +70,7 @@ class QKLSTMCell(MetaCell):
         **kwargs: passed to :class:`~qaoa_meta.cells.base.MetaCell`.
 
     Raises:
-        ValueError: for ``units``, ``n_qubits`` or ``n_references`` < 1 (``None`` or 0 for
+        ValueError: for ``units``, ``n_qubits`` or ``n_references`` < 1 (``None`` for
             ``n_references`` means n_qubits), or an unknown variant or circuit backend.
     """
 
@@ -87,7 +87,7 @@ class QKLSTMCell(MetaCell):
         super().__init__(units, variant, seed, **kwargs)
         self.circuit_backend = circuits.check_circuit_backend(circuit_backend)
         self.n_qubits = int(n_qubits)
-        self.n_references = int(n_references or n_qubits)
+        self.n_references = int(n_qubits if n_references is None else n_references)
         if self.n_qubits < 1 or self.n_references < 1:
             raise ValueError(
                 f"n_qubits and n_references must be >= 1, got {n_qubits}, {n_references}."

@@ -274,6 +274,11 @@ def test_bad_arguments_raise_clear_errors():
         LSTMCell(0)
     with pytest.raises(ValueError, match="model"):
         build_cell("gru")
+    # 0 is refused, not read as "the default" (None is the default).
+    with pytest.raises(ValueError, match="n_references must be >= 1"):
+        QKLSTMCell(3, n_references=0)
+    with pytest.raises(ValueError, match="n_layers must be >= 1"):
+        QFWPCell(2, n_qubits=0)
 
 
 def test_meta_optimizer_rollout_prepares_qk_references_once():

@@ -203,6 +203,9 @@ def test_literal_tables_match_the_library():
         "bogus:1,2",
         "depolarizing:0.1,0.1*x",
         "depolarizing:0.1,0.1*-1",
+        "+",
+        "none*2",
+        "none+readout:0.1,0.1",
     ],
 )
 def test_noise_spec_check_agrees_with_the_library(spec):

@@ -155,3 +155,19 @@ def test_tfq_noisy_backend_agrees_with_density_matrix():
     probs = _dm_probs(circuit, model, final)
     ref = probs @ np.kron(np.kron([1, -1], [1, -1]), [1, 1])
     assert out == pytest.approx(ref, abs=5 / np.sqrt(reps))
+
+
+def test_twirled_model_keeps_tagged_circuit_ops_with_their_tags():
+    """A tagged circuit op (e.g. a dynamical-decoupling pulse) is the circuit's, not noise."""
+    q = cirq.LineQubit(0)
+    tagged = cirq.H(q).with_tags("pulse")
+    model = hn.TwirledNoise(hn.DepolarizingNoise(0.01, 0.02))
+    ops = [op for moment in model.noisy_moment(cirq.Moment([tagged]), [q]) for op in moment]
+    assert cirq.H(q) in ops  # kept (untagged, for TFQ), not twirled into a Pauli channel
+    assert all(op == cirq.H(q) or isinstance(op.gate, hn.TFQ_CHANNELS) for op in ops)
+
+
+@pytest.mark.parametrize("spec", ["+", " + ", "none*2", "none+readout:0.1,0.1"])
+def test_noise_spec_without_noise_parts_is_refused(spec):
+    with pytest.raises(ValueError, match="names no noise|'none' alone"):
+        hn.noise_from_spec(spec)
