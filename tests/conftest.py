@@ -61,9 +61,15 @@ def pytest_collection_modifyitems(config, items):
         scopes = {d.scope for defs in definitions for d in defs}
         if "ray_local" in item.fixturenames or item.path.name in RAY_FILES:
             item.add_marker(pytest.mark.xdist_group("ray"))
+        elif item.path.name in NUMBA_FILES:
+            # One worker compiles the file's numba kernels (and writes numba's cache) instead
+            # of both compiling the same kernels at the same time on a fresh clone.
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
         elif "module" in scopes:
             item.add_marker(pytest.mark.xdist_group(item.path.relative_to(_ROOT).as_posix()))
 
 
 # Files whose tests start Ray themselves (besides those using the ray_local fixture).
 RAY_FILES = {"test_sweep.py", "test_tune.py"}
+# Files whose first tests compile a numba kernel (hardware/trajectories.py).
+NUMBA_FILES = {"test_trajectories.py"}

@@ -73,9 +73,11 @@ MIXED = [0, 1, 2]
 @pytest.mark.parametrize(
     "members, jit_compile, epochs, train_graphs, tolerance",
     [
-        # CI's reduced version (~20 s): an XLA-compiled stack of two LSTMs equals two Keras
-        # runs over two epochs on two graphs, the plateau rule firing after the first.
-        (LSTMS, True, 2, 2, 1e-6),
+        # CI's reduced version: a stack of two LSTMs in graph mode equals two Keras runs over
+        # two epochs on two graphs, the plateau rule firing after the first. (CI still runs the
+        # XLA-compiled stack end to end in tests/test_reproduce.py; its equality is below.)
+        (LSTMS, False, 2, 2, 1e-6),
+        pytest.param(LSTMS, True, 2, 2, 1e-6, marks=pytest.mark.slow),
         # The stacking itself (per-model RMSprop state, rates, schedule, masks) is exact: a
         # mixed stack in graph mode equals three Keras runs bit for bit (tolerance 1e-6).
         pytest.param(MIXED, False, 3, 6, 1e-6, marks=pytest.mark.slow),
