@@ -33,6 +33,7 @@ import numba
 import numpy as np
 
 from qaoa_meta.problems import MAX_DIAGONAL_NODES, MaxCutProblem, cost_diagonal
+from qaoa_meta.system import available_memory
 
 # Register bits handled inside one contiguous block (2^14 complex64 = 128 KiB: in L2).
 BLOCK_BITS = 14
@@ -622,18 +623,6 @@ class MemoryLimitError(ValueError):
     """The exact energy of a batch needs more memory than the machine has available."""
 
 
-def available_memory() -> int:
-    """Bytes of memory available to a new allocation (``MemAvailable`` of /proc/meminfo)."""
-    try:
-        with open("/proc/meminfo") as file:
-            for line in file:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-
-
 def code_bytes_per_amplitude(problems: Sequence[MaxCutProblem], float_dtype) -> int:
     """Bytes per amplitude of the cost codes of ``problems`` (an upper bound for integers)."""
     if all(_integer_weights(pr) for pr in problems):
@@ -662,7 +651,7 @@ def check_memory(problems: Sequence[MaxCutProblem], n_qubits: int, float_dtype) 
     """
     need = required_memory(problems, n_qubits, float_dtype)
     free = available_memory()
-    if need["total"] > free:
+    if free is not None and need["total"] > free:
         gib = 1 << 30
         raise MemoryLimitError(
             f"The exact energy of {len(problems)} problem(s) at n = {n_qubits} "

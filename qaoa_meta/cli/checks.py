@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import pathlib
 import re
 from collections.abc import Callable, Sequence
@@ -33,6 +32,7 @@ from qaoa_meta.cli.names import (
     NOISE_STUDY_LEARNED,
     VARIANTS,
 )
+from qaoa_meta.system import available_memory
 
 NOISE_EXAMPLE = "e.g. 'weber', 'depolarizing:0.001,0.01+readout:0.02,0.05*2' or 'thermal:20,30'"
 
@@ -239,20 +239,6 @@ def _size(n_bytes: float) -> str:
     return f"{n_bytes:.3g} PiB"
 
 
-def available_memory_bytes() -> int | None:
-    """Memory the system can still give (Linux MemAvailable), or None when unknown."""
-    try:
-        for line in pathlib.Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 # --- per command --------------------------------------------------------------------------
 def _hardware(args: argparse.Namespace, simulate: bool) -> None:
     at_least(args.p, "--p", 1)
@@ -285,7 +271,7 @@ def _hardware(args: argparse.Namespace, simulate: bool) -> None:
             "ratio (energy / max cut) is undefined; add edges with positive weights."
         )
     need = simulation_bytes(problem.n, args.method)
-    available = available_memory_bytes()
+    available = available_memory()
     if available is not None and need > available:
         raise UserError(
             f"Simulating n = {problem.n} qubits with --method {args.method} needs about "
