@@ -831,9 +831,13 @@ def _segment(
         else:
             g = gates[refs[e]] if kind == 0 else fixed4[refs[e]]
             _mul(g, total, scratch)
-            total[:, :] = scratch
             _sandwich(g, rho, tmp, after)
-            rho[:, :] = after
+            # Element loops, not ``total[:, :] = scratch``: a slice assignment compiles numba's
+            # shape-mismatch error formatting, a third of this kernel's compile time.
+            for r in range(4):
+                for c in range(4):
+                    total[r, c] = scratch[r, c]
+                    rho[r, c] = after[r, c]
 
 
 @numba.njit(cache=True)
@@ -849,7 +853,8 @@ def _run(
     wide = rows >= _WIDE
     re = np.zeros((1 << n, rows))
     im = np.zeros((1 << n, rows))
-    re[0, :] = 1.0
+    for r in range(rows):
+        re[0, r] = 1.0
     jumps = np.empty((rows, 3))  # threshold, survival, index of the next uniform
     for r in range(rows):
         jumps[r, 0] = uniforms[r, 0]
@@ -892,7 +897,11 @@ def _run(
         for r in range(rows):
             out[r, k] += re[i, r] * re[i, r] + im[i, r] * im[i, r]
     for r in range(rows):
-        out[r] /= out[r].sum()
+        norm = 0.0
+        for k in range(1 << n_read):
+            norm += out[r, k]
+        for k in range(1 << n_read):
+            out[r, k] /= norm
     return out
 
 
