@@ -26,7 +26,7 @@ import pathlib
 import shutil
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -145,6 +145,22 @@ class MetaConfig:
                 f"Unsupported MetaConfig schema_version {version}; expected {SCHEMA_VERSION}."
             )
         return cls(**data)
+
+
+class RolloutTensors(NamedTuple):
+    """The unrolled T steps of a batch, as tensors (what the meta-loss and its gradient need).
+
+    Attributes:
+        params: (B, T, 2p) the mapping head's outputs θ_PL = [γ_PL, α] (PennyLane's sign).
+        theta: (B, T, 2p) the same angles in the textbook convention (γ_1..γ_p, β_1..β_p).
+        cost: (B, T) the PennyLane cost y_t = −⟨C⟩ (what :func:`meta_loss` takes).
+        expectation: (B, T) ⟨C⟩ (a cut value).
+    """
+
+    params: tf.Tensor
+    theta: tf.Tensor
+    cost: tf.Tensor
+    expectation: tf.Tensor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -709,8 +725,22 @@ class MetaOptimizer(keras.Model):
         )[:, 0]
         return values + batch["offset"]
 
-    def _rollout(self, batch: dict[str, tf.Tensor], training: bool = False):
-        """Unrolled T-step loop; returns (θ_PL (B, T, 2p), θ textbook, y (B, T), ⟨C⟩ (B, T))."""
+    def rollout_tensors(
+        self, batch: dict[str, tf.Tensor], training: bool = False
+    ) -> RolloutTensors:
+        """The unrolled T-step loop on an encoded batch, differentiable (the public rollout).
+
+        Use it inside a ``tf.GradientTape`` or a ``tf.function`` (a custom training step, a
+        noisy score of the rollout); :meth:`rollout` is the NumPy path for problems.
+
+        Args:
+            batch: an encoded batch (:func:`encode_problems`, as tensors; or the batch dict
+                of a custom energy installed with :meth:`set_energy`).
+            training: passed to the cell (dropout and the like).
+
+        Returns:
+            A :class:`RolloutTensors` ``(params, theta, cost, expectation)``.
+        """
         p = self.config.p
         rows = tf.shape(batch["features"])[0]
         states = self.cell.get_initial_state(batch_size=rows, dtype=tf.float32)
@@ -732,10 +762,12 @@ class MetaOptimizer(keras.Model):
                 thetas.append(theta)
                 cuts.append(cut)
                 costs.append(-cut)
-        return tf.stack(raw, 1), tf.stack(thetas, 1), tf.stack(costs, 1), tf.stack(cuts, 1)
+        return RolloutTensors(
+            tf.stack(raw, 1), tf.stack(thetas, 1), tf.stack(costs, 1), tf.stack(cuts, 1)
+        )
 
     def call(self, inputs: dict[str, tf.Tensor], training: bool = False) -> dict[str, tf.Tensor]:
-        _, theta, cost, cut = self._rollout(inputs, training=training)
+        _, theta, cost, cut = self.rollout_tensors(inputs, training=training)
         return {"theta": theta, "cost": cost, "expectation": cut}
 
     def _update_trackers(self, loss, meta, costs, cuts) -> dict[str, tf.Tensor]:
@@ -749,7 +781,7 @@ class MetaOptimizer(keras.Model):
         if self.mapping_optimizer is None:
             raise ValueError("MetaOptimizer.compile() must be called before fit().")
         with tf.GradientTape() as tape:
-            _, _, costs, cuts = self._rollout(data, training=True)
+            _, _, costs, cuts = self.rollout_tensors(data, training=True)
             loss = tf.debugging.check_numerics(
                 tf.reduce_mean(meta_loss(costs, self.config.loss)),
                 "MetaOptimizer: the meta-loss is NaN or inf (diverging angles or cell states). "
@@ -776,7 +808,7 @@ class MetaOptimizer(keras.Model):
         return self._update_trackers(loss, loss, costs, cuts)
 
     def test_step(self, data):
-        _, _, costs, cuts = self._rollout(data, training=False)
+        _, _, costs, cuts = self.rollout_tensors(data, training=False)
         meta = tf.reduce_mean(meta_loss(costs, self.config.loss))
         loss = tf.reduce_mean(costs[:, -1]) if self.config.validation_loss == "final" else meta
         return self._update_trackers(loss, meta, costs, cuts)
@@ -789,7 +821,7 @@ class MetaOptimizer(keras.Model):
         if self._rollout_function is None:
             # One trace per register size: the exact energy needs a static 2^n, so shapes
             # must not be relaxed (reduce_retracing would turn 2^n into None).
-            self._rollout_function = tf.function(lambda batch: self._rollout(batch)[1:])
+            self._rollout_function = tf.function(lambda batch: self.rollout_tensors(batch)[1:])
         n_qubits = max(pr.n for pr in problems)
         parts = []
         for start in range(0, len(problems), batch_size):
@@ -867,6 +899,7 @@ __all__ = [
     "MetaOptimizer",
     "PlateauScheduler",
     "RolloutResult",
+    "RolloutTensors",
     "TrainingCheckpoint",
     "check_checkpoint",
     "encode_problems",

@@ -200,7 +200,7 @@ def noisy_meta_loss(
     data = encode_noisy(problems, model.config, setup, seed)
     model.set_energy(_noisy_energy(data, model.config.p, repetitions))
     try:
-        costs = model._rollout({k: tf.constant(v) for k, v in data.items()})[2]
+        costs = model.rollout_tensors({k: tf.constant(v) for k, v in data.items()}).cost
         return float(tf.reduce_mean(meta_loss(costs, model.config.loss)))
     finally:
         model.set_energy(None)
@@ -449,7 +449,7 @@ def compare_models(
             data = encode_noisy(problems, model.config, setup)
             model.set_energy(_noisy_energy(data, p, repetitions))
             try:
-                costs = model._rollout({k: tf.constant(v) for k, v in data.items()})[2]
+                costs = model.rollout_tensors({k: tf.constant(v) for k, v in data.items()}).cost
             finally:
                 model.set_energy(None)
             rows.append(

@@ -339,7 +339,9 @@ def _fine_tune_noise_aware(
     model.compile(torch_rmsprop(plan.learning_rate), torch_rmsprop(plan.learning_rate))
     full = {k: tf.constant(v) for k, v in data.items()}
     score_fn = tf.function(
-        lambda batch: tf.reduce_mean(meta_loss(model._rollout(batch)[2], model.config.loss))
+        lambda batch: tf.reduce_mean(
+            meta_loss(model.rollout_tensors(batch).cost, model.config.loss)
+        )
     )
 
     def score() -> float:

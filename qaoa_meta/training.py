@@ -172,7 +172,7 @@ class StackedTrainer:
         """One model's train step (MetaOptimizer.train_step with RMSprop written out)."""
         model = self.models[k]
         with tf.GradientTape() as tape:
-            _, _, costs, _ = model._rollout(batch, training=True)
+            costs = model.rollout_tensors(batch, training=True).cost
             loss = tf.reduce_mean(meta_loss(costs, model.config.loss))
         variables = self._sequence_vars[k] + self._mapping_vars[k]
         grads = tape.gradient(loss, variables)
@@ -197,7 +197,7 @@ class StackedTrainer:
     def _validate_all(self, batch: dict[str, tf.Tensor]) -> tf.Tensor:
         finals = []
         for model in self.models:
-            _, _, costs, _ = model._rollout(batch, training=False)
+            costs = model.rollout_tensors(batch).cost
             if model.config.validation_loss == "final":
                 finals.append(tf.reduce_mean(costs[:, -1]))
             else:

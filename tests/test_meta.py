@@ -66,7 +66,7 @@ def test_rollout_shapes_conventions_and_energies(p):
         expected = energy(result.theta[i].astype(np.float64)).numpy()
         np.testing.assert_allclose(result.expectation[i], expected, rtol=1e-4, atol=1e-4)
     # The cell's raw output is PennyLane's (γ_PL, α); the rollout reports textbook θ.
-    raw = model._rollout(_batch(problems, model.config))[0].numpy()
+    raw = model.rollout_tensors(_batch(problems, model.config)).params.numpy()
     np.testing.assert_allclose(result.theta, qaoa.pennylane_to_textbook(raw), rtol=1e-6)
 
 
@@ -90,7 +90,7 @@ def test_meta_gradients_finite_and_nonzero_where_expected(model_name, variant):
     batch = _batch(_problems(2), config)
     variables = model.trainable_variables
     with tf.GradientTape() as tape:
-        costs = model._rollout(batch, training=True)[2]
+        costs = model.rollout_tensors(batch, training=True).cost
         loss = tf.reduce_mean(meta_loss(costs, "weighted"))
     grads = tape.gradient(loss, variables)
     dead_ids = set()
@@ -128,10 +128,10 @@ def test_meta_gradient_matches_finite_difference():
     bias = model.cell.bias
 
     def loss():
-        return float(tf.reduce_mean(meta_loss(model._rollout(batch)[2], "weighted")))
+        return float(tf.reduce_mean(meta_loss(model.rollout_tensors(batch).cost, "weighted")))
 
     with tf.GradientTape() as tape:
-        value = tf.reduce_mean(meta_loss(model._rollout(batch)[2], "weighted"))
+        value = tf.reduce_mean(meta_loss(model.rollout_tensors(batch).cost, "weighted"))
     grad = tape.gradient(value, bias).numpy()
     base, eps = bias.numpy(), 1e-2
     for index in (0, 5):
@@ -265,3 +265,36 @@ def test_empty_validation_split_names_the_problem_and_the_fix():
     assert not str(error.value).startswith("batch_size")
     with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         make_dataset(_problems(1), config, batch_size=0)
+
+
+def test_only_meta_py_uses_the_private_rollout():
+    """``MetaOptimizer.rollout_tensors`` is the public rollout; ``_rollout`` stays inside meta."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    files = [
+        path
+        for folder in ("qaoa_meta", "tests", "scripts", "hardware")
+        for path in (root / folder).rglob("*.py")
+    ]
+    assert len(files) > 50
+    private = re.compile(r"\._rollout\(")
+    offenders = [
+        path.relative_to(root).as_posix()
+        for path in files
+        if path != root / "qaoa_meta" / "meta.py" and private.search(path.read_text())
+    ]
+    assert offenders == []
+
+
+def test_rollout_tensors_names_its_parts():
+    config = MetaConfig(model="lstm", variant="paper", p=1, steps=3, seed=0)
+    model = MetaOptimizer(config)
+    problems = _problems(3)
+    parts = model.rollout_tensors(_batch(problems, config))
+    assert parts.params.shape == parts.theta.shape == (3, 3, 2)
+    np.testing.assert_allclose(parts.theta[..., 0], -parts.params[..., 0])
+    np.testing.assert_allclose(parts.cost, -parts.expectation)
+    result = model.rollout(problems)
+    np.testing.assert_allclose(result.expectation, parts.expectation.numpy(), rtol=1e-5, atol=1e-6)

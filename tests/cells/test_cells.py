@@ -289,7 +289,7 @@ def test_meta_optimizer_rollout_prepares_qk_references_once():
     model = MetaOptimizer(config)
     problem = MaxCutProblem.from_edge_list([(0, 1), (1, 2), (2, 0)])
     batch = {k: tf.constant(v) for k, v in encode_problems([problem], config).items()}
-    rollout = tf.function(lambda b: model._rollout(b)[2])
+    rollout = tf.function(lambda b: model.rollout_tensors(b).cost)
     assert _tfq_inner_products(rollout, batch) == config.steps + 1
 
 
