@@ -47,13 +47,7 @@ from hardware.noise import readout_errors
 from hardware.template import compile_template
 from hardware.trajectories import NoisyTemplate
 from qaoa_meta import qaoa
-from qaoa_meta.optimize import (
-    Optimizer,
-    OptimizeResult,
-    _FirstOrder,
-    _PerInstance,
-    _Recorder,
-)
+from qaoa_meta.optimize import Optimizer, OptimizeResult
 from qaoa_meta.problems import MaxCutProblem, Seed, as_generator, cost_diagonal
 
 SCHEMA_VERSION = 1
@@ -455,30 +449,12 @@ def optimize_noisy(
     Adam get parameter-shift gradients of shot estimates. Trace values are the noiseless
     ⟨C⟩ at each iterate (not counted), ``shots`` is every shot spent.
     """
-    x0 = np.asarray(x0, float)
-    rng = as_generator(seed)
-    if isinstance(optimizer, _PerInstance):
-        return optimizer._run_one(objective, x0, rng)
-    if not isinstance(optimizer, _FirstOrder):
+    if not isinstance(optimizer, Optimizer):
         raise TypeError(
-            f"optimize_noisy supports the optimisers of qaoa_meta.optimize, got "
+            f"optimize_noisy takes an optimiser of qaoa_meta.optimize (make_optimizer), got "
             f"{type(optimizer).__name__}."
         )
-    recorder = _Recorder(objective)
-    theta = x0[None, :].copy()
-    state = optimizer._init_state(theta)
-    previous, converged, iterations = None, False, 0
-    for iteration in range(optimizer.max_iter):
-        value, gradient = objective.value_and_gradient(theta[0])
-        recorder.record(theta[0])
-        iterations = iteration + 1
-        theta = np.asarray(optimizer._step(theta, -gradient[None, :], state, iteration + 1), float)
-        if previous is not None and abs(value - previous) <= optimizer.tol:
-            converged = True
-            break
-        previous = value
-    recorder.record(theta[0])
-    return recorder.result(iterations, converged)
+    return optimizer.optimize(objective, x0, seed)
 
 
 class ShotEnergy:

@@ -26,7 +26,7 @@ import abc
 import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.optimize
@@ -260,10 +260,61 @@ class InstanceObjective:
 
 
 # --- the interface ------------------------------------------------------------------------
+class Objective(Protocol):
+    """What :meth:`Optimizer.optimize` maximises: a counted ⟨C⟩(θ) of one problem.
+
+    :class:`InstanceObjective` (exact or shot energies) and
+    :class:`qaoa_meta.noisy.NoisyObjective` (noisy shots on a compiled circuit) implement it.
+
+    Attributes:
+        n_evaluations: energy evaluations so far.
+        n_gradients: gradient evaluations so far.
+        shots_used: measurement shots spent so far (0 for exact energies).
+    """
+
+    n_evaluations: int
+    n_gradients: int
+    shots_used: int
+
+    @property
+    def cost(self) -> int:
+        """Evaluations plus gradients: the x axis of a trace."""
+
+    def exact(self, theta: np.ndarray) -> float:
+        """The noiseless exact ⟨C⟩ at ``theta``, not counted (for traces)."""
+
+    def value(self, theta: np.ndarray) -> float:
+        """⟨C⟩ at ``theta`` as the optimiser sees it, counted as one evaluation."""
+
+    def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """⟨C⟩ and its gradient at ``theta``, counted as one gradient evaluation."""
+
+
 class Optimizer(abc.ABC):
-    """A Phase-II optimiser: maximises ⟨C⟩ from given initial points."""
+    """A Phase-II optimiser: maximises ⟨C⟩ from given initial points.
+
+    Subclasses implement :meth:`optimize` (one objective from one start) and :meth:`config`;
+    :meth:`run` optimises a batch of problems on exact or shot energies.
+    """
 
     name: str = "optimizer"
+
+    @abc.abstractmethod
+    def optimize(
+        self, objective: Objective, x0: Sequence[float], seed: Seed = None
+    ) -> OptimizeResult:
+        """Maximises ``objective`` from ``x0``.
+
+        Args:
+            objective: the counted energy (:class:`Objective`), e.g. an
+                :class:`InstanceObjective` or a noisy :class:`qaoa_meta.noisy.NoisyObjective`.
+            x0: ``(2p,)`` initial θ = (γ_1..γ_p, β_1..β_p).
+            seed: seed of the optimiser's own randomness (SPSA's perturbations).
+
+        Returns:
+            The trace; its values are ``objective.exact`` at each iterate, its counts the
+            objective's counters.
+        """
 
     @abc.abstractmethod
     def run(
@@ -325,6 +376,28 @@ class _FirstOrder(Optimizer):
         self, params: np.ndarray, grad: np.ndarray, state: dict[str, np.ndarray], t: int
     ) -> np.ndarray:
         """Returns new params for *minimising* the cost whose gradient is ``grad``."""
+
+    def optimize(self, objective, x0, seed=None):
+        """One objective, one θ at a time (:meth:`run` batches exact energies instead).
+
+        Each iteration evaluates the value and gradient, records the iterate, then steps; it
+        stops once the value changed by at most ``tol`` or after ``max_iter`` iterations.
+        """
+        recorder = _Recorder(objective)
+        theta = np.asarray(x0, float)[None, :].copy()
+        state = self._init_state(theta)
+        previous, converged, iterations = None, False, 0
+        for iteration in range(self.max_iter):
+            value, gradient = objective.value_and_gradient(theta[0])
+            recorder.record(theta[0])
+            iterations = iteration + 1
+            theta = np.asarray(self._step(theta, -gradient[None, :], state, iteration + 1), float)
+            if previous is not None and abs(value - previous) <= self.tol:
+                converged = True
+                break
+            previous = value
+        recorder.record(theta[0])
+        return recorder.result(iterations, converged)
 
     def run(self, problems, initial_params, *, seed=None, progress=False):
         problems = list(problems)
@@ -508,19 +581,14 @@ class _PerInstance(Optimizer):
         results = []
         for i in iterator:
             objective = InstanceObjective(problems[i], evaluator, self.shots, int(seeds[i]))
-            results.append(self._run_one(objective, params0[i], np.random.default_rng(seeds[i])))
+            results.append(self.optimize(objective, params0[i], np.random.default_rng(seeds[i])))
         return results
-
-    @abc.abstractmethod
-    def _run_one(
-        self, objective: InstanceObjective, x0: np.ndarray, rng: np.random.Generator
-    ) -> OptimizeResult: ...
 
 
 class _Recorder:
-    """Records (θ, exact ⟨C⟩, cost so far) at each iteration of a SciPy optimiser."""
+    """Records (θ, exact ⟨C⟩, cost so far) at each iteration of an optimiser."""
 
-    def __init__(self, objective: InstanceObjective):
+    def __init__(self, objective: Objective):
         self.objective = objective
         self.params: list[np.ndarray] = []
         self.values: list[float] = []
@@ -580,7 +648,8 @@ class ScipyOptimizer(_PerInstance):
         self.tol = tol
         self.options = dict(options or {})
 
-    def _run_one(self, objective, x0, rng):
+    def optimize(self, objective, x0, seed=None):
+        x0 = np.asarray(x0, float)
         recorder = _Recorder(objective)
         recorder.record(x0)
         options = {"maxiter": self.max_iter, **self.options}
@@ -649,7 +718,8 @@ class SPSA(_PerInstance):
         self.max_iter = int(max_iter)
         self.a, self.c, self.A, self.alpha, self.gamma = a, c, A, alpha, gamma
 
-    def _run_one(self, objective, x0, rng):
+    def optimize(self, objective, x0, seed=None):
+        rng = as_generator(seed)
         recorder = _Recorder(objective)
         theta = np.array(x0, float)
         recorder.record(theta)

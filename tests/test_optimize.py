@@ -146,3 +146,81 @@ def test_result_and_config_round_trip():
         assert optimizer_from_config(optimizer.config()).config() == optimizer.config()
     with pytest.raises(ValueError, match="Unknown optimizer"):
         make_optimizer("newton")
+
+
+class PeakObjective:
+    """A user's own objective (the :class:`qaoa_meta.optimize.Objective` protocol):
+    ⟨C⟩(θ) = 3 − |θ − c|², maximised at c, with its analytic gradient."""
+
+    def __init__(self, c):
+        self.c = np.asarray(c, float)
+        self.n_evaluations = self.n_gradients = self.shots_used = 0
+
+    @property
+    def cost(self):
+        return self.n_evaluations + self.n_gradients
+
+    def exact(self, theta):
+        return 3.0 - float(((np.asarray(theta) - self.c) ** 2).sum())
+
+    def value(self, theta):
+        self.n_evaluations += 1
+        return self.exact(theta)
+
+    def value_and_gradient(self, theta):
+        self.n_gradients += 1
+        return self.exact(theta), -2.0 * (np.asarray(theta, float) - self.c)
+
+
+@pytest.mark.parametrize(
+    "name, settings",
+    [
+        ("sgd", {"lr": 0.1, "param_dtype": "float64"}),
+        ("adam", {"lr": 0.05}),
+        ("l-bfgs-b", {}),
+        ("cobyla", {}),
+        ("nelder-mead", {}),
+        ("spsa", {"max_iter": 300, "a": 0.2}),
+    ],
+)
+def test_every_optimizer_maximises_any_objective_through_the_public_api(name, settings):
+    peak = [0.3, -0.2, 0.5, 0.1]
+    objective = PeakObjective(peak)
+    result = make_optimizer(name, **settings).optimize(objective, np.zeros(4), seed=1)
+    np.testing.assert_allclose(result.params, peak, atol=0.02)
+    assert result.value == pytest.approx(objective.exact(result.params))
+    assert result.value > result.trace_values[0]
+    # The result's counts are the objective's own counters.
+    assert (result.n_evaluations, result.n_gradients) == (
+        objective.n_evaluations,
+        objective.n_gradients,
+    )
+
+
+def test_run_is_optimize_on_each_instance(small_problems):
+    from qaoa_meta.optimize import InstanceObjective
+
+    theta0 = np.tile([0.2, 0.3], (len(small_problems), 1))
+    batch = SPSA(max_iter=10, shots=64).run(small_problems, theta0, seed=4)
+    seeds = np.random.default_rng(4).integers(2**32, size=len(small_problems))
+    for problem, seed, expected in zip(small_problems, seeds, batch, strict=True):
+        objective = InstanceObjective(problem, ExactEvaluator(), 64, int(seed))
+        alone = SPSA(max_iter=10, shots=64).optimize(objective, theta0[0], seed=int(seed))
+        np.testing.assert_array_equal(alone.trace_params, expected.trace_params)
+
+
+def test_no_module_reaches_into_the_optimisers_private_loop():
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    private = re.compile(r"\b(_FirstOrder|_PerInstance|_Recorder|_run_one|_init_state)\b")
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("qaoa_meta", "scripts", "tests")
+        for path in sorted((root / folder).rglob("*.py"))
+        if path.name not in ("optimize.py", "test_optimize.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if private.search(line)
+    ]
+    assert not offenders, f"use Optimizer.optimize instead of private names: {offenders}"
