@@ -31,6 +31,9 @@ import numpy as np
 
 from hardware.devices import CALIBRATED_DEVICES, google_noise_properties, import_cirq_google
 
+# A relaxation time standing for "never" (a model scaled by 0 keeps its kind, with no decay).
+_NEVER = 1e30
+
 # The 8 single-qubit channel types TFQ's noisy backend parses.
 TFQ_CHANNELS: tuple[type, ...] = (
     cirq.DepolarizingChannel,
@@ -70,11 +73,12 @@ class _MomentNoise(cirq.NoiseModel):
 
     Subclass contract: override :meth:`before` and/or :meth:`after` (both default to no
     noise) to return the noise moments for one circuit moment; do not override
-    :meth:`noisy_moment`. Subclasses here are frozen dataclasses whose fields are the whole
-    model, so :func:`scale` and :func:`to_tfq_compatible` can rebuild them. Those two and
-    :func:`readout_errors` switch on the concrete type: a new subclass needs a case in each
-    (else :func:`scale` raises ``TypeError``, :func:`to_tfq_compatible` wraps it in
-    :class:`TwirledNoise` and :func:`readout_errors` reports no readout error).
+    :meth:`noisy_moment`. The three noise-model protocol methods that :func:`scale`,
+    :func:`readout_errors` and :func:`to_tfq_compatible` call have defaults a subclass
+    overrides where it can do better: :meth:`scaled` raises ``TypeError`` (a model that can be
+    scaled must say how), :meth:`readout_errors` reports none, :meth:`tfq_compatible` wraps the
+    model in :class:`TwirledNoise`. Subclasses here are frozen dataclasses whose fields are the
+    whole model.
 
     The base class guarantees: the circuit moment itself is kept unchanged, between the
     ``before`` and ``after`` moments; moments without operations are dropped; a moment
@@ -121,6 +125,33 @@ class _MomentNoise(cirq.NoiseModel):
         pre = [m for m in self.before(moment, system_qubits) if m.operations]
         post = [m for m in self.after(moment, system_qubits) if m.operations]
         return [*pre, moment, *post]
+
+    def scaled(self, factor: float) -> cirq.NoiseModel:
+        """This model with every error rate multiplied by ``factor`` (see :func:`scale`).
+
+        Args:
+            factor: the multiplier, finite and >= 0 (checked by :func:`scale`).
+
+        Raises:
+            TypeError: always, unless a subclass says how it scales.
+        """
+        raise TypeError(
+            f"cannot scale noise model of type {type(self).__name__}: it defines no scaled(); "
+            "supported: DepolarizingNoise, ThermalNoise, ReadoutNoise, NoiseStack, "
+            "CalibratedNoise, TwirledNoise, Google models"
+        )
+
+    def readout_errors(self, qubits: Sequence[cirq.Qid]) -> dict:
+        """Modelled readout errors ``{qubit: (p01, p10)}`` (default: none, all zeros).
+
+        Args:
+            qubits: the qubits to report.
+        """
+        return {q: (0.0, 0.0) for q in qubits}
+
+    def tfq_compatible(self) -> cirq.NoiseModel:
+        """This model written with TFQ's channels (default: :class:`TwirledNoise` of it)."""
+        return TwirledNoise(self)
 
     @staticmethod
     def is_virtual_moment(moment: cirq.Moment) -> bool:
@@ -183,6 +214,16 @@ class DepolarizingNoise(_MomentNoise):
                 else:
                     ops.append(cirq.depolarize(self.p2, n_qubits=2).on(*op.qubits))
         return [cirq.Moment(ops)]
+
+    def scaled(self, factor):
+        """``p1`` and ``p2`` times ``factor`` (``ValueError`` above 1)."""
+        return dataclasses.replace(
+            self, p1=_scaled("p1", self.p1, factor), p2=_scaled("p2", self.p2, factor)
+        )
+
+    def tfq_compatible(self):
+        """The 2q channel as two local 1q channels of the same process fidelity."""
+        return dataclasses.replace(self, two_qubit_local=True)
 
 
 @dataclass(frozen=True)
@@ -272,6 +313,18 @@ class ThermalNoise(_MomentNoise):
         pd = [cirq.phase_damp(lam).on(q) for q in qubits] if lam > 0 else []
         return [cirq.Moment(ad), cirq.Moment(pd)]
 
+    def scaled(self, factor):
+        """T1 and T2 divided by ``factor`` (rates times it); 1e30 us for factor 0."""
+        return dataclasses.replace(
+            self,
+            t1_us=self.t1_us / factor if factor > 0 else _NEVER,
+            t2_us=self.t2_us / factor if factor > 0 else _NEVER,
+        )
+
+    def tfq_compatible(self):
+        """Itself: amplitude and phase damping are TFQ channels."""
+        return self
+
 
 @dataclass(frozen=True)
 class ReadoutNoise(_MomentNoise):
@@ -338,6 +391,26 @@ class ReadoutNoise(_MomentNoise):
                         ops.append(ch.on(q))
         return [cirq.Moment(ops)]
 
+    def scaled(self, factor):
+        """Every error times ``factor``, uncapped (``ValueError`` above 1 or p01 + p10 > 1)."""
+        per_qubit = None
+        if self.per_qubit:
+            per_qubit = {
+                q: (_scaled("p01", a, factor), _scaled("p10", b, factor))
+                for q, (a, b) in self.per_qubit.items()
+            }
+        return ReadoutNoise(
+            _scaled("p01", self.p01, factor), _scaled("p10", self.p10, factor), per_qubit
+        )
+
+    def readout_errors(self, qubits):
+        """:meth:`errors` of each qubit."""
+        return {q: self.errors(q) for q in qubits}
+
+    def tfq_compatible(self):
+        """Itself: the readout channel is a generalized amplitude damping."""
+        return self
+
 
 def readout_channel(p01: float, p10: float) -> cirq.Gate | None:
     """Generalized amplitude damping with P(0->1) = p01 and P(1->0) = p10 (None if both 0).
@@ -396,13 +469,30 @@ class NoiseStack(_MomentNoise):
         """
         return [m for model in self.models for m in model.after(moment, qubits)]
 
+    def scaled(self, factor):
+        """Every member scaled by ``factor``."""
+        return NoiseStack(tuple(scale(m, factor) for m in self.models))
 
-def readout_errors(model: cirq.NoiseModel, qubits: Sequence[cirq.Qid]) -> dict:
+    def readout_errors(self, qubits):
+        """The members' readout errors; a later member's nonzero errors win."""
+        out = {q: (0.0, 0.0) for q in qubits}
+        for sub in self.models:
+            for q, (a, b) in readout_errors(sub, qubits).items():
+                if a or b:
+                    out[q] = (a, b)
+        return out
+
+    def tfq_compatible(self):
+        """Every member converted."""
+        return NoiseStack(tuple(to_tfq_compatible(m) for m in self.models))
+
+
+def readout_errors(model: cirq.NoiseModel | None, qubits: Sequence[cirq.Qid]) -> dict:
     """Modelled readout errors ``{qubit: (p01, p10)}`` of a model (zeros when it has none).
 
-    Known to :class:`ReadoutNoise`, :class:`CalibratedNoise`, :class:`NoiseStack` (a later
-    member's nonzero errors win) and the Google model; every other type, including
-    :class:`TwirledNoise` whatever its base, reports zeros.
+    The noise-model protocol: a model's own ``readout_errors(qubits)`` method (the models of
+    this module; :class:`NoiseStack`: a later member's nonzero errors win; :class:`TwirledNoise`
+    reports none), the calibration of a cirq-google model, zeros for any other model or None.
 
     Args:
         model: a noise model, or None.
@@ -411,22 +501,15 @@ def readout_errors(model: cirq.NoiseModel, qubits: Sequence[cirq.Qid]) -> dict:
     Returns:
         ``{qubit: (p01, p10)}`` for every qubit of ``qubits``.
     """
+    method = getattr(model, "readout_errors", None)
+    if callable(method):
+        return method(qubits)
     out = {q: (0.0, 0.0) for q in qubits}
-    if isinstance(model, ReadoutNoise):
-        out.update({q: model.errors(q) for q in qubits})
-    elif isinstance(model, CalibratedNoise):
-        out.update({q: tuple(model.readout.get(q, (0.0, 0.0))) for q in qubits})
-    elif isinstance(model, NoiseStack):
-        for sub in model.models:
-            for q, (a, b) in readout_errors(sub, qubits).items():
-                if a or b:
-                    out[q] = (a, b)
-    elif _is_google(model):
-        props = model._noise_properties
+    if _is_google(model):
+        errors = _google_properties_of(model).readout_errors
         for q in qubits:
-            if q in props.readout_errors:
-                e = props.readout_errors[q]
-                out[q] = (float(e[0]), float(e[1]))
+            if q in errors:
+                out[q] = (float(errors[q][0]), float(errors[q][1]))
     return out
 
 
@@ -472,6 +555,15 @@ def _google_properties(processor_id: str):
         if op_id.gate_type is cirq.ISwapPowGate and len(op_id.qubits) == 2:
             errors.setdefault(noise_utils.OpIdentifier(cirq.CZPowGate, *op_id.qubits), err)
     return dataclasses.replace(props, gate_pauli_errors=errors)
+
+
+def _google_properties_of(model):
+    """The calibration a cirq-google model was built from.
+
+    cirq 1.5 keeps it only in the private field ``_noise_properties`` (there is no public
+    accessor), so this is the one place that reads it.
+    """
+    return model._noise_properties
 
 
 def _is_google(model) -> bool:
@@ -601,6 +693,28 @@ class CalibratedNoise(_MomentNoise):
                     pd.append(cirq.phase_damp(lam).on(q))
             out += [cirq.Moment(ad), cirq.Moment(pd)]
         return out
+
+    def scaled(self, factor):
+        """Probabilities and coherent angles times ``factor``, times divided by it; readout
+        errors capped so that p01 + p10 <= 1."""
+        f = factor
+        return CalibratedNoise(
+            {q: _scaled("p1", p, f) for q, p in self.p1.items()},
+            {k: _scaled("p2", p, f) for k, p in self.p2.items()},
+            {k: _scaled_coherent(v, f) for k, v in self.coherent.items()},
+            {q: t / f if f > 0 else _NEVER for q, t in self.t1_ns.items()},
+            {q: t / f if f > 0 else _NEVER for q, t in self.tphi_ns.items()},
+            {q: tuple(_scaled_readout(e, f)) for q, e in self.readout.items()},
+            self.durations_ns,
+        )
+
+    def readout_errors(self, qubits):
+        """The calibrated ``readout`` of each qubit (zeros where none)."""
+        return {q: tuple(self.readout.get(q, (0.0, 0.0))) for q in qubits}
+
+    def tfq_compatible(self):
+        """Itself: written with TFQ's channels only."""
+        return self
 
 
 def calibrated_noise(processor_id: str) -> CalibratedNoise:
@@ -795,6 +909,19 @@ class TwirledNoise(cirq.NoiseModel):
             out.extend(cirq.Circuit(ops).moments)
         return out
 
+    def scaled(self, factor):
+        """The twirl of the base model scaled by ``factor``."""
+        return TwirledNoise(scale(self.base, factor))
+
+    def readout_errors(self, qubits):
+        """None reported (zeros), whatever the base: the twirl may symmetrise a readout
+        channel, so the base's errors are not this model's."""
+        return {q: (0.0, 0.0) for q in qubits}
+
+    def tfq_compatible(self):
+        """Itself."""
+        return self
+
 
 def to_tfq_compatible(model: cirq.NoiseModel) -> cirq.NoiseModel:
     """Approximates a noise model with the 8 single-qubit channels TFQ's noisy backend parses.
@@ -809,6 +936,9 @@ def to_tfq_compatible(model: cirq.NoiseModel) -> cirq.NoiseModel:
     - Any other model: :class:`TwirledNoise` (thermal-like 1q channels refitted exactly,
       other channels Pauli-twirled, 2q channels made local with equal process fidelity).
 
+    The noise-model protocol: a model's own ``tfq_compatible()`` method (the models of this
+    module, whose cases are listed above), the Google case, else :class:`TwirledNoise`.
+
     Args:
         model: a noise model, or None.
 
@@ -817,16 +947,11 @@ def to_tfq_compatible(model: cirq.NoiseModel) -> cirq.NoiseModel:
     """
     if model is None:
         return None
-    if isinstance(model, ThermalNoise | ReadoutNoise | CalibratedNoise):
-        return model
-    if isinstance(model, DepolarizingNoise):
-        return dataclasses.replace(model, two_qubit_local=True)
-    if isinstance(model, NoiseStack):
-        return NoiseStack(tuple(to_tfq_compatible(m) for m in model.models))
+    method = getattr(model, "tfq_compatible", None)
+    if callable(method):
+        return method()
     if _is_google(model):
-        cg = import_cirq_google()
-
-        return _calibrated_from_props(model._noise_properties, cg)
+        return _calibrated_from_props(_google_properties_of(model), import_cirq_google())
     return TwirledNoise(model)
 
 
@@ -859,10 +984,13 @@ def scale(model: cirq.NoiseModel, factor: float) -> cirq.NoiseModel:
     become 1e30). Calibrated readout errors (:class:`CalibratedNoise`, the Google model) are
     capped so that ``p01 + p10 <= 1``; those of :class:`ReadoutNoise` are not and raise.
 
+    The noise-model protocol: a model's own ``scaled(factor)`` method (every model of this
+    module), else the cirq-google model's calibration is scaled.
+
     Args:
         model: a :class:`DepolarizingNoise`, :class:`ThermalNoise`, :class:`ReadoutNoise`,
             :class:`NoiseStack`, :class:`CalibratedNoise`, :class:`TwirledNoise` (its base
-            is scaled) or Google model.
+            is scaled), a Google model, or any model with a ``scaled(factor)`` method.
         factor: the multiplier, finite and >= 0.
 
     Returns:
@@ -876,44 +1004,15 @@ def scale(model: cirq.NoiseModel, factor: float) -> cirq.NoiseModel:
     f = _check_finite("noise scale factor", factor)
     if f < 0:
         raise ValueError(f"noise scale factor must be >= 0, got {factor}")
-    if isinstance(model, DepolarizingNoise):
-        return dataclasses.replace(
-            model, p1=_scaled("p1", model.p1, f), p2=_scaled("p2", model.p2, f)
-        )
-    if isinstance(model, ThermalNoise):
-        big = 1e30
-        return dataclasses.replace(
-            model,
-            t1_us=model.t1_us / f if f > 0 else big,
-            t2_us=model.t2_us / f if f > 0 else big,
-        )
-    if isinstance(model, ReadoutNoise):
-        per_qubit = None
-        if model.per_qubit:
-            per_qubit = {
-                q: (_scaled("p01", a, f), _scaled("p10", b, f))
-                for q, (a, b) in model.per_qubit.items()
-            }
-        return ReadoutNoise(_scaled("p01", model.p01, f), _scaled("p10", model.p10, f), per_qubit)
-    if isinstance(model, NoiseStack):
-        return NoiseStack(tuple(scale(m, f) for m in model.models))
-    if isinstance(model, CalibratedNoise):
-        return CalibratedNoise(
-            {q: _scaled("p1", p, f) for q, p in model.p1.items()},
-            {k: _scaled("p2", p, f) for k, p in model.p2.items()},
-            {k: _scaled_coherent(v, f) for k, v in model.coherent.items()},
-            {q: t / f if f > 0 else 1e30 for q, t in model.t1_ns.items()},
-            {q: t / f if f > 0 else 1e30 for q, t in model.tphi_ns.items()},
-            {q: tuple(_scaled_readout(e, f)) for q, e in model.readout.items()},
-            model.durations_ns,
-        )
-    if isinstance(model, TwirledNoise):
-        return TwirledNoise(scale(model.base, f))
+    method = getattr(model, "scaled", None)
+    if callable(method):
+        return method(f)
     if _is_google(model):
         return _scale_google(model, f)
     raise TypeError(
         f"cannot scale noise model of type {type(model).__name__}; supported: DepolarizingNoise, "
-        "ThermalNoise, ReadoutNoise, NoiseStack, CalibratedNoise, TwirledNoise, Google models"
+        "ThermalNoise, ReadoutNoise, NoiseStack, CalibratedNoise, TwirledNoise, Google models, "
+        "or any model with a scaled(factor) method"
     )
 
 
@@ -953,8 +1052,8 @@ def _scaled_pauli(probs, f: float) -> tuple:
 def _scale_google(model, f: float):
     cg = import_cirq_google()
 
-    props = model._noise_properties
-    inf = 1e30
+    props = _google_properties_of(model)
+    inf = _NEVER
     readout = {q: _scaled_readout(e, f) for q, e in props.readout_errors.items()}
     new = dataclasses.replace(
         props,
