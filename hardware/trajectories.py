@@ -4,14 +4,15 @@ The noise model is laid on the template's fixed gate structure once (``cirq`` no
 readout included); each θ then only changes the gate matrices. Every channel is unravelled
 exactly (quantum jumps): the no-jump Kraus operator is applied by default and a jump happens
 when the trajectory's survival probability falls below a uniform threshold, with the jump
-operator drawn by its weight. Operations are grouped into segments on at most two qubits;
-a segment costs one pass over the state to form the two-qubit reduced density matrix (which
-decides every jump inside the segment exactly) and one pass to apply the segment's fused
-4×4 operator. That is what makes it several times faster than running each channel on the
-full state, and the kernel is compiled with numba (pinned in setup.cfg). The trajectories of
-one call advance together, their states side by side (real and imaginary parts apart, the
-trajectory index innermost), so from 16 trajectories the two passes vectorise over them;
-each trajectory still draws its jumps from its own random numbers, exactly as alone.
+operator drawn by its weight. Operations are grouped into segments on at most two qubits.
+The trajectories of one call advance together, their states side by side (real and imaginary
+parts apart, the trajectory index innermost), and each segment is one pass over them with one
+shared 4×4 operator (its gates and its channels' no-jump operators): a trajectory's state is
+left unnormalised, so its squared norm, summed in the same pass, is its survival probability.
+Only a trajectory whose survival fell below its threshold inside the segment (a jump) is
+redone alone, channel by channel on its two-qubit reduced density matrix, from its state
+before the segment. Each trajectory still draws its jumps from its own random numbers, exactly
+as alone. The kernel is compiled with numba (pinned in setup.cfg).
 
 The mean of the trajectories' outcome distributions converges to the density-matrix
 distribution (tests compare with ``cirq.DensityMatrixSimulator``).
@@ -30,7 +31,6 @@ from hardware.noise import readout_errors
 from hardware.template import CompiledTemplate, Gate
 
 _GATE, _FIXED, _CHANNEL = 0, 1, 2
-_WIDE = 16  # from this many trajectories per kernel call the row-vectorised passes are faster
 _EYE2 = np.eye(2, dtype=complex)
 
 
@@ -427,24 +427,100 @@ class NoisyTemplate:
 
 
 # ----------------------------------------------------------------------------- kernel
+#
+# Every row (trajectory) keeps an unnormalised state whose squared norm is its survival
+# probability since its last jump (the product of the no-jump probabilities of the channels
+# it went through). A segment is applied to all rows at once as one shared 4x4 operator, the
+# product of its gates and of its channels' no-jump Kraus operators, in one pass that also
+# sums each row's new squared norm. A row has a jump inside the segment exactly when that norm
+# falls below its threshold (survival only decreases between jumps); such a row is redone
+# from its state before the segment (the passes write out of place, so it is still there)
+# with the per-channel rule of :func:`_segment` on its reduced density matrix. The decisions
+# are those of running every channel on its own, and the jump-free rows, most of them, cost
+# one pass and no per-row 4x4 algebra.
 
 
-@numba.njit(cache=True)
-def _insert_zero(value, bit):
-    low = value & ((1 << bit) - 1)
-    return ((value >> bit) << (bit + 1)) | low
-
-
-@numba.njit(cache=True)
-def _reduced(re, im, n, b0, b1, two, rho):
-    """``rho[r]``: the reduced density matrix of every row on bits (b0, b1) (or b0 alone).
-
-    The state of row ``r`` is ``re[:, r] + 1j im[:, r]``; rows are the innermost (contiguous)
-    axis so the loops over them vectorise. Index ``2 bit(b0) + bit(b1)``; a single bit fills
-    entries (0, 0), (0, 2), (2, 0), (2, 2) (the kron(m, I) embedding).
-    """
+@numba.njit(cache=True, fastmath=True)
+def _apply_pair(re, im, out_re, out_im, n, b0, b1, t, norms):
+    """``out = t @ state`` on bits (b0, b1) for every row (``t`` shared), ``norms[r]`` the
+    squared norm of row ``r`` of ``out``. Local index ``2 bit(b0) + bit(b1)``; rows are the
+    innermost axis. The norms are summed in a loop of their own: in the loop that writes
+    ``out`` their stores would stop it from vectorising (numba cannot tell they do not alias)."""
     rows = re.shape[1]
-    acc = np.zeros((16, rows))  # 4 diagonal entries, then re/im of the 6 upper ones
+    m0, m1 = 1 << b0, 1 << b1
+    lo, hi = min(b0, b1), max(b0, b1)
+    a00, a01, a02, a03 = t[0, 0].real, t[0, 1].real, t[0, 2].real, t[0, 3].real
+    a10, a11, a12, a13 = t[1, 0].real, t[1, 1].real, t[1, 2].real, t[1, 3].real
+    a20, a21, a22, a23 = t[2, 0].real, t[2, 1].real, t[2, 2].real, t[2, 3].real
+    a30, a31, a32, a33 = t[3, 0].real, t[3, 1].real, t[3, 2].real, t[3, 3].real
+    c00, c01, c02, c03 = t[0, 0].imag, t[0, 1].imag, t[0, 2].imag, t[0, 3].imag
+    c10, c11, c12, c13 = t[1, 0].imag, t[1, 1].imag, t[1, 2].imag, t[1, 3].imag
+    c20, c21, c22, c23 = t[2, 0].imag, t[2, 1].imag, t[2, 2].imag, t[2, 3].imag
+    c30, c31, c32, c33 = t[3, 0].imag, t[3, 1].imag, t[3, 2].imag, t[3, 3].imag
+    for r in range(rows):
+        norms[r] = 0.0
+    size = 1 << n
+    for a in range(0, size, 2 << hi):
+        for b in range(a, a + (1 << hi), 2 << lo):
+            for i0 in range(b, b + (1 << lo)):
+                i1, i2 = i0 | m1, i0 | m0
+                i3 = i2 | m1
+                for r in range(rows):
+                    x0, y0, x1, y1 = re[i0, r], im[i0, r], re[i1, r], im[i1, r]
+                    x2, y2, x3, y3 = re[i2, r], im[i2, r], re[i3, r], im[i3, r]
+                    u = a00 * x0 - c00 * y0 + a01 * x1 - c01 * y1
+                    out_re[i0, r] = u + a02 * x2 - c02 * y2 + a03 * x3 - c03 * y3
+                    v = a00 * y0 + c00 * x0 + a01 * y1 + c01 * x1
+                    out_im[i0, r] = v + a02 * y2 + c02 * x2 + a03 * y3 + c03 * x3
+                    u = a10 * x0 - c10 * y0 + a11 * x1 - c11 * y1
+                    out_re[i1, r] = u + a12 * x2 - c12 * y2 + a13 * x3 - c13 * y3
+                    v = a10 * y0 + c10 * x0 + a11 * y1 + c11 * x1
+                    out_im[i1, r] = v + a12 * y2 + c12 * x2 + a13 * y3 + c13 * x3
+                    u = a20 * x0 - c20 * y0 + a21 * x1 - c21 * y1
+                    out_re[i2, r] = u + a22 * x2 - c22 * y2 + a23 * x3 - c23 * y3
+                    v = a20 * y0 + c20 * x0 + a21 * y1 + c21 * x1
+                    out_im[i2, r] = v + a22 * y2 + c22 * x2 + a23 * y3 + c23 * x3
+                    u = a30 * x0 - c30 * y0 + a31 * x1 - c31 * y1
+                    out_re[i3, r] = u + a32 * x2 - c32 * y2 + a33 * x3 - c33 * y3
+                    v = a30 * y0 + c30 * x0 + a31 * y1 + c31 * x1
+                    out_im[i3, r] = v + a32 * y2 + c32 * x2 + a33 * y3 + c33 * x3
+                for r in range(rows):
+                    x0, y0, x1, y1 = out_re[i0, r], out_im[i0, r], out_re[i1, r], out_im[i1, r]
+                    x2, y2, x3, y3 = out_re[i2, r], out_im[i2, r], out_re[i3, r], out_im[i3, r]
+                    s = x0 * x0 + y0 * y0 + x1 * x1 + y1 * y1
+                    norms[r] += s + x2 * x2 + y2 * y2 + x3 * x3 + y3 * y3
+
+
+@numba.njit(cache=True, fastmath=True)
+def _apply_single(re, im, out_re, out_im, n, b0, t, norms):
+    """:func:`_apply_pair` on one bit: ``t``'s (0, 2) block (the kron(m, I) embedding)."""
+    rows = re.shape[1]
+    m0 = 1 << b0
+    a00, a02, a20, a22 = t[0, 0].real, t[0, 2].real, t[2, 0].real, t[2, 2].real
+    c00, c02, c20, c22 = t[0, 0].imag, t[0, 2].imag, t[2, 0].imag, t[2, 2].imag
+    for r in range(rows):
+        norms[r] = 0.0
+    size = 1 << n
+    for a in range(0, size, 2 << b0):
+        for i0 in range(a, a + m0):
+            i2 = i0 | m0
+            for r in range(rows):
+                x0, y0, x2, y2 = re[i0, r], im[i0, r], re[i2, r], im[i2, r]
+                out_re[i0, r] = a00 * x0 - c00 * y0 + a02 * x2 - c02 * y2
+                out_im[i0, r] = a00 * y0 + c00 * x0 + a02 * y2 + c02 * x2
+                out_re[i2, r] = a20 * x0 - c20 * y0 + a22 * x2 - c22 * y2
+                out_im[i2, r] = a20 * y0 + c20 * x0 + a22 * y2 + c22 * x2
+            for r in range(rows):
+                x0, y0, x2, y2 = out_re[i0, r], out_im[i0, r], out_re[i2, r], out_im[i2, r]
+                norms[r] += x0 * x0 + y0 * y0 + x2 * x2 + y2 * y2
+
+
+@numba.njit(cache=True)
+def _reduced_rows(re, im, n, b0, b1, two, who, count, scales, rho):
+    """``rho[q]``: ``scales[q]`` times the reduced density matrix of row ``who[q]`` on bits
+    (b0, b1) (index ``2 bit(b0) + bit(b1)``), or on b0 alone in entries (0, 0), (0, 2),
+    (2, 0), (2, 2) (the kron(m, I) embedding), for ``q < count``; one pass for them all."""
+    acc = np.zeros((16, count))  # 4 diagonal entries, then re/im of the 6 upper ones
     m0 = 1 << b0
     m1 = (1 << b1) if two else 0
     lo = min(b0, b1) if two else b0
@@ -453,59 +529,60 @@ def _reduced(re, im, n, b0, b1, two, rho):
     for a in range(0, size, 2 << hi):
         for b in range(a, a + (1 << hi), 2 << lo if two else size):
             for i0 in range(b, b + (1 << lo)):
+                i2 = i0 | m0
                 if two:
-                    i1, i2 = i0 | m1, i0 | m0
-                    i3 = i2 | m1
-                    for r in range(rows):
+                    i1, i3 = i0 | m1, i2 | m1
+                    for q in range(count):
+                        r = who[q]
                         x0, y0, x1, y1 = re[i0, r], im[i0, r], re[i1, r], im[i1, r]
                         x2, y2, x3, y3 = re[i2, r], im[i2, r], re[i3, r], im[i3, r]
-                        acc[0, r] += x0 * x0 + y0 * y0
-                        acc[1, r] += x1 * x1 + y1 * y1
-                        acc[2, r] += x2 * x2 + y2 * y2
-                        acc[3, r] += x3 * x3 + y3 * y3
+                        acc[0, q] += x0 * x0 + y0 * y0
+                        acc[1, q] += x1 * x1 + y1 * y1
+                        acc[2, q] += x2 * x2 + y2 * y2
+                        acc[3, q] += x3 * x3 + y3 * y3
                         # rho[j, k] += v_j conj(v_k)
-                        acc[4, r] += x0 * x1 + y0 * y1
-                        acc[5, r] += y0 * x1 - x0 * y1
-                        acc[6, r] += x0 * x2 + y0 * y2
-                        acc[7, r] += y0 * x2 - x0 * y2
-                        acc[8, r] += x0 * x3 + y0 * y3
-                        acc[9, r] += y0 * x3 - x0 * y3
-                        acc[10, r] += x1 * x2 + y1 * y2
-                        acc[11, r] += y1 * x2 - x1 * y2
-                        acc[12, r] += x1 * x3 + y1 * y3
-                        acc[13, r] += y1 * x3 - x1 * y3
-                        acc[14, r] += x2 * x3 + y2 * y3
-                        acc[15, r] += y2 * x3 - x2 * y3
+                        acc[4, q] += x0 * x1 + y0 * y1
+                        acc[5, q] += y0 * x1 - x0 * y1
+                        acc[6, q] += x0 * x2 + y0 * y2
+                        acc[7, q] += y0 * x2 - x0 * y2
+                        acc[8, q] += x0 * x3 + y0 * y3
+                        acc[9, q] += y0 * x3 - x0 * y3
+                        acc[10, q] += x1 * x2 + y1 * y2
+                        acc[11, q] += y1 * x2 - x1 * y2
+                        acc[12, q] += x1 * x3 + y1 * y3
+                        acc[13, q] += y1 * x3 - x1 * y3
+                        acc[14, q] += x2 * x3 + y2 * y3
+                        acc[15, q] += y2 * x3 - x2 * y3
                 else:
-                    i2 = i0 | m0
-                    for r in range(rows):
+                    for q in range(count):
+                        r = who[q]
                         x0, y0, x2, y2 = re[i0, r], im[i0, r], re[i2, r], im[i2, r]
-                        acc[0, r] += x0 * x0 + y0 * y0
-                        acc[2, r] += x2 * x2 + y2 * y2
-                        acc[6, r] += x0 * x2 + y0 * y2
-                        acc[7, r] += y0 * x2 - x0 * y2
+                        acc[0, q] += x0 * x0 + y0 * y0
+                        acc[2, q] += x2 * x2 + y2 * y2
+                        acc[6, q] += x0 * x2 + y0 * y2
+                        acc[7, q] += y0 * x2 - x0 * y2
     upper = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
-    for r in range(rows):
+    for q in range(count):
         for d in range(4):
-            rho[r, d, d] = acc[d, r]
+            rho[q, d, d] = scales[q] * acc[d, q]
         for u in range(6):
             j, k = upper[u]
-            value = complex(acc[4 + 2 * u, r], acc[5 + 2 * u, r])
-            rho[r, j, k] = value
-            rho[r, k, j] = np.conj(value)
+            value = scales[q] * complex(acc[4 + 2 * u, q], acc[5 + 2 * u, q])
+            rho[q, j, k] = value
+            rho[q, k, j] = np.conj(value)
 
 
 @numba.njit(cache=True)
-def _apply(re, im, n, b0, b1, two, totals):
-    """Applies ``totals[r]`` (4×4, or its (0, 2) block on one bit) to every row's state."""
-    rows = re.shape[1]
-    mr = np.empty((4, 4, rows))
-    mi = np.empty((4, 4, rows))
-    for r in range(rows):
+def _apply_rows(re, im, out_re, out_im, n, b0, b1, two, who, count, totals):
+    """``out = totals[q] @ state`` for the rows ``who[q]``, ``q < count`` (one pass for them
+    all; ``totals`` as ``t`` of :func:`_apply_pair`, or its (0, 2) block on one bit)."""
+    tr = np.empty((count, 4, 4))
+    ti = np.empty((count, 4, 4))
+    for q in range(count):
         for j in range(4):
             for k in range(4):
-                mr[j, k, r] = totals[r, j, k].real
-                mi[j, k, r] = totals[r, j, k].imag
+                tr[q, j, k] = totals[q, j, k].real
+                ti[q, j, k] = totals[q, j, k].imag
     m0 = 1 << b0
     m1 = (1 << b1) if two else 0
     lo = min(b0, b1) if two else b0
@@ -515,230 +592,55 @@ def _apply(re, im, n, b0, b1, two, totals):
         for b in range(a, a + (1 << hi), 2 << lo if two else size):
             for i0 in range(b, b + (1 << lo)):
                 if two:
-                    i1, i2 = i0 | m1, i0 | m0
-                    i3 = i2 | m1
-                    for r in range(rows):
-                        x0, y0, x1, y1 = re[i0, r], im[i0, r], re[i1, r], im[i1, r]
-                        x2, y2, x3, y3 = re[i2, r], im[i2, r], re[i3, r], im[i3, r]
-                        re[i0, r] = (
-                            mr[0, 0, r] * x0
-                            - mi[0, 0, r] * y0
-                            + mr[0, 1, r] * x1
-                            - mi[0, 1, r] * y1
-                            + mr[0, 2, r] * x2
-                            - mi[0, 2, r] * y2
-                            + mr[0, 3, r] * x3
-                            - mi[0, 3, r] * y3
-                        )
-                        im[i0, r] = (
-                            mr[0, 0, r] * y0
-                            + mi[0, 0, r] * x0
-                            + mr[0, 1, r] * y1
-                            + mi[0, 1, r] * x1
-                            + mr[0, 2, r] * y2
-                            + mi[0, 2, r] * x2
-                            + mr[0, 3, r] * y3
-                            + mi[0, 3, r] * x3
-                        )
-                        re[i1, r] = (
-                            mr[1, 0, r] * x0
-                            - mi[1, 0, r] * y0
-                            + mr[1, 1, r] * x1
-                            - mi[1, 1, r] * y1
-                            + mr[1, 2, r] * x2
-                            - mi[1, 2, r] * y2
-                            + mr[1, 3, r] * x3
-                            - mi[1, 3, r] * y3
-                        )
-                        im[i1, r] = (
-                            mr[1, 0, r] * y0
-                            + mi[1, 0, r] * x0
-                            + mr[1, 1, r] * y1
-                            + mi[1, 1, r] * x1
-                            + mr[1, 2, r] * y2
-                            + mi[1, 2, r] * x2
-                            + mr[1, 3, r] * y3
-                            + mi[1, 3, r] * x3
-                        )
-                        re[i2, r] = (
-                            mr[2, 0, r] * x0
-                            - mi[2, 0, r] * y0
-                            + mr[2, 1, r] * x1
-                            - mi[2, 1, r] * y1
-                            + mr[2, 2, r] * x2
-                            - mi[2, 2, r] * y2
-                            + mr[2, 3, r] * x3
-                            - mi[2, 3, r] * y3
-                        )
-                        im[i2, r] = (
-                            mr[2, 0, r] * y0
-                            + mi[2, 0, r] * x0
-                            + mr[2, 1, r] * y1
-                            + mi[2, 1, r] * x1
-                            + mr[2, 2, r] * y2
-                            + mi[2, 2, r] * x2
-                            + mr[2, 3, r] * y3
-                            + mi[2, 3, r] * x3
-                        )
-                        re[i3, r] = (
-                            mr[3, 0, r] * x0
-                            - mi[3, 0, r] * y0
-                            + mr[3, 1, r] * x1
-                            - mi[3, 1, r] * y1
-                            + mr[3, 2, r] * x2
-                            - mi[3, 2, r] * y2
-                            + mr[3, 3, r] * x3
-                            - mi[3, 3, r] * y3
-                        )
-                        im[i3, r] = (
-                            mr[3, 0, r] * y0
-                            + mi[3, 0, r] * x0
-                            + mr[3, 1, r] * y1
-                            + mi[3, 1, r] * x1
-                            + mr[3, 2, r] * y2
-                            + mi[3, 2, r] * x2
-                            + mr[3, 3, r] * y3
-                            + mi[3, 3, r] * x3
-                        )
+                    index = (i0, i0 | m1, i0 | m0, i0 | m0 | m1)
+                    for q in range(count):
+                        r = who[q]
+                        x0, y0, x1, y1 = re[i0, r], im[i0, r], re[index[1], r], im[index[1], r]
+                        x2, y2 = re[index[2], r], im[index[2], r]
+                        x3, y3 = re[index[3], r], im[index[3], r]
+                        for j in range(4):
+                            u = tr[q, j, 0] * x0 - ti[q, j, 0] * y0 + tr[q, j, 1] * x1
+                            u += tr[q, j, 2] * x2 - ti[q, j, 2] * y2 + tr[q, j, 3] * x3
+                            v = tr[q, j, 0] * y0 + ti[q, j, 0] * x0 + tr[q, j, 1] * y1
+                            v += tr[q, j, 2] * y2 + ti[q, j, 2] * x2 + tr[q, j, 3] * y3
+                            out_re[index[j], r] = u - ti[q, j, 1] * y1 - ti[q, j, 3] * y3
+                            out_im[index[j], r] = v + ti[q, j, 1] * x1 + ti[q, j, 3] * x3
                 else:
                     i2 = i0 | m0
-                    for r in range(rows):
+                    for q in range(count):
+                        r = who[q]
                         x0, y0, x2, y2 = re[i0, r], im[i0, r], re[i2, r], im[i2, r]
-                        re[i0, r] = (
-                            mr[0, 0, r] * x0
-                            - mi[0, 0, r] * y0
-                            + mr[0, 2, r] * x2
-                            - mi[0, 2, r] * y2
-                        )
-                        im[i0, r] = (
-                            mr[0, 0, r] * y0
-                            + mi[0, 0, r] * x0
-                            + mr[0, 2, r] * y2
-                            + mi[0, 2, r] * x2
-                        )
-                        re[i2, r] = (
-                            mr[2, 0, r] * x0
-                            - mi[2, 0, r] * y0
-                            + mr[2, 2, r] * x2
-                            - mi[2, 2, r] * y2
-                        )
-                        im[i2, r] = (
-                            mr[2, 0, r] * y0
-                            + mi[2, 0, r] * x0
-                            + mr[2, 2, r] * y2
-                            + mi[2, 2, r] * x2
-                        )
-
-
-@numba.njit(cache=True, fastmath=True)
-def _groups_reduced(re, im, n, b0, b1, width, acc):
-    """Accumulates ``v_j conj(v_k)`` (j <= k) of every row over the amplitude groups of bits
-    (b0, b1) (``width`` 4) or b0 (``width`` 2) into ``acc[8 j + 2 k (+1), row]``.
-
-    Each group is first copied to a local buffer so the loops over rows vectorise (no
-    aliasing between the state and the accumulators).
-    """
-    rows = re.shape[1]
-    v = np.empty((8, rows))
-    m0, m1 = 1 << b0, 1 << b1
-    lo, hi = (min(b0, b1), max(b0, b1)) if width == 4 else (b0, b0)
-    size = 1 << n
-    for a in range(0, size, 2 << hi):
-        for b in range(a, a + (1 << hi), 2 << lo if width == 4 else size):
-            for i0 in range(b, b + (1 << lo)):
-                if width == 4:
-                    index = (i0, i0 | m1, i0 | m0, i0 | m0 | m1)
-                else:
-                    index = (i0, i0 | m0, i0, i0)
-                for k in range(width):
-                    for r in range(rows):
-                        v[2 * k, r] = re[index[k], r]
-                        v[2 * k + 1, r] = im[index[k], r]
-                for j in range(width):
-                    for k in range(j, width):
-                        slot = 8 * j + 2 * k
-                        for r in range(rows):
-                            xj, yj, xk, yk = (
-                                v[2 * j, r],
-                                v[2 * j + 1, r],
-                                v[2 * k, r],
-                                v[2 * k + 1, r],
-                            )
-                            acc[slot, r] += xj * xk + yj * yk
-                            acc[slot + 1, r] += yj * xk - xj * yk
-
-
-@numba.njit(cache=True, fastmath=True)
-def _groups_apply(re, im, n, b0, b1, width, m):
-    """Applies ``m[8 j + 2 k (+1), row]`` (re/im of a width×width matrix per row) to every
-    row's amplitude groups of bits (b0, b1) (``width`` 4) or b0 (``width`` 2)."""
-    rows = re.shape[1]
-    v = np.empty((8, rows))
-    o = np.empty((8, rows))
-    m0, m1 = 1 << b0, 1 << b1
-    lo, hi = (min(b0, b1), max(b0, b1)) if width == 4 else (b0, b0)
-    size = 1 << n
-    for a in range(0, size, 2 << hi):
-        for b in range(a, a + (1 << hi), 2 << lo if width == 4 else size):
-            for i0 in range(b, b + (1 << lo)):
-                if width == 4:
-                    index = (i0, i0 | m1, i0 | m0, i0 | m0 | m1)
-                else:
-                    index = (i0, i0 | m0, i0, i0)
-                for k in range(width):
-                    for r in range(rows):
-                        v[2 * k, r] = re[index[k], r]
-                        v[2 * k + 1, r] = im[index[k], r]
-                for j in range(width):
-                    for r in range(rows):
-                        sr = 0.0
-                        si = 0.0
-                        for k in range(width):
-                            ar, ai = m[8 * j + 2 * k, r], m[8 * j + 2 * k + 1, r]
-                            sr += ar * v[2 * k, r] - ai * v[2 * k + 1, r]
-                            si += ar * v[2 * k + 1, r] + ai * v[2 * k, r]
-                        o[2 * j, r] = sr
-                        o[2 * j + 1, r] = si
-                for k in range(width):
-                    for r in range(rows):
-                        re[index[k], r] = o[2 * k, r]
-                        im[index[k], r] = o[2 * k + 1, r]
+                        u = tr[q, 0, 0] * x0 - ti[q, 0, 0] * y0 + tr[q, 0, 2] * x2
+                        v = tr[q, 0, 0] * y0 + ti[q, 0, 0] * x0 + tr[q, 0, 2] * y2
+                        out_re[i0, r] = u - ti[q, 0, 2] * y2
+                        out_im[i0, r] = v + ti[q, 0, 2] * x2
+                        u = tr[q, 2, 0] * x0 - ti[q, 2, 0] * y0 + tr[q, 2, 2] * x2
+                        v = tr[q, 2, 0] * y0 + ti[q, 2, 0] * x0 + tr[q, 2, 2] * y2
+                        out_re[i2, r] = u - ti[q, 2, 2] * y2
+                        out_im[i2, r] = v + ti[q, 2, 2] * x2
 
 
 @numba.njit(cache=True)
-def _reduced_wide(re, im, n, b0, b1, two, rho):
-    """:func:`_reduced` for many rows (vectorised over rows)."""
-    rows = re.shape[1]
-    acc = np.zeros((32, rows))
-    if two:
-        _groups_reduced(re, im, n, b0, b1, 4, acc)
-        width, entry = 4, (0, 1, 2, 3)
-    else:
-        _groups_reduced(re, im, n, b0, b0, 2, acc)
-        width, entry = 2, (0, 2, 0, 2)  # a single bit fills the kron(m, I) entries
-    for r in range(rows):
-        for j in range(width):
-            for k in range(j, width):
-                value = complex(acc[8 * j + 2 * k, r], acc[8 * j + 2 * k + 1, r])
-                rho[r, entry[j], entry[k]] = value
-                rho[r, entry[k], entry[j]] = np.conj(value)
-
-
-@numba.njit(cache=True)
-def _apply_wide(re, im, n, b0, b1, two, totals):
-    """:func:`_apply` for many rows (vectorised over rows)."""
-    rows = re.shape[1]
-    width, entry = (4, (0, 1, 2, 3)) if two else (2, (0, 2, 0, 2))
-    m = np.empty((32, rows))
-    for r in range(rows):
-        for j in range(width):
-            for k in range(width):
-                m[8 * j + 2 * k, r] = totals[r, entry[j], entry[k]].real
-                m[8 * j + 2 * k + 1, r] = totals[r, entry[j], entry[k]].imag
-    if two:
-        _groups_apply(re, im, n, b0, b1, 4, m)
-    else:
-        _groups_apply(re, im, n, b0, b0, 2, m)
+def _fuse(first, last, kinds, refs, gates, fixed4, channel4, channel_range, total, scratch):
+    """``total``: the product of a segment's gates, fixed unitaries and no-jump Kraus
+    operators; returns whether the segment has a channel."""
+    for r in range(4):
+        for c in range(4):
+            total[r, c] = 1.0 if r == c else 0.0
+    noisy = False
+    for e in range(first, last):
+        kind = kinds[e]
+        if kind == 2:
+            noisy = True
+            _mul(channel4[channel_range[refs[e], 0]], total, scratch)
+        elif kind == 0:
+            _mul(gates[refs[e]], total, scratch)
+        else:
+            _mul(fixed4[refs[e]], total, scratch)
+        for r in range(4):
+            for c in range(4):
+                total[r, c] = scratch[r, c]
+    return noisy
 
 
 @numba.njit(cache=True)
@@ -850,49 +752,77 @@ def _run(
     each row draws its own jumps from its own uniforms, exactly as if it ran alone.
     """
     rows = uniforms.shape[0]
-    wide = rows >= _WIDE
-    re = np.zeros((1 << n, rows))
-    im = np.zeros((1 << n, rows))
+    size = 1 << n
+    re = np.zeros((size, rows))
+    im = np.zeros((size, rows))
+    out_re = np.zeros((size, rows))
+    out_im = np.zeros((size, rows))
     for r in range(rows):
         re[0, r] = 1.0
-    jumps = np.empty((rows, 3))  # threshold, survival, index of the next uniform
+    jumps = np.empty((rows, 3))  # threshold, survival (the state's squared norm), next uniform
     for r in range(rows):
         jumps[r, 0] = uniforms[r, 0]
         jumps[r, 1] = 1.0
         jumps[r, 2] = 1.0
+    norms = np.empty(rows)
+    total = np.empty((4, 4), np.complex128)
+    scratch = np.empty((4, 4), np.complex128)
+    who = np.empty(rows, np.int64)  # the rows with a jump in the segment
+    scales = np.empty(rows)
     totals = np.empty((rows, 4, 4), np.complex128)
     rho = np.empty((rows, 4, 4), np.complex128)
     for s in range(seg_q.shape[0]):
         two = seg_q[s, 1] >= 0
         b0 = n - 1 - seg_q[s, 0]
         b1 = n - 1 - seg_q[s, 1] if two else 0
-        if wide:
-            _reduced_wide(re, im, n, b0, b1, two, rho)
+        first, last = seg_range[s, 0], seg_range[s, 1]
+        noisy = _fuse(
+            first, last, kinds, refs, gates, fixed4, channel4, channel_range, total, scratch
+        )
+        if two:
+            _apply_pair(re, im, out_re, out_im, n, b0, b1, total, norms)
         else:
-            _reduced(re, im, n, b0, b1, two, rho)
-        for r in range(rows):
-            _segment(
-                seg_range[s, 0],
-                seg_range[s, 1],
-                kinds,
-                refs,
-                gates,
-                fixed4,
-                channel4,
-                channel_range,
-                uniforms,
-                r,
-                jumps[r],
-                totals[r],
-                rho[r],
-            )
-        if wide:
-            _apply_wide(re, im, n, b0, b1, two, totals)
-        else:
-            _apply(re, im, n, b0, b1, two, totals)
+            _apply_single(re, im, out_re, out_im, n, b0, total, norms)
+        count = 0
+        if noisy:
+            for r in range(rows):
+                if norms[r] >= jumps[r, 0]:
+                    jumps[r, 1] = norms[r]
+                else:
+                    who[count] = r
+                    scales[count] = 1.0 / jumps[r, 1]
+                    count += 1
+        if count:
+            # rows with a jump inside the segment: redone channel by channel from their
+            # state before it (normalised), then given back their survival as their norm
+            _reduced_rows(re, im, n, b0, b1, two, who, count, scales, rho)
+            for q in range(count):
+                r = who[q]
+                _segment(
+                    first,
+                    last,
+                    kinds,
+                    refs,
+                    gates,
+                    fixed4,
+                    channel4,
+                    channel_range,
+                    uniforms,
+                    r,
+                    jumps[r],
+                    totals[q],
+                    rho[q],
+                )
+                scale = np.sqrt(jumps[r, 1] * scales[q])
+                for j in range(4):
+                    for k in range(4):
+                        totals[q, j, k] *= scale
+            _apply_rows(re, im, out_re, out_im, n, b0, b1, two, who, count, totals)
+        re, out_re = out_re, re
+        im, out_im = out_im, im
     out = np.zeros((rows, 1 << n_read))
     shift = n - n_read  # the read qubits are the most significant bits
-    for i in range(1 << n):
+    for i in range(size):
         k = i >> shift
         for r in range(rows):
             out[r, k] += re[i, r] * re[i, r] + im[i, r] * im[i, r]
