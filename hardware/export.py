@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import cirq
 
-from hardware.compile import (
-    COMPILED_SCHEMA_VERSION,
-    DD_TAG,
-    CompiledCircuit,
-    is_sycamore_gate,
-    quiet_cirq,
-)
+from hardware.compile import COMPILED_SCHEMA_VERSION, CompiledCircuit
 from hardware.devices import CALIBRATED_DEVICES, import_cirq_google
+from hardware.gatesets import is_sycamore_gate, quiet_cirq
+from hardware.scheduling import DD_TAG
 
 SCHEMA_VERSION = COMPILED_SCHEMA_VERSION  # the compiled-circuit files' schema (compile.py)
 
@@ -93,7 +89,7 @@ def to_device_form(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
     Single-qubit gates become ``PhasedXZGate`` (virtual ``ZPowGate``s are kept), and
     ``FSimGate(pi/2, pi/6)`` becomes ``cirq_google.SYC``. Adjacent single-qubit moments are
     merged, except moments holding dynamical-decoupling pulses (tagged
-    ``hardware.compile.DD_TAG``).
+    ``hardware.scheduling.DD_TAG``).
     """
     cg = import_cirq_google()
 

@@ -30,6 +30,7 @@ import cirq
 import numpy as np
 
 from hardware.devices import CALIBRATED_DEVICES, google_noise_properties, import_cirq_google
+from hardware.gatesets import is_native_two_qubit
 
 # A relaxation time standing for "never" (a model scaled by 0 keeps its kind, with no decay).
 _NEVER = 1e30
@@ -573,8 +574,6 @@ def _is_google(model) -> bool:
 
 
 def _two_qubit_class(gate) -> str:
-    from hardware.compile import is_native_two_qubit
-
     for name in ("sycamore", "sqrt_iswap", "cz"):
         if is_native_two_qubit(gate, name):
             return name
@@ -587,7 +586,7 @@ class CalibratedNoise(_MomentNoise):
 
     1q gates are classed by size, not type, so TFQ-safe circuits (``PhasedXPowGate``) get
     the same noise as ``PhasedXZGate`` ones. 2q gates are classed by
-    :func:`hardware.compile.is_native_two_qubit`: SYC is any ``FSimGate(π/2, π/6)`` (so
+    :func:`hardware.gatesets.is_native_two_qubit`: SYC is any ``FSimGate(π/2, π/6)`` (so
     TFQ-safe ``FSimGate`` SYC counts), √iSWAP an ``ISwapPowGate`` of exponent ±0.5, CZ a
     ``CZPowGate`` of exponent 1; any other 2q gate is ``other``. Noise-free ops are those
     of :class:`DepolarizingNoise`. Per moment: readout GAD before measurements; after

@@ -34,8 +34,10 @@ import cirq
 import numpy as np
 import sympy
 
-from hardware.compile import check_at_most_two_qubits, check_target, quiet_cirq, route
+from hardware.compile import check_target
 from hardware.devices import Device, SeedLike, import_cirq_google
+from hardware.gatesets import quiet_cirq
+from hardware.routing import check_at_most_two_qubits, route
 
 _EYE2 = np.eye(2, dtype=complex)
 _SWAP = cirq.unitary(cirq.SWAP)

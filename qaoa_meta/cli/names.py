@@ -4,7 +4,7 @@
 cannot import the library modules that own these tables (they load TensorFlow or Cirq). The
 tables are copied here once; tests/cli/test_cli.py and tests/cli/test_cli_checks.py keep each equal to
 the library's own (``qaoa_meta.cells``, ``qaoa_meta.initializers``, ``qaoa_meta.optimize``,
-``qaoa_meta.noise_study``, ``hardware.devices``, ``hardware.compile``, ``hardware.noise``).
+``qaoa_meta.noise_study``, ``hardware.devices``, ``hardware.routing``, ``hardware.noise``).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ NOISE_STUDY_INITIALIZERS = (
 NOISE_STUDY_LEARNED = NOISE_STUDY_INITIALIZERS[4:]
 NOISE_AWARE_SUFFIX = "+noise-aware"
 
-# hardware.devices.GATESETS and hardware.compile.ROUTERS.
+# hardware.devices.GATESETS and hardware.routing.ROUTERS.
 GATESETS = ("cz", "sqrt_iswap", "sycamore")
 ROUTERS = ("auto", "cqc", "swap_network")
 

@@ -22,12 +22,12 @@ def test_help_does_not_import_tensorflow_or_cirq():
 
 
 def test_cli_choices_match_the_library():
-    import hardware.compile
     import hardware.devices
+    import hardware.routing
     from qaoa_meta import cells
 
     assert set(names.GATESETS) == set(hardware.devices.GATESETS)
-    assert set(names.ROUTERS) == set(hardware.compile.ROUTERS)
+    assert set(names.ROUTERS) == set(hardware.routing.ROUTERS)
     assert tuple(names.MODELS) == tuple(cells.MODELS)
     assert set(names.VARIANTS) == set(cells.VARIANTS)
 

@@ -12,7 +12,7 @@ from hw_helpers import (
 )
 
 import hardware
-from hardware.compile import is_native_two_qubit
+from hardware.gatesets import is_native_two_qubit
 
 GATESETS = ("cz", "sqrt_iswap", "sycamore")
 

@@ -12,7 +12,7 @@ from hw_helpers import compiled_fidelity, qaoa_like
 
 import hardware
 from hardware import noise as hn
-from hardware.compile import DD_TAG
+from hardware.scheduling import DD_TAG
 from hardware.simulate import cut_diagonal, density_matrix_probabilities
 
 RESOLVER = {"gamma_1": 0.6, "beta_1": 0.3}
