@@ -13,7 +13,7 @@ from hardware import noise
 
 
 @dataclass(frozen=True)
-class BitFlipAfterGates(noise._MomentNoise):
+class BitFlipAfterGates(noise.MomentNoise):
     """A user's model: a bit flip after every gate, with readout errors of its own."""
 
     p: float
@@ -30,7 +30,7 @@ class BitFlipAfterGates(noise._MomentNoise):
 
 
 @dataclass(frozen=True)
-class Silent(noise._MomentNoise):
+class Silent(noise.MomentNoise):
     """A model that defines none of the protocol methods."""
 
 
