@@ -306,8 +306,12 @@ class CompiledTemplate:
         self._natives: dict = {}
         rng = np.random.default_rng(seed)
         reference = [rng.uniform(0.3, 1.3, len(self.symbols)) for _ in range(2)]
+        counted: dict[bytes, int] = {}  # blocks of one layer share their unitary
         for block, u in zip(self.blocks, self._block_unitaries(reference[0]), strict=True):
-            block.natives = len(_decompose(u, gateset, None).natives)
+            key = np.round(u, 11).tobytes()
+            if key not in counted:
+                counted[key] = len(_decompose(u, gateset, None).natives)
+            block.natives = counted[key]
         reference.append(rng.uniform(-1.3, -0.3, len(self.symbols)))
         # a 1q gap that is the identity at generic points is structurally empty: it gets no
         # gate (and no gate noise); cirq's CZ/Sycamore decompositions can still put a
@@ -322,6 +326,7 @@ class CompiledTemplate:
         self.qubits = sorted(
             {q for op in self.ops for q in op.qubits} | set(self.final_map.values())
         )
+        self._build_recipe()
 
     # -- structure ----------------------------------------------------------------------------
     def _build_plan(self):
@@ -493,6 +498,111 @@ class CompiledTemplate:
                 self._cache.clear()
             self._cache[key] = found
         return found
+
+    def _build_recipe(self) -> None:
+        """What :meth:`slot_matrices` multiplies: every single-qubit slot of :meth:`all_gates`
+        as a chain of factors (routed 1q op matrices and block layer matrices), fixed at build
+        time because the plan is; per θ only the factors change."""
+        ones = [i for i, op in enumerate(self.ops) if len(op.qubits) == 1]
+        factor = {i: 1 + k for k, i in enumerate(ones)}  # factor 0 is the identity
+        start = 1 + len(ones)
+        self._layer_base = []
+        for block in self.blocks:
+            self._layer_base.append(start)
+            start += 2 * (block.natives + 1)
+        self._n_factors = start
+        pending: dict[cirq.Qid, list[int]] = {}
+        chains: list[list[int]] = []
+        two: list[int] = []
+
+        def emit(q) -> None:
+            chains.append(pending.pop(q, []))
+
+        for kind, index in self._plan:
+            if kind == "1q":
+                (q,) = self.ops[index].qubits
+                pending.setdefault(q, []).append(factor[index])
+                continue
+            block, base = self.blocks[index], self._layer_base[index]
+            a, b = block.pair
+            for k in range(block.natives):
+                pending.setdefault(a, []).append(base + 2 * k)
+                pending.setdefault(b, []).append(base + 2 * k + 1)
+                emit(a)
+                emit(b)
+                two.append(len(chains))
+                chains.append([])
+            pending.setdefault(a, []).append(base + 2 * block.natives)
+            pending.setdefault(b, []).append(base + 2 * block.natives + 1)
+        for q in sorted({q for op in self.ops for q in op.qubits}):
+            emit(q)
+        length = max([len(c) for c in chains] + [1])
+        # chains[s][j] is applied j-th (rightmost first); padded with the identity
+        self._chains = np.zeros((len(chains), length), np.int64)
+        for s, chain in enumerate(chains):
+            self._chains[s, : len(chain)] = chain
+        self._two_slots = np.asarray(two, np.int64)
+        self._one_ops = ones
+        fixed = [i for i in ones if self.ops[i].fixed is not None]
+        self._fixed_factors = np.array([factor[i] for i in fixed], np.int64)
+        self._fixed_stack = np.array([self.ops[i].fixed for i in fixed], complex).reshape(-1, 2, 2)
+        # parameterised 1q ops grouped by their number of eigen-components (vectorised)
+        groups: dict[int, list[int]] = {}
+        for i in ones:
+            if self.ops[i].fixed is None:
+                groups.setdefault(len(self.ops[i].components), []).append(i)
+        self._rotations = []
+        for members in groups.values():
+            ops = [self.ops[i] for i in members]
+            self._rotations.append(
+                (
+                    np.array([factor[i] for i in members], np.int64),
+                    np.array([op.const for op in ops]),
+                    np.array([op.coefficients for op in ops]).reshape(len(ops), -1),
+                    np.array([[h + op.shift for h, _ in op.components] for op in ops]),
+                    np.array([[p for _, p in op.components] for op in ops], complex),
+                )
+            )
+
+    def slot_matrices(self, values) -> np.ndarray:
+        """``(len(all_gates), 2, 2)``: the single-qubit slot matrices of :meth:`all_gates` at
+        ``values`` (two-qubit slots hold the identity; their natives do not depend on θ).
+
+        The same numbers as ``[g.matrix for g in all_gates(values)]`` without building a
+        ``Gate`` per slot: the routed rotations are evaluated for all ops at once and every
+        slot is a fixed chain of factors, multiplied for all slots together.
+        """
+        values = self._values(values)
+        factors = np.empty((self._n_factors, 2, 2), complex)
+        factors[0] = _EYE2
+        if self._fixed_factors.size:
+            factors[self._fixed_factors] = self._fixed_stack
+        for index, const, coefficients, turns, projectors in self._rotations:
+            exponent = const + coefficients @ values
+            phases = np.exp(1j * np.pi * exponent[:, None] * turns)
+            factors[index] = np.einsum("mc,mcij->mij", phases, projectors)
+        matrices = None
+        stacked: dict[int, np.ndarray] = {}
+        for block, base in zip(self.blocks, self._layer_base, strict=True):
+            if (
+                self.gateset == "sqrt_iswap"
+                and block.kind != "general"
+                and block.natives
+                and len(block.ops) <= 2
+            ):
+                dec = self._zz_block_layers(block, values)
+            else:
+                if matrices is None:
+                    matrices = self._matrices(values)
+                dec = self._block_decomposition(block, matrices, values)
+            layers = stacked.get(id(dec))
+            if layers is None:
+                layers = stacked[id(dec)] = np.array(dec.layers, complex).reshape(-1, 2, 2)
+            factors[base : base + len(layers)] = layers
+        out = factors[self._chains[:, 0]]
+        for j in range(1, self._chains.shape[1]):
+            out = factors[self._chains[:, j]] @ out
+        return out
 
     # -- resolution ---------------------------------------------------------------------------
     def gates(self, values) -> list[Gate]:

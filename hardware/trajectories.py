@@ -107,14 +107,12 @@ def _compress(kraus: Sequence[np.ndarray]) -> list[np.ndarray]:
     Two Kraus sets describe the same channel exactly when ``sum vec(K) vec(K)^H`` agree, so
     this changes nothing but the number of operators (at most 16 on two qubits).
     """
-    vectors = np.array([k.reshape(-1) for k in kraus])
+    vectors = np.asarray(kraus).reshape(len(kraus), -1)
     gram = vectors.T @ vectors.conj()
     values, vecs = np.linalg.eigh(gram)
-    out = []
-    for value, vec in sorted(zip(values, vecs.T, strict=True), key=lambda x: -x[0]):
-        if value > 1e-14:
-            out.append(np.sqrt(value) * vec.reshape(4, 4))
-    return out
+    order = np.argsort(-values, kind="stable")
+    order = order[values[order] > 1e-14]
+    return list((np.sqrt(values[order]) * vecs[:, order]).T.reshape(-1, 4, 4))
 
 
 @dataclasses.dataclass
@@ -273,8 +271,8 @@ class NoisyTemplate:
                 out.append((_GATE, (index, qubits)))
                 continue
             ops = [self.fixed[index]] if kind == _FIXED else self.channels[index]
-            ops = [_embed(k, qubits, local) for k in ops]
-            run = ops if run is None else [a @ k for a in ops for k in run]
+            ops = np.array([_embed(k, qubits, local) for k in ops])
+            run = ops if run is None else (ops[:, None] @ np.asarray(run)[None]).reshape(-1, 4, 4)
             if len(run) > 16:
                 run = _compress(run)
         flush()
@@ -319,6 +317,12 @@ class NoisyTemplate:
             )
             for k in range(4)
         ]
+        reference = self.template.all_gates(np.linspace(0.31, 0.97, len(self.template.symbols)))
+        self._natives = {
+            kind: _embed_many(np.array([reference[s].matrix for s in slots]), kind)
+            for kind, (elements, slots) in enumerate(self._embedding)
+            if kind >= 2 and elements.size
+        }
         self._fixed4 = np.asarray(fixed4 or np.zeros((0, 4, 4)), complex).reshape(-1, 4, 4)
         self._channel4 = np.asarray(channel4 or np.zeros((0, 4, 4)), complex).reshape(-1, 4, 4)
         self._channel_range = np.asarray(channel_range or np.zeros((0, 2)), np.int64).reshape(-1, 2)
@@ -330,12 +334,27 @@ class NoisyTemplate:
         return len(self.order)
 
     def gate_matrices(self, values, offsets=None) -> np.ndarray:
-        """The (E, 4, 4) segment-local gate matrices at ``values``."""
-        gates: list[Gate] = self.template.all_gates(values, offsets)
+        """The (E, 4, 4) segment-local gate matrices at ``values``.
+
+        Without ``offsets`` the single-qubit slots come from
+        :meth:`CompiledTemplate.slot_matrices` (all at once) and the natives, which do not
+        depend on θ, from the reference point of the constructor.
+        """
         out = np.empty((len(self._gate_elements), 4, 4), complex)
+        if offsets:
+            gates: list[Gate] = self.template.all_gates(values, offsets)
+            for kind, (elements, slots) in enumerate(self._embedding):
+                if elements.size:
+                    out[elements] = _embed_many(np.array([gates[s].matrix for s in slots]), kind)
+            return out
+        matrices = self.template.slot_matrices(values)
         for kind, (elements, slots) in enumerate(self._embedding):
-            if elements.size:
-                out[elements] = _embed_many(np.array([gates[s].matrix for s in slots]), kind)
+            if not elements.size:
+                continue
+            if kind < 2:
+                out[elements] = _embed_many(matrices[slots], kind)
+            else:
+                out[elements] = self._natives[kind]
         return out
 
     def _kernel(self, gates: np.ndarray, uniforms: np.ndarray) -> np.ndarray:

@@ -125,3 +125,19 @@ def test_zz_swap_blocks_with_single_qubit_gates_between(swap_first, rng):
         values = random_resolver(1, rng)
         assert compiled_fidelity(logical, _as_compiled(template, values), values) >= 1 - 1e-9
     assert template.two_qubit_count == 3
+
+
+@pytest.mark.parametrize("gateset", ["sqrt_iswap", "cz", "sycamore"])
+def test_slot_matrices_equal_all_gates(gateset, rng):
+    """The vectorised single-qubit slots (what noisy trajectories use per θ) are the matrices
+    of :meth:`all_gates`, slot by slot, at random points of both signs."""
+    graph = nx.random_regular_graph(3, 8, seed=1)
+    template = compile_template(qaoa_like(graph, 2), "weber", gateset, seed=0)
+    for _ in range(3):
+        values = rng.uniform(-2, 2, 4)
+        gates = template.all_gates(values)
+        fast = template.slot_matrices(values)
+        assert fast.shape == (len(gates), 2, 2)
+        for gate, matrix in zip(gates, fast, strict=True):
+            if gate.gate is None:
+                np.testing.assert_allclose(matrix, gate.matrix, atol=1e-12)
