@@ -278,31 +278,43 @@ def p1_expectation(
     )
 
 
-def analytic_p1_expectation(problem: MaxCutProblem, gamma: float, beta: float) -> float:
-    """Closed-form p=1 ⟨C⟩ for unweighted graphs (Wang, Hadfield, Jiang, Rieffel 2018).
+def analytic_p1_expectation(
+    problem: MaxCutProblem,
+    gamma: float | np.ndarray,
+    beta: float | np.ndarray,
+    stats: np.ndarray | None = None,
+) -> float | np.ndarray:
+    """Closed-form p=1 ⟨C⟩ for unweighted graphs (Wang, Hadfield, Jiang, Rieffel 2018), NumPy.
 
     Per edge (u, v) with d = deg(u) − 1, e = deg(v) − 1 and λ triangles through the edge:
     ⟨C_uv⟩ = 1/2 + 1/4 sin4β sinγ (cos^d γ + cos^e γ) − 1/4 sin²2β cos^(d+e−2λ) γ (1 − cos^λ 2γ).
+    (:func:`p1_expectation` is the same sum, batched over graphs in TensorFlow.)
+
+    Args:
+        problem: an unweighted problem.
+        gamma, beta: angles; arrays broadcast against each other (e.g. a grid).
+        stats: the problem's :func:`edge_statistics`, to skip recomputing them.
+
+    Returns:
+        ⟨C⟩ at every broadcast (γ, β): a float for scalar angles.
+
+    Raises:
+        ValueError: for a weighted problem.
     """
     if problem.is_weighted:
         raise ValueError("The analytic p=1 formula holds for unweighted graphs only.")
-    graph = problem.to_networkx()
-    total = 0.0
-    for u, v, _ in problem.edges:
-        d, e = graph.degree[u] - 1, graph.degree[v] - 1
-        lam = len(set(graph[u]) & set(graph[v]))
-        total += (
-            0.5
-            + 0.25
-            * math.sin(4 * beta)
-            * math.sin(gamma)
-            * (math.cos(gamma) ** d + math.cos(gamma) ** e)
-            - 0.25
-            * math.sin(2 * beta) ** 2
-            * math.cos(gamma) ** (d + e - 2 * lam)
-            * (1 - math.cos(2 * gamma) ** lam)
-        )
-    return total
+    stats = edge_statistics(problem) if stats is None else stats
+    d, e, lam = (stats[:, k].astype(float) for k in range(3))
+    g = np.asarray(gamma, float)[..., None]
+    b = np.asarray(beta, float)[..., None]
+    cos_g = np.cos(g)
+    terms = (
+        0.5
+        + 0.25 * np.sin(4 * b) * np.sin(g) * (cos_g**d + cos_g**e)
+        - 0.25 * np.sin(2 * b) ** 2 * cos_g ** (d + e - 2 * lam) * (1 - np.cos(2 * g) ** lam)
+    )
+    total = terms.sum(axis=-1)
+    return float(total) if total.ndim == 0 else total
 
 
 class EnergyValues(np.ndarray):

@@ -260,7 +260,8 @@ def reference_values(
     problems: Sequence[MaxCutProblem], p: int, optima: bool = True
 ) -> tuple[list[float], list[float | None]]:
     """Exact max-cut values and (if ``optima``) depth-p optima ⟨C⟩* of the problems."""
-    from qaoa_meta.initializers import instance_optimum
+    # Imported here: optima loads TensorFlow, and records are read (reports) without it.
+    from qaoa_meta.optima import instance_optimum
 
     cuts = [max_cut(problem).value for problem in problems]
     best = [instance_optimum(problem, p)[1] if optima else None for problem in problems]

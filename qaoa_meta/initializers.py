@@ -26,6 +26,7 @@ import dataclasses
 import hashlib
 import math
 import pathlib
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -33,9 +34,11 @@ import numpy as np
 import scipy.optimize
 
 from qaoa_meta import qaoa
-from qaoa_meta.energy import edge_statistics, pad_diagonals
+from qaoa_meta.energy import analytic_p1_expectation, edge_statistics, pad_diagonals
+from qaoa_meta.optima import canonical_p1, lbfgs_optimum, p1_grid_argmax, p1_optimum
 from qaoa_meta.optimize import ExactEvaluator
-from qaoa_meta.problems import MaxCutProblem, cost_diagonal, max_cut
+from qaoa_meta.problems import MaxCutProblem, max_cut
+from qaoa_meta.qaoa import fourier_matrix, interp_extend, linear_ramp, resample_schedule
 
 PAPER_FIXED_POINTS_PENNYLANE: dict[str, tuple[float, float]] = {
     "paper-fixed-1": (0.9969, 0.8899),
@@ -54,12 +57,6 @@ WURTZ_LYKOV_3REGULAR: dict[int, tuple[tuple[float, ...], float]] = {
     3: ((0.4179, 0.7921, 0.9323, 0.6003, 0.4524, 0.2351), 0.7923),
     4: ((0.4072, 0.7787, 0.9779, 1.1439, 0.5941, 0.4406, 0.3125, 0.1631), 0.8167),
 }
-
-
-def _check_p(p: int) -> int:
-    if isinstance(p, bool) or not isinstance(p, int | np.integer) or p < 1:
-        raise ValueError(f"QAOA depth p must be a positive integer, got {p!r}.")
-    return int(p)
 
 
 def problem_fingerprint(problem: MaxCutProblem) -> int:
@@ -120,7 +117,7 @@ class RandomInitializer(Initializer):
         self.name = "random"
 
     def __call__(self, problem, p):
-        p = _check_p(p)
+        p = qaoa.check_depth(p)
         rng = np.random.default_rng([self.seed, problem_fingerprint(problem), p])
         theta = rng.uniform(self.low, self.high, size=2 * p)
         return qaoa.pennylane_to_textbook(theta) if self.convention == "pennylane" else theta
@@ -152,7 +149,7 @@ class FixedInitializer(Initializer):
         return cls(qaoa.pennylane_to_textbook(np.asarray(theta_pl, float)), name)
 
     def __call__(self, problem, p):
-        return resample_schedule(self.theta, _check_p(p))
+        return resample_schedule(self.theta, qaoa.check_depth(p))
 
     def config(self):
         return {"kind": "fixed", "name": self.name, "theta": self.theta.tolist()}
@@ -166,21 +163,6 @@ def paper_fixed_points() -> dict[str, FixedInitializer]:
     }
 
 
-def resample_schedule(theta: np.ndarray, p: int) -> np.ndarray:
-    """Linearly resamples a (γ.., β..) schedule of depth len/2 to depth p."""
-    theta = np.asarray(theta, float)
-    q = theta.size // 2
-    if q == p:
-        return theta.copy()
-    if q == 1:
-        return np.repeat(theta, p)
-    grid_old = (np.arange(q) + 0.5) / q
-    grid_new = (np.arange(p) + 0.5) / p
-    return np.concatenate(
-        [np.interp(grid_new, grid_old, theta[:q]), np.interp(grid_new, grid_old, theta[q:])]
-    )
-
-
 # --- fixed-angle tables -------------------------------------------------------------------
 def fixed_angles(degree: int, p: int) -> tuple[np.ndarray, float]:
     """Fixed angles for ``degree``-regular graphs and their guaranteed cut fraction ⟨C⟩/|E|.
@@ -192,7 +174,7 @@ def fixed_angles(degree: int, p: int) -> tuple[np.ndarray, float]:
     Raises:
         ValueError: if no angles are tabulated for (degree, p).
     """
-    p = _check_p(p)
+    p = qaoa.check_depth(p)
     if degree == 3 and p in WURTZ_LYKOV_3REGULAR:
         angles, guarantee = WURTZ_LYKOV_3REGULAR[p]
         return np.array(angles, float), guarantee
@@ -237,136 +219,6 @@ class FixedAngleTable(Initializer):
         return {"kind": "fixed-angle-table", "allow_irregular": self.allow_irregular}
 
 
-# --- per-instance optima ------------------------------------------------------------------
-def _edge_stats(problem: MaxCutProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(d, e, λ) per edge as float arrays (:func:`qaoa_meta.energy.edge_statistics`)."""
-    stats = edge_statistics(problem).astype(float)
-    return stats[:, 0], stats[:, 1], stats[:, 2]
-
-
-def analytic_p1_grid(
-    problem: MaxCutProblem,
-    gammas: np.ndarray,
-    betas: np.ndarray,
-    stats: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-) -> np.ndarray:
-    """Closed-form p=1 ⟨C⟩ (unweighted graphs) at every (γ, β) broadcast from the inputs.
-
-    ``stats`` (from ``_edge_stats``) may be passed to skip recomputing degrees and triangles.
-    """
-    if problem.is_weighted:
-        raise ValueError("The analytic p=1 formula holds for unweighted graphs only.")
-    d, e, lam = stats if stats is not None else _edge_stats(problem)
-    g = np.asarray(gammas, float)[..., None]
-    b = np.asarray(betas, float)[..., None]
-    cos_g = np.cos(g)
-    terms = (
-        0.5
-        + 0.25 * np.sin(4 * b) * np.sin(g) * (cos_g**d + cos_g**e)
-        - 0.25 * np.sin(2 * b) ** 2 * cos_g ** (d + e - 2 * lam) * (1 - np.cos(2 * g) ** lam)
-    )
-    return terms.sum(axis=-1)
-
-
-def _canonical_p1(theta: np.ndarray) -> np.ndarray:
-    """Maps a p=1 point to the equivalent one with γ in [0, π) and β in (−π/4, π/4]
-    (symmetries of unweighted graphs: (γ, β) → (−γ, −β), β → β + π/2, γ → γ + 2π)."""
-    gamma, beta = float(theta[0]), float(theta[1])
-    gamma = (gamma + math.pi) % (2 * math.pi) - math.pi
-    if gamma < 0:
-        gamma, beta = -gamma, -beta
-    beta = (beta + math.pi / 4) % (math.pi / 2) - math.pi / 4
-    if beta <= -math.pi / 4 + 1e-12:
-        beta += math.pi / 2
-    return np.array([gamma, beta])
-
-
-def _zoomed_grid_argmax(
-    function: Callable[[np.ndarray, np.ndarray], np.ndarray], grid: int
-) -> np.ndarray:
-    """argmax of a vectorised f(γ, β) over γ ∈ [0, π], β ∈ [−π/4, π/4]: a coarse grid, then
-    zoomed 21x21 grids around the best point (the step shrinks 10x per round, to ~1e-9)."""
-    gammas = np.linspace(0, math.pi, 2 * grid + 1)
-    betas = np.linspace(-math.pi / 4, math.pi / 4, grid + 1)
-    values = function(gammas[:, None], betas[None, :])
-    i, j = np.unravel_index(np.argmax(values), values.shape)
-    center = np.array([gammas[i], betas[j]])
-    step = np.array([gammas[1] - gammas[0], betas[1] - betas[0]])
-    offsets = np.linspace(-1.0, 1.0, 21)
-    for _ in range(8):
-        local_g = center[0] + step[0] * offsets
-        local_b = center[1] + step[1] * offsets
-        local = function(local_g[:, None], local_b[None, :])
-        i, j = np.unravel_index(np.argmax(local), local.shape)
-        center = np.array([local_g[i], local_b[j]])
-        step = step / 10
-    return center
-
-
-def p1_optimum(problem: MaxCutProblem, grid: int = 64) -> tuple[np.ndarray, float]:
-    """Global p=1 optimum (θ*, ⟨C⟩*) of an unweighted graph.
-
-    A closed-form grid over γ ∈ [0, π], β ∈ [−π/4, π/4] (the fundamental domain), refined by
-    zoomed closed-form grids around the best point (to ~1e-9 in the angles); returned θ* is canonical (see :func:`_canonical_p1`).
-    """
-    stats = _edge_stats(problem)
-    center = _zoomed_grid_argmax(lambda g, b: analytic_p1_grid(problem, g, b, stats), grid)
-    theta = _canonical_p1(center)
-    return theta, float(analytic_p1_grid(problem, theta[0], theta[1], stats))
-
-
-def lbfgs_optimum(
-    problem: MaxCutProblem,
-    starts: Sequence[np.ndarray],
-    evaluator: ExactEvaluator | None = None,
-    transform: np.ndarray | None = None,
-) -> tuple[np.ndarray, float]:
-    """Best L-BFGS-B local optimum of ⟨C⟩ (exact, float64) over several starting points.
-
-    Args:
-        transform: optional matrix M with θ = M x (e.g. the FOURIER basis); starts are in x.
-
-    Returns:
-        (x*, ⟨C⟩*) in the optimisation variables.
-    """
-    evaluator = evaluator or ExactEvaluator()
-    diagonal = cost_diagonal(problem)[None, :]
-    matrix = np.eye(len(starts[0])) if transform is None else np.asarray(transform)
-
-    def fun(x):
-        values, grads = evaluator.value_and_gradient(diagonal, (matrix @ x)[None, :])
-        return -float(values[0]), -(matrix.T @ grads[0])
-
-    best = (None, -np.inf)
-    for start in starts:
-        result = scipy.optimize.minimize(
-            fun, np.asarray(start, float), jac=True, method="L-BFGS-B", options={"maxiter": 500}
-        )
-        if -result.fun > best[1]:
-            best = (result.x, -float(result.fun))
-    return best
-
-
-def instance_optimum(
-    problem: MaxCutProblem, p: int, evaluator: ExactEvaluator | None = None
-) -> tuple[np.ndarray, float]:
-    """The (best found) optimum θ*, ⟨C⟩* at depth p.
-
-    p = 1 on unweighted graphs is the global optimum (closed-form grid + refinement);
-    otherwise the best of L-BFGS-B from the INTERP chain and a linear ramp (a local optimum).
-    """
-    p = _check_p(p)
-    if p == 1 and not problem.is_weighted:
-        return p1_optimum(problem)
-    evaluator = evaluator or ExactEvaluator()
-    if p == 1:
-        grid = [np.array([g, b]) for g in np.linspace(0.1, 3.0, 8) for b in (-0.5, -0.2, 0.2, 0.5)]
-        return lbfgs_optimum(problem, grid, evaluator)
-    previous, _ = instance_optimum(problem, p - 1, evaluator)
-    starts = [interp_extend(previous), LinearRamp()(problem, p)]
-    return lbfgs_optimum(problem, starts, evaluator)
-
-
 # --- fitted on a training set -------------------------------------------------------------
 class FittedFixedAngle(Initializer):
     """One θ maximising the mean approximation ratio ⟨C⟩/max-cut over a training set.
@@ -384,7 +236,7 @@ class FittedFixedAngle(Initializer):
     def fit(
         cls, problems: Sequence[MaxCutProblem], p: int = 1, max_cuts: Sequence[float] | None = None
     ) -> FittedFixedAngle:
-        p = _check_p(p)
+        p = qaoa.check_depth(p)
         problems = list(problems)
         cuts = np.array(
             max_cuts if max_cuts is not None else [max_cut(pr).value for pr in problems]
@@ -399,13 +251,12 @@ class FittedFixedAngle(Initializer):
             return -float(np.mean(values / cuts)), -np.mean(grads / cuts[:, None], axis=0)
 
         if p == 1 and not any(pr.is_weighted for pr in problems):
-            theta = _zoomed_grid_argmax(
+            stats = [edge_statistics(pr) for pr in problems]
+            theta = p1_grid_argmax(
                 lambda g, b: (
                     sum(
-                        analytic_p1_grid(pr, g, b, stats) / cut
-                        for pr, stats, cut in zip(
-                            problems, [_edge_stats(pr) for pr in problems], cuts, strict=True
-                        )
+                        analytic_p1_expectation(pr, g, b, st) / cut
+                        for pr, st, cut in zip(problems, stats, cuts, strict=True)
                     )
                     / len(problems)
                 ),
@@ -429,7 +280,7 @@ class FittedFixedAngle(Initializer):
     def __call__(self, problem, p):
         if self.theta is None:
             raise ValueError("FittedFixedAngle is not fitted; use FittedFixedAngle.fit(train, p).")
-        return resample_schedule(self.theta, _check_p(p))
+        return resample_schedule(self.theta, qaoa.check_depth(p))
 
     def config(self):
         return {
@@ -464,7 +315,7 @@ class FeatureRegression(Initializer):
         problems = [pr for pr in problems if pr.num_edges > 0]
         if optima is None:
             optima = [p1_optimum(pr)[0] for pr in problems]
-        targets = np.stack([_canonical_p1(np.asarray(t)) for t in optima])
+        targets = np.stack([canonical_p1(np.asarray(t)) for t in optima])
         features = np.stack([graph_features(pr) for pr in problems])
         coefficients, *_ = np.linalg.lstsq(features, targets, rcond=None)
         predictions = features @ coefficients
@@ -475,7 +326,7 @@ class FeatureRegression(Initializer):
     def __call__(self, problem, p):
         if self.coefficients is None:
             raise ValueError("FeatureRegression is not fitted; use FeatureRegression.fit(train).")
-        return resample_schedule(graph_features(problem) @ self.coefficients, _check_p(p))
+        return resample_schedule(graph_features(problem) @ self.coefficients, qaoa.check_depth(p))
 
     def config(self):
         return {
@@ -497,41 +348,10 @@ class LinearRamp(Initializer):
         self.name = "linear-ramp"
 
     def __call__(self, problem, p):
-        p = _check_p(p)
-        s = (np.arange(1, p + 1) - 0.5) / p
-        return np.concatenate([s * self.dt, (1 - s) * self.dt])
+        return linear_ramp(qaoa.check_depth(p), self.dt)
 
     def config(self):
         return {"kind": "linear-ramp", "dt": self.dt}
-
-
-def interp_extend(theta: np.ndarray) -> np.ndarray:
-    """INTERP (Zhou et al. 2020, eq. B1): optimised depth-p θ → depth-(p+1) starting point.
-
-    [x]_i = (i−1)/p [x]_{i−1} + (p−i+1)/p [x]_i for i = 1..p+1, with [x]_0 = [x]_{p+1} = 0,
-    applied to γ and β separately.
-    """
-    theta = np.asarray(theta, float)
-    p = theta.size // 2
-
-    def extend(x):
-        padded = np.concatenate([[0.0], x, [0.0]])
-        i = np.arange(1, p + 2)
-        return (i - 1) / p * padded[i - 1] + (p - i + 1) / p * padded[i]
-
-    return np.concatenate([extend(theta[:p]), extend(theta[p:])])
-
-
-def fourier_matrix(q: int, p: int) -> np.ndarray:
-    """M with θ = M·(u_1..u_q, v_1..v_q) for FOURIER[q] at depth p (Zhou et al. eq. 8):
-    γ_i = Σ_k u_k sin((k−½)(i−½)π/p), β_i = Σ_k v_k cos((k−½)(i−½)π/p)."""
-    i = np.arange(1, p + 1)[:, None]
-    k = np.arange(1, q + 1)[None, :]
-    angle = (k - 0.5) * (i - 0.5) * math.pi / p
-    matrix = np.zeros((2 * p, 2 * q))
-    matrix[:p, :q] = np.sin(angle)
-    matrix[p:, q:] = np.cos(angle)
-    return matrix
 
 
 class _DepthHeuristic(Initializer):
@@ -555,7 +375,7 @@ class Interp(_DepthHeuristic):
     name = "interp"
 
     def __call__(self, problem, p):
-        p = _check_p(p)
+        p = qaoa.check_depth(p)
         theta = np.asarray(self.base(problem, 1), float)
         for _depth in range(1, p):
             theta, _ = lbfgs_optimum(problem, [theta], self.evaluator)
@@ -575,7 +395,7 @@ class Fourier(_DepthHeuristic):
     name = "fourier"
 
     def __call__(self, problem, p):
-        p = _check_p(p)
+        p = qaoa.check_depth(p)
         theta1 = np.asarray(self.base(problem, 1), float)
         uv = np.linalg.solve(fourier_matrix(1, 1), theta1)
         for depth in range(1, p):
@@ -617,7 +437,7 @@ class LearnedInitializer(Initializer):
             )
 
     def phase1(self, problems, p):
-        self._check_depth(_check_p(p))
+        self._check_depth(qaoa.check_depth(p))
         key = tuple(problem_fingerprint(pr) for pr in problems)
         if key not in self._cache:
             rollout = self.model.rollout(list(problems))
@@ -652,6 +472,27 @@ INITIALIZERS: dict[str, Callable[..., Initializer]] = {
         for name in PAPER_FIXED_POINTS_PENNYLANE
     },
 }
+
+
+def __getattr__(name: str):
+    # Deprecated aliases of names that moved to qaoa_meta.optima and qaoa_meta.energy.
+    if name == "instance_optimum":
+        from qaoa_meta.optima import instance_optimum as moved
+    elif name == "analytic_p1_grid":
+
+        def moved(problem, gammas, betas, stats=None):
+            return analytic_p1_expectation(problem, gammas, betas)
+
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = "qaoa_meta.optima" if name == "instance_optimum" else "qaoa_meta.energy"
+    warnings.warn(
+        f"qaoa_meta.initializers.{name} moved: use {home}"
+        + (".analytic_p1_expectation" if name == "analytic_p1_grid" else f".{name}"),
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return moved
 
 
 def make_initializer(name: str, **kwargs: Any) -> Initializer:

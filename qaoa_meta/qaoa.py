@@ -16,6 +16,7 @@ Other conventions met in practice, with converters below:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import cirq
@@ -27,12 +28,12 @@ from qaoa_meta.problems import MaxCutProblem
 
 def gamma_symbols(p: int) -> list[sympy.Symbol]:
     """Symbols ``gamma_1..gamma_p`` of the cost layers."""
-    return [sympy.Symbol(f"gamma_{k}") for k in range(1, _check_depth(p) + 1)]
+    return [sympy.Symbol(f"gamma_{k}") for k in range(1, check_depth(p) + 1)]
 
 
 def beta_symbols(p: int) -> list[sympy.Symbol]:
     """Symbols ``beta_1..beta_p`` of the mixer layers."""
-    return [sympy.Symbol(f"beta_{k}") for k in range(1, _check_depth(p) + 1)]
+    return [sympy.Symbol(f"beta_{k}") for k in range(1, check_depth(p) + 1)]
 
 
 def parameter_symbols(p: int) -> list[sympy.Symbol]:
@@ -40,7 +41,8 @@ def parameter_symbols(p: int) -> list[sympy.Symbol]:
     return gamma_symbols(p) + beta_symbols(p)
 
 
-def _check_depth(p: int) -> int:
+def check_depth(p: int) -> int:
+    """``p`` as an int; ``ValueError`` unless it is a positive integer (not a bool)."""
     if isinstance(p, bool) or not isinstance(p, int | np.integer) or p < 1:
         raise ValueError(f"QAOA depth p must be a positive integer, got {p!r}.")
     return int(p)
@@ -95,7 +97,7 @@ def qaoa_circuit(
         params: optional numeric θ = (γ_1..γ_p, β_1..β_p); if omitted the circuit keeps the
             sympy symbols of :func:`parameter_symbols` for later resolution.
     """
-    p = _check_depth(p)
+    p = check_depth(p)
     qubits = _check_qubits(problem, qubits)
     if params is None:
         gammas, betas = gamma_symbols(p), beta_symbols(p)
@@ -192,3 +194,85 @@ def parameter_grid(points: int) -> np.ndarray:
     betas = np.linspace(0.0, np.pi / 2, points, endpoint=False)
     gamma_grid, beta_grid = np.meshgrid(gammas, betas, indexing="ij")
     return np.stack([gamma_grid.ravel(), beta_grid.ravel()], axis=1)
+
+
+# --- schedules: θ at one depth from θ at another ---------------------------------------------
+def resample_schedule(theta: Sequence[float] | np.ndarray, p: int) -> np.ndarray:
+    """Linearly resamples a (γ.., β..) schedule of depth ``len(theta) / 2`` to depth ``p``.
+
+    Args:
+        theta: ``(2q,)`` θ at depth q.
+        p: the new depth.
+
+    Returns:
+        ``(2p,)`` θ; depth 1 is repeated, equal depths are copied.
+    """
+    theta = np.asarray(theta, float)
+    q = theta.size // 2
+    if q == p:
+        return theta.copy()
+    if q == 1:
+        return np.repeat(theta, p)
+    grid_old = (np.arange(q) + 0.5) / q
+    grid_new = (np.arange(p) + 0.5) / p
+    return np.concatenate(
+        [np.interp(grid_new, grid_old, theta[:q]), np.interp(grid_new, grid_old, theta[q:])]
+    )
+
+
+def linear_ramp(p: int, dt: float = 0.75) -> np.ndarray:
+    """Linear annealing schedule (TQA, Zhou et al. 2020): γ_i = (i − ½)/p·Δt,
+    β_i = (1 − (i − ½)/p)·Δt.
+
+    Args:
+        p: depth.
+        dt: the time step Δt.
+
+    Returns:
+        ``(2p,)`` θ.
+    """
+    s = (np.arange(1, check_depth(p) + 1) - 0.5) / p
+    return np.concatenate([s * dt, (1 - s) * dt])
+
+
+def interp_extend(theta: Sequence[float] | np.ndarray) -> np.ndarray:
+    """INTERP (Zhou et al. 2020, eq. B1): optimised depth-p θ → depth-(p+1) starting point.
+
+    [x]_i = (i−1)/p [x]_{i−1} + (p−i+1)/p [x]_i for i = 1..p+1, with [x]_0 = [x]_{p+1} = 0,
+    applied to γ and β separately.
+
+    Args:
+        theta: ``(2p,)`` θ.
+
+    Returns:
+        ``(2p + 2,)`` θ.
+    """
+    theta = np.asarray(theta, float)
+    p = theta.size // 2
+
+    def extend(x):
+        padded = np.concatenate([[0.0], x, [0.0]])
+        i = np.arange(1, p + 2)
+        return (i - 1) / p * padded[i - 1] + (p - i + 1) / p * padded[i]
+
+    return np.concatenate([extend(theta[:p]), extend(theta[p:])])
+
+
+def fourier_matrix(q: int, p: int) -> np.ndarray:
+    """M with θ = M·(u_1..u_q, v_1..v_q) for FOURIER[q] at depth p (Zhou et al. eq. 8):
+    γ_i = Σ_k u_k sin((k−½)(i−½)π/p), β_i = Σ_k v_k cos((k−½)(i−½)π/p).
+
+    Args:
+        q: number of frequencies.
+        p: depth.
+
+    Returns:
+        ``(2p, 2q)`` matrix.
+    """
+    i = np.arange(1, p + 1)[:, None]
+    k = np.arange(1, q + 1)[None, :]
+    angle = (k - 0.5) * (i - 0.5) * math.pi / p
+    matrix = np.zeros((2 * p, 2 * q))
+    matrix[:p, :q] = np.sin(angle)
+    matrix[p:, q:] = np.cos(angle)
+    return matrix

@@ -117,6 +117,10 @@ def test_p1_matches_analytic_formula(seed):
     values = Energy([problem], 1, dtype=tf.float64)(grid).numpy()
     analytic = [analytic_p1_expectation(problem, g, b) for g, b in grid]
     np.testing.assert_allclose(values, analytic, atol=1e-10)
+    # Arrays broadcast: one call on the whole grid gives the same values.
+    np.testing.assert_allclose(
+        analytic_p1_expectation(problem, grid[:, 0], grid[:, 1]), analytic, atol=1e-12
+    )
 
 
 def test_analytic_formula_on_a_hand_checked_graph():

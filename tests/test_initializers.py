@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from qaoa_meta import initializers as inits
+from qaoa_meta import optima, qaoa
 from qaoa_meta.optimize import ExactEvaluator, qaoa_probabilities
 from qaoa_meta.problems import (
     MaxCutProblem,
@@ -98,7 +99,7 @@ def test_paper_fixed_points_and_random_initialiser():
 
 def test_p1_optimum_matches_exact_bruteforce_grid():
     problem = erdos_renyi(7, 0.5, seed=3)
-    theta, value = inits.p1_optimum(problem)
+    theta, value = optima.p1_optimum(problem)
     g, b = np.meshgrid(np.linspace(0, np.pi, 121), np.linspace(-np.pi / 4, np.pi / 4, 61))
     grid = np.stack([g.ravel(), b.ravel()], axis=1)
     values = ExactEvaluator().value(np.repeat(cost_diagonal(problem)[None], len(grid), 0), grid)
@@ -112,16 +113,16 @@ def test_paper_final_ar_is_the_per_instance_p1_optimum(paper_dataset_path):
     test = load_paper_dataset(paper_dataset_path).test
     expected = {10: 0.8370, 11: 0.8507, 12: 0.8260, 13: 0.8360}
     for n, published in expected.items():
-        ratios = [inits.p1_optimum(pr)[1] / max_cut(pr).value for pr in test if pr.n == n]
+        ratios = [optima.p1_optimum(pr)[1] / max_cut(pr).value for pr in test if pr.n == n]
         assert round(float(np.mean(ratios)), 4) == published
 
 
 def test_interp_and_fourier_formulas():
-    np.testing.assert_allclose(inits.interp_extend(np.array([0.4, 0.3])), [0.4, 0.4, 0.3, 0.3])
+    np.testing.assert_allclose(qaoa.interp_extend(np.array([0.4, 0.3])), [0.4, 0.4, 0.3, 0.3])
     np.testing.assert_allclose(
-        inits.interp_extend(np.array([0.2, 0.6, 0.5, 0.1])), [0.2, 0.4, 0.6, 0.5, 0.3, 0.1]
+        qaoa.interp_extend(np.array([0.2, 0.6, 0.5, 0.1])), [0.2, 0.4, 0.6, 0.5, 0.3, 0.1]
     )
-    m = inits.fourier_matrix(1, 1)
+    m = qaoa.fourier_matrix(1, 1)
     np.testing.assert_allclose(m, np.diag([math.sin(math.pi / 4), math.cos(math.pi / 4)]))
     problem = erdos_renyi(6, 0.5, seed=2)
     for heuristic in (inits.Interp(), inits.Fourier()):
@@ -170,3 +171,16 @@ def test_learned_initializer_uses_the_rollout():
     assert phase1.theta.shape == (2, 3, 2) and phase1.values.shape == (2, 3)
     with pytest.raises(ValueError, match="trained for p = 1"):
         learned.batch(problems, 2)
+
+
+def test_moved_names_still_answer_with_a_deprecation_warning():
+    problem = erdos_renyi(6, 0.5, seed=1)
+    with pytest.warns(DeprecationWarning, match="qaoa_meta.optima.instance_optimum"):
+        moved = inits.instance_optimum
+    assert moved is optima.instance_optimum
+    with pytest.warns(DeprecationWarning, match="qaoa_meta.energy.analytic_p1_expectation"):
+        grid = inits.analytic_p1_grid(problem, np.array([[0.3], [0.5]]), np.array([[0.2, 0.4]]))
+    assert grid.shape == (2, 2)
+    assert grid[1, 0] == pytest.approx(optima.analytic_p1_expectation(problem, 0.5, 0.2))
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        inits.nothing  # noqa: B018

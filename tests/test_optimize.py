@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qaoa_meta.energy import Energy
-from qaoa_meta.initializers import p1_optimum
+from qaoa_meta.optima import p1_optimum
 from qaoa_meta.optimize import (
     SGD,
     SPSA,
