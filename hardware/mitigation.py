@@ -17,7 +17,8 @@ Readout:
   :func:`unflip` undoes them on the bits. Averaged over the masks, every qubit's readout error
   becomes symmetric, ``p01 = p10 = (p01 + p10) / 2``, whatever the state
   (:func:`symmetrized_errors`): the state-dependent bias ``(p10 - p01)`` disappears, and one
-  number per qubit describes the readout. :func:`sample_symmetrized` runs the whole protocol.
+  number per qubit describes the readout. :func:`hardware.simulate.sample_symmetrized` runs
+  the whole protocol on qsim or a sampler.
 
 Zero-noise extrapolation (mitiq cannot be installed beside TFQ 0.7.6):
 
@@ -253,59 +254,6 @@ def unflip_probabilities(probs: np.ndarray, mask: Sequence[int]) -> np.ndarray:
     return np.flip(t, axis=axes).reshape(-1) if axes else np.asarray(probs).copy()
 
 
-def sample_symmetrized(
-    circuit: cirq.AbstractCircuit,
-    shots: int,
-    *,
-    qubits: Sequence[cirq.Qid],
-    noise: cirq.NoiseModel | None = None,
-    sampler: cirq.Sampler | None = None,
-    n_masks: int | None = None,
-    seed: SeedLike = None,
-) -> np.ndarray:
-    """Samples with readout symmetrisation: ``shots`` bitstrings, flips already undone.
-
-    The shots are split evenly over ``n_masks`` masks (:func:`flip_masks`); each masked
-    circuit (:func:`flip_circuit`) is sampled on ``sampler`` when given (a device or virtual
-    engine) or on qsim with ``noise``, and its bits are XORed with the mask.
-
-    Args:
-        circuit: resolved circuit.
-        shots: total number of bitstrings (a multiple of ``n_masks``).
-        qubits: the measured qubits, in bit order.
-        noise: noise model for qsim (ignored with ``sampler``).
-        sampler: any ``cirq.Sampler``.
-        n_masks: number of masks (a multiple of :func:`mask_block_size`; default one block).
-        seed: seed for the masks and qsim.
-
-    Returns:
-        ``(shots, len(qubits))`` uint8 bitstrings.
-
-    Raises:
-        ValueError: when ``shots`` is not a positive multiple of ``n_masks``.
-    """
-    from hardware.simulate import sample, sample_with_sampler
-
-    n_masks = mask_block_size(len(qubits)) if n_masks is None else n_masks
-    if shots < n_masks or shots % n_masks:
-        raise ValueError(
-            f"shots ({shots}) must be a positive multiple of n_masks ({n_masks}) so every mask "
-            "gets the same number of shots"
-        )
-    rng = _rng(seed)
-    masks = flip_masks(len(qubits), n_masks, rng)
-    per = shots // n_masks
-    out = []
-    for mask in masks:
-        flipped = flip_circuit(circuit, qubits, mask)
-        if sampler is not None:
-            bits = sample_with_sampler(sampler, flipped, per, qubits=qubits)
-        else:
-            bits = sample(flipped, per, noise=noise, qubits=qubits, seed=rng)
-        out.append(unflip(bits, mask))
-    return np.concatenate(out, axis=0)
-
-
 # ----------------------------------------------------------------------------- ZNE
 
 
@@ -477,7 +425,6 @@ __all__ = [
     "mask_block_size",
     "mitigate_probabilities",
     "mitigated_pauli_z",
-    "sample_symmetrized",
     "symmetrized_errors",
     "unflip",
     "unflip_probabilities",

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import cirq
 import numpy as np
 
+from hardware import mitigation
 from hardware.devices import SeedLike
 
 METHODS: tuple[str, ...] = ("exact", "trajectories", "sampling", "density_matrix")
@@ -347,7 +348,7 @@ def energy(
             tensored inverse on each edge's 2-bit marginal; probability methods: on the
             full distribution).
         symmetrize_readout: ``sampling`` only: sample with readout symmetrisation
-            (:func:`hardware.mitigation.sample_symmetrized`, balanced random bit flips;
+            (:func:`sample_symmetrized`, balanced random bit flips;
             ``shots`` must be a multiple of ``mitigation.mask_block_size(len(qubits))``);
             ``mitigate_readout`` is then undone with the symmetrised errors
             ``(p01 + p10) / 2``.
@@ -367,9 +368,7 @@ def energy(
         )
     if method == "sampling":
         if symmetrize_readout:
-            from hardware import mitigation
-
-            bits = mitigation.sample_symmetrized(body, shots, qubits=qubits, noise=noise, seed=seed)
+            bits = sample_symmetrized(body, shots, qubits=qubits, noise=noise, seed=seed)
             if mitigate_readout:
                 sym = mitigation.symmetrized_errors([mitigate_readout[q] for q in qubits])
                 mitigate_readout = dict(zip(qubits, sym, strict=True))
@@ -425,8 +424,6 @@ def mitigate_probabilities(probs: np.ndarray, errors: Sequence[tuple[float, floa
     on its axis; the result may have small negative entries (an unbiased estimate), which are
     kept.
     """
-    from hardware import mitigation
-
     return mitigation.mitigate_probabilities(probs, errors)
 
 
@@ -437,8 +434,6 @@ def mitigated_cut_expectation(
     ``<Z_i Z_j>`` from cirq's ``readout_mitigation_pauli_uncorrelated``
     (:func:`hardware.mitigation.mitigated_pauli_z`), i.e. the tensored inverse on each edge's
     2-bit marginal."""
-    from hardware import mitigation
-
     bits = np.asarray(bits)
     total = 0.0
     for i, j, w in edges:
@@ -474,6 +469,58 @@ def measure_readout_errors(
     return {q: (float(b0[:, k].mean()), float(1.0 - b1[:, k].mean())) for k, q in enumerate(qubits)}
 
 
+def sample_symmetrized(
+    circuit: cirq.AbstractCircuit,
+    shots: int,
+    *,
+    qubits: Sequence[cirq.Qid],
+    noise: cirq.NoiseModel | None = None,
+    sampler: cirq.Sampler | None = None,
+    n_masks: int | None = None,
+    seed: SeedLike = None,
+) -> np.ndarray:
+    """Samples with readout symmetrisation: ``shots`` bitstrings, flips already undone.
+
+    The shots are split evenly over ``n_masks`` masks (:func:`hardware.mitigation.flip_masks`);
+    each masked circuit (:func:`hardware.mitigation.flip_circuit`) is sampled on ``sampler`` when given (a device or virtual
+    engine) or on qsim with ``noise``, and its bits are XORed with the mask.
+
+    Args:
+        circuit: resolved circuit.
+        shots: total number of bitstrings (a multiple of ``n_masks``).
+        qubits: the measured qubits, in bit order.
+        noise: noise model for qsim (ignored with ``sampler``).
+        sampler: any ``cirq.Sampler``.
+        n_masks: number of masks (a multiple of :func:`hardware.mitigation.mask_block_size`;
+            default one block).
+        seed: seed for the masks and qsim.
+
+    Returns:
+        ``(shots, len(qubits))`` uint8 bitstrings.
+
+    Raises:
+        ValueError: when ``shots`` is not a positive multiple of ``n_masks``.
+    """
+    n_masks = mitigation.mask_block_size(len(qubits)) if n_masks is None else n_masks
+    if shots < n_masks or shots % n_masks:
+        raise ValueError(
+            f"shots ({shots}) must be a positive multiple of n_masks ({n_masks}) so every mask "
+            "gets the same number of shots"
+        )
+    rng = _rng(seed)
+    masks = mitigation.flip_masks(len(qubits), n_masks, rng)
+    per = shots // n_masks
+    out = []
+    for mask in masks:
+        flipped = mitigation.flip_circuit(circuit, qubits, mask)
+        if sampler is not None:
+            bits = sample_with_sampler(sampler, flipped, per, qubits=qubits)
+        else:
+            bits = sample(flipped, per, noise=noise, qubits=qubits, seed=rng)
+        out.append(mitigation.unflip(bits, mask))
+    return np.concatenate(out, axis=0)
+
+
 __all__ = [
     "EnergyEstimate",
     "METHODS",
@@ -489,6 +536,7 @@ __all__ = [
     "probabilities",
     "resolve",
     "sample",
+    "sample_symmetrized",
     "sample_with_sampler",
     "trajectory_probabilities",
 ]

@@ -128,10 +128,10 @@ def test_sample_symmetrized_makes_readout_symmetric_and_mitigation_unbiased():
     qubits = cirq.LineQubit.range(4)
     model = hn.ReadoutNoise(0.0, 0.0, per_qubit=dict(zip(qubits, ERRORS, strict=True)))
     shots = 16000
-    zeros = hm.sample_symmetrized(
+    zeros = hs.sample_symmetrized(
         cirq.Circuit(cirq.I.on_each(*qubits)), shots, qubits=qubits, noise=model, n_masks=8, seed=5
     )
-    ones = hm.sample_symmetrized(
+    ones = hs.sample_symmetrized(
         cirq.Circuit(cirq.X.on_each(*qubits)), shots, qubits=qubits, noise=model, n_masks=8, seed=6
     )
     expected = np.array([e for e, _ in hm.symmetrized_errors(ERRORS)])
@@ -141,7 +141,7 @@ def test_sample_symmetrized_makes_readout_symmetric_and_mitigation_unbiased():
     # Energy: symmetrised bits mitigated with the symmetric errors match the ideal <C>.
     circuit, _, edges = _circuit_and_qubits()
     ideal = hs.density_matrix_probabilities(circuit, qubits=qubits) @ hs.cut_diagonal(4, edges)
-    bits = hm.sample_symmetrized(circuit, shots, qubits=qubits, noise=model, seed=7)
+    bits = hs.sample_symmetrized(circuit, shots, qubits=qubits, noise=model, seed=7)
     value = hs.mitigated_cut_expectation(bits, edges, hm.symmetrized_errors(ERRORS))
     raw = hs.cut_values(bits, edges).mean()
     stderr = hs.cut_values(bits, edges).std() / np.sqrt(shots)
