@@ -145,6 +145,7 @@ def run_meta_stage(
 
     Returns the per-method summaries and the learned θ for the demo's 3-regular graph.
     """
+    from qaoa_meta import training
     from qaoa_meta.evaluate import evaluate
     from qaoa_meta.initializers import FittedFixedAngle, LearnedInitializer, RandomInitializer
     from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
@@ -159,12 +160,10 @@ def run_meta_stage(
     )
     # Far above the published 6e-6: the demo has seconds, not 50 epochs of 1008 graphs.
     model.compile(lr_sequence=3e-3, lr_mapping=3e-3)
-    history = model.fit(
-        make_dataset(train, config, batch_size=8, shuffle=True, seed=seed),
-        epochs=epochs,
-        verbose=0,
+    result = training.train(
+        model, make_dataset(train, config, batch_size=8, shuffle=True, seed=seed), epochs=epochs
     )
-    losses = history.history["loss"]
+    losses = result.history["loss"]
     print(f"  meta-loss {losses[0]:.3f} (epoch 1) -> {losses[-1]:.3f} (epoch {len(losses)})")
     methods = {
         "random": RandomInitializer(seed),

@@ -13,7 +13,10 @@ against a batch of Max-Cut problems, as in arXiv 2512.05058 (after Verdon et al.
 Energies come from the exact TF state-vector path on padded cost diagonals (default) or
 from TFQ (``backend="tfq"``). The whole rollout and its gradient run in one ``tf.function``
 (Keras' ``train_step``), so ``compile()`` + ``fit()`` work on a ``tf.data`` dataset of
-problems built by :func:`make_dataset`, with any Keras callbacks.
+problems built by :func:`make_dataset`, with any Keras callbacks;
+:func:`qaoa_meta.training.train` runs ``fit`` with the published schedule's callbacks, a log
+and crash-safe checkpoints. :meth:`MetaOptimizer.rollout_tensors` is the differentiable
+rollout for custom steps and scores, :meth:`MetaOptimizer.rollout` the NumPy one.
 """
 
 from __future__ import annotations
@@ -24,9 +27,8 @@ import math
 import os
 import pathlib
 import shutil
-import time
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -269,7 +271,7 @@ def meta_loss(costs: tf.Tensor, kind: str = "weighted") -> tf.Tensor:
     raise ValueError(f"Unknown meta-loss {kind!r}; expected one of {LOSSES}.")
 
 
-# --- optimisers and callbacks ----------------------------------------------------------------
+# --- optimiser and checkpoints ---------------------------------------------------------------
 def torch_rmsprop(learning_rate: float) -> keras.optimizers.Optimizer:
     """RMSprop with PyTorch's defaults (α = 0.99, ε = 1e-8 outside the square root).
 
@@ -277,306 +279,6 @@ def torch_rmsprop(learning_rate: float) -> keras.optimizers.Optimizer:
     indistinguishable elsewhere.
     """
     return keras.optimizers.RMSprop(learning_rate=learning_rate, rho=0.99, epsilon=1e-16)
-
-
-class PlateauScheduler(keras.callbacks.Callback):
-    """PyTorch's ``ReduceLROnPlateau`` (mode min, relative threshold) for every optimizer.
-
-    Keras' own callback uses an absolute ``min_delta`` and touches ``model.optimizer`` only;
-    this one reproduces ``torch.optim.lr_scheduler.ReduceLROnPlateau`` (including its
-    ``best·(1 − threshold)`` test) and reduces the sequence and mapping learning rates alike.
-    """
-
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        factor: float = 0.5,
-        patience: int = 3,
-        threshold: float = 1e-3,
-        min_lr: float = 1e-7,
-        verbose: int = 0,
-    ):
-        super().__init__()
-        if not 0 < factor < 1:
-            raise ValueError(f"factor must be in (0, 1), got {factor}.")
-        self.monitor, self.factor, self.patience = monitor, factor, patience
-        self.threshold, self.min_lr, self.verbose = threshold, min_lr, verbose
-        self.best = math.inf
-        self.bad_epochs = 0
-
-    def on_epoch_end(self, epoch, logs=None):
-        current = (logs or {}).get(self.monitor)
-        if current is None:
-            raise ValueError(
-                f"PlateauScheduler monitors {self.monitor!r}, missing from logs {sorted(logs or {})}."
-            )
-        if current < self.best * (1.0 - self.threshold):
-            self.best, self.bad_epochs = current, 0
-        else:
-            self.bad_epochs += 1
-        if self.bad_epochs > self.patience:
-            for optimizer in self.model.optimizers_in_use():
-                old = float(optimizer.learning_rate.numpy())
-                new = max(old * self.factor, self.min_lr)
-                if old - new > 1e-8:  # PyTorch's eps
-                    optimizer.learning_rate.assign(new)
-                    if self.verbose:
-                        print(f"\nEpoch {epoch + 1}: learning rate {old:.3g} -> {new:.3g}")
-            self.bad_epochs = 0
-
-    def get_state(self) -> dict[str, Any]:
-        """best, bad_epochs and the learning rates: what a resumed run must restore."""
-        rates = [float(o.learning_rate.numpy()) for o in self.model.optimizers_in_use()]
-        return {
-            "best": float(self.best),
-            "bad_epochs": int(self.bad_epochs),
-            "learning_rates": rates,
-        }
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        self.best, self.bad_epochs = float(state["best"]), int(state["bad_epochs"])
-        for optimizer, rate in zip(
-            self.model.optimizers_in_use(), state["learning_rates"], strict=True
-        ):
-            optimizer.learning_rate.assign(rate)
-
-
-class ConvergenceStop(keras.callbacks.Callback):
-    """Stops when |Δ monitor| between consecutive epochs is at most ``tolerance`` (paper: 1e-5)."""
-
-    def __init__(self, monitor: str = "loss", tolerance: float = 1e-5):
-        super().__init__()
-        self.monitor, self.tolerance = monitor, tolerance
-        self.previous: float | None = None
-        self.stopped = False
-
-    def on_epoch_end(self, epoch, logs=None):
-        current = (logs or {}).get(self.monitor)
-        if current is None:
-            return
-        if self.previous is not None and abs(current - self.previous) <= self.tolerance:
-            self.model.stop_training = True
-            self.stopped = True
-        self.previous = float(current)
-
-    def get_state(self) -> dict[str, Any]:
-        return {"previous": self.previous, "stopped": self.stopped}
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        self.previous, self.stopped = state["previous"], bool(state["stopped"])
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stops training at an epoch boundary before the wall time would exceed ``seconds``.
-
-    After each epoch it predicts the end of the next one from the slowest epoch so far and
-    stops if that would pass the budget, so a run overshoots by at most one epoch's spread.
-    ``stopped`` tells whether the budget ended the run.
-    """
-
-    def __init__(self, seconds: float):
-        super().__init__()
-        if not seconds > 0:
-            raise ValueError(f"The time budget must be positive seconds, got {seconds!r}.")
-        self.seconds = float(seconds)
-        self.stopped = False
-
-    def on_train_begin(self, logs=None):
-        self.start = self.epoch_start = time.perf_counter()
-        self.slowest = 0.0
-        self.stopped = False
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        now = time.perf_counter()
-        self.slowest = max(self.slowest, now - self.epoch_start)
-        if now - self.start + self.slowest > self.seconds:
-            self.model.stop_training = True
-            self.stopped = True
-
-
-class JsonHistory(keras.callbacks.Callback):
-    """Writes the epoch logs (and learning rates) to a JSON file after every epoch.
-
-    An existing file is extended, so a resumed run keeps one log; ``keep_epochs`` (set by
-    :meth:`TrainingCheckpoint.restore`) drops entries after the restored epoch. The file is
-    replaced atomically, and a damaged one is a one-line error naming it.
-    """
-
-    def __init__(self, path: str | pathlib.Path, run_info: dict[str, Any] | None = None):
-        super().__init__()
-        self.path = pathlib.Path(path)
-        self.run_info = dict(run_info or {})
-        self.keep_epochs: int | None = None
-
-    def on_train_begin(self, logs=None):
-        self.record = {"schema_version": SCHEMA_VERSION, **self.run_info, "epochs": []}
-        if self.path.exists() and self.keep_epochs != 0:
-            previous = read_json(self.path, "delete it or pass --restart")
-            epochs = previous.get("epochs", []) if isinstance(previous, dict) else None
-            if not isinstance(epochs, list):
-                raise ValueError(f"{self.path} is not a training log; delete it or pass --restart.")
-            self.record["epochs"] = [
-                e for e in epochs if self.keep_epochs is None or e["epoch"] <= self.keep_epochs
-            ]
-
-    def on_epoch_end(self, epoch, logs=None):
-        entry = {"epoch": int(epoch) + 1, **{k: float(v) for k, v in (logs or {}).items()}}
-        for name, optimizer in zip(
-            ("lr_sequence", "lr_mapping"), self.model.optimizers_in_use(), strict=False
-        ):
-            entry[name] = float(optimizer.learning_rate.numpy())
-        self.record["epochs"] = [e for e in self.record["epochs"] if e["epoch"] != entry["epoch"]]
-        self.record["epochs"].append(entry)
-        write_atomic(self.path, json.dumps(self.record, indent=2))
-
-
-class TrainingCheckpoint(keras.callbacks.Callback):
-    """Crash-safe training: after every epoch the whole training state is committed at once.
-
-    A run killed at any moment and resumed with :meth:`restore` ends bit-identical to an
-    uninterrupted one: the model and both optimizers (slots, iterations, learning rates),
-    the best-so-far, the early-stopping counter and the state of the ``stateful`` callbacks
-    (objects with ``get_state``/``set_state``: :class:`PlateauScheduler`,
-    :class:`ConvergenceStop`) are saved together. This callback also keeps the best weights
-    (lowest ``monitor``) in ``best_dir`` (a :meth:`MetaOptimizer.save_model` directory,
-    written only on improvement, so never with worse weights) and stops after ``patience``
-    epochs without improvement, like Keras' ``EarlyStopping``. Put it last in the callbacks.
-
-    Layout of ``directory``: ``epoch-NNNN/weights.*`` (TF checkpoint of the model and its
-    optimizers after epoch NNNN) and ``state.json``, the commit point, replaced atomically
-    after the weights are complete; older epochs are deleted after the commit.
-
-    Example:
-        >>> checkpoint = TrainingCheckpoint("runs/x/checkpoint", best_dir="runs/x/best",
-        ...                                 patience=6, stateful=[plateau], history=history)
-        >>> start = checkpoint.restore()  # 0 on a fresh directory
-        >>> if not checkpoint.stopped:
-        ...     model.fit(..., initial_epoch=start, callbacks=[plateau, history, checkpoint])
-    """
-
-    STATE_FILE = "state.json"
-
-    def __init__(
-        self,
-        directory: str | pathlib.Path,
-        *,
-        best_dir: str | pathlib.Path | None = None,
-        monitor: str = "val_loss",
-        patience: int | None = None,
-        stateful: Sequence[Any] = (),
-        history: JsonHistory | None = None,
-        run_info: dict[str, Any] | None = None,
-        fix: str = "delete it or pass --restart",
-    ):
-        super().__init__()
-        if patience is not None and (isinstance(patience, bool) or patience < 0):
-            raise ValueError(f"patience must be a non-negative integer or None, got {patience!r}.")
-        self.directory = pathlib.Path(directory)
-        self.best_dir = pathlib.Path(best_dir) if best_dir is not None else None
-        self.monitor, self.patience, self.fix = monitor, patience, fix
-        self.stateful = list(stateful)
-        self.history = history
-        self.run_info = json.loads(json.dumps(run_info)) if run_info is not None else None
-        self.epochs_done = 0
-        self.best = math.inf
-        self.best_epoch: int | None = None
-        self.wait = 0
-        self.stopped = False
-
-    @property
-    def state_path(self) -> pathlib.Path:
-        return self.directory / self.STATE_FILE
-
-    def restore(self, model: keras.Model | None = None) -> int:
-        """Loads the committed state into ``model`` (default: the callback's model).
-
-        The model must be compiled (its optimizers exist). Returns the number of completed
-        epochs (``initial_epoch`` for ``fit``); 0 on a fresh directory, and then an old log of
-        ``history`` is started afresh.
-
-        Raises:
-            ValueError: a damaged state or checkpoint (one line naming the file and the fix),
-                or a checkpoint written by a run with other ``run_info``.
-        """
-        if model is not None:
-            self.set_model(model)
-        if not self.state_path.exists():
-            if self.history is not None:
-                self.history.keep_epochs = 0
-            return 0
-        state = read_json(self.state_path, self.fix)
-        keys = {"epoch", "weights", "best", "best_epoch", "wait", "stopped", "callbacks"}
-        if not isinstance(state, dict) or not keys <= set(state):
-            raise ValueError(f"{self.state_path} is not a training state; {self.fix}.")
-        if self.run_info is not None and state.get("run") != self.run_info:
-            changed = sorted(
-                k
-                for k in set(self.run_info) | set(state.get("run") or {})
-                if (state.get("run") or {}).get(k) != self.run_info.get(k)
-            )
-            raise ValueError(
-                f"{self.directory} holds a checkpoint of a different run (differs in "
-                f"{', '.join(changed)}); pass --restart to start over or choose another output."
-            )
-        if len(state["callbacks"]) != len(self.stateful):
-            raise ValueError(f"{self.state_path} does not match these callbacks; {self.fix}.")
-        prefix = self.directory / state["weights"]
-        check_checkpoint(prefix, self.fix)
-        self.model.load_weights(str(prefix))
-        for callback, callback_state in zip(self.stateful, state["callbacks"], strict=True):
-            callback.set_model(self.model)
-            callback.set_state(callback_state)
-        self.epochs_done = int(state["epoch"])
-        self.best = float(state["best"])
-        self.best_epoch = state["best_epoch"]
-        self.wait = int(state["wait"])
-        self.stopped = bool(state["stopped"])
-        if self.history is not None:
-            self.history.keep_epochs = self.epochs_done
-        return self.epochs_done
-
-    def on_epoch_end(self, epoch, logs=None):
-        current = (logs or {}).get(self.monitor)
-        if current is None:
-            raise ValueError(
-                f"TrainingCheckpoint monitors {self.monitor!r}, missing from logs {sorted(logs or {})}."
-            )
-        self.wait += 1
-        if current < self.best:
-            self.best, self.best_epoch, self.wait = float(current), int(epoch) + 1, 0
-            if self.best_dir is not None:
-                self.model.save_model(self.best_dir)
-        elif self.patience is not None and self.wait >= self.patience and epoch > 0:
-            self.model.stop_training = True
-        self.stopped = bool(self.model.stop_training)
-        self.epochs_done = int(epoch) + 1
-        self.save()
-
-    def save(self) -> None:
-        """Commits the current training state (weights first, then ``state.json``)."""
-        name = f"epoch-{self.epochs_done:04d}"
-        self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.directory / name
-        shutil.rmtree(target, ignore_errors=True)  # debris of a run killed before its commit
-        self.model.save_weights(str(target / WEIGHTS_FILE))
-        state = {
-            "schema_version": SCHEMA_VERSION,
-            "epoch": self.epochs_done,
-            "weights": f"{name}/{WEIGHTS_FILE}",
-            "best": self.best,
-            "best_epoch": self.best_epoch,
-            "wait": self.wait,
-            "stopped": self.stopped,
-            "callbacks": [callback.get_state() for callback in self.stateful],
-            "run": self.run_info,
-        }
-        write_atomic(self.state_path, json.dumps(state, indent=1))
-        for old in self.directory.glob("epoch-*"):
-            if old.name != name:
-                shutil.rmtree(old, ignore_errors=True)
 
 
 def check_checkpoint(prefix: str | os.PathLike, fix: str = "delete it and re-create it") -> None:
@@ -893,14 +595,10 @@ class MetaOptimizer(keras.Model):
 __all__ = [
     "BACKENDS",
     "LOSSES",
-    "ConvergenceStop",
-    "JsonHistory",
     "MetaConfig",
     "MetaOptimizer",
-    "PlateauScheduler",
     "RolloutResult",
     "RolloutTensors",
-    "TrainingCheckpoint",
     "check_checkpoint",
     "encode_problems",
     "make_dataset",

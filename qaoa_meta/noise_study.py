@@ -168,6 +168,7 @@ def train_meta(
         ``(model, history)``; the model's energy is reset to its configured backend.
     """
     from qaoa_meta.meta import MetaOptimizer, make_dataset, torch_rmsprop
+    from qaoa_meta.training import train
 
     tf.random.set_seed(seed)
     model = MetaOptimizer(config)
@@ -179,9 +180,9 @@ def train_meta(
         model.set_energy(_noisy_energy(data, config.p, repetitions))
     else:
         dataset = make_dataset(problems, config, batch_size=batch_size)
-    history = model.fit(dataset, epochs=epochs, verbose=verbose)
+    result = train(model, dataset, epochs=epochs, verbose=verbose)
     model.set_energy(None)
-    return model, {k: [float(x) for x in v] for k, v in history.history.items()}
+    return model, result.history
 
 
 def noisy_meta_loss(

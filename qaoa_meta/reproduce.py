@@ -136,27 +136,6 @@ class ReproductionConfig:
     train_budget_s: float | None = None
 
 
-def _best_weights_callback():
-    from qaoa_meta._tf import keras
-
-    class BestWeights(keras.callbacks.Callback):
-        """Restores the weights of the epoch with the lowest val_loss (the paper's checkpoint)."""
-
-        def on_train_begin(self, logs=None):
-            self.best, self.weights = np.inf, None
-
-        def on_epoch_end(self, epoch, logs=None):
-            value = (logs or {}).get("val_loss", np.inf)
-            if value < self.best:
-                self.best, self.weights = value, self.model.get_weights()
-
-        def on_train_end(self, logs=None):
-            if self.weights is not None:
-                self.model.set_weights(self.weights)
-
-    return BestWeights()
-
-
 def train_model(
     model: str,
     variant: str,
@@ -175,17 +154,12 @@ def train_model(
     validation loss (factor 0.5, patience 3), stop when |Δ mean train loss| ≤ 1e-5 or after 6
     epochs without validation improvement, keep the best-validation weights. ``budget_s``
     additionally stops at the last epoch boundary inside that many seconds; the reason the
-    run stopped is recorded as ``stopped_by``.
+    run stopped is recorded as ``stopped_by``. The schedule is
+    :class:`qaoa_meta.training.Schedule`'s defaults, run by :func:`qaoa_meta.training.train`.
     """
-    from qaoa_meta._tf import keras, tf
-    from qaoa_meta.meta import (
-        ConvergenceStop,
-        MetaConfig,
-        MetaOptimizer,
-        PlateauScheduler,
-        TimeBudget,
-        make_dataset,
-    )
+    from qaoa_meta import training
+    from qaoa_meta._tf import tf
+    from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
 
     if directory is not None and (directory / "config.json").exists():
         info_path = directory / "training.json"
@@ -193,40 +167,24 @@ def train_model(
         return MetaOptimizer.load_model(directory), {**info, "reused": True}
     tf.random.set_seed(seed)
     config = MetaConfig(model=model, variant=variant, p=1, steps=10, loss="weighted", seed=seed)
+    schedule = training.Schedule(epochs=epochs, budget_s=budget_s or None)
     meta = MetaOptimizer(config)
-    meta.compile()
-    convergence = ConvergenceStop(tolerance=1e-5)
-    early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=6)
-    callbacks = [PlateauScheduler(), convergence, early, _best_weights_callback()]
-    budget = TimeBudget(budget_s) if budget_s else None
-    if budget is not None:
-        callbacks.append(budget)
-    start = time.perf_counter()
-    history = meta.fit(
+    meta.compile(lr_sequence=schedule.lr_sequence, lr_mapping=schedule.lr_mapping)
+    result = training.train(
+        meta,
         make_dataset(train, config, batch_size=batch_size),
-        validation_data=make_dataset(val, config, batch_size=len(val)),
-        epochs=epochs,
-        verbose=0,
-        callbacks=callbacks,
+        make_dataset(val, config, batch_size=len(val)),
+        schedule=schedule,
     )
-    epochs_run = len(history.history.get("loss", []))
-    if early.stopped_epoch > 0:
-        stopped_by = "early stopping"
-    elif convergence.stopped:
-        stopped_by = "converged"
-    elif budget is not None and budget.stopped:
-        stopped_by = "time budget"
-    else:
-        stopped_by = "epoch cap"
     info = {
         "model": model,
         "variant": variant,
         "seed": seed,
-        "epochs_run": epochs_run,
-        "stopped_by": stopped_by,
-        "loss": [float(v) for v in history.history.get("loss", [])],
-        "val_loss": [float(v) for v in history.history.get("val_loss", [])],
-        "train_time_s": time.perf_counter() - start,
+        "epochs_run": result.epochs_run,
+        "stopped_by": result.stopped_by,
+        "loss": result.history.get("loss", []),
+        "val_loss": result.history.get("val_loss", []),
+        "train_time_s": result.train_time_s,
         "parameters": int(meta.count_params()),
     }
     if directory is not None:

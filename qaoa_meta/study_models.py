@@ -331,6 +331,7 @@ def _fine_tune_noise_aware(
     """
     from qaoa_meta._tf import keras, tf
     from qaoa_meta.meta import MetaOptimizer, meta_loss, torch_rmsprop
+    from qaoa_meta.training import BestWeights, train
 
     tf.random.set_seed(seed)
     model = MetaOptimizer(base.config)
@@ -343,42 +344,33 @@ def _fine_tune_noise_aware(
             meta_loss(model.rollout_tensors(batch).cost, model.config.loss)
         )
     )
-
-    def score() -> float:
-        return float(score_fn(full))
-
-    dataset = tf.data.Dataset.from_tensor_slices(data).batch(plan.batch_size)
-    scores = [score()]
-    best, best_weights = scores[0], model.get_weights()
+    best = BestWeights(score=lambda: float(score_fn(full)), include_start=True)
     losses: list[float] = []
-    if log:
-        log(f"{label}: noisy meta-loss at the start {scores[0]:.4f}")
 
-    class Report(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            nonlocal best, best_weights
-            value = score()
-            scores.append(value)
-            losses.append(float((logs or {}).get("loss", np.nan)))
-            if value < best:
-                best, best_weights = value, model.get_weights()
-            if log:
-                log(
-                    f"{label}: epoch {epoch + 1}/{plan.epochs}, training loss {losses[-1]:.4f}, "
-                    f"noisy meta-loss {value:.4f} (best {best:.4f})"
-                )
+    def started(logs: dict[str, Any] | None) -> None:
+        if log:
+            log(f"{label}: noisy meta-loss at the start {best.scores[0]:.4f}")
 
-    start = time.perf_counter()
-    model.fit(dataset, epochs=plan.epochs, verbose=0, callbacks=[Report()])
-    model.set_weights(best_weights)
+    def ended_epoch(epoch: int, logs: dict[str, Any] | None) -> None:
+        losses.append(float((logs or {}).get("loss", np.nan)))
+        if log:
+            log(
+                f"{label}: epoch {epoch + 1}/{plan.epochs}, training loss {losses[-1]:.4f}, "
+                f"noisy meta-loss {best.scores[-1]:.4f} (best {best.best:.4f})"
+            )
+
+    report = keras.callbacks.LambdaCallback(on_train_begin=started, on_epoch_end=ended_epoch)
+    dataset = tf.data.Dataset.from_tensor_slices(data).batch(plan.batch_size)
+    result = train(model, dataset, epochs=plan.epochs, callbacks=[best, report])
     model.set_energy(None)
+    scores = best.scores
     return model, {
         "loss": losses,
         "noisy_meta_loss": scores,
         "noisy_meta_loss_start": scores[0],
-        "noisy_meta_loss_best": best,
+        "noisy_meta_loss_best": best.best,
         "best_epoch": int(np.argmin(scores)),
-        "train_time_s": time.perf_counter() - start,
+        "train_time_s": result.train_time_s,
     }
 
 

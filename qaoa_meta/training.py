@@ -1,40 +1,60 @@
-"""Meta-training with the published schedule, many models in one XLA-compiled computation.
+"""Meta-training: the one home of every training loop, its callbacks and its schedule.
 
-:class:`StackedTrainer` trains K :class:`~qaoa_meta.meta.MetaOptimizer` s side by side. Each
-model sees the training graphs one at a time in the given order (the paper's batch 1), with
-its own RMSprop state, learning rates and schedule, exactly as K separate ``fit`` runs would
-(a test compares the weights); but one graph's K updates are a single call of one
-``tf.function(jit_compile=True)``, so the Python/TF dispatch cost per update is shared by
-the K models and XLA fuses each model's small ops. That is what makes the published schedule
-(≤ 50 epochs × 1008 graphs × 16 models) fit an hour on two cores.
+* :func:`train` runs one :class:`~qaoa_meta.meta.MetaOptimizer` through Keras ``fit`` with
+  the callbacks set up in one fixed order: the published schedule (:class:`Schedule`:
+  :class:`PlateauScheduler`, :class:`ConvergenceStop`, Keras' ``EarlyStopping`` with
+  :class:`BestWeights`, an optional :class:`TimeBudget`), an optional :class:`JsonHistory`
+  log and crash-safe :class:`TrainingCheckpoint` (resumed runs end bit-identical). The
+  command line (``qaoa-meta train``), the reproduction, the noise study, tuning and the demo
+  all train through it.
+* :class:`StackedTrainer` trains K models with the same schedule side by side, one
+  XLA-compiled computation per training graph (the reproduction's and the noise study's
+  many-model runs).
+
+The stacked trainer: each model sees the training graphs one at a time in the given order
+(the paper's batch 1), with its own RMSprop state, learning rates and schedule, exactly as K
+separate ``fit`` runs would (a test compares the weights); but one graph's K updates are a
+single call of one ``tf.function(jit_compile=True)``, so the Python/TF dispatch cost per
+update is shared by the K models and XLA fuses each model's small ops. That is what makes the
+published schedule (≤ 50 epochs × 1008 graphs × 16 models) fit an hour on two cores.
 
 The models' energies and circuits must be XLA-compilable: ``backend="p1"`` (the p=1 closed
 form) or ``"exact"``, and ``circuit_backend="tf"`` for the quantum cells (TFQ's ops cannot be
 compiled; ``jit_compile=False`` runs the same computation in graph mode, where TFQ works).
-
-The schedule (:class:`Schedule`) is the published one, applied per model after every epoch in
-the order of :func:`qaoa_meta.reproduce.train_model`'s Keras callbacks: PyTorch's
-ReduceLROnPlateau on the validation loss, the convergence stop on the training loss, Keras'
-EarlyStopping on the validation loss, and the best-validation weights kept. A model that
-stops is frozen (its updates are masked) while the others go on.
+The schedule is applied per model after every epoch in the order of :func:`train`'s
+callbacks: PyTorch's ReduceLROnPlateau on the validation loss, the convergence stop on the
+training loss, Keras' EarlyStopping on the validation loss, and the best-validation weights
+kept. A model that stops is frozen (its updates are masked) while the others go on.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import pathlib
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from qaoa_meta._tf import tf
-from qaoa_meta.meta import MetaOptimizer, encode_problems, meta_loss
+from qaoa_meta._tf import keras, tf
+from qaoa_meta.fileio import read_json, write_atomic
+from qaoa_meta.meta import (
+    SCHEMA_VERSION,
+    WEIGHTS_FILE,
+    MetaOptimizer,
+    check_checkpoint,
+    encode_problems,
+    meta_loss,
+)
 from qaoa_meta.problems import MaxCutProblem
 
 _RHO = 0.99  # PyTorch RMSprop's alpha (qaoa_meta.meta.torch_rmsprop)
 _EPSILON = 1e-16
+STOP_REASONS = ("early stopping", "converged", "time budget", "epoch cap")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,6 +99,561 @@ class Schedule:
             raise ValueError(f"budget_s must be positive seconds or None, got {self.budget_s!r}.")
 
 
+# --- callbacks -------------------------------------------------------------------------------
+class PlateauScheduler(keras.callbacks.Callback):
+    """PyTorch's ``ReduceLROnPlateau`` (mode min, relative threshold) for every optimizer.
+
+    Keras' own callback uses an absolute ``min_delta`` and touches ``model.optimizer`` only;
+    this one reproduces ``torch.optim.lr_scheduler.ReduceLROnPlateau`` (including its
+    ``best·(1 − threshold)`` test) and reduces the sequence and mapping learning rates alike.
+    Stateful: :class:`TrainingCheckpoint` saves and restores it (``get_state``/``set_state``).
+
+    Args:
+        monitor: the log entry to watch (lower is better).
+        factor: multiplies the learning rates after ``patience`` epochs without improvement.
+        patience: epochs without a relative improvement of ``threshold`` that are tolerated.
+        threshold: relative improvement that counts (PyTorch's ``rel`` mode).
+        min_lr: floor of the reduced rates.
+        verbose: print each reduction.
+
+    Raises:
+        ValueError: ``factor`` outside (0, 1); at an epoch end, ``monitor`` missing from the logs.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.5,
+        patience: int = 3,
+        threshold: float = 1e-3,
+        min_lr: float = 1e-7,
+        verbose: int = 0,
+    ):
+        super().__init__()
+        if not 0 < factor < 1:
+            raise ValueError(f"factor must be in (0, 1), got {factor}.")
+        self.monitor, self.factor, self.patience = monitor, factor, patience
+        self.threshold, self.min_lr, self.verbose = threshold, min_lr, verbose
+        self.best = math.inf
+        self.bad_epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            raise ValueError(
+                f"PlateauScheduler monitors {self.monitor!r}, missing from logs {sorted(logs or {})}."
+            )
+        if current < self.best * (1.0 - self.threshold):
+            self.best, self.bad_epochs = current, 0
+        else:
+            self.bad_epochs += 1
+        if self.bad_epochs > self.patience:
+            for optimizer in self.model.optimizers_in_use():
+                old = float(optimizer.learning_rate.numpy())
+                new = max(old * self.factor, self.min_lr)
+                if old - new > 1e-8:  # PyTorch's eps
+                    optimizer.learning_rate.assign(new)
+                    if self.verbose:
+                        print(f"\nEpoch {epoch + 1}: learning rate {old:.3g} -> {new:.3g}")
+            self.bad_epochs = 0
+
+    def get_state(self) -> dict[str, Any]:
+        """best, bad_epochs and the learning rates: what a resumed run must restore."""
+        rates = [float(o.learning_rate.numpy()) for o in self.model.optimizers_in_use()]
+        return {
+            "best": float(self.best),
+            "bad_epochs": int(self.bad_epochs),
+            "learning_rates": rates,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restores what :meth:`get_state` returned (the model must be set and compiled)."""
+        self.best, self.bad_epochs = float(state["best"]), int(state["bad_epochs"])
+        for optimizer, rate in zip(
+            self.model.optimizers_in_use(), state["learning_rates"], strict=True
+        ):
+            optimizer.learning_rate.assign(rate)
+
+
+class ConvergenceStop(keras.callbacks.Callback):
+    """Stops when |Δ monitor| between consecutive epochs is at most ``tolerance`` (paper: 1e-5).
+
+    ``stopped`` tells whether it ended the run. Stateful, like :class:`PlateauScheduler`.
+
+    Args:
+        monitor: the log entry to watch (an epoch without it is skipped).
+        tolerance: the largest change that counts as converged.
+    """
+
+    def __init__(self, monitor: str = "loss", tolerance: float = 1e-5):
+        super().__init__()
+        self.monitor, self.tolerance = monitor, tolerance
+        self.previous: float | None = None
+        self.stopped = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            return
+        if self.previous is not None and abs(current - self.previous) <= self.tolerance:
+            self.model.stop_training = True
+            self.stopped = True
+        self.previous = float(current)
+
+    def get_state(self) -> dict[str, Any]:
+        """The previous value and whether it stopped: what a resumed run must restore."""
+        return {"previous": self.previous, "stopped": self.stopped}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restores what :meth:`get_state` returned."""
+        self.previous, self.stopped = state["previous"], bool(state["stopped"])
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training at an epoch boundary before the wall time would exceed ``seconds``.
+
+    After each epoch it predicts the end of the next one from the slowest epoch so far and
+    stops if that would pass the budget, so a run overshoots by at most one epoch's spread.
+    ``stopped`` tells whether the budget ended the run.
+
+    Args:
+        seconds: the wall-time budget of the whole ``fit``.
+
+    Raises:
+        ValueError: ``seconds`` is not positive.
+    """
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        if not seconds > 0:
+            raise ValueError(f"The time budget must be positive seconds, got {seconds!r}.")
+        self.seconds = float(seconds)
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self.start = self.epoch_start = time.perf_counter()
+        self.slowest = 0.0
+        self.stopped = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        self.slowest = max(self.slowest, now - self.epoch_start)
+        if now - self.start + self.slowest > self.seconds:
+            self.model.stop_training = True
+            self.stopped = True
+
+
+class JsonHistory(keras.callbacks.Callback):
+    """Writes the epoch logs (and learning rates) to a JSON file after every epoch.
+
+    An existing file is extended, so a resumed run keeps one log; ``keep_epochs`` (set by
+    :meth:`TrainingCheckpoint.restore`) drops entries after the restored epoch. The file is
+    replaced atomically, and a damaged one is a one-line error naming it.
+
+    Args:
+        path: the JSON log file.
+        run_info: entries written at the top of the log (the configuration, versions, ...).
+
+    Raises:
+        ValueError: at the start of training, an existing ``path`` that is not a training log.
+    """
+
+    def __init__(self, path: str | pathlib.Path, run_info: dict[str, Any] | None = None):
+        super().__init__()
+        self.path = pathlib.Path(path)
+        self.run_info = dict(run_info or {})
+        self.keep_epochs: int | None = None
+
+    def on_train_begin(self, logs=None):
+        self.record = {"schema_version": SCHEMA_VERSION, **self.run_info, "epochs": []}
+        if self.path.exists() and self.keep_epochs != 0:
+            previous = read_json(self.path, "delete it or pass --restart")
+            epochs = previous.get("epochs", []) if isinstance(previous, dict) else None
+            if not isinstance(epochs, list):
+                raise ValueError(f"{self.path} is not a training log; delete it or pass --restart.")
+            self.record["epochs"] = [
+                e for e in epochs if self.keep_epochs is None or e["epoch"] <= self.keep_epochs
+            ]
+
+    def on_epoch_end(self, epoch, logs=None):
+        entry = {"epoch": int(epoch) + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+        for name, optimizer in zip(
+            ("lr_sequence", "lr_mapping"), self.model.optimizers_in_use(), strict=False
+        ):
+            entry[name] = float(optimizer.learning_rate.numpy())
+        self.record["epochs"] = [e for e in self.record["epochs"] if e["epoch"] != entry["epoch"]]
+        self.record["epochs"].append(entry)
+        write_atomic(self.path, json.dumps(self.record, indent=2))
+
+
+class TrainingCheckpoint(keras.callbacks.Callback):
+    """Crash-safe training: after every epoch the whole training state is committed at once.
+
+    A run killed at any moment and resumed with :meth:`restore` ends bit-identical to an
+    uninterrupted one: the model and both optimizers (slots, iterations, learning rates),
+    the best-so-far, the early-stopping counter and the state of the ``stateful`` callbacks
+    (objects with ``get_state``/``set_state``: :class:`PlateauScheduler`,
+    :class:`ConvergenceStop`) are saved together. This callback also keeps the best weights
+    (lowest ``monitor``) in ``best_dir`` (a :meth:`MetaOptimizer.save_model` directory,
+    written only on improvement, so never with worse weights) and stops after ``patience``
+    epochs without improvement, like Keras' ``EarlyStopping``. Put it last in the callbacks.
+
+    Layout of ``directory``: ``epoch-NNNN/weights.*`` (TF checkpoint of the model and its
+    optimizers after epoch NNNN) and ``state.json``, the commit point, replaced atomically
+    after the weights are complete; older epochs are deleted after the commit.
+
+    Example:
+        >>> checkpoint = TrainingCheckpoint("runs/x/checkpoint", best_dir="runs/x/best",
+        ...                                 patience=6, stateful=[plateau], history=history)
+        >>> start = checkpoint.restore(model)  # 0 on a fresh directory
+        >>> train(model, data, val, epochs=50, plateau=plateau, history=history,
+        ...       checkpoint=checkpoint, initial_epoch=start)
+
+    Args:
+        directory: where the epoch checkpoints and ``state.json`` go.
+        best_dir: where the best weights go (a model directory), or None.
+        monitor: the log entry of early stopping and the best weights (lower is better).
+        patience: epochs without improvement before stopping (None: never stop early).
+        stateful: callbacks whose ``get_state``/``set_state`` are saved with each epoch.
+        history: the run's :class:`JsonHistory`, trimmed to the restored epoch on resume.
+        run_info: what must match for a checkpoint to be resumed (JSON-serialisable).
+        fix: the advice that ends the one-line errors about damaged files.
+        on_commit: called with the epoch number after each commit (progress, or a test's
+            kill switch between the commit and the next epoch).
+
+    Raises:
+        ValueError: ``patience`` is negative or not an integer.
+    """
+
+    STATE_FILE = "state.json"
+
+    def __init__(
+        self,
+        directory: str | pathlib.Path,
+        *,
+        best_dir: str | pathlib.Path | None = None,
+        monitor: str = "val_loss",
+        patience: int | None = None,
+        stateful: Sequence[Any] = (),
+        history: JsonHistory | None = None,
+        run_info: dict[str, Any] | None = None,
+        fix: str = "delete it or pass --restart",
+        on_commit: Callable[[int], None] | None = None,
+    ):
+        super().__init__()
+        if patience is not None and (isinstance(patience, bool) or patience < 0):
+            raise ValueError(f"patience must be a non-negative integer or None, got {patience!r}.")
+        self.directory = pathlib.Path(directory)
+        self.best_dir = pathlib.Path(best_dir) if best_dir is not None else None
+        self.monitor, self.patience, self.fix = monitor, patience, fix
+        self.stateful = list(stateful)
+        self.history = history
+        self.run_info = json.loads(json.dumps(run_info)) if run_info is not None else None
+        self.epochs_done = 0
+        self.best = math.inf
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self.stopped = False
+        self.on_commit = on_commit
+
+    @property
+    def state_path(self) -> pathlib.Path:
+        """The commit point, ``directory/state.json``."""
+        return self.directory / self.STATE_FILE
+
+    def restore(self, model: keras.Model | None = None) -> int:
+        """Loads the committed state into ``model`` (default: the callback's model).
+
+        The model must be compiled (its optimizers exist). Returns the number of completed
+        epochs (``initial_epoch`` for ``fit``); 0 on a fresh directory, and then an old log of
+        ``history`` is started afresh.
+
+        Raises:
+            ValueError: a damaged state or checkpoint (one line naming the file and the fix),
+                or a checkpoint written by a run with other ``run_info``.
+        """
+        if model is not None:
+            self.set_model(model)
+        if not self.state_path.exists():
+            if self.history is not None:
+                self.history.keep_epochs = 0
+            return 0
+        state = read_json(self.state_path, self.fix)
+        keys = {"epoch", "weights", "best", "best_epoch", "wait", "stopped", "callbacks"}
+        if not isinstance(state, dict) or not keys <= set(state):
+            raise ValueError(f"{self.state_path} is not a training state; {self.fix}.")
+        if self.run_info is not None and state.get("run") != self.run_info:
+            changed = sorted(
+                k
+                for k in set(self.run_info) | set(state.get("run") or {})
+                if (state.get("run") or {}).get(k) != self.run_info.get(k)
+            )
+            raise ValueError(
+                f"{self.directory} holds a checkpoint of a different run (differs in "
+                f"{', '.join(changed)}); pass --restart to start over or choose another output."
+            )
+        if len(state["callbacks"]) != len(self.stateful):
+            raise ValueError(f"{self.state_path} does not match these callbacks; {self.fix}.")
+        prefix = self.directory / state["weights"]
+        check_checkpoint(prefix, self.fix)
+        self.model.load_weights(str(prefix))
+        for callback, callback_state in zip(self.stateful, state["callbacks"], strict=True):
+            callback.set_model(self.model)
+            callback.set_state(callback_state)
+        self.epochs_done = int(state["epoch"])
+        self.best = float(state["best"])
+        self.best_epoch = state["best_epoch"]
+        self.wait = int(state["wait"])
+        self.stopped = bool(state["stopped"])
+        if self.history is not None:
+            self.history.keep_epochs = self.epochs_done
+        return self.epochs_done
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            raise ValueError(
+                f"TrainingCheckpoint monitors {self.monitor!r}, missing from logs {sorted(logs or {})}."
+            )
+        self.wait += 1
+        if current < self.best:
+            self.best, self.best_epoch, self.wait = float(current), int(epoch) + 1, 0
+            if self.best_dir is not None:
+                self.model.save_model(self.best_dir)
+        elif self.patience is not None and self.wait >= self.patience and epoch > 0:
+            self.model.stop_training = True
+        self.stopped = bool(self.model.stop_training)
+        self.epochs_done = int(epoch) + 1
+        self.save()
+        if self.on_commit is not None:
+            self.on_commit(self.epochs_done)
+
+    def save(self) -> None:
+        """Commits the current training state (weights first, then ``state.json``)."""
+        name = f"epoch-{self.epochs_done:04d}"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.directory / name
+        shutil.rmtree(target, ignore_errors=True)  # debris of a run killed before its commit
+        self.model.save_weights(str(target / WEIGHTS_FILE))
+        state = {
+            "schema_version": SCHEMA_VERSION,
+            "epoch": self.epochs_done,
+            "weights": f"{name}/{WEIGHTS_FILE}",
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped": self.stopped,
+            "callbacks": [callback.get_state() for callback in self.stateful],
+            "run": self.run_info,
+        }
+        write_atomic(self.state_path, json.dumps(state, indent=1))
+        for old in self.directory.glob("epoch-*"):
+            if old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+class BestWeights(keras.callbacks.Callback):
+    """Restores, when training ends, the weights of the epoch with the lowest score.
+
+    The score is the log entry ``monitor`` (the paper's checkpoint: the lowest ``val_loss``),
+    or ``score()`` when given (e.g. a noisy meta-loss computed outside the logs).
+    ``scores`` lists every epoch's score, ``best`` the lowest and ``best_epoch`` its epoch
+    (0: the starting weights, which count only with ``include_start``).
+
+    Args:
+        monitor: the log entry to minimise (an epoch without it scores ``inf``).
+        score: a function of no arguments scoring the current weights, instead of ``monitor``.
+        include_start: score the weights at the start of training as epoch 0, so the result
+            is never worse than the start (needs ``score``).
+
+    Raises:
+        ValueError: ``include_start`` without ``score``.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        score: Callable[[], float] | None = None,
+        include_start: bool = False,
+    ):
+        super().__init__()
+        if include_start and score is None:
+            raise ValueError("BestWeights(include_start=True) needs score=, a function.")
+        self.monitor, self.score, self.include_start = monitor, score, include_start
+        self.best, self.best_epoch, self.weights = np.inf, None, None
+        self.scores: list[float] = []
+
+    def on_train_begin(self, logs=None):
+        self.best, self.best_epoch, self.weights = np.inf, None, None
+        self.scores = []
+        if self.include_start:
+            self.best, self.best_epoch = self.score(), 0
+            self.weights = self.model.get_weights()
+            self.scores.append(self.best)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.score is not None:
+            value = self.score()
+        else:
+            value = (logs or {}).get(self.monitor, np.inf)
+        self.scores.append(value)
+        if value < self.best:
+            self.best, self.best_epoch = value, int(epoch) + 1
+            self.weights = self.model.get_weights()
+
+    def on_train_end(self, logs=None):
+        if self.weights is not None:
+            self.model.set_weights(self.weights)
+
+
+# --- one model through Keras' fit ------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class TrainingResult:
+    """What :func:`train` did.
+
+    Attributes:
+        history: this ``fit``'s per-epoch logs (``loss``, ``val_loss``, ...); empty when
+            there was nothing left to train.
+        epochs_run: epochs completed, resumed ones included.
+        stopped_by: one of :data:`STOP_REASONS` ("early stopping", "converged",
+            "time budget", "epoch cap").
+        train_time_s: wall time of the call.
+    """
+
+    history: dict[str, list[float]]
+    epochs_run: int
+    stopped_by: str
+    train_time_s: float
+
+
+def train(
+    model: MetaOptimizer,
+    data: tf.data.Dataset | None,
+    validation_data: tf.data.Dataset | None = None,
+    *,
+    epochs: int | None = None,
+    schedule: Schedule | None = None,
+    plateau: PlateauScheduler | None = None,
+    convergence: ConvergenceStop | None = None,
+    history: JsonHistory | None = None,
+    checkpoint: TrainingCheckpoint | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    initial_epoch: int = 0,
+    steps_per_epoch: int | None = None,
+    verbose: int = 0,
+) -> TrainingResult:
+    """Trains a compiled ``model`` with Keras ``fit``, its callbacks in one fixed order.
+
+    The order is: ``plateau``, ``convergence``, ``history``, ``callbacks``, then either
+    ``checkpoint`` (which keeps the best weights and stops early itself) or Keras'
+    ``EarlyStopping`` with :class:`BestWeights`, and last the :class:`TimeBudget`. With a
+    ``schedule``, the plateau and convergence callbacks not passed in, the early stopping
+    with best weights (unless ``checkpoint``) and the budget are made from it; the learning
+    rates are the ones ``model.compile`` set. Without one, only the callbacks passed run.
+
+    Example:
+        >>> model = MetaOptimizer(MetaConfig(model="lstm", variant="paper"))
+        >>> model.compile()  # the published learning rates, Schedule's defaults
+        >>> result = train(model, make_dataset(train_set, model.config),
+        ...                make_dataset(val_set, model.config, batch_size=len(val_set)),
+        ...                schedule=Schedule(epochs=50))
+        >>> result.stopped_by, result.history["val_loss"][-1]
+
+    Args:
+        model: a compiled :class:`~qaoa_meta.meta.MetaOptimizer`.
+        data: the training batches (:func:`~qaoa_meta.meta.make_dataset` or any dataset of
+            encoded batches); None only when nothing is left to train (a resumed run that
+            finished or stopped).
+        validation_data: the validation batches (the schedule watches ``val_loss``).
+        epochs: the epoch cap (default: ``schedule.epochs``).
+        schedule: the published schedule's settings, or None for a plain ``fit``.
+        plateau: the learning-rate scheduler (stateful; made from ``schedule`` if None).
+        convergence: the convergence stop (stateful; made from ``schedule`` if None).
+        history: a JSON log of the epochs.
+        checkpoint: crash-safe state after every epoch (restore it before the call and pass
+            ``initial_epoch``; its ``stateful`` are ``plateau`` and ``convergence``).
+        callbacks: more Keras callbacks, after the log and before the checkpoint commits.
+        initial_epoch: epochs already completed (a resumed run).
+        steps_per_epoch: batches per epoch, for a dataset that repeats.
+        verbose: Keras' progress output (0, 1 or 2).
+
+    Returns:
+        A :class:`TrainingResult`; the model ends with the best weights when the schedule
+        keeps them (:class:`BestWeights`), else with the last epoch's.
+
+    Raises:
+        ValueError: the model is not compiled, or ``data`` is None with epochs left.
+        TypeError: neither ``epochs`` nor ``schedule`` given.
+        tf.errors.InvalidArgumentError: a NaN/inf meta-loss or gradient (the message says so).
+    """
+    if epochs is None:
+        if schedule is None:
+            raise TypeError("train() needs epochs= or a schedule (Schedule(epochs=...)).")
+        epochs = schedule.epochs
+    if getattr(model, "mapping_optimizer", None) is None:
+        raise ValueError("train() needs a compiled MetaOptimizer: call model.compile() first.")
+    early = best = budget = None
+    if schedule is not None:
+        if plateau is None:
+            plateau = PlateauScheduler(
+                factor=schedule.plateau_factor,
+                patience=schedule.plateau_patience,
+                threshold=schedule.plateau_threshold,
+                min_lr=schedule.min_lr,
+                verbose=verbose,
+            )
+        if convergence is None:
+            convergence = ConvergenceStop("loss", schedule.convergence_tolerance)
+        if checkpoint is None:
+            early = keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=schedule.early_stopping_patience
+            )
+            best = BestWeights("val_loss")
+        if schedule.budget_s is not None:
+            budget = TimeBudget(schedule.budget_s)
+    ordered = [
+        c
+        for c in (plateau, convergence, history, *callbacks, checkpoint, early, best, budget)
+        if c is not None
+    ]
+    start = time.perf_counter()
+    logs: dict[str, list[float]] = {}
+    if initial_epoch < epochs and not (checkpoint is not None and checkpoint.stopped):
+        if data is None:
+            raise ValueError(
+                f"train() got no training data but epochs {initial_epoch + 1}..{epochs} remain."
+            )
+        fitted = model.fit(
+            data,
+            validation_data=validation_data,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=ordered,
+            verbose=verbose,
+        )
+        logs = {k: [float(v) for v in values] for k, values in fitted.history.items()}
+    if early is not None and early.stopped_epoch > 0:
+        stopped_by = "early stopping"
+    elif convergence is not None and convergence.stopped:
+        stopped_by = "converged"
+    elif checkpoint is not None and checkpoint.stopped:
+        stopped_by = "early stopping"
+    elif budget is not None and budget.stopped:
+        stopped_by = "time budget"
+    else:
+        stopped_by = "epoch cap"
+    if checkpoint is not None:
+        epochs_run = checkpoint.epochs_done
+    else:
+        epochs_run = initial_epoch + len(logs.get("loss", []))
+    return TrainingResult(logs, epochs_run, stopped_by, time.perf_counter() - start)
+
+
+# --- many models at once ---------------------------------------------------------------------
 @dataclasses.dataclass
 class _ModelSchedule:
     """One model's schedule state (plateau, convergence, early stopping, best weights)."""
@@ -223,7 +798,7 @@ class StackedTrainer:
         s = self.schedule
         state.losses.append(loss)
         state.val_losses.append(val)
-        # ReduceLROnPlateau (PyTorch semantics, qaoa_meta.meta.PlateauScheduler).
+        # ReduceLROnPlateau (PyTorch semantics, PlateauScheduler).
         if val < state.plateau_best * (1.0 - s.plateau_threshold):
             state.plateau_best, state.bad_epochs = val, 0
         else:
@@ -243,7 +818,7 @@ class StackedTrainer:
         state.learning_rates.append(
             [float(self._lr_sequence[k].numpy()), float(self._lr_mapping[k].numpy())]
         )
-        # Convergence stop on the training loss (qaoa_meta.meta.ConvergenceStop).
+        # Convergence stop on the training loss (ConvergenceStop).
         stop = False
         if state.previous_loss is not None and abs(loss - state.previous_loss) <= (
             s.convergence_tolerance
@@ -372,4 +947,16 @@ class StackedTrainer:
         return infos
 
 
-__all__ = ["Schedule", "StackedTrainer"]
+__all__ = [
+    "STOP_REASONS",
+    "BestWeights",
+    "ConvergenceStop",
+    "JsonHistory",
+    "PlateauScheduler",
+    "Schedule",
+    "StackedTrainer",
+    "TimeBudget",
+    "TrainingCheckpoint",
+    "TrainingResult",
+    "train",
+]

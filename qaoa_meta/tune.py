@@ -92,25 +92,31 @@ def _trial(
     from ray import tune
 
     limit_threads(threads)
+    from qaoa_meta._tf import keras
     from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
+    from qaoa_meta.training import train as fit
 
     config_keys = {field.name for field in dataclasses.fields(MetaConfig)}
     config = MetaConfig(**{**base, **{k: v for k, v in params.items() if k in config_keys}})
     model = MetaOptimizer(config)
     model.compile(**{k: params[k] for k in LEARNING_RATE_KEYS if k in params})
-    train_data = make_dataset(train, config, batch_size=batch_size)
-    val_data = make_dataset(val, config, batch_size=len(val))
-    for epoch in range(1, epochs + 1):
-        model.fit(train_data, epochs=1, verbose=0)
-        logs = model.evaluate(val_data, return_dict=True, verbose=0)
-        tune.report(
+    report = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: tune.report(
             {
-                "epoch": epoch,
-                "val_final_cost": float(logs["final_cost"]),
-                "val_meta_loss": float(logs["meta_loss"]),
+                "epoch": epoch + 1,
+                "val_final_cost": float(logs["val_final_cost"]),
+                "val_meta_loss": float(logs["val_meta_loss"]),
                 "meta_config": config.to_json(None),
             }
         )
+    )
+    fit(
+        model,
+        make_dataset(train, config, batch_size=batch_size),
+        make_dataset(val, config, batch_size=len(val)),
+        epochs=epochs,
+        callbacks=[report],
+    )
 
 
 def tune_meta(

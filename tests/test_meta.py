@@ -10,17 +10,9 @@ import pytest
 from qaoa_meta import qaoa
 from qaoa_meta._tf import keras, tf
 from qaoa_meta.energy import Energy
-from qaoa_meta.meta import (
-    JsonHistory,
-    MetaConfig,
-    MetaOptimizer,
-    PlateauScheduler,
-    TimeBudget,
-    encode_problems,
-    make_dataset,
-    meta_loss,
-)
+from qaoa_meta.meta import MetaConfig, MetaOptimizer, encode_problems, make_dataset, meta_loss
 from qaoa_meta.problems import erdos_renyi, load_paper_dataset
+from qaoa_meta.training import JsonHistory, PlateauScheduler, TimeBudget
 
 
 def _problems(count, sizes=(4, 5, 6), seed=0):

@@ -10,7 +10,6 @@ import pathlib
 import platform
 import shutil
 import sys
-import time
 
 from qaoa_meta.cli.errors import UserError, user_input
 from qaoa_meta.cli.names import MODELS, VARIANTS
@@ -143,7 +142,8 @@ def train_from_args(args: argparse.Namespace) -> dict:
     """Runs (or resumes) training as configured by ``args``; returns the log with its summary.
 
     Re-running the same command after a crash or a kill resumes from the last completed epoch
-    and ends bit-identical to an uninterrupted run (see :class:`qaoa_meta.meta.TrainingCheckpoint`);
+    and ends bit-identical to an uninterrupted run (see :func:`qaoa_meta.training.train` and
+    :class:`qaoa_meta.training.TrainingCheckpoint`);
     re-running a finished run only reports it. ``--restart`` starts over.
     """
     check_train_args(args)
@@ -153,18 +153,17 @@ def train_from_args(args: argparse.Namespace) -> dict:
             shutil.rmtree(output / name, ignore_errors=True)
         (output / "log.json").unlink(missing_ok=True)
 
+    from qaoa_meta import training
     from qaoa_meta._tf import keras, tf
     from qaoa_meta.fileio import read_json
-    from qaoa_meta.meta import (
+    from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
+    from qaoa_meta.problems import load_paper_dataset
+    from qaoa_meta.training import (
         ConvergenceStop,
         JsonHistory,
-        MetaConfig,
-        MetaOptimizer,
         PlateauScheduler,
         TrainingCheckpoint,
-        make_dataset,
     )
-    from qaoa_meta.problems import load_paper_dataset
 
     with user_input():  # the dataset and the options
         dataset_path = pathlib.Path(args.dataset)
@@ -224,51 +223,48 @@ def train_from_args(args: argparse.Namespace) -> dict:
             stateful=[plateau, convergence],
             history=history,
             run_info=resume_key,
+            on_commit=lambda epoch: _kill_hook("checkpoint", epoch),
         )
         initial_epoch = checkpoint.restore(model)
 
-    class KillHook(keras.callbacks.Callback):  # test hook, inert unless $QAOA_META_TEST_KILL
-        def __init__(self, point):
-            super().__init__()
-            self.point = point
-
-        def on_train_batch_end(self, batch, logs=None):
-            if self.point == "history":
-                _kill_hook("batch", self.epoch + 1)
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-
-        def on_epoch_end(self, epoch, logs=None):
-            _kill_hook(self.point, epoch + 1)
-
-    callbacks = [plateau, convergence, history, KillHook("history"), checkpoint]
-    callbacks.append(KillHook("checkpoint"))
+    # Test hook, inert unless $QAOA_META_TEST_KILL: mid-epoch, and after the log entry but
+    # before the checkpoint commits (the commit's own is on_commit above).
+    epoch_now = [0]
+    kill_hook = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: epoch_now.__setitem__(0, epoch + 1),
+        on_train_batch_end=lambda batch, logs: _kill_hook("batch", epoch_now[0]),
+        on_epoch_end=lambda epoch, logs: _kill_hook("history", epoch + 1),
+    )
+    callbacks = [kill_hook]
     if args.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(output / "tensorboard")))
-    start = time.perf_counter()
+    train_ds = val_ds = steps = None
     if initial_epoch < args.epochs and not checkpoint.stopped:
         train_ds, steps = _train_dataset(train, config, args, initial_epoch)
         val_ds = make_dataset(data.val, config, batch_size=len(data.val))
-        try:
-            model.fit(
-                train_ds,
-                validation_data=val_ds,
-                epochs=args.epochs,
-                initial_epoch=initial_epoch,
-                steps_per_epoch=steps,
-                callbacks=callbacks,
-                verbose=args.verbose,
-            )
-        except tf.errors.InvalidArgumentError as error:
-            if "NaN" not in str(error):
-                raise
-            raise UserError(
-                f"training diverged in epoch {checkpoint.epochs_done + 1} (NaN/inf meta-loss or "
-                f"gradient); lower --lr-sequence/--lr-mapping and pass --restart, or re-run to "
-                f"resume from epoch {checkpoint.epochs_done}."
-            ) from None
-    seconds = time.perf_counter() - start
+    try:
+        result = training.train(
+            model,
+            train_ds,
+            val_ds,
+            epochs=args.epochs,
+            plateau=plateau,
+            convergence=convergence,
+            history=history,
+            checkpoint=checkpoint,
+            callbacks=callbacks,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps,
+            verbose=args.verbose,
+        )
+    except tf.errors.InvalidArgumentError as error:
+        if "NaN" not in str(error):
+            raise
+        raise UserError(
+            f"training diverged in epoch {checkpoint.epochs_done + 1} (NaN/inf meta-loss or "
+            f"gradient); lower --lr-sequence/--lr-mapping and pass --restart, or re-run to "
+            f"resume from epoch {checkpoint.epochs_done}."
+        ) from None
     _kill_hook("end")
     if checkpoint.best_epoch is None:
         raise UserError(f"No epoch completed in {output}; pass --restart.")
@@ -279,10 +275,7 @@ def train_from_args(args: argparse.Namespace) -> dict:
     with user_input():
         log = read_json(log_path, "delete it or pass --restart") if log_path.exists() else {}
     epochs = log.get("epochs", [])
-    if checkpoint.stopped:
-        reason = "converged" if convergence.stopped else "early stopping"
-    else:
-        reason = "epochs"
+    reason = "epochs" if result.stopped_by == "epoch cap" else result.stopped_by
     log["summary"] = {
         "epochs_run": checkpoint.epochs_done,
         "stopped_by": reason,
@@ -292,7 +285,7 @@ def train_from_args(args: argparse.Namespace) -> dict:
         if epochs
         else {},
         "resumed_from_epoch": initial_epoch,
-        "train_seconds": seconds,
+        "train_seconds": result.train_time_s,
         "final_model": str(output / "final"),
     }
     losses = [e["loss"] for e in epochs if "loss" in e]
