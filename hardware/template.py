@@ -582,7 +582,9 @@ class CompiledTemplate:
             phases = np.exp(1j * np.pi * exponent[:, None] * turns)
             factors[index] = np.einsum("mc,mcij->mij", phases, projectors)
         matrices = None
-        stacked: dict[int, np.ndarray] = {}
+        # layers stacked once per decomposition object; the object is kept in the dict so
+        # that its id cannot be reused by a later one within this call
+        stacked: dict[int, tuple[_Decomposition, np.ndarray]] = {}
         for block, base in zip(self.blocks, self._layer_base, strict=True):
             if (
                 self.gateset == "sqrt_iswap"
@@ -595,10 +597,10 @@ class CompiledTemplate:
                 if matrices is None:
                     matrices = self._matrices(values)
                 dec = self._block_decomposition(block, matrices, values)
-            layers = stacked.get(id(dec))
-            if layers is None:
-                layers = stacked[id(dec)] = np.array(dec.layers, complex).reshape(-1, 2, 2)
-            factors[base : base + len(layers)] = layers
+            found = stacked.get(id(dec))
+            if found is None:
+                found = stacked[id(dec)] = (dec, np.array(dec.layers, complex).reshape(-1, 2, 2))
+            factors[base : base + len(found[1])] = found[1]
         out = factors[self._chains[:, 0]]
         for j in range(1, self._chains.shape[1]):
             out = factors[self._chains[:, j]] @ out

@@ -141,3 +141,16 @@ def test_slot_matrices_equal_all_gates(gateset, rng):
         for gate, matrix in zip(gates, fast, strict=True):
             if gate.gate is None:
                 np.testing.assert_allclose(matrix, gate.matrix, atol=1e-12)
+
+
+def test_slot_matrices_at_fresh_points_of_a_larger_template(rng):
+    """ZZ + SWAP blocks with mixer rotations between make a new decomposition per block and
+    point; each must be used for its own block (a stale object identity once mixed them up)."""
+    graph = nx.random_regular_graph(3, 10, seed=0)
+    template = compile_template(qaoa_like(graph, 2), "weber", "sqrt_iswap", seed=0)
+    for _ in range(6):
+        values = rng.uniform(0, 1.5, 4)
+        fast = template.slot_matrices(values)
+        for gate, matrix in zip(template.all_gates(values), fast, strict=True):
+            if gate.gate is None:
+                np.testing.assert_allclose(matrix, gate.matrix, atol=1e-12)
