@@ -46,7 +46,7 @@ def learned_theta(problem: MaxCutProblem, model: MetaOptimizer) -> np.ndarray:
 
 def quick_model(p: int = 1, seed: int = 0, epochs: int = 20) -> MetaOptimizer:
     """A small LSTM meta-learner trained noiselessly on 3-regular graphs (seconds)."""
-    from qaoa_meta.noise_study import train_meta
+    from qaoa_meta.noise_aware import train_meta
 
     train = [generate("random_regular", 8, 1000 + i, d=3) for i in range(8)]
     config = MetaConfig(model="lstm", p=p, steps=5, seed=seed)

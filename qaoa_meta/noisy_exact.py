@@ -185,7 +185,7 @@ class _Program:
 
 
 class ExactNoisyEnergy:
-    """Deterministic ⟨C⟩ of the noisy circuits of :func:`qaoa_meta.noise_study.encode_noisy`.
+    """Deterministic ⟨C⟩ of the noisy circuits of :func:`qaoa_meta.noise_aware.encode_noisy`.
 
     A rollout energy for :meth:`qaoa_meta.meta.MetaOptimizer.set_energy`: the batch must carry
     ``problem_index`` (row → problem) and ``offset``; the circuits and operators are read once

@@ -324,7 +324,7 @@ def _fine_tune_noise_aware(
     label: str,
 ) -> tuple[Any, dict[str, Any]]:
     """Copies ``base`` and fine-tunes it on ``energy`` (the exact noisy energy of ``data``,
-    :func:`~qaoa_meta.noise_study.encode_noisy` of the fine-tuning graphs); keeps the best epoch.
+    :func:`~qaoa_meta.noise_aware.encode_noisy` of the fine-tuning graphs); keeps the best epoch.
 
     The score of an epoch is the noisy meta-loss over those graphs (deterministic); the
     starting weights count as epoch 0, so the result is never worse than ``base`` there.
@@ -420,7 +420,7 @@ def train_study_models(
         epochs, losses, wall time and ``noise_aware`` flag.
     """
     from qaoa_meta.meta import MetaOptimizer
-    from qaoa_meta.noise_study import encode_noisy
+    from qaoa_meta.noise_aware import encode_noisy
     from qaoa_meta.noisy import NoisySetup
     from qaoa_meta.noisy_exact import ExactNoisyEnergy
 

@@ -60,7 +60,7 @@ def test_exact_noisy_energy_matches_cirq_density_matrix_and_finite_differences()
     import cirq
 
     from qaoa_meta._tf import tf, tfq
-    from qaoa_meta.noise_study import encode_noisy
+    from qaoa_meta.noise_aware import encode_noisy
     from qaoa_meta.noisy_exact import ExactNoisyEnergy
 
     problems = [generate("erdos_renyi", 3, 1, p=1.0), generate("random_regular", 4, 2, d=3)]
