@@ -403,12 +403,10 @@ class NoisyTemplate:
         probs = self.probabilities(values, groups, rng, offsets, readout=False)
         sizes = np.full(groups, shots // groups)
         sizes[: shots % groups] += 1
-        outcomes = np.concatenate(
-            [
-                np.repeat(np.arange(row.size), rng.multinomial(int(size), row / row.sum()))
-                for size, row in zip(sizes, np.clip(probs, 0.0, None), strict=True)
-            ]
-        )
+        probs = np.clip(probs, 0.0, None)
+        # one call for all groups: the same draws, in the same order, as one call per group
+        counts = rng.multinomial(sizes, probs / probs.sum(axis=1, keepdims=True))
+        outcomes = np.repeat(np.tile(np.arange(probs.shape[1]), groups), counts.reshape(-1))
         if self.readout.any():
             n = len(self.read)
             bits = (outcomes[:, None] >> (n - 1 - np.arange(n))[None, :]) & 1
