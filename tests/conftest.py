@@ -67,12 +67,26 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(item.path.name))
         elif "module" in scopes:
             item.add_marker(pytest.mark.xdist_group(item.path.relative_to(_ROOT).as_posix()))
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))
 
 
 # Files whose tests start Ray themselves (besides those using the ray_local fixture).
 RAY_FILES = {"test_sweep.py", "test_tune.py"}
-# Files whose first tests compile a numba kernel (hardware/trajectories.py).
-NUMBA_FILES = {"test_trajectories.py"}
+# Files whose tests compile numba kernels (hardware/trajectories.py, qaoa_meta/energy_kernel.py):
+# one worker compiles each kernel once instead of both at the same time on a fresh clone.
+NUMBA_FILES = {"test_trajectories.py", "test_energy.py"}
+
+# The longest single tests (about 15-40 s each on the 2-core machine) are handed out first, so
+# neither worker starts one of them while the other is finishing: with --dist loadgroup the
+# scheduler keeps the collection order for tests outside groups.
+LONG_FIRST = (
+    "tests/test_demo.py::test_demo_meta_and_hardware_stages_save_reloadable_results",
+    "tests/test_reproduce.py::test_reduced_reproduction",
+    "tests/test_noise_study.py::test_noise_aware_training_improves_noisy_meta_loss",
+    "tests/test_noise_study.py::test_reduced_study_end_to_end",
+    "tests/test_meta.py::test_training_lowers_held_out_meta_loss",
+    "tests/test_noise_study.py::test_exact_noisy_energy_matches_cirq_density_matrix",
+)
 
 
 class _GroupCheck:

@@ -7,8 +7,9 @@ would; nothing is defined for them. A block fenced ```python no-run is not execu
 block must be listed in ``NO_RUN`` with the reason, and there should be very few.
 
 A block fenced ```python slow (training runs that take half a minute each) runs only with the
-slow tests (`make test-all`); the fast suite runs the document's other blocks, checks that the
-slow ones parse and import existing names, and covers what they do with the reduced training
+slow tests (`make test-all`); the fast suite runs the document's other blocks (none of which may
+read a name that only a slow block defines), checks that the slow ones parse and import
+existing names, and covers what they do with the reduced training
 tests in tests/test_meta.py and tests/test_training.py.
 
 Documents whose blocks take more than a few seconds beyond importing TensorFlow are marked
@@ -127,12 +128,56 @@ def test_snippets_run(path, with_slow_blocks, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr[-6000:]
 
 
-def test_slow_blocks_are_few_and_end_their_document():
-    """Fast blocks never depend on a slow one: slow blocks come after every fast block."""
+def _bound_and_used(code: str) -> tuple[set[str], set[str]]:
+    """Names a block binds (assignments, imports, definitions) and names it reads."""
+    bound, used = set(), set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name):
+            (bound if isinstance(node.ctx, ast.Store | ast.Del) else used).add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+    return bound, used
+
+
+def fast_blocks_needing_slow_ones(blocks: list[dict]) -> list[str]:
+    """Fast blocks that read a name only a slow block before them defines (the fast suite
+    skips slow blocks): ``["line N: [names]", ...]``."""
+    problems, fast_names, slow_only = [], set(), set()
+    for block in blocks:
+        bound, used = _bound_and_used(block["code"])
+        if block["slow"]:
+            slow_only |= bound - fast_names
+            continue
+        needed = (used - bound) & slow_only
+        if needed:
+            problems.append(f"line {block['line']}: {sorted(needed)}")
+        fast_names |= bound
+        slow_only -= bound
+    return problems
+
+
+def test_slow_blocks_are_few_and_fast_blocks_never_need_them():
     for path in DOCUMENTS:
-        kinds = [b["slow"] for b in python_blocks(path) if not b["no_run"]]
-        assert kinds == sorted(kinds), f"{_name(path)}: a fast block follows a ```python slow one"
-        assert sum(kinds) <= 2, f"{_name(path)}: more than two ```python slow blocks"
+        blocks = [b for b in python_blocks(path) if not b["no_run"]]
+        assert sum(b["slow"] for b in blocks) <= 2, f"{_name(path)}: more than two slow blocks"
+        assert not fast_blocks_needing_slow_ones(blocks), (
+            f"{_name(path)}: fast blocks use names defined only in a ```python slow block: "
+            f"{fast_blocks_needing_slow_ones(blocks)}"
+        )
+
+
+def test_the_rule_catches_a_fast_block_that_needs_a_slow_one():
+    blocks = [
+        {"line": 1, "slow": False, "code": "import numpy as np\nx = np.ones(2)\n"},
+        {"line": 5, "slow": True, "code": "model = train(x)\nscore = 1\n"},
+        {"line": 9, "slow": False, "code": "print(model.summary(), x)\nscore = 2\n"},
+        {"line": 12, "slow": False, "code": "print(score)\n"},  # rebound by a fast block
+    ]
+    assert fast_blocks_needing_slow_ones(blocks) == ["line 9: ['model']"]
 
 
 def test_no_run_blocks_are_listed_with_a_reason():
