@@ -22,7 +22,7 @@ from hardware.noise_models import (
     NEVER,
     MomentNoise,
     is_noise_free,
-    readout_channel,
+    readout_moment,
     scaled_probability,
 )
 from hardware.tfq_noise import local_pauli_channels, pauli_twirl
@@ -141,14 +141,7 @@ class CalibratedNoise(MomentNoise):
         Returns:
             ``[cirq.Moment(channels)]``, empty when nothing with an error is measured.
         """
-        ops = []
-        for op in moment:
-            if cirq.is_measurement(op):
-                for q in op.qubits:
-                    ch = readout_channel(*self.readout.get(q, (0.0, 0.0)))
-                    if ch is not None:
-                        ops.append(ch.on(q))
-        return [cirq.Moment(ops)]
+        return readout_moment(moment, lambda q: self.readout.get(q, (0.0, 0.0)))
 
     def _p2(self, pair, cls) -> float:
         if (pair, cls) in self.p2:

@@ -8,7 +8,7 @@ docstring states the subclass contract and the noise-model protocol (``scaled``,
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import cirq
@@ -357,14 +357,7 @@ class ReadoutNoise(MomentNoise):
         Returns:
             ``[cirq.Moment(channels)]``, empty when nothing with an error is measured.
         """
-        ops = []
-        for op in moment:
-            if cirq.is_measurement(op):
-                for q in op.qubits:
-                    ch = readout_channel(*self.errors(q))
-                    if ch is not None:
-                        ops.append(ch.on(q))
-        return [cirq.Moment(ops)]
+        return readout_moment(moment, self.errors)
 
     def scaled(self, factor):
         """Every error times ``factor``, uncapped (``ValueError`` above 1 or p01 + p10 > 1)."""
@@ -407,6 +400,29 @@ def readout_channel(p01: float, p10: float) -> cirq.Gate | None:
     if gamma <= 0:
         return None
     return cirq.generalized_amplitude_damp(p=p10 / gamma, gamma=gamma)
+
+
+def readout_moment(
+    moment: cirq.Moment, errors: Callable[[cirq.Qid], tuple[float, float]]
+) -> list[cirq.Moment]:
+    """One moment of readout channels (:func:`readout_channel`) on the qubits measured in
+    ``moment``.
+
+    Args:
+        moment: the circuit moment.
+        errors: ``(p01, p10)`` of a qubit.
+
+    Returns:
+        ``[cirq.Moment(channels)]``, empty when nothing with an error is measured.
+    """
+    ops = []
+    for op in moment:
+        if cirq.is_measurement(op):
+            for q in op.qubits:
+                channel = readout_channel(*errors(q))
+                if channel is not None:
+                    ops.append(channel.on(q))
+    return [cirq.Moment(ops)]
 
 
 @dataclass(frozen=True)
@@ -485,5 +501,6 @@ __all__ = [
     "check_probability",
     "is_noise_free",
     "readout_channel",
+    "readout_moment",
     "scaled_probability",
 ]
