@@ -907,8 +907,11 @@ class StudyConfig:
     def sweep_config(self, output: str | pathlib.Path, artifacts: str | pathlib.Path):
         """The :class:`qaoa_meta.sweep.SweepConfig` of this study (task ``noise``).
 
-        Grid order keeps the cells of one instance and noise level together, so each worker
-        reuses its compiled, noisy circuit (:func:`noise_cell` caches them).
+        The cells of one instance, depth and noise level (nine initialisers x three shot
+        budgets) run as one group in one worker (``group_by``), so the worker builds that
+        noisy circuit once and reuses it, and the instance's template across noise levels
+        (:func:`noise_cell` caches them per process); the largest instances go first, so the
+        last groups to finish are short ones.
         """
         from qaoa_meta.sweep import SweepConfig
 
@@ -917,7 +920,7 @@ class StudyConfig:
             task="noise",
             output=str(output),
             grid={
-                "n": list(self.ns),
+                "n": sorted(self.ns, reverse=True),
                 "p": list(self.ps),
                 "noise_scale": list(self.noise_scales),
                 "shots": list(self.shots),
@@ -935,6 +938,7 @@ class StudyConfig:
                 "models": str(self.models),
             },
             seeds=self.seeds,
+            group_by=("n", "p", "noise_scale", "seed"),
         )
 
     def to_dict(self) -> dict[str, Any]:

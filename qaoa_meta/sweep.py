@@ -117,6 +117,10 @@ class SweepConfig:
     fixed: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     seeds: tuple[int, ...] = (0,)
     threads_per_cell: int = 1
+    # parameter names (grid or fixed keys, or "seed"): the cells that agree on them run one
+    # after another in one worker (one Ray task per group), so a task's per-process caches
+    # (compiled circuits, loaded models) serve the whole group; () runs cell by cell
+    group_by: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for key in ("name", "task", "output"):
@@ -163,6 +167,18 @@ class SweepConfig:
         threads = self.threads_per_cell
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"'threads_per_cell' must be an integer >= 1, got {threads!r}.")
+        group_by = self.group_by
+        if isinstance(group_by, str) or not isinstance(group_by, list | tuple):
+            raise ValueError(f"'group_by' must be a list of parameter names, got {group_by!r}.")
+        unknown = [
+            k for k in group_by if k != "seed" and k not in self.grid and k not in self.fixed
+        ]
+        if unknown:
+            raise ValueError(
+                f"'group_by' names {unknown}, which are not parameters of this sweep; use keys "
+                f"of 'grid' or 'fixed', or 'seed'."
+            )
+        object.__setattr__(self, "group_by", tuple(group_by))
         if self.task not in TASKS:  # built-in tasks import TensorFlow: checked by name
             resolve_task(self.task)  # fail early on an unknown task
         check_task_params(self.task, [*self.grid, *self.fixed])
@@ -218,6 +234,7 @@ class SweepConfig:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["seeds"] = list(self.seeds)
+        data["group_by"] = list(self.group_by)
         return data
 
     def to_json(self) -> str:
@@ -352,6 +369,23 @@ def run_cell(cell: Mapping[str, Any], threads: int = 1) -> dict[str, Any]:
     return record
 
 
+def run_cells(cells: Sequence[Mapping[str, Any]], threads: int = 1) -> list[dict[str, Any]]:
+    """Runs cells one after another in this process (one group of a grouped sweep)."""
+    return [run_cell(cell, threads) for cell in cells]
+
+
+def group_cells(cells: Sequence[Cell], keys: Sequence[str]) -> list[list[Cell]]:
+    """``cells`` in groups that agree on ``keys`` (parameter names or "seed"), each group in
+    the given order and the groups in order of their first cell; no keys: one cell a group."""
+    if not keys:
+        return [[cell] for cell in cells]
+    groups: dict[str, list[Cell]] = {}
+    for cell in cells:
+        values = [cell.seed if k == "seed" else cell.params.get(k) for k in keys]
+        groups.setdefault(json.dumps(values, sort_keys=True), []).append(cell)
+    return list(groups.values())
+
+
 def _versions() -> dict[str, str]:
     from importlib import metadata
 
@@ -479,12 +513,13 @@ def run_sweep(
                 used_workers = 1 if backend == "local" else 0
             startup_s = time.perf_counter() - start
             bar = _progress_bar(config.name, len(todo), skipped, progress)
+            groups = group_cells(todo, config.group_by)
             if backend == "local":
-                for cell in todo:
+                for cell in (cell for group in groups for cell in group):
                     finish(cell, run_cell(cell.to_dict(), config.threads_per_cell))
             elif todo:
-                in_flight = workers or len(todo)
-                _run_on_ray(ray, config.threads_per_cell, todo, finish, in_flight)
+                in_flight = workers or len(groups)
+                _run_on_ray(ray, config.threads_per_cell, groups, finish, in_flight)
     finally:
         if bar is not None:
             bar.close()
@@ -587,30 +622,35 @@ def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
 def _run_on_ray(
     ray: Any,
     threads: int,
-    todo: Sequence[Cell],
+    groups: Sequence[Sequence[Cell]],
     finish: Callable[[Cell, dict[str, Any]], None],
     in_flight: int,
 ) -> None:
-    """Runs ``todo`` as Ray tasks (``threads`` CPUs each, at most ``in_flight`` at a time)."""
-    remote = ray.remote(num_cpus=threads, max_retries=0)(run_cell)
-    queue = list(todo)
-    pending: dict[Any, Cell] = {}
+    """Runs ``groups`` of cells as Ray tasks, one task per group (``threads`` CPUs each, at
+    most ``in_flight`` at a time); a group's cells run one after another in one worker."""
+    remote = ray.remote(num_cpus=threads, max_retries=0)(run_cells)
+    queue = [list(group) for group in groups]
+    pending: dict[Any, list[Cell]] = {}
     while queue or pending:
         while queue and len(pending) < in_flight:
-            cell = queue.pop(0)
-            pending[remote.remote(cell.to_dict(), threads)] = cell
+            group = queue.pop(0)
+            pending[remote.remote([cell.to_dict() for cell in group], threads)] = group
         done, _ = ray.wait(list(pending), num_returns=1)
         for reference in done:
-            cell = pending.pop(reference)
+            group = pending.pop(reference)
             try:
-                record = ray.get(reference)
-            except Exception as error:  # noqa: BLE001 - a dead worker fails its cell only
-                record = {
-                    "schema_version": SCHEMA_VERSION,
-                    "cell": cell.to_dict(),
-                    "cell_id": cell.cell_id,
-                    "status": "failed",
-                    "error": f"{type(error).__name__}: {error}",
-                    "traceback": traceback.format_exc(),
-                }
-            finish(cell, record)
+                records = ray.get(reference)
+            except Exception as error:  # noqa: BLE001 - a dead worker fails its cells only
+                records = [
+                    {
+                        "schema_version": SCHEMA_VERSION,
+                        "cell": cell.to_dict(),
+                        "cell_id": cell.cell_id,
+                        "status": "failed",
+                        "error": f"{type(error).__name__}: {error}",
+                        "traceback": traceback.format_exc(),
+                    }
+                    for cell in group
+                ]
+            for cell, record in zip(group, records, strict=True):
+                finish(cell, record)

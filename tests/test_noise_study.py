@@ -189,3 +189,35 @@ def test_reduced_study_end_to_end(tmp_path):
 def test_cli_rejects_bad_input(capsys):
     assert cli.main(["noise-study", "--n", "9", "--output", "/tmp/unused"]) == 2
     assert "even n" in capsys.readouterr().err
+
+
+def test_noise_cell_records_do_not_depend_on_the_per_process_caches():
+    """A cell run after others (cached template, noisy circuit, problem) records the same
+    numbers as the same cell run with every cache empty."""
+    from qaoa_meta import noise_study
+
+    def cell(scale, initializer="fixed-angle", seed=0):
+        params = {
+            "n": 6,
+            "p": 1,
+            "initializer": initializer,
+            "noise_scale": scale,
+            "shots": 64,
+            "iterations": 2,
+            "trajectories": 4,
+            "eval_trajectories": 8,
+        }
+        result = noise_cell(params, seed)
+        return {k: v for k, v in result.items() if k not in ("wall_s", "setup_s")}
+
+    def clear():
+        for cache in (noise_study._problem, noise_study._template, noise_study._noisy_circuit):
+            cache.cache_clear()
+
+    clear()
+    cold = cell(1.0)
+    cell(0.5), cell(1.0, "random"), cell(1.0, seed=1)
+    warm = cell(1.0)
+    assert warm == cold
+    clear()
+    assert cell(1.0) == cold

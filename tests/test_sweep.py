@@ -253,3 +253,52 @@ def test_local_and_ray_backends_give_identical_records(tmp_path, ray_local):
     # Resuming on Ray with nothing left does not start Ray.
     again = run_sweep(on_ray, "ray", progress=False)
     assert (again.ran, again.skipped, again.startup_s < 1) == (0, 8, True)
+
+
+def test_group_by_orders_cells_and_is_validated(tmp_path):
+    grouped = config(
+        tmp_path,
+        grid={"n": [4, 5], "points": [3, 4]},
+        fixed={"family": "erdos_renyi", "p": 0.6},
+        group_by=["n", "seed"],
+    )
+    groups = sweep.group_cells(grouped.cells(), grouped.group_by)
+    assert [len(g) for g in groups] == [2, 2, 2, 2]
+    assert all(len({(c.params["n"], c.seed) for c in g}) == 1 for g in groups)
+    assert sorted(c.cell_id for g in groups for c in g) == sorted(
+        c.cell_id for c in grouped.cells()
+    )
+    assert sweep.group_cells(grouped.cells(), ()) == [[c] for c in grouped.cells()]
+    assert SweepConfig.from_json(grouped.to_json()) == grouped
+    with pytest.raises(ValueError, match="'group_by' names \\['shots'\\]"):
+        config(tmp_path, group_by=["shots"])
+    with pytest.raises(ValueError, match="list of parameter names"):
+        config(tmp_path, group_by="n")
+
+
+def test_grouped_sweep_runs_each_group_in_one_ray_task(tmp_path, ray_local):
+    def smoke(output, group_by):
+        return SweepConfig.from_dict(
+            {
+                "name": "grouped",
+                "task": "smoke",
+                "output": str(tmp_path / output),
+                "seeds": [0, 1, 2],
+                "grid": {"a": [1, 2], "fail": [False, True]},
+                "group_by": group_by,
+            }
+        )
+
+    plain, local, on_ray = smoke("plain", []), smoke("local", ["seed"]), smoke("ray", ["seed"])
+    run_sweep(plain, "local", progress=False)
+    run_sweep(local, "local", progress=False)
+    summary = run_sweep(on_ray, "ray", workers=2, progress=False)
+    assert (summary.ran, summary.failed) == (12, 6)
+    expected = results_by_cell(plain.output)
+    assert results_by_cell(local.output) == expected == results_by_cell(on_ray.output)
+    records = load_records(on_ray.output)
+    by_seed = {}
+    for r in records:
+        by_seed.setdefault(r["cell"]["seed"], set()).add(r["pid"])
+    assert all(len(pids) == 1 for pids in by_seed.values())  # a group: one worker
+    assert os.getpid() not in {r["pid"] for r in records}
