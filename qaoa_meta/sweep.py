@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import functools
 import hashlib
 import importlib
 import itertools
@@ -350,7 +351,7 @@ def run_cell(cell: Mapping[str, Any], threads: int = 1) -> dict[str, Any]:
         "host": platform.node(),
         "pid": os.getpid(),
         "threads": thread_settings,
-        "versions": _versions(),
+        "versions": dict(_versions()),
         "started_unix": time.time(),
     }
     start = time.perf_counter()
@@ -386,7 +387,9 @@ def group_cells(cells: Sequence[Cell], keys: Sequence[str]) -> list[list[Cell]]:
     return list(groups.values())
 
 
+@functools.cache
 def _versions() -> dict[str, str]:
+    """The packages' versions (once per process: reading the metadata costs ~10 ms a cell)."""
     from importlib import metadata
 
     versions = {}
