@@ -191,7 +191,9 @@ def run_meta_stage(
             f"  {summary.method:<20} {summary.ar_init:>8.4f} {summary.ar_final:>8.4f} "
             f"{summary.evaluations:>11.1f}"
         )
-    theta = LearnedInitializer(model)(default_problems(seed)[1], 1)
+    # Padded to the test graphs' register: the rollout traced for them is reused.
+    hardware_graph = default_problems(seed)[1]
+    theta = model.rollout([hardware_graph], n_qubits=max(pr.n for pr in test)).final_theta[0]
     if out:
         from qaoa_meta.problems import save_dataset
 

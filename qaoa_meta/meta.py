@@ -180,6 +180,18 @@ class RolloutResult:
 
 
 # --- data ------------------------------------------------------------------------------------
+class _TracedRollouts:
+    """Traced rollout functions by row shape; not a dict so Keras does not track (save) it."""
+
+    def __init__(self) -> None:
+        self.by_shape: dict[tuple, tf.types.experimental.GenericFunction] = {}
+
+
+def _tf_dtype(array: np.ndarray) -> tf.DType:
+    # Serialized TFQ circuits and operators come back from ``.numpy()`` as object arrays.
+    return tf.string if array.dtype == object else tf.as_dtype(array.dtype)
+
+
 def encode_problems(
     problems: Sequence[MaxCutProblem], config: MetaConfig, n_qubits: int | None = None
 ) -> dict[str, np.ndarray]:
@@ -355,7 +367,7 @@ class MetaOptimizer(keras.Model):
             name: keras.metrics.Mean(name)
             for name in ("loss", "meta_loss", "final_cost", "final_cut")
         }
-        self._rollout_function = None
+        self._rollout_functions = _TracedRollouts()
         self.energy_fn = None
         self.built = True
 
@@ -368,7 +380,7 @@ class MetaOptimizer(keras.Model):
         test and rollout functions are dropped so the next call uses the new energy.
         """
         self.energy_fn = energy_fn
-        self._rollout_function = None
+        self._rollout_functions = _TracedRollouts()
         self.train_function = self.test_function = self.predict_function = None
 
     # -- optimisers ---------------------------------------------------------------------------
@@ -515,22 +527,57 @@ class MetaOptimizer(keras.Model):
         loss = tf.reduce_mean(costs[:, -1]) if self.config.validation_loss == "final" else meta
         return self._update_trackers(loss, meta, costs, cuts)
 
-    def rollout(self, problems: Sequence[MaxCutProblem], batch_size: int = 256) -> RolloutResult:
-        """Phase I on ``problems``: θ_1..θ_T (textbook convention) and their costs."""
+    def rollout(
+        self,
+        problems: Sequence[MaxCutProblem],
+        batch_size: int = 256,
+        n_qubits: int | None = None,
+    ) -> RolloutResult:
+        """Phase I on ``problems``: θ_1..θ_T (textbook convention) and their costs.
+
+        Args:
+            problems: the graphs (any sizes; smaller ones are padded with idle qubits).
+            batch_size: problems per traced call.
+            n_qubits: register size to pad to (default: the largest problem's). Each register
+                size traces the rollout once, so a fixed size saves retracing for new sizes;
+                padding changes nothing but float32 round-off.
+
+        Returns:
+            A :class:`RolloutResult` with one row per problem.
+        """
         if isinstance(problems, MaxCutProblem):
             problems = [problems]
         problems = list(problems)
-        if self._rollout_function is None:
-            # One trace per register size: the exact energy needs a static 2^n, so shapes
-            # must not be relaxed (reduce_retracing would turn 2^n into None).
-            self._rollout_function = tf.function(lambda batch: self.rollout_tensors(batch)[1:])
-        n_qubits = max(pr.n for pr in problems)
+        largest = max(pr.n for pr in problems)
+        if n_qubits is not None and n_qubits < largest:
+            raise ValueError(
+                f"Expected n_qubits >= {largest} (the largest problem's size), got {n_qubits}."
+            )
+        n_qubits = n_qubits or largest
         parts = []
         for start in range(0, len(problems), batch_size):
             data = encode_problems(problems[start : start + batch_size], self.config, n_qubits)
-            parts.append([t.numpy() for t in self._rollout_function(data)])
+            parts.append([t.numpy() for t in self._rollout_function(data)(data)])
         theta, cost, cut = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
         return RolloutResult(theta=theta, cost=cost, expectation=cut)
+
+    def _rollout_function(self, data: dict[str, np.ndarray]):
+        """The traced rollout for batches shaped like ``data``, any number of rows."""
+        # One trace per row shape (the register size): the exact energy needs a static 2^n, so
+        # only the batch dimension is left open (reduce_retracing would turn 2^n into None
+        # too), and a batch of a new size (the last, smaller one; one problem) reuses it.
+        key = tuple((name, array.shape[1:], array.dtype.str) for name, array in data.items())
+        function = self._rollout_functions.by_shape.get(key)
+        if function is None:
+            signature = {
+                name: tf.TensorSpec((None, *array.shape[1:]), _tf_dtype(array))
+                for name, array in data.items()
+            }
+            function = tf.function(
+                lambda batch: self.rollout_tensors(batch)[1:], input_signature=[signature]
+            )
+            self._rollout_functions.by_shape[key] = function
+        return function
 
     # -- persistence --------------------------------------------------------------------------
     def get_config(self) -> dict:

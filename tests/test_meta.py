@@ -290,3 +290,22 @@ def test_rollout_tensors_names_its_parts():
     np.testing.assert_allclose(parts.cost, -parts.expectation)
     result = model.rollout(problems)
     np.testing.assert_allclose(result.expectation, parts.expectation.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_rollout_rows_do_not_depend_on_batching_or_padding():
+    from qaoa_meta.energy import analytic_p1_expectation
+
+    config = MetaConfig(model="lstm", steps=3, seed=4)
+    model = MetaOptimizer(config)
+    problems = _problems(5, sizes=(4, 6), seed=11)
+    whole = model.rollout(problems)
+    split = model.rollout(problems, batch_size=2)  # batches of 2, 2 and 1 rows
+    padded = model.rollout(problems[:1], n_qubits=7)  # a 4-qubit graph in 7 qubits
+    np.testing.assert_allclose(split.theta, whole.theta, atol=1e-6)
+    np.testing.assert_allclose(padded.theta, whole.theta[:1], atol=1e-5)
+    # The padded rollout's energies are the graph's own (the p = 1 closed form).
+    gamma, beta = padded.theta[0].T
+    reference = analytic_p1_expectation(problems[0], gamma, beta)
+    np.testing.assert_allclose(padded.expectation[0], reference, atol=1e-4)
+    with pytest.raises(ValueError, match=r"n_qubits >= 6.*got 5"):
+        model.rollout(problems, n_qubits=5)
