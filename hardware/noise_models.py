@@ -21,7 +21,18 @@ NEVER = 1e30
 
 
 def check_finite(name: str, value: float) -> float:
-    """``value`` as a float; ``ValueError`` naming ``name`` when it is not finite."""
+    """Converts ``value`` to a float and checks that it is finite.
+
+    Args:
+        name: what the value is, for the error message.
+        value: the number (anything ``float()`` accepts).
+
+    Returns:
+        ``float(value)``.
+
+    Raises:
+        ValueError: when ``value`` is NaN or infinite (or a string ``float()`` rejects).
+    """
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value}")
@@ -29,7 +40,19 @@ def check_finite(name: str, value: float) -> float:
 
 
 def check_probability(name: str, value: float, upper: float = 1.0) -> float:
-    """``value`` as a float; ``ValueError`` naming ``name`` unless it is finite and in [0, upper]."""
+    """Converts ``value`` to a float and checks that it is a probability in ``[0, upper]``.
+
+    Args:
+        name: what the value is, for the error message.
+        value: the number.
+        upper: the largest allowed value.
+
+    Returns:
+        ``float(value)``.
+
+    Raises:
+        ValueError: when ``value`` is not finite or lies outside ``[0, upper]``.
+    """
     value = check_finite(name, value)
     if not 0.0 <= value <= upper:
         raise ValueError(f"{name} must be a probability in [0, {upper:g}], got {value}")
@@ -37,7 +60,15 @@ def check_probability(name: str, value: float, upper: float = 1.0) -> float:
 
 
 def is_noise_free(op: cirq.Operation) -> bool:
-    """Ops that get no gate noise: virtual Z rotations, identities, global phases."""
+    """Whether ``op`` gets no gate noise: virtual Z rotations, identities, global phases.
+
+    Args:
+        op: a circuit operation.
+
+    Returns:
+        True when the op's gate is a ``ZPowGate`` (any exponent, so every Z rotation),
+        ``IdentityGate`` or ``GlobalPhaseGate``.
+    """
     return isinstance(op.gate, cirq.ZPowGate | cirq.IdentityGate | cirq.GlobalPhaseGate)
 
 
@@ -52,6 +83,27 @@ class MomentNoise(cirq.NoiseModel):
     scaled must say how), :meth:`readout_errors` reports none, :meth:`tfq_compatible` wraps the
     model in :class:`TwirledNoise`. Subclasses here are frozen dataclasses whose fields are the
     whole model.
+
+    What the hooks receive and return:
+
+    - ``before(moment, qubits)`` / ``after(moment, qubits)``: the circuit moment (never a
+      virtual one) and every qubit of the system, idle ones included; they return a list of
+      ``cirq.Moment`` in circuit order (empty ones are fine, they are dropped). They must not
+      change or repeat the circuit's own ops: the moment is inserted by the base class.
+    - ``scaled(factor)``: a new model of the same kind with every error rate times
+      ``factor`` (``factor`` is already checked finite and >= 0 by :func:`scale`). Factor 0
+      must be exactly noiseless (any channel left in the circuit is the identity; the
+      models here keep their kind, with zero probabilities and relaxation times of
+      :data:`NEVER`), as the noise-level sweeps compare it with the ideal circuit. Raise
+      ``ValueError`` when a scaled probability would leave its range.
+    - ``readout_errors(qubits)``: ``{qubit: (p01, p10)}`` for every qubit asked, with
+      ``p01`` = P(read 1 | state 0) and ``p10`` = P(read 0 | state 1), exactly the errors
+      the model applies before measurement (readout mitigation inverts them); ``(0.0,
+      0.0)`` where the model has none.
+    - ``tfq_compatible()``: a model whose every noise op is a single-qubit channel of
+      :data:`TFQ_CHANNELS` (so TFQ's noisy backend can parse it; see
+      :func:`uses_only_tfq_channels`), the same model where that holds already, else the
+      closest such approximation.
 
     The base class guarantees: the circuit moment itself is kept unchanged, between the
     ``before`` and ``after`` moments; moments without operations are dropped; a moment
@@ -105,6 +157,9 @@ class MomentNoise(cirq.NoiseModel):
         Args:
             factor: the multiplier, finite and >= 0 (checked by :func:`scale`).
 
+        Returns:
+            In a subclass, a new model of its kind; factor 0 exactly noiseless.
+
         Raises:
             TypeError: always, unless a subclass says how it scales.
         """
@@ -119,11 +174,18 @@ class MomentNoise(cirq.NoiseModel):
 
         Args:
             qubits: the qubits to report.
+
+        Returns:
+            ``{qubit: (p01, p10)}`` for every qubit of ``qubits``; here all ``(0.0, 0.0)``.
         """
         return {q: (0.0, 0.0) for q in qubits}
 
     def tfq_compatible(self) -> cirq.NoiseModel:
-        """This model written with TFQ's channels (default: :class:`TwirledNoise` of it)."""
+        """This model written with TFQ's channels (default: :class:`TwirledNoise` of it).
+
+        Returns:
+            A model whose noise ops are single-qubit :data:`TFQ_CHANNELS` ops.
+        """
         return TwirledNoise(self)
 
     @staticmethod
@@ -132,6 +194,9 @@ class MomentNoise(cirq.NoiseModel):
 
         Args:
             moment: the circuit moment.
+
+        Returns:
+            True when at least one op carries a ``cirq.VirtualTag``.
         """
         return any(isinstance(t, cirq.VirtualTag) for op in moment for t in op.tags)
 
@@ -189,7 +254,17 @@ class DepolarizingNoise(MomentNoise):
         return [cirq.Moment(ops)]
 
     def scaled(self, factor):
-        """``p1`` and ``p2`` times ``factor`` (``ValueError`` above 1)."""
+        """This model with ``p1`` and ``p2`` times ``factor``.
+
+        Args:
+            factor: the multiplier, finite and >= 0.
+
+        Returns:
+            A new :class:`DepolarizingNoise` (same ``two_qubit_local``).
+
+        Raises:
+            ValueError: when a scaled probability exceeds 1.
+        """
         return dataclasses.replace(
             self,
             p1=scaled_probability("p1", self.p1, factor),
@@ -197,7 +272,11 @@ class DepolarizingNoise(MomentNoise):
         )
 
     def tfq_compatible(self):
-        """The 2q channel as two local 1q channels of the same process fidelity."""
+        """This model with the 2q channel as two local 1q channels of the same process fidelity.
+
+        Returns:
+            A copy with ``two_qubit_local=True``.
+        """
         return dataclasses.replace(self, two_qubit_local=True)
 
 
@@ -289,7 +368,15 @@ class ThermalNoise(MomentNoise):
         return [cirq.Moment(ad), cirq.Moment(pd)]
 
     def scaled(self, factor):
-        """T1 and T2 divided by ``factor`` (rates times it); 1e30 us for factor 0."""
+        """This model with T1 and T2 divided by ``factor`` (decay rates times it).
+
+        Args:
+            factor: the multiplier, finite and >= 0.
+
+        Returns:
+            A new :class:`ThermalNoise` (same gate durations); T1 = T2 = :data:`NEVER` us
+            for factor 0, so every damping channel is the identity.
+        """
         return dataclasses.replace(
             self,
             t1_us=self.t1_us / factor if factor > 0 else NEVER,
@@ -297,7 +384,11 @@ class ThermalNoise(MomentNoise):
         )
 
     def tfq_compatible(self):
-        """Itself: amplitude and phase damping are TFQ channels."""
+        """This model: amplitude and phase damping are TFQ channels.
+
+        Returns:
+            ``self``.
+        """
         return self
 
 
@@ -360,7 +451,19 @@ class ReadoutNoise(MomentNoise):
         return readout_moment(moment, self.errors)
 
     def scaled(self, factor):
-        """Every error times ``factor``, uncapped (``ValueError`` above 1 or p01 + p10 > 1)."""
+        """This model with every readout error (defaults and ``per_qubit``) times ``factor``.
+
+        Unlike :class:`CalibratedNoise`, the errors are not capped.
+
+        Args:
+            factor: the multiplier, finite and >= 0.
+
+        Returns:
+            A new :class:`ReadoutNoise`; factor 0 gives no readout channels at all.
+
+        Raises:
+            ValueError: when a scaled error exceeds 1 or a scaled pair has p01 + p10 > 1.
+        """
         per_qubit = None
         if self.per_qubit:
             per_qubit = {
@@ -374,11 +477,22 @@ class ReadoutNoise(MomentNoise):
         )
 
     def readout_errors(self, qubits):
-        """:meth:`errors` of each qubit."""
+        """The readout errors of each qubit (:meth:`errors`).
+
+        Args:
+            qubits: the qubits to report.
+
+        Returns:
+            ``{qubit: (p01, p10)}``: ``per_qubit`` entries, else the defaults.
+        """
         return {q: self.errors(q) for q in qubits}
 
     def tfq_compatible(self):
-        """Itself: the readout channel is a generalized amplitude damping."""
+        """This model: its readout channel is a generalized amplitude damping.
+
+        Returns:
+            ``self``.
+        """
         return self
 
 
@@ -429,7 +543,8 @@ def readout_moment(
 class NoiseStack(MomentNoise):
     """Several moment-noise models applied together (their before/after moments in order).
 
-    Each model sees the original moment, not the noise of the models before it.
+    Each model sees the original moment, not the noise of the models before it. An empty
+    stack is noiseless.
 
     Attributes:
         models: the models, in order; :class:`MomentNoise` subclasses only (not the Google
@@ -463,11 +578,33 @@ class NoiseStack(MomentNoise):
         return [m for model in self.models for m in model.after(moment, qubits)]
 
     def scaled(self, factor):
-        """Every member scaled by ``factor``."""
+        """This stack with every member scaled by ``factor`` (the member's ``scaled``).
+
+        Args:
+            factor: the multiplier, finite and >= 0.
+
+        Returns:
+            A new :class:`NoiseStack` of the scaled members, in order.
+
+        Raises:
+            ValueError: when a member's scaled probability leaves its range.
+            TypeError: when a member defines no ``scaled`` (the base class default).
+        """
         return NoiseStack(tuple(m.scaled(factor) for m in self.models))
 
     def readout_errors(self, qubits):
-        """The members' readout errors; a later member's nonzero errors win."""
+        """The members' readout errors; a later member's nonzero errors win.
+
+        The errors are not combined: with two members reporting readout errors on a qubit,
+        the stack applies both channels but reports only the later pair.
+
+        Args:
+            qubits: the qubits to report.
+
+        Returns:
+            ``{qubit: (p01, p10)}`` for every qubit of ``qubits``, zeros where no member has
+            an error.
+        """
         out = {q: (0.0, 0.0) for q in qubits}
         for sub in self.models:
             for q, (a, b) in sub.readout_errors(qubits).items():
@@ -476,12 +613,28 @@ class NoiseStack(MomentNoise):
         return out
 
     def tfq_compatible(self):
-        """Every member converted."""
+        """This stack with every member's ``tfq_compatible()``.
+
+        Returns:
+            A new :class:`NoiseStack` of the converted members, in order.
+        """
         return NoiseStack(tuple(m.tfq_compatible() for m in self.models))
 
 
 def scaled_probability(name: str, p: float, f: float) -> float:
-    """``p * f``; ``ValueError`` naming ``name`` and the largest allowed factor when it exceeds 1."""
+    """Scales a probability, refusing results above 1.
+
+    Args:
+        name: what the probability is, for the error message.
+        p: the probability.
+        f: the factor (>= 0).
+
+    Returns:
+        ``p * f``.
+
+    Raises:
+        ValueError: when ``p * f > 1``; the message names the largest allowed factor.
+    """
     value = p * f
     if value > 1.0:
         raise ValueError(
