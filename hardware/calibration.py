@@ -74,12 +74,27 @@ def google_model_properties(model):
 
     cirq 1.5 keeps it only in the private field ``_noise_properties`` (there is no public
     accessor), so this is the one place that reads it.
+
+    Args:
+        model: a ``cirq_google.NoiseModelFromGoogleNoiseProperties`` (see
+            :func:`is_google_model`).
+
+    Returns:
+        Its ``cirq_google.GoogleNoiseProperties`` (the object itself, not a copy).
     """
     return model._noise_properties
 
 
 def is_google_model(model) -> bool:
-    """Whether ``model`` is cirq-google's calibration-based noise model."""
+    """Whether ``model`` is cirq-google's calibration-based noise model.
+
+    Args:
+        model: any object (None included).
+
+    Returns:
+        True for a ``cirq_google.NoiseModelFromGoogleNoiseProperties``, such as
+        :func:`google_noise` and :func:`scale_google_model` return.
+    """
     cg = import_cirq_google()
 
     return isinstance(model, cg.NoiseModelFromGoogleNoiseProperties)
@@ -199,8 +214,23 @@ class CalibratedNoise(MomentNoise):
         return out
 
     def scaled(self, factor):
-        """Probabilities and coherent angles times ``factor``, times divided by it; readout
-        errors capped so that p01 + p10 <= 1."""
+        """This model with every error rate times ``factor``.
+
+        Depolarising probabilities and coherent angles (or twirled error probabilities) are
+        multiplied by ``factor``, T1 and T_phi divided by it (:data:`NEVER` for factor 0),
+        and readout errors multiplied but capped so that ``p01 + p10 <= 1``; gate durations
+        are kept. Factor 0 is exactly noiseless.
+
+        Args:
+            factor: the multiplier, finite and >= 0.
+
+        Returns:
+            A new :class:`CalibratedNoise`.
+
+        Raises:
+            ValueError: when a scaled depolarising probability exceeds 1 or a twirled
+                coherent error's total probability exceeds 1.
+        """
         f = factor
         return CalibratedNoise(
             {q: scaled_probability("p1", p, f) for q, p in self.p1.items()},
@@ -213,11 +243,22 @@ class CalibratedNoise(MomentNoise):
         )
 
     def readout_errors(self, qubits):
-        """The calibrated ``readout`` of each qubit (zeros where none)."""
+        """The calibrated readout errors of each qubit.
+
+        Args:
+            qubits: the qubits to report.
+
+        Returns:
+            ``{qubit: (p01, p10)}`` from ``readout``, ``(0.0, 0.0)`` where it has no entry.
+        """
         return {q: tuple(self.readout.get(q, (0.0, 0.0))) for q in qubits}
 
     def tfq_compatible(self):
-        """Itself: written with TFQ's channels only."""
+        """This model: it is written with TFQ's channels only.
+
+        Returns:
+            ``self``.
+        """
         return self
 
 
@@ -247,8 +288,22 @@ def _coherent_entry(gate: cirq.PhasedFSimGate):
 
 
 def calibrated_from_properties(props, cg) -> CalibratedNoise:
-    """The :class:`CalibratedNoise` of a cirq-google noise-properties object (``cg`` is the
-    imported ``cirq_google``)."""
+    """The :class:`CalibratedNoise` of a cirq-google noise-properties object.
+
+    1q depolarising errors are read from the ``PhasedXZGate`` entries, 2q ones from the SYC,
+    ``ISWAP**0.5`` and CZ entries (negative values clipped to 0); coherent errors from
+    ``fsim_errors`` (an ``FSimGate`` when the error has no zeta/chi/gamma part, else its
+    Pauli twirl); T1, T_phi, readout errors and gate durations as stored (SYC 12 ns,
+    √iSWAP and CZ 32 ns where missing; ``other`` the longer of √iSWAP and CZ).
+
+    Args:
+        props: a ``cirq_google.GoogleNoiseProperties`` (e.g. :func:`google_model_properties`
+            of a Google model); it must have a ``PhasedXZGate`` gate time.
+        cg: the imported ``cirq_google`` module (:func:`hardware.devices.import_cirq_google`).
+
+    Returns:
+        The model, with the calibration's qubits and couplers as keys.
+    """
     type_to_cls = {
         cg.SycamoreGate: "sycamore",
         cirq.ISwapPowGate: "sqrt_iswap",
@@ -306,7 +361,23 @@ def _scaled_pauli(probs, f: float) -> tuple:
 
 
 def scale_google_model(model, f: float):
-    """cirq-google's model rebuilt from its calibration with every error rate times ``f``."""
+    """cirq-google's model rebuilt from its calibration with every error rate times ``f``.
+
+    Pauli errors and coherent angles are multiplied by ``f``, T1 and T_phi divided by it
+    (:data:`NEVER` for ``f = 0``), readout errors multiplied but capped so that
+    ``p01 + p10 <= 1``; a qubit whose scaled readout errors are both 0 is left out of the
+    calibration (no readout error). The model's own calibration is not changed.
+
+    Args:
+        model: a cirq-google model (:func:`is_google_model`).
+        f: the factor, finite and >= 0 (checked by :func:`hardware.noise.scale`).
+
+    Returns:
+        A new ``cirq_google.NoiseModelFromGoogleNoiseProperties``.
+
+    Raises:
+        ValueError: when a scaled Pauli error exceeds 1.
+    """
     cg = import_cirq_google()
 
     props = google_model_properties(model)

@@ -56,7 +56,21 @@ def pauli_twirl(kraus_ops: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def local_pauli_channels(probs: np.ndarray, qubits) -> list[cirq.Operation]:
-    """Independent 1q Pauli channels for a 2q Pauli channel, same total error, marginal shape."""
+    """Independent 1q Pauli channels for a 2q Pauli channel: same total error, marginal shape.
+
+    The 2q error probability ``e = 1 - p(II)`` becomes ``q = 1 - sqrt(1 - e)`` on each
+    qubit (so the two channels together keep the process fidelity), split among X, Y and Z
+    in proportion to that qubit's marginal of the 2q channel.
+
+    Args:
+        probs: ``(16,)`` Pauli probabilities in :func:`pauli_twirl`'s order (first index the
+            first qubit).
+        qubits: the two qubits, in the order of ``probs``.
+
+    Returns:
+        ``cirq.asymmetric_depolarize`` ops, one per qubit with a nonzero marginal error;
+        empty when the channel has no error (``e <= 1e-15``).
+    """
     table = probs.reshape(4, 4)
     err = 1.0 - table[0, 0]
     if err <= 1e-15:
@@ -163,7 +177,20 @@ class TwirledNoise(cirq.NoiseModel):
         return out
 
     def scaled(self, factor):
-        """The twirl of the base model scaled by ``factor`` (the base's own ``scaled``)."""
+        """The twirl of the base model scaled by ``factor`` (the base's own ``scaled``).
+
+        :func:`hardware.noise.scale` does not call this: it scales the base itself, so a base
+        without a ``scaled`` method (the Google model) scales there too.
+
+        Args:
+            factor: the multiplier, finite and >= 0.
+
+        Returns:
+            A new :class:`TwirledNoise` of the scaled base.
+
+        Raises:
+            TypeError: when the base model defines no ``scaled`` method.
+        """
         method = getattr(self.base, "scaled", None)
         if not callable(method):
             raise TypeError(
@@ -175,11 +202,22 @@ class TwirledNoise(cirq.NoiseModel):
 
     def readout_errors(self, qubits):
         """None reported (zeros), whatever the base: the twirl may symmetrise a readout
-        channel, so the base's errors are not this model's."""
+        channel, so the base's errors are not this model's.
+
+        Args:
+            qubits: the qubits to report.
+
+        Returns:
+            ``{qubit: (0.0, 0.0)}`` for every qubit of ``qubits``.
+        """
         return {q: (0.0, 0.0) for q in qubits}
 
     def tfq_compatible(self):
-        """Itself."""
+        """This model: its noise ops are TFQ channels already.
+
+        Returns:
+            ``self``.
+        """
         return self
 
 
