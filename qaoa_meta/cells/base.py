@@ -152,11 +152,18 @@ class MetaCell(keras.layers.AbstractRNNCell):
         Inside it a cell may compute weight-only quantities once and reuse them at every
         step (the QK-LSTM's reference states). The weights must not change inside it. The
         base cell does nothing.
+
+        Returns:
+            A context manager; the base returns ``contextlib.nullcontext()``.
         """
         return contextlib.nullcontext()
 
     def get_config(self) -> dict:
-        """The Keras layer config plus ``units``, ``variant`` and ``seed``."""
+        """The Keras layer config plus ``units``, ``variant`` and ``seed``.
+
+        Returns:
+            A dict that ``type(cell).from_config`` accepts.
+        """
         config = super().get_config()
         config.update(units=self.units, variant=self.variant, seed=self.seed)
         return config

@@ -21,6 +21,10 @@ class LSTMCell(MetaCell):
         double_bias: keep PyTorch's two bias vectors.
         variant: "paper" or "fixed" (identical for this cell).
         seed: seed of the initializers.
+        **kwargs: passed to :class:`~qaoa_meta.cells.base.MetaCell`.
+
+    Raises:
+        ValueError: when ``units`` is not a positive int or ``variant`` is unknown.
     """
 
     def __init__(
@@ -94,7 +98,11 @@ class LSTMCell(MetaCell):
         return h, [h, c]
 
     def get_config(self) -> dict:
-        """The base config plus ``double_bias``."""
+        """The base config plus ``double_bias``.
+
+        Returns:
+            A dict that :meth:`from_config` accepts.
+        """
         config = super().get_config()
         config.update(double_bias=self.double_bias)
         return config

@@ -74,7 +74,7 @@ class QFWPCell(MetaCell):
 
     @property
     def output_size(self) -> int:
-        """``units``."""
+        """``units``: the step output is ``post_mapping`` of the ⟨Z_i⟩."""
         return self.units
 
     def build(self, input_shape):
@@ -129,7 +129,11 @@ class QFWPCell(MetaCell):
         return self.post_mapping(z), [fast]
 
     def get_config(self) -> dict:
-        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_layers``."""
+        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_layers``.
+
+        Returns:
+            A dict that :meth:`from_config` accepts.
+        """
         config = super().get_config()
         config.update(
             circuit_backend=self.circuit_backend, n_qubits=self.n_qubits, n_layers=self.n_layers

@@ -157,7 +157,11 @@ class QKLSTMCell(MetaCell):
 
         The references must not change inside it (one rollout, before the optimizer step);
         enter it inside the ``GradientTape`` so their gradient is recorded. Reentrant.
-        Outside a scope they are prepared at every call.
+        Outside a scope they are prepared at every call. The paper variant has no
+        references; the scope changes nothing there.
+
+        Yields:
+            None; on exit the previous cache (an outer scope's, or none) is restored.
         """
         saved = self._rollout_cache.states
         self._rollout_cache.states = {}
@@ -229,7 +233,11 @@ class QKLSTMCell(MetaCell):
         return h, [h, c]
 
     def get_config(self) -> dict:
-        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_references``."""
+        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_references``.
+
+        Returns:
+            A dict that :meth:`from_config` accepts.
+        """
         config = super().get_config()
         config.update(
             circuit_backend=self.circuit_backend,

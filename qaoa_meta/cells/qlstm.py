@@ -143,7 +143,11 @@ class QLSTMCell(MetaCell):
         return h, [h, c]
 
     def get_config(self) -> dict:
-        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_layers``."""
+        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_layers``.
+
+        Returns:
+            A dict that :meth:`from_config` accepts.
+        """
         config = super().get_config()
         config.update(
             circuit_backend=self.circuit_backend, n_qubits=self.n_qubits, n_layers=self.n_layers
