@@ -49,24 +49,47 @@ class Device:
 
     @property
     def qubits(self) -> tuple[cirq.GridQubit, ...]:
-        """The device qubits, sorted."""
+        """The device qubits, sorted (row, then column)."""
         return tuple(sorted(self.graph.nodes))
 
     @property
     def n_qubits(self) -> int:
+        """The number of device qubits."""
         return self.graph.number_of_nodes()
 
     def is_coupled(self, a: cirq.Qid, b: cirq.Qid) -> bool:
-        """True when ``a`` and ``b`` share a coupler."""
+        """Whether two qubits share a coupler.
+
+        Args:
+            a: a qubit.
+            b: another qubit.
+
+        Returns:
+            True when ``a`` and ``b`` are joined by an edge of ``graph`` (False for qubits
+            not on the device).
+        """
         return self.graph.has_edge(a, b)
 
     @property
     def is_calibrated(self) -> bool:
+        """Whether the device has calibrated error rates (``qubit_error`` is set)."""
         return self.qubit_error is not None
 
 
 def grid(rows: int, cols: int) -> Device:
-    """A ``rows`` x ``cols`` square-grid test device supporting every gate set."""
+    """A ``rows`` x ``cols`` square-grid test device supporting every gate set.
+
+    Args:
+        rows: grid rows, >= 1.
+        cols: grid columns, >= 1.
+
+    Returns:
+        The uncalibrated device ``grid:RxC`` on ``cirq.GridQubit.rect(rows, cols)``, nearest
+        neighbours coupled.
+
+    Raises:
+        ValueError: when ``rows`` or ``cols`` is < 1.
+    """
     if rows < 1 or cols < 1:
         raise ValueError(f"grid needs rows, cols >= 1, got {rows}x{cols}")
     qubits = cirq.GridQubit.rect(rows, cols)
@@ -74,7 +97,17 @@ def grid(rows: int, cols: int) -> Device:
 
 
 def line(n: int) -> Device:
-    """An ``n``-qubit line test device (qubits ``GridQubit(0, i)``) supporting every gate set."""
+    """An ``n``-qubit line test device (qubits ``GridQubit(0, i)``) supporting every gate set.
+
+    Args:
+        n: number of qubits, >= 1.
+
+    Returns:
+        The uncalibrated device ``line:N``, neighbours coupled.
+
+    Raises:
+        ValueError: when ``n`` < 1.
+    """
     if n < 1:
         raise ValueError(f"line needs n >= 1, got {n}")
     qubits = cirq.GridQubit.rect(1, n)
@@ -96,10 +129,17 @@ def get_device(name: str) -> Device:
     """Returns a device by name.
 
     Args:
-        name: ``sycamore``, ``sycamore23``, ``rainbow``, ``weber``, ``grid:RxC`` or ``line:N``.
+        name: ``sycamore``, ``sycamore23``, ``rainbow``, ``weber``, ``grid:RxC`` or ``line:N``
+            (case-insensitive, surrounding spaces ignored).
+
+    Returns:
+        The :class:`Device`; the Google processors come from cirq-google's device specs
+        (cached, the same object for the same name), ``rainbow`` and ``weber`` with their
+        stored calibration's error rates.
 
     Raises:
-        ValueError: for an unknown name (the message lists the valid ones).
+        ValueError: for an unknown name (the message lists the valid ones), a malformed
+            ``grid:``/``line:`` size, or a size < 1.
     """
     key = name.strip().lower()
     if key.startswith("grid:"):
@@ -162,7 +202,19 @@ def _calibration_errors(processor_id: str):
 
 @functools.cache
 def google_noise_properties(processor_id: str):
-    """``cirq_google.GoogleNoiseProperties`` from the stored median calibration."""
+    """``cirq_google.GoogleNoiseProperties`` from the stored median calibration.
+
+    Cached: the same object is returned for the same processor; do not modify it.
+
+    Args:
+        processor_id: ``rainbow`` or ``weber`` (:data:`CALIBRATED_DEVICES`).
+
+    Returns:
+        The noise properties of cirq-google's stored median calibration.
+
+    Raises:
+        ValueError: for a processor without a stored calibration.
+    """
     cg = import_cirq_google()
 
     if processor_id not in CALIBRATED_DEVICES:
@@ -175,7 +227,11 @@ def google_noise_properties(processor_id: str):
 
 
 def import_cirq_google():
-    """Imports cirq_google without google.api_core's Python-version FutureWarning."""
+    """Imports cirq_google without google.api_core's Python-version FutureWarning.
+
+    Returns:
+        The ``cirq_google`` module.
+    """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning)
         import cirq_google
@@ -206,6 +262,14 @@ def placement_cost(
     Each interaction at device distance ``d`` costs ``3 (d - 1)`` two-qubit gates of swaps plus
     one gate; with a calibration every gate counts its coupler's Pauli error (the device mean
     for swapped pairs) and every qubit its own error; without one each gate counts 1.
+
+    Args:
+        interaction_graph: nodes are logical qubits, edges two-qubit interactions.
+        mapping: logical qubit -> device qubit, for every node of ``interaction_graph``.
+        device: the target device.
+
+    Returns:
+        The estimated cost (lower is better).
     """
     qubits, dist = _distance_matrix(device)
     index = {q: i for i, q in enumerate(qubits)}
@@ -232,6 +296,12 @@ def bad_readout_qubits(device: Device) -> frozenset:
 
     On weber: q(3, 2) (0.665), q(3, 5) (0.167), q(4, 7) (0.133); on rainbow q(7, 2) (0.397).
     Empty for devices without readout calibration.
+
+    Args:
+        device: the device.
+
+    Returns:
+        The qubits, as a frozenset.
     """
     if not device.readout_error:
         return frozenset()
