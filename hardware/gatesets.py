@@ -40,7 +40,18 @@ _SYC_THETA, _SYC_PHI = np.pi / 2, np.pi / 6
 
 
 def target_gateset(gateset: str) -> cirq.CompilationTargetGateset:
-    """The cirq compilation target for a gate-set name (``cz``, ``sqrt_iswap``, ``sycamore``)."""
+    """The cirq compilation target for a gate-set name (``cz``, ``sqrt_iswap``, ``sycamore``).
+
+    Args:
+        gateset: one of :data:`hardware.devices.GATESETS`.
+
+    Returns:
+        ``cirq.CZTargetGateset()``, ``cirq.SqrtIswapTargetGateset()`` or
+        ``cirq_google.SycamoreTargetGateset()``, a new instance each call.
+
+    Raises:
+        ValueError: for an unknown gate-set name.
+    """
     if gateset == "cz":
         return cirq.CZTargetGateset()
     if gateset == "sqrt_iswap":
@@ -53,7 +64,15 @@ def target_gateset(gateset: str) -> cirq.CompilationTargetGateset:
 
 
 def two_qubit_count(circuit: cirq.AbstractCircuit) -> int:
-    """Number of two-qubit gate operations (measurements excluded)."""
+    """Number of two-qubit gate operations (measurements excluded).
+
+    Args:
+        circuit: any circuit.
+
+    Returns:
+        The count of operations on exactly two qubits that are not measurements (2q noise
+        channels of a noisy circuit count too).
+    """
     return sum(
         1 for op in circuit.all_operations() if len(op.qubits) == 2 and not cirq.is_measurement(op)
     )
@@ -65,8 +84,16 @@ def to_gateset(circuit: cirq.AbstractCircuit, gateset: str) -> cirq.Circuit:
     Uses ``cirq.optimize_for_target_gateset`` (2 natives per ZZ rotation, 3 per ZZ+SWAP).
     Single-qubit gates come out as ``PhasedXZGate`` (use :func:`tfq_safe` for TFQ).
 
+    Args:
+        circuit: a circuit without unresolved symbols.
+        gateset: ``cz``, ``sqrt_iswap`` or ``sycamore``.
+
+    Returns:
+        A new circuit of native two-qubit gates (CZ, ``ISWAP**0.5`` or SYC) and
+        ``PhasedXZGate``s, measurements kept, negligible ops and empty moments dropped.
+
     Raises:
-        ValueError: if the circuit has unresolved symbols.
+        ValueError: if the circuit has unresolved symbols, or for an unknown gate set.
     """
     target = target_gateset(gateset)
     if cirq.is_parameterized(circuit):
@@ -99,7 +126,14 @@ def _canonical_natives(circuit: cirq.Circuit) -> cirq.Circuit:
 
 
 def tfq_safe(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
-    """Rewrites ``PhasedXZGate``s (rejected by TFQ) as ``PhasedXPowGate`` + ``ZPowGate``."""
+    """Rewrites ``PhasedXZGate``s (rejected by TFQ) as ``PhasedXPowGate`` + ``ZPowGate``.
+
+    Args:
+        circuit: any circuit; ops other than ``PhasedXZGate``s are kept as they are.
+
+    Returns:
+        A new circuit with the same unitary (up to global phase).
+    """
 
     def map_op(op: cirq.Operation, _: int) -> cirq.OP_TREE:
         if isinstance(op.gate, cirq.PhasedXZGate):
@@ -147,7 +181,15 @@ def _to_tfq_natives(circuit: cirq.Circuit, gateset: str) -> cirq.Circuit:
 
 
 def is_sycamore_gate(gate: cirq.Gate | None) -> bool:
-    """Whether ``gate`` is Sycamore's FSim(π/2, π/6), in any cirq class that carries it."""
+    """Whether ``gate`` is Sycamore's FSim(π/2, π/6), in any cirq class that carries it.
+
+    Args:
+        gate: a gate, or None.
+
+    Returns:
+        True for a resolved ``cirq.FSimGate`` (or subclass, such as cirq-google's
+        ``SycamoreGate``) with theta ≈ π/2 and phi ≈ π/6.
+    """
     return (
         isinstance(gate, cirq.FSimGate)
         and not cirq.is_parameterized(gate)
@@ -206,8 +248,18 @@ def to_gateset_symbolic(circuit: cirq.AbstractCircuit, gateset: str) -> cirq.Cir
     Output gates: CZ, ``ISWAP**0.5``, ``FSimGate(pi/2, pi/6)`` (= SYC), ``PhasedXPowGate``,
     ``XPowGate``/``YPowGate``/``ZPowGate`` with exponents ``c * symbol``: all TFQ-serialisable.
 
+    Args:
+        circuit: the circuit, symbolic or not.
+        gateset: ``cz``, ``sqrt_iswap`` or ``sycamore``.
+
+    Returns:
+        A new circuit of the output gates above, measurements kept in place, runs of
+        resolved single-qubit gates merged.
+
     Raises:
-        TypeError: for a symbolic gate outside the list or a non-affine exponent.
+        TypeError: for a symbolic gate outside the list (an X/Y/Z rotation counts only with
+            global shift 0 or -1/2) or a non-affine exponent.
+        ValueError: for an unknown gate set.
     """
     target_gateset(gateset)  # validates the name
     ops = list(circuit.all_operations())
@@ -316,7 +368,20 @@ ONE_QUBIT_NATIVE = (
 
 
 def is_native_two_qubit(gate: cirq.Gate, gateset: str) -> bool:
-    """True when ``gate`` is the native two-qubit gate of ``gateset`` (resolved)."""
+    """True when ``gate`` is the native two-qubit gate of ``gateset`` (resolved).
+
+    Args:
+        gate: a gate, or None.
+        gateset: ``cz``, ``sqrt_iswap`` or ``sycamore``.
+
+    Returns:
+        Whether ``gate`` is a resolved CZ (``CZPowGate`` of exponent 1 mod 2),
+        ``ISWAP**±0.5`` (``ISwapPowGate`` of exponent 0.5 or 3.5 mod 4) or SYC
+        (:func:`is_sycamore_gate`); False for None and for symbolic gates.
+
+    Raises:
+        ValueError: for an unknown gate set (unless ``gate`` is None or symbolic).
+    """
     if gate is None or cirq.is_parameterized(gate):
         return False
     if gateset == "cz":

@@ -46,6 +46,13 @@ def check_at_most_two_qubits(circuit: cirq.AbstractCircuit) -> None:
 def interaction_graph(circuit: cirq.AbstractCircuit) -> nx.Graph:
     """Qubits as nodes, an edge (``weight`` = gate count) per pair acted on by a 2-qubit gate.
 
+    Args:
+        circuit: a circuit of 1- and 2-qubit gates (measurements may act on more).
+
+    Returns:
+        An undirected graph on every qubit of the circuit (idle ones included); edge
+        ``weight`` counts the non-measurement 2-qubit operations on that pair.
+
     Raises:
         ValueError: for an operation on 3 or more qubits (see :func:`check_at_most_two_qubits`).
     """
@@ -62,7 +69,15 @@ def interaction_graph(circuit: cirq.AbstractCircuit) -> nx.Graph:
 
 @dataclass
 class RoutedCircuit:
-    """A circuit on device qubits with the logical-to-physical maps at its start and end."""
+    """A circuit on device qubits with the logical-to-physical maps at its start and end.
+
+    Attributes:
+        circuit: the routed circuit on device qubits, SWAP gates inserted, terminal
+            measurements on each logical qubit's final device qubit.
+        initial_map: logical qubit -> device qubit at the start.
+        final_map: logical qubit -> device qubit at the end (after the swaps).
+        method: ``cqc``, ``swap_network``, or ``none`` when the placement needed no swap.
+    """
 
     circuit: cirq.Circuit
     initial_map: dict[cirq.Qid, cirq.GridQubit]

@@ -44,6 +44,12 @@ def stratify_moments(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
     """Moments of single-qubit gates only and of two-qubit gates only (``cirq.stratified_circuit``).
 
     Measurements and other operations form their own moments.
+
+    Args:
+        circuit: any circuit.
+
+    Returns:
+        A new circuit with the same operations, stratified, empty moments dropped.
     """
     with quiet_cirq():
         out = cirq.stratified_circuit(
@@ -71,6 +77,9 @@ def add_dynamical_decoupling(
 
     Returns:
         The circuit with pulses in the idle spots of its single-qubit moments.
+
+    Raises:
+        ValueError: for a circuit with unresolved symbols, or (from cirq) an unknown schema.
     """
     if cirq.is_parameterized(circuit):
         raise ValueError("dynamical decoupling needs a resolved circuit; resolve its symbols first")
