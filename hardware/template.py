@@ -260,13 +260,26 @@ def _is_identity(gate: Gate) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Gate:
-    """One gate of a resolved template: qubits and matrix (1q) or native gate (2q)."""
+    """One gate of a resolved template: qubits and matrix (1q) or native gate (2q).
+
+    Attributes:
+        qubits: the device qubits, one or two (a 2q gate's in the native gate's order).
+        matrix: the ``(2, 2)`` unitary of a 1q gate, or the ``(4, 4)`` unitary of the native
+            2q gate.
+        gate: the native gate object of a 2q gate; None for a 1q gate.
+    """
 
     qubits: tuple[cirq.Qid, ...]
     matrix: np.ndarray
     gate: cirq.Gate | None = None  # the native gate object of a 2q gate
 
     def operation(self) -> cirq.Operation:
+        """This gate as a cirq operation.
+
+        Returns:
+            ``gate.on(*qubits)`` for a 2q gate, else a ``PhasedXZGate`` of ``matrix`` (up to
+            global phase).
+        """
         if self.gate is not None:
             return self.gate.on(*self.qubits)
         return cirq.PhasedXZGate.from_matrix(self.matrix).on(*self.qubits)
@@ -278,6 +291,31 @@ class CompiledTemplate:
     Build with :func:`compile_template`. :meth:`gates` gives the resolved native gates at one
     parameter point (fast: numbers, no cirq objects), :meth:`resolve` the same as a
     ``cirq.Circuit`` on device qubits. ``final_map[q]`` is where logical qubit ``q`` is read.
+
+    The constructor (called by :func:`compile_template`) finds the blocks, counts each
+    block's natives at a random generic θ and marks the structurally empty gaps.
+
+    Args:
+        routed_ops: the routed operations on device qubits, in circuit order, without
+            measurements; 1- and 2-qubit ops only.
+        symbols: the parameters, in the order of value vectors.
+        gateset: ``cz``, ``sqrt_iswap`` or ``sycamore``.
+        initial_map: logical qubit -> device qubit at the start.
+        final_map: logical qubit -> device qubit at the end (where it is read).
+        device: the device name.
+        routing: the router that produced ``routed_ops`` (:attr:`RoutedCircuit.method`).
+        seed: seed of the generic reference points.
+
+    Attributes:
+        symbols, gateset, initial_map, final_map, device, routing: as given.
+        compile_seconds: wall time of :func:`compile_template` (0 until it sets it).
+        empty: indices of :meth:`all_gates` slots that are the identity at generic θ.
+        qubits: the device qubits used, sorted.
+
+    Raises:
+        ValueError: for an op not on 1 or 2 qubits or a symbol that is not in ``symbols``.
+        TypeError: for a symbolic op that is not a ``cirq.EigenGate`` power, or an exponent
+            not affine in the symbols.
     """
 
     def __init__(
@@ -384,7 +422,7 @@ class CompiledTemplate:
 
     @property
     def two_qubit_count(self) -> int:
-        """Native two-qubit gates (the same at every θ)."""
+        """The number of native two-qubit gates (the same at every θ)."""
         return sum(block.natives for block in self.blocks)
 
     def _values(self, values) -> np.ndarray:
@@ -418,6 +456,13 @@ class CompiledTemplate:
         Each is an eigen-gate with two eigenvalues one half-turn apart (QAOA's ZZ and X
         rotations), so shifting its exponent by ±1/2 (``offsets`` of :meth:`all_gates`) gives
         the parameter-shift rule.
+
+        Returns:
+            One ``(index into the routed ops, symbol name, exponent slope)`` per θ-dependent
+            op, in circuit order.
+
+        Raises:
+            ValueError: when a θ-dependent routed gate does not depend on exactly one symbol.
         """
         out = []
         for index, op in enumerate(self.ops):
@@ -571,6 +616,16 @@ class CompiledTemplate:
         The same numbers as ``[g.matrix for g in all_gates(values)]`` without building a
         ``Gate`` per slot: the routed rotations are evaluated for all ops at once and every
         slot is a fixed chain of factors, multiplied for all slots together.
+
+        Args:
+            values: a vector in :attr:`symbols` order, or a mapping / ``cirq.ParamResolver``.
+
+        Returns:
+            A complex ``(len(all_gates), 2, 2)`` array.
+
+        Raises:
+            ValueError: when ``values`` has the wrong length or a resolver lacks a symbol, or
+                a block needs a different native count at this θ (a degenerate angle).
         """
         values = self._values(values)
         factors = np.empty((self._n_factors, 2, 2), complex)
@@ -611,6 +666,16 @@ class CompiledTemplate:
         """The native gates at ``values`` (a vector in :attr:`symbols` order, or a resolver).
 
         Structurally empty single-qubit gaps are left out unless they hold a rotation here.
+
+        Args:
+            values: a vector in :attr:`symbols` order, or a mapping / ``cirq.ParamResolver``.
+
+        Returns:
+            The gates in circuit order.
+
+        Raises:
+            ValueError: when ``values`` has the wrong length or a resolver lacks a symbol, or
+                a block needs a different native count at this θ (a degenerate angle).
         """
         return [
             gate
@@ -624,6 +689,18 @@ class CompiledTemplate:
         Slot ``i`` is on the same qubits at every θ; :attr:`empty` names the gaps that are the
         identity at generic θ. ``offsets`` ({routed op index: Δ}) shifts single exponents
         (parameter-shift gradients, see :meth:`parameterized_ops`).
+
+        Args:
+            values: a vector in :attr:`symbols` order, or a mapping / ``cirq.ParamResolver``.
+            offsets: ``{routed op index: Δ exponent}``, or None.
+
+        Returns:
+            Every slot in circuit order: each native 2q gate preceded by the 1q gaps of its
+            two qubits, and one final 1q gap per qubit.
+
+        Raises:
+            ValueError: when ``values`` has the wrong length or a resolver lacks a symbol, or
+                a block needs a different native count at this θ (a degenerate angle).
         """
         values = self._values(values)
         matrices = self._matrices(values, offsets)
@@ -660,10 +737,26 @@ class CompiledTemplate:
         return out
 
     def resolve(self, values) -> cirq.Circuit:
-        """The native circuit at ``values`` (PhasedXZ single-qubit gates, native 2q gates)."""
+        """The native circuit at ``values`` (PhasedXZ single-qubit gates, native 2q gates).
+
+        Args:
+            values: a vector in :attr:`symbols` order, or a mapping / ``cirq.ParamResolver``.
+
+        Returns:
+            The ``cirq.Circuit`` of :meth:`gates` on device qubits, without measurements.
+
+        Raises:
+            ValueError: as :meth:`gates`.
+        """
         return cirq.Circuit(g.operation() for g in self.gates(values))
 
     def summary(self) -> dict:
+        """A JSON-ready description of the template.
+
+        Returns:
+            ``device``, ``gateset``, ``routing``, ``template`` (True), ``n_logical``,
+            ``two_qubit_count`` and ``blocks`` (the number of blocks).
+        """
         return {
             "device": self.device,
             "gateset": self.gateset,
@@ -701,7 +794,10 @@ def compile_template(
 
     Raises:
         ValueError: for an unknown gate set or router, a gate set the device lacks, gates on
-            3+ qubits, measurements inside the circuit.
+            3+ qubits, measurements inside the circuit, a symbol missing from ``symbols``, or
+            a circuit no router can route.
+        TypeError: for a symbolic gate that is not a ``cirq.EigenGate`` power, or an
+            exponent not affine in the symbols.
     """
     start = time.perf_counter()
     dev = check_target(device, gateset, routing)
