@@ -65,6 +65,8 @@ class CompiledCircuit:
         routing: router used (``cqc``, ``swap_network`` or ``none``).
         symbolic: True when the circuit still carries sympy symbols (TFQ-compatible form).
         compile_seconds: wall time of the compile.
+        metadata: compile options recorded with the result (``stratify`` and
+            ``dynamical_decoupling`` after :func:`compile_circuit`), kept in the JSON.
     """
 
     circuit: cirq.Circuit
@@ -79,18 +81,29 @@ class CompiledCircuit:
 
     @property
     def two_qubit_count(self) -> int:
+        """The number of two-qubit operations in :attr:`circuit`."""
         return two_qubit_count(self.circuit)
 
     @property
     def depth(self) -> int:
+        """The number of moments of :attr:`circuit`."""
         return len(self.circuit)
 
     def logical_qubits(self) -> list[cirq.Qid]:
-        """The logical qubits, sorted."""
+        """The logical qubits, sorted.
+
+        Returns:
+            The keys of :attr:`initial_map` in sorted order.
+        """
         return sorted(self.initial_map)
 
     def summary(self) -> dict:
-        """Plain-JSON summary: sizes and settings."""
+        """Plain-JSON summary: sizes and settings.
+
+        Returns:
+            A dict with ``device``, ``gateset``, ``routing``, ``symbolic``, ``n_logical``,
+            ``depth``, ``two_qubit_count`` and ``compile_seconds``.
+        """
         return {
             "device": self.device,
             "gateset": self.gateset,
@@ -106,6 +119,9 @@ class CompiledCircuit:
         """Serialises the circuit and qubit maps (``cirq.to_json``) with the settings.
 
         The file names its kind and schema version; :meth:`from_json` reads it back.
+
+        Returns:
+            The JSON text (indented), with the :meth:`summary` and :attr:`metadata`.
         """
         payload = {
             "schema_version": COMPILED_SCHEMA_VERSION,
@@ -126,6 +142,12 @@ class CompiledCircuit:
     @classmethod
     def from_json(cls, text: str) -> CompiledCircuit:
         """Inverse of :meth:`to_json`.
+
+        Args:
+            text: JSON written by :meth:`to_json`.
+
+        Returns:
+            The compiled circuit, with its qubit maps and settings.
 
         Raises:
             ValueError: the text is not a compiled circuit, or its schema is newer than this
@@ -163,8 +185,17 @@ class CompiledCircuit:
 def check_target(device: Device | str, gateset: str, routing: str) -> Device:
     """The device, after checking that ``gateset`` is native to it and ``routing`` is known.
 
+    Args:
+        device: a :class:`Device` or its name.
+        gateset: gate-set name; must be one of :data:`GATESETS` and native to the device.
+        routing: router name; must be one of :data:`ROUTERS`.
+
+    Returns:
+        The :class:`Device` (looked up with :func:`get_device` when given a name).
+
     Raises:
-        ValueError: naming the unknown gate set or router, or the gate sets the device has.
+        ValueError: naming the unknown gate set or router, or the gate sets the device has;
+            for a device name :func:`get_device` does not know.
     """
     dev = get_device(device) if isinstance(device, str) else device
     if gateset not in GATESETS:
@@ -216,7 +247,8 @@ def compile_circuit(
 
     Raises:
         ValueError: for an unknown or non-native gate set, an unknown routing, an operation
-            on 3 or more qubits (names it; decompose it first), or a circuit no router takes.
+            on 3 or more qubits (names it; decompose it first), a circuit no router takes,
+            an unknown decoupling schema, or decoupling asked of a symbolic circuit.
     """
     start = time.perf_counter()
     dev = check_target(device, gateset, routing)

@@ -19,24 +19,60 @@ SCHEMA_VERSION = COMPILED_SCHEMA_VERSION  # the compiled-circuit files' schema (
 
 
 def compiled_to_json(compiled: CompiledCircuit) -> str:
-    """Serialises a :class:`hardware.CompiledCircuit` (same as ``compiled.to_json()``)."""
+    """Serialises a :class:`hardware.CompiledCircuit` (same as ``compiled.to_json()``).
+
+    Args:
+        compiled: the compiled circuit.
+
+    Returns:
+        The JSON text.
+    """
     return compiled.to_json()
 
 
 def compiled_from_json(text: str) -> CompiledCircuit:
-    """Inverse of :func:`compiled_to_json` (same as ``CompiledCircuit.from_json``)."""
+    """Inverse of :func:`compiled_to_json` (same as ``CompiledCircuit.from_json``).
+
+    Args:
+        text: JSON written by :func:`compiled_to_json`.
+
+    Returns:
+        The :class:`hardware.CompiledCircuit`.
+
+    Raises:
+        ValueError: the text is not a compiled circuit, or its schema is newer than this
+            version reads.
+    """
     return CompiledCircuit.from_json(text)
 
 
 def save_compiled(compiled, path: str) -> None:
-    """Writes :func:`compiled_to_json` to ``path`` (atomically: never a truncated file)."""
+    """Writes :func:`compiled_to_json` to ``path`` (atomically: never a truncated file).
+
+    The parent directory is created when missing.
+
+    Args:
+        compiled: the :class:`hardware.CompiledCircuit`.
+        path: file to write.
+    """
     from hardware._fileio import write_atomic
 
     write_atomic(path, compiled_to_json(compiled))
 
 
 def load_compiled(path: str):
-    """Reads a compiled circuit written by :func:`save_compiled`."""
+    """Reads a compiled circuit written by :func:`save_compiled`.
+
+    Args:
+        path: file to read.
+
+    Returns:
+        The :class:`hardware.CompiledCircuit`.
+
+    Raises:
+        OSError: when the file cannot be read.
+        ValueError: as :func:`compiled_from_json`.
+    """
     with open(path, encoding="utf-8") as f:
         return compiled_from_json(f.read())
 
@@ -48,6 +84,12 @@ def virtual_engine(processor_id: str, *, noisy: bool = False, seed: int | None =
         processor_id: ``rainbow`` or ``weber``.
         noisy: use the processor's median-calibration noise model (the quantum virtual machine).
         seed: qsim seed for reproducible samples.
+
+    Returns:
+        A ``cirq_google.engine.SimulatedLocalEngine`` with the one processor.
+
+    Raises:
+        ValueError: for a processor id not in :data:`hardware.devices.CALIBRATED_DEVICES`.
     """
     cg = import_cirq_google()
     import qsimcirq
@@ -75,7 +117,19 @@ def virtual_engine(processor_id: str, *, noisy: bool = False, seed: int | None =
 def virtual_sampler(
     processor_id: str, *, noisy: bool = False, seed: int | None = None
 ) -> cirq.Sampler:
-    """The ``cirq.Sampler`` of :func:`virtual_engine`'s processor (validates circuits on run)."""
+    """The ``cirq.Sampler`` of :func:`virtual_engine`'s processor (validates circuits on run).
+
+    Args:
+        processor_id: ``rainbow`` or ``weber``.
+        noisy: use the processor's median-calibration noise model.
+        seed: qsim seed for reproducible samples.
+
+    Returns:
+        The processor's sampler.
+
+    Raises:
+        ValueError: as :func:`virtual_engine`.
+    """
     return (
         virtual_engine(processor_id, noisy=noisy, seed=seed)
         .get_processor(processor_id)
@@ -90,6 +144,15 @@ def to_device_form(circuit: cirq.AbstractCircuit) -> cirq.Circuit:
     ``FSimGate(pi/2, pi/6)`` becomes ``cirq_google.SYC``. Adjacent single-qubit moments are
     merged, except moments holding dynamical-decoupling pulses (tagged
     ``hardware.scheduling.DD_TAG``).
+
+    Args:
+        circuit: resolved circuit.
+
+    Returns:
+        A new circuit in device form.
+
+    Raises:
+        ValueError: when the circuit has unresolved symbols.
     """
     cg = import_cirq_google()
 
