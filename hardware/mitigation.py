@@ -145,6 +145,10 @@ def mitigated_pauli_z(
 
     Returns:
         ``(value, stderr)``.
+
+    Raises:
+        ValueError: for an invalid error pair, or ``bits`` not of shape
+            ``(shots, len(errors))``.
     """
     bits = np.asarray(bits)
     errors = _check_errors(errors)
@@ -167,12 +171,29 @@ def mitigated_pauli_z(
 
 
 def symmetrized_errors(errors: Errors) -> list[tuple[float, float]]:
-    """Readout errors after symmetrisation: ``((p01 + p10) / 2, (p01 + p10) / 2)`` per qubit."""
+    """Readout errors after symmetrisation: ``((p01 + p10) / 2, (p01 + p10) / 2)`` per qubit.
+
+    Args:
+        errors: ``(p01, p10)`` per qubit.
+
+    Returns:
+        The symmetric pair of each qubit, in order.
+
+    Raises:
+        ValueError: for errors outside [0, 1] or ``p01 + p10 >= 1``.
+    """
     return [((a + b) / 2, (a + b) / 2) for a, b in _check_errors(errors)]
 
 
 def mask_block_size(n_qubits: int) -> int:
-    """Masks per balanced block: the smallest power of two above ``n_qubits`` (at least 2)."""
+    """Masks per balanced block: the smallest power of two above ``n_qubits`` (at least 2).
+
+    Args:
+        n_qubits: number of qubits.
+
+    Returns:
+        The block size ``N``, a power of two with ``N > n_qubits``.
+    """
     size = 2
     while size < n_qubits + 1:
         size *= 2
@@ -231,6 +252,14 @@ def flip_circuit(
     Terminal measurements are dropped (the samplers here add their own); the X gates form
     one last moment, so the output stays in a device's native gate set.
 
+    Args:
+        circuit: the circuit.
+        qubits: the measured qubits, in mask order.
+        mask: one entry per qubit; truthy entries get an X.
+
+    Returns:
+        A new circuit (the body alone when the mask flips nothing).
+
     Raises:
         ValueError: when ``mask`` and ``qubits`` differ in length.
     """
@@ -242,12 +271,28 @@ def flip_circuit(
 
 
 def unflip(bits: np.ndarray, mask: Sequence[int]) -> np.ndarray:
-    """Undoes a mask's flips on measured bits (XOR)."""
+    """Undoes a mask's flips on measured bits (XOR).
+
+    Args:
+        bits: ``(shots, n)`` bitstrings measured with the mask applied.
+        mask: ``n`` mask bits.
+
+    Returns:
+        The ``(shots, n)`` uint8 bits with the flips removed.
+    """
     return np.bitwise_xor(np.asarray(bits, dtype=np.uint8), np.asarray(mask, dtype=np.uint8))
 
 
 def unflip_probabilities(probs: np.ndarray, mask: Sequence[int]) -> np.ndarray:
-    """Undoes a mask's flips on a big-endian distribution (reverses the masked axes)."""
+    """Undoes a mask's flips on a big-endian distribution (reverses the masked axes).
+
+    Args:
+        probs: ``(2**n,)`` distribution measured with the mask applied.
+        mask: ``n`` mask bits.
+
+    Returns:
+        A new ``(2**n,)`` distribution with the flips removed.
+    """
     n = len(mask)
     t = np.asarray(probs).reshape((2,) * n) if n else np.asarray(probs)
     axes = [k for k, m in enumerate(mask) if m]
@@ -287,6 +332,13 @@ def fold_global(circuit: cirq.AbstractCircuit, scale_factor: int) -> cirq.Circui
 
     The ideal unitary is unchanged; every gate runs ``scale_factor`` times, so gate noise is
     stretched by that factor. Terminal measurements are kept at the end.
+
+    Args:
+        circuit: resolved circuit, measurements (if any) terminal.
+        scale_factor: odd integer >= 1.
+
+    Returns:
+        The folded circuit (same ideal unitary).
 
     Raises:
         ValueError: for an even or non-positive factor, symbols, mid-circuit measurements or a

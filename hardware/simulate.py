@@ -41,10 +41,23 @@ class EnergyEstimate:
     samples: int = 0
 
     def to_json(self) -> str:
+        """The estimate as a JSON object of its four fields.
+
+        Returns:
+            The JSON text; :meth:`from_json` reads it back.
+        """
         return json.dumps(asdict(self))
 
     @classmethod
     def from_json(cls, text: str) -> EnergyEstimate:
+        """Inverse of :meth:`to_json`.
+
+        Args:
+            text: JSON written by :meth:`to_json`.
+
+        Returns:
+            The estimate.
+        """
         return cls(**json.loads(text))
 
 
@@ -55,6 +68,14 @@ def memory_estimate(n_qubits: int, method: str, n_logical: int | None = None) ->
     copy); the probability methods add float arrays and the cut diagonal over the ``n_logical``
     read-out qubits (about ``8 n + 16`` bytes per basis state); the density matrix is
     complex128 (16 bytes per entry, counted twice).
+
+    Args:
+        n_qubits: qubits simulated.
+        method: one of :data:`METHODS` (unknown names are costed like ``exact``).
+        n_logical: qubits read out (default ``n_qubits``).
+
+    Returns:
+        The estimated peak memory in bytes.
     """
     n_logical = n_qubits if n_logical is None else n_logical
     if method == "density_matrix":
@@ -66,7 +87,13 @@ def memory_estimate(n_qubits: int, method: str, n_logical: int | None = None) ->
 
 
 def available_memory() -> int | None:
-    """Bytes of memory the system can still give (Linux ``MemAvailable``), None if unknown."""
+    """Bytes of memory the system can still give (Linux ``MemAvailable``), None if unknown.
+
+    Falls back to ``os.sysconf`` (available physical pages) where ``/proc/meminfo`` is missing.
+
+    Returns:
+        The available bytes, or None when neither source answers.
+    """
     try:
         with open("/proc/meminfo") as handle:
             for line in handle:
@@ -90,6 +117,10 @@ def check_memory(
         method: one of :data:`METHODS`.
         n_logical: qubits read out (default ``n_qubits``).
         available: bytes available (default: the system's free memory now).
+
+    Raises:
+        ValueError: when :func:`memory_estimate` exceeds the available memory (nothing is
+            raised when the available memory is unknown).
     """
     need = memory_estimate(n_qubits, method, n_logical)
     available = available_memory() if available is None else available
@@ -119,7 +150,18 @@ def _int_seed(seed: SeedLike) -> int:
 
 
 def resolve(circuit: cirq.AbstractCircuit, resolver: cirq.ParamResolverOrSimilarType = None):
-    """Resolves symbols; raises ``ValueError`` naming any left unresolved."""
+    """Resolves symbols; raises ``ValueError`` naming any left unresolved.
+
+    Args:
+        circuit: circuit, possibly with sympy symbols.
+        resolver: values for the symbols (anything ``cirq.ParamResolver`` takes), or None.
+
+    Returns:
+        A new resolved ``cirq.Circuit``.
+
+    Raises:
+        ValueError: for a non-finite value in ``resolver``, or symbols left unresolved.
+    """
     if resolver is not None:
         values = cirq.ParamResolver(resolver).param_dict
         bad = {str(k): v for k, v in values.items() if not np.isfinite(complex(v))}
@@ -174,7 +216,22 @@ def probabilities(
     resolver: cirq.ParamResolverOrSimilarType = None,
     qubits: Sequence[cirq.Qid] | None = None,
 ) -> np.ndarray:
-    """Exact (noiseless) outcome probabilities over ``qubits`` from qsim's state vector."""
+    """Exact (noiseless) outcome probabilities over ``qubits`` from qsim's state vector.
+
+    Measurements are dropped; spare qubits are traced out.
+
+    Args:
+        circuit: circuit to simulate.
+        resolver: values for the circuit's symbols.
+        qubits: qubits read out, in bit order (default: the circuit's sorted qubits); qubits
+            not in the circuit stay in ``|0>``.
+
+    Returns:
+        ``(2**len(qubits),)`` probabilities, big-endian in ``qubits`` order.
+
+    Raises:
+        ValueError: for unresolved symbols or a simulation that does not fit in memory.
+    """
     body, qubits, spare = _prepare(circuit, resolver, qubits, None)
     check_memory(len(qubits) + len(spare), "exact", len(qubits))
     state = _qsim().simulate(body, qubit_order=qubits + spare).final_state_vector
@@ -193,6 +250,19 @@ def density_matrix_probabilities(
 
     Readout noise is included: the noise model is applied with the terminal measurement in
     place, then the measurement is dropped.
+
+    Args:
+        circuit: circuit to simulate.
+        noise: noise model, or None for the noiseless reference.
+        resolver: values for the circuit's symbols.
+        qubits: qubits read out, in bit order (default: the circuit's sorted qubits).
+        max_qubits: refuse circuits on more qubits than this.
+
+    Returns:
+        ``(2**len(qubits),)`` probabilities, big-endian in ``qubits`` order.
+
+    Raises:
+        ValueError: for unresolved symbols or more than ``max_qubits`` qubits.
     """
     resolved = resolve(circuit, resolver)
     n_total = len(resolved.all_qubits() | set(qubits or ()))
@@ -228,6 +298,14 @@ def noisy_circuit(
     For backends that take channel circuits directly (TFQ's noisy backend with a
     :func:`hardware.noise.to_tfq_compatible` model): a plain ``circuit.with_noise(model)``
     on a circuit without measurements would miss the readout errors.
+
+    Args:
+        circuit: circuit; terminal measurements are replaced.
+        noise: noise model, or None (the circuit is returned without its measurements).
+        qubits: qubits whose readout channels to insert (default: the circuit's qubits).
+
+    Returns:
+        The noisy channel circuit, without measurements.
     """
     return _drop_measurements(_with_noise_measured(circuit, noise, qubits))
 
@@ -243,8 +321,22 @@ def trajectory_probabilities(
 ) -> np.ndarray:
     """Outcome probabilities of ``repetitions`` noisy Monte-Carlo trajectories (qsim).
 
-    Returns an array of shape ``(repetitions, 2**len(qubits))``; its mean over trajectories
-    converges to the density-matrix probabilities.
+    Args:
+        circuit: circuit to simulate.
+        noise: noise model (readout channels included), or None.
+        repetitions: number of trajectories, >= 1.
+        resolver: values for the circuit's symbols.
+        qubits: qubits read out, in bit order (default: the circuit's sorted qubits).
+        seed: seed for qsim's channel sampling.
+
+    Returns:
+        An array of shape ``(repetitions, 2**len(qubits))``, one normalised distribution
+        per trajectory; its mean over trajectories converges to the density-matrix
+        probabilities.
+
+    Raises:
+        ValueError: for ``repetitions < 1``, unresolved symbols or a simulation that does not
+            fit in memory.
     """
     if repetitions < 1:
         raise ValueError(f"repetitions must be >= 1, got {repetitions}")
@@ -269,7 +361,23 @@ def sample(
     qubits: Sequence[cirq.Qid] | None = None,
     seed: SeedLike = None,
 ) -> np.ndarray:
-    """Samples bitstrings with qsim: ``(shots, len(qubits))`` uint8 array, readout noise included."""
+    """Samples bitstrings with qsim: ``(shots, len(qubits))`` uint8 array, readout noise included.
+
+    Args:
+        circuit: circuit; terminal measurements are replaced by one on ``qubits``.
+        shots: number of bitstrings, >= 1.
+        noise: noise model, or None.
+        resolver: values for the circuit's symbols.
+        qubits: measured qubits, in bit order (default: the circuit's sorted qubits).
+        seed: seed for qsim.
+
+    Returns:
+        ``(shots, len(qubits))`` uint8 bitstrings.
+
+    Raises:
+        ValueError: for ``shots < 1``, unresolved symbols or a simulation that does not fit
+            in memory.
+    """
     if shots < 1:
         raise ValueError(f"shots must be >= 1, got {shots}")
     body = cirq.drop_terminal_measurements(resolve(circuit, resolver))
@@ -290,7 +398,21 @@ def sample_with_sampler(
     resolver: cirq.ParamResolverOrSimilarType = None,
     qubits: Sequence[cirq.Qid] | None = None,
 ) -> np.ndarray:
-    """Samples through any ``cirq.Sampler`` (virtual engine, real device): same layout as :func:`sample`."""
+    """Samples through any ``cirq.Sampler`` (virtual engine, real device): same layout as :func:`sample`.
+
+    Args:
+        sampler: the sampler to run on.
+        circuit: circuit; terminal measurements are replaced by one on ``qubits``.
+        shots: number of bitstrings.
+        resolver: values for the circuit's symbols.
+        qubits: measured qubits, in bit order (default: the circuit's sorted qubits).
+
+    Returns:
+        ``(shots, len(qubits))`` uint8 bitstrings.
+
+    Raises:
+        ValueError: for unresolved symbols.
+    """
     body = cirq.drop_terminal_measurements(resolve(circuit, resolver))
     qubits, _, _ = _orders(body, qubits)
     measured = body + cirq.Moment(cirq.measure(*qubits, key="m"))
@@ -302,7 +424,15 @@ def sample_with_sampler(
 
 
 def cut_values(bits: np.ndarray, edges: Edges) -> np.ndarray:
-    """Cut value of each bitstring row: ``sum w_ij [b_i != b_j]``."""
+    """Cut value of each bitstring row: ``sum w_ij [b_i != b_j]``.
+
+    Args:
+        bits: ``(shots, n)`` bitstrings.
+        edges: ``(i, j, w)`` over column indices.
+
+    Returns:
+        ``(shots,)`` float cut values.
+    """
     bits = np.asarray(bits)
     total = np.zeros(bits.shape[0])
     for i, j, w in edges:
@@ -311,7 +441,15 @@ def cut_values(bits: np.ndarray, edges: Edges) -> np.ndarray:
 
 
 def cut_diagonal(n: int, edges: Edges) -> np.ndarray:
-    """Cut value of every basis state (big-endian: index bit of qubit 0 is most significant)."""
+    """Cut value of every basis state (big-endian: index bit of qubit 0 is most significant).
+
+    Args:
+        n: number of qubits.
+        edges: ``(i, j, w)`` over qubit indices ``< n``.
+
+    Returns:
+        ``(2**n,)`` float cut values.
+    """
     idx = np.arange(2**n)
     bits = ((idx[:, None] >> (n - 1 - np.arange(n))[None, :]) & 1).astype(np.uint8)
     return cut_values(bits, edges)
@@ -352,6 +490,15 @@ def energy(
             ``shots`` must be a multiple of ``mitigation.mask_block_size(len(qubits))``);
             ``mitigate_readout`` is then undone with the symmetrised errors
             ``(p01 + p10) / 2``.
+
+    Returns:
+        The :class:`EnergyEstimate` (exact methods have ``stderr`` 0; ``trajectories``
+        with one repetition has ``stderr`` NaN).
+
+    Raises:
+        ValueError: for an unknown method, noise with ``exact``, ``symmetrize_readout``
+            without ``sampling``, unresolved symbols, invalid readout errors, or what the
+            chosen simulation refuses (sizes, memory, shot counts).
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
@@ -408,7 +555,15 @@ def energy(
 
 
 def confusion_matrix(p01: float, p10: float) -> np.ndarray:
-    """Single-qubit confusion matrix ``A[read, true]``."""
+    """Single-qubit confusion matrix ``A[read, true]``.
+
+    Args:
+        p01: probability of reading 1 from 0.
+        p10: probability of reading 0 from 1.
+
+    Returns:
+        The 2x2 matrix ``[[1 - p01, p10], [p01, 1 - p10]]``.
+    """
     return np.array([[1.0 - p01, p10], [p01, 1.0 - p10]])
 
 
@@ -423,6 +578,16 @@ def mitigate_probabilities(probs: np.ndarray, errors: Sequence[tuple[float, floa
     ``cirq.TensoredConfusionMatrices`` (:func:`hardware.mitigation.mitigate_probabilities`),
     on its axis; the result may have small negative entries (an unbiased estimate), which are
     kept.
+
+    Args:
+        probs: ``(2**n,)`` measured distribution.
+        errors: ``(p01, p10)`` for each of the ``n`` qubits.
+
+    Returns:
+        The corrected ``(2**n,)`` vector.
+
+    Raises:
+        ValueError: as :func:`hardware.mitigation.mitigate_probabilities`.
     """
     return mitigation.mitigate_probabilities(probs, errors)
 
@@ -433,7 +598,19 @@ def mitigated_cut_expectation(
     """Readout-corrected ``<C>`` from bitstrings: ``sum w (1 - <Z_i Z_j>) / 2`` with each
     ``<Z_i Z_j>`` from cirq's ``readout_mitigation_pauli_uncorrelated``
     (:func:`hardware.mitigation.mitigated_pauli_z`), i.e. the tensored inverse on each edge's
-    2-bit marginal."""
+    2-bit marginal.
+
+    Args:
+        bits: ``(shots, n)`` bitstrings.
+        edges: ``(i, j, w)`` over column indices.
+        errors: ``(p01, p10)`` for every column of ``bits``.
+
+    Returns:
+        The corrected expectation of the cut.
+
+    Raises:
+        ValueError: for invalid readout errors or a ``bits`` shape that does not match them.
+    """
     bits = np.asarray(bits)
     total = 0.0
     for i, j, w in edges:
@@ -454,6 +631,19 @@ def measure_readout_errors(
 
     Runs on ``sampler`` when given (a device or virtual engine), else on qsim with ``noise``.
     State-preparation errors of the X gates are included, as on hardware.
+
+    Args:
+        qubits: the qubits to calibrate.
+        shots: shots per preparation (all-0, all-1).
+        noise: noise model for qsim (ignored with ``sampler``).
+        sampler: any ``cirq.Sampler``; default qsim.
+        seed: seed for qsim.
+
+    Returns:
+        ``{qubit: (p01, p10)}`` with ``p01 = P(read 1 | 0)`` and ``p10 = P(read 0 | 1)``.
+
+    Raises:
+        ValueError: for ``shots < 1`` on qsim.
     """
     zeros = cirq.Circuit(cirq.I.on_each(*qubits))
     ones = cirq.Circuit(
@@ -499,7 +689,9 @@ def sample_symmetrized(
         ``(shots, len(qubits))`` uint8 bitstrings.
 
     Raises:
-        ValueError: when ``shots`` is not a positive multiple of ``n_masks``.
+        ValueError: when ``shots`` is not a positive multiple of ``n_masks``, or for
+            ``n_masks`` not a multiple of the block size
+            (:func:`hardware.mitigation.flip_masks`).
     """
     n_masks = mitigation.mask_block_size(len(qubits)) if n_masks is None else n_masks
     if shots < n_masks or shots % n_masks:
