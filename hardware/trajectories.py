@@ -163,6 +163,23 @@ class NoisyTemplate:
             or None.
         read: device qubits to read, in output bit order (default: the logical qubits'
             final positions, logical order).
+
+    Attributes:
+        template: the compiled template.
+        noise: the noise model, or None.
+        read: the read-out device qubits, in output bit order.
+        order: simulation qubit order: :attr:`read`, then the template's spare qubits.
+        index: qubit -> position in :attr:`order`.
+        readout: ``(len(read), 2)`` readout errors ``(p01, p10)`` per read qubit (zeros
+            without noise); applied to outcomes, not inside trajectories.
+        fixed: the noise model's fixed unitaries, before merging into segments.
+        channels: the Kraus operators of each noise channel (heaviest first), before merging.
+        n_segments: number of segments (runs of operations on at most two qubits).
+        n_channels: number of merged noise channels; 0 means every trajectory is the same.
+
+    Raises:
+        ValueError: when the noise model makes an operation that is neither unitary nor a
+            channel with Kraus operators.
     """
 
     def __init__(
@@ -331,6 +348,7 @@ class NoisyTemplate:
 
     @property
     def n_qubits(self) -> int:
+        """The number of simulated qubits (read and spare)."""
         return len(self.order)
 
     def gate_matrices(self, values, offsets=None) -> np.ndarray:
@@ -339,6 +357,14 @@ class NoisyTemplate:
         Without ``offsets`` the single-qubit slots come from
         :meth:`CompiledTemplate.slot_matrices` (all at once) and the natives, which do not
         depend on θ, from the reference point of the constructor.
+
+        Args:
+            values: the template's parameter values (θ).
+            offsets: optional ``{routed op index: Δ exponent}`` passed to
+                :meth:`CompiledTemplate.all_gates`; when given, every gate is rebuilt.
+
+        Returns:
+            ``(E, 4, 4)`` complex matrices, one per gate element, embedded in its segment.
         """
         out = np.empty((len(self._gate_elements), 4, 4), complex)
         if offsets:
@@ -375,7 +401,15 @@ class NoisyTemplate:
         )
 
     def apply_readout(self, probs: np.ndarray) -> np.ndarray:
-        """Outcome distributions (rows, big-endian over :attr:`read`) after readout errors."""
+        """Outcome distributions (rows, big-endian over :attr:`read`) after readout errors.
+
+        Args:
+            probs: ``(rows, 2**len(read))`` distributions without readout errors.
+
+        Returns:
+            The distributions with each read qubit's confusion matrix applied (``probs``
+            itself when there are no readout errors).
+        """
         if not self.readout.any():
             return probs
         rows = probs.shape[0]
@@ -397,6 +431,21 @@ class NoisyTemplate:
 
         Group ``r`` draws ``shots / trajectories`` bitstrings from trajectory ``r``; every bit
         of every shot then gets its own readout error.
+
+        Args:
+            values: the template's parameter values (θ).
+            shots: number of bitstrings.
+            trajectories: number of noise groups (at most ``shots``; one without channels).
+            seed: seed or generator for the trajectories, draws and readout flips.
+            offsets: optional single-gate exponent shifts (see :meth:`gate_matrices`).
+
+        Returns:
+            ``(2**len(read),)`` integer counts, big-endian over :attr:`read`, summing to
+            ``shots``.
+
+        Raises:
+            ValueError: as :meth:`probabilities` (e.g. too many qubits, or no shot or
+                trajectory for a noisy template).
         """
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         groups = 1 if self.n_channels == 0 else min(int(trajectories), int(shots))
@@ -429,6 +478,19 @@ class NoisyTemplate:
         :attr:`read`; their mean converges to the density-matrix distribution. ``offsets``
         shifts single gate exponents (:meth:`CompiledTemplate.all_gates`); ``readout=False``
         leaves out the readout errors.
+
+        Args:
+            values: the template's parameter values (θ).
+            trajectories: number of trajectories (rows), >= 1.
+            seed: seed or generator for the trajectories' random numbers.
+            offsets: optional single-gate exponent shifts (see :meth:`gate_matrices`).
+            readout: apply the readout errors (:meth:`apply_readout`).
+
+        Returns:
+            ``(trajectories, 2**len(read))`` float distributions.
+
+        Raises:
+            ValueError: for ``trajectories < 1`` or more than 26 simulated qubits.
         """
         if trajectories < 1:
             raise ValueError(f"trajectories must be >= 1, got {trajectories}")
