@@ -68,6 +68,12 @@ def pad_diagonals(
         problems: the problems (any mix of sizes).
         n_qubits: qubit count of the padded register; default the largest n.
         dtype: dtype of the result.
+
+    Returns:
+        The ``(B, 2**n_qubits)`` array of cut values, one row per problem.
+
+    Raises:
+        ValueError: for no problems, or ``n_qubits`` smaller than the largest problem.
     """
     n_qubits = _register_size(problems, n_qubits)
     rows = [np.repeat(cost_diagonal(pr, dtype), 1 << (n_qubits - pr.n)) for pr in problems]
@@ -145,6 +151,10 @@ def exact_expectation(
 
     Returns:
         ``(B,)`` expectations ⟨C⟩ of the given dtype.
+
+    Raises:
+        ValueError: for another dtype, a last dimension of ``diagonals`` that is not a static
+            power of two, or an odd or unknown number of parameters.
     """
     if dtype not in (tf.float32, tf.float64):
         raise ValueError(f"dtype must be tf.float32 or tf.float64, got {dtype!r}.")
@@ -176,6 +186,15 @@ def edge_statistics(problem: MaxCutProblem) -> np.ndarray:
     """Per-edge (deg(u) − 1, deg(v) − 1, common neighbours) of an unweighted graph: (E, 3) int.
 
     These three numbers per edge fix the p=1 expectation (see :func:`p1_expectation`).
+
+    Args:
+        problem: an unweighted problem.
+
+    Returns:
+        ``(E, 3)`` int32 array, one row per edge in ``problem.edges`` order.
+
+    Raises:
+        ValueError: for a weighted problem.
     """
     if problem.is_weighted:
         raise ValueError(
@@ -213,6 +232,10 @@ def p1_coefficients(
     Returns:
         ``edges`` (B,), ``linear`` (B, 2m + 1) and ``quadratic`` (B, 2m + 1, m + 1) float32
         arrays, m = max(n_qubits − 2, 0).
+
+    Raises:
+        ValueError: for no problems, ``n_qubits`` smaller than the largest problem, or a
+            weighted problem.
     """
     n_qubits = _register_size(problems, n_qubits)
     m = max(n_qubits - 2, 0)
@@ -252,6 +275,9 @@ def p1_expectation(
 
     Returns:
         ``(B,)`` expectations ⟨C⟩.
+
+    Raises:
+        ValueError: when ``params`` is not of shape ``(B, 2)``.
     """
     params = tf.cast(tf.convert_to_tensor(params), dtype)
     if params.shape.rank != 2 or params.shape[-1] != 2:
@@ -350,6 +376,26 @@ class Energy:
     ``tf.function`` (graph or XLA). Its memory is checked when it is built: a batch that does
     not fit raises :class:`qaoa_meta.energy_kernel.MemoryLimitError` (a ``ValueError``) with
     the memory needed and available, before anything large is allocated.
+
+    Args:
+        problems: the batch of problems (a single :class:`MaxCutProblem` is accepted).
+        p: QAOA depth.
+        backend: one of :data:`BACKENDS`: ``exact`` or ``tfq``.
+        dtype: ``tf.float32`` or ``tf.float64`` (``tfq``: float32 only).
+
+    Attributes:
+        problems: the problems, as a list.
+        p: the QAOA depth.
+        backend: the backend name.
+        dtype: the TF dtype of the energies.
+        n_qubits: exact backend only: the register size (the largest n).
+        codes: exact backend only: the kernel's cost codes
+            (:func:`qaoa_meta.energy_kernel.cost_codes`).
+
+    Raises:
+        ValueError: for no problems, a depth that is not a positive integer, an unknown
+            backend or dtype, ``tfq`` with float64, or (exact) a batch that does not fit in
+            memory (:class:`qaoa_meta.energy_kernel.MemoryLimitError`).
 
     Example:
         >>> energy = Energy([problem], p=1)
@@ -455,7 +501,22 @@ class Energy:
         return params
 
     def kernel(self, params: np.ndarray, with_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        """The compiled kernel on ``(rows, 2p)`` float64 params: float64 values (and gradient)."""
+        """The compiled kernel on ``(rows, 2p)`` float64 params: float64 values (and gradient).
+
+        Exact backend only.
+
+        Args:
+            params: ``(rows, 2p)`` float64 θ, one row per problem or many rows for one problem.
+            with_grad: also compute d⟨C⟩/dθ.
+
+        Returns:
+            ``(values, grads)``: ``(rows,)`` float64 energies and ``(rows, 2p)`` gradients, or
+            None for the gradient when ``with_grad`` is False.
+
+        Raises:
+            ValueError: when the row count fits neither one row per problem nor a single
+                problem.
+        """
         return energy_kernel.run(
             self.codes, self._row_index(len(params)), params, with_grad, self._float
         )
@@ -514,6 +575,17 @@ class Energy:
 
         Exact backend, eager: NumPy/list θ gives an :class:`EnergyValues` array (``.numpy()``
         works on it), tensor θ a tensor; inside ``tf.function`` the TF-ops path runs.
+
+        Args:
+            params: θ = (γ_1..γ_p, β_1..β_p): one row per problem, many rows for a single
+                problem, or one ``(2p,)`` vector for every problem.
+
+        Returns:
+            The ``(rows,)`` energies of the batch's dtype (differentiable for tensor input).
+
+        Raises:
+            ValueError: for a last axis other than 2p, or a row count that fits neither one
+                row per problem nor a single problem.
         """
         if self.backend == "exact":
             if isinstance(params, (np.ndarray, list, tuple)):  # NumPy in, NumPy out: no TF
@@ -536,6 +608,15 @@ class Energy:
         """⟨C⟩ and d⟨C⟩/dθ (row-wise) as NumPy arrays (of the backend's dtype).
 
         The exact backend calls the kernel directly (no TensorFlow); the TFQ backend a tape.
+
+        Args:
+            params: ``(rows, 2p)`` θ (or a ``(2p,)`` vector for every problem).
+
+        Returns:
+            ``(values, grads)``: ``(rows,)`` energies and ``(rows, 2p)`` gradients.
+
+        Raises:
+            ValueError: as :meth:`__call__`.
         """
         if self.backend == "exact":
             values, grads = self.kernel(self._numpy_params(params), True)
