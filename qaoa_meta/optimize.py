@@ -67,7 +67,11 @@ class OptimizeResult:
     trace_evaluations: np.ndarray | None = None
 
     def circuit_evaluations(self) -> int:
-        """Circuit executions on hardware: one per energy, ``2 * 2p`` per gradient."""
+        """Circuit executions on hardware: one per energy, ``2 * 2p`` per gradient.
+
+        Returns:
+            ``n_evaluations + 2 * 2p * n_gradients``.
+        """
         n_params = int(np.asarray(self.params).size)
         return int(self.n_evaluations + 2 * n_params * self.n_gradients)
 
@@ -76,11 +80,19 @@ class OptimizeResult:
 
         The paper's loop stores the initial cost and then, at every iteration, the cost of the
         point *before* the step, so the initial cost appears twice: ``[c0, c0, c1, .., c_{K-1}]``.
+
+        Returns:
+            ``(K + 1,)`` float64 costs −⟨C⟩.
         """
         values = -np.asarray(self.trace_values, dtype=np.float64)
         return np.concatenate([values[:1], values])
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON types (arrays become lists).
+
+        Returns:
+            A dict with one key per field; :meth:`from_dict` reads it back.
+        """
         return {
             "params": np.asarray(self.params, float).tolist(),
             "value": float(self.value),
@@ -98,6 +110,18 @@ class OptimizeResult:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OptimizeResult:
+        """Inverse of :meth:`to_dict`.
+
+        Args:
+            data: a mapping written by :meth:`to_dict` (``shots``, ``converged`` and
+                ``trace_evaluations`` may be missing).
+
+        Returns:
+            The result, arrays as NumPy arrays.
+
+        Raises:
+            KeyError: when a required field is missing.
+        """
         trace_evaluations = data.get("trace_evaluations")
         return cls(
             params=np.asarray(data["params"], float),
@@ -121,6 +145,12 @@ class ExactEvaluator:
 
     The TF function takes the diagonals as an argument, so it is traced once per register size
     and batch shape, not once per problem.
+
+    Args:
+        dtype: TF dtype of the computation (default ``tf.float64``).
+
+    Attributes:
+        dtype: the TF dtype.
     """
 
     def __init__(self, dtype: Any = None):
@@ -154,7 +184,15 @@ class ExactEvaluator:
         return self._functions[key]
 
     def value(self, diagonals: np.ndarray, params: np.ndarray) -> np.ndarray:
-        """``(B,)`` ⟨C⟩ for ``(B, 2^n)`` diagonals and ``(B, 2p)`` params."""
+        """``(B,)`` ⟨C⟩ for ``(B, 2^n)`` diagonals and ``(B, 2p)`` params.
+
+        Args:
+            diagonals: ``(B, 2^n)`` cut values.
+            params: ``(B, 2p)`` textbook θ.
+
+        Returns:
+            ``(B,)`` NumPy energies.
+        """
         from qaoa_meta._tf import tf
 
         params = np.asarray(params)
@@ -164,7 +202,15 @@ class ExactEvaluator:
     def value_and_gradient(
         self, diagonals: np.ndarray, params: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``(B,)`` ⟨C⟩ and ``(B, 2p)`` d⟨C⟩/dθ."""
+        """``(B,)`` ⟨C⟩ and ``(B, 2p)`` d⟨C⟩/dθ.
+
+        Args:
+            diagonals: ``(B, 2^n)`` cut values.
+            params: ``(B, 2p)`` textbook θ.
+
+        Returns:
+            ``(values, grads)`` as NumPy arrays.
+        """
         from qaoa_meta._tf import tf
 
         params = np.asarray(params)
@@ -183,6 +229,9 @@ def qaoa_probabilities(diagonal: np.ndarray, theta: Sequence[float]) -> np.ndarr
     Args:
         diagonal: ``(2^n,)`` cut values (big-endian, see :func:`qaoa_meta.problems.cost_diagonal`).
         theta: ``(2p,)`` textbook parameters.
+
+    Returns:
+        ``(2^n,)`` float64 probabilities, big-endian.
     """
     diagonal = np.asarray(diagonal, np.float64)
     theta = np.asarray(theta, np.float64)
@@ -209,6 +258,17 @@ class InstanceObjective:
         shots: ``None`` for exact expectations; else the number of measurement shots per
             energy estimate (the mean cut value of sampled bitstrings).
         seed: seed of the shot sampling.
+
+    Attributes:
+        problem: the problem.
+        diagonal: ``(1, 2^n)`` cut values of the problem.
+        evaluator: the shared evaluator.
+        shots: shots per estimate, or None.
+        rng: the shot-sampling generator.
+        n_evaluations, n_gradients, shots_used: the counters of :class:`Objective`.
+
+    Raises:
+        ValueError: for ``shots`` < 1.
     """
 
     def __init__(
@@ -231,14 +291,30 @@ class InstanceObjective:
 
     @property
     def cost(self) -> int:
+        """Evaluations plus gradients so far."""
         return self.n_evaluations + self.n_gradients
 
     def exact(self, theta: np.ndarray) -> float:
-        """Exact ⟨C⟩, not counted (for traces and reports)."""
+        """Exact ⟨C⟩, not counted (for traces and reports).
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+
+        Returns:
+            The exact expectation.
+        """
         return float(self.evaluator.value(self.diagonal, np.asarray(theta)[None, :])[0])
 
     def value(self, theta: np.ndarray) -> float:
-        """⟨C⟩ (exact, or a shot estimate), counted as one energy evaluation."""
+        """⟨C⟩ (exact, or a shot estimate), counted as one energy evaluation.
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+
+        Returns:
+            The exact expectation, or the mean cut of ``shots`` sampled bitstrings (added to
+            ``shots_used``).
+        """
         self.n_evaluations += 1
         if self.shots is None:
             return self.exact(theta)
@@ -248,7 +324,17 @@ class InstanceObjective:
         return float(counts @ self.diagonal[0] / self.shots)
 
     def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """Exact ⟨C⟩ and gradient, counted as one gradient evaluation."""
+        """Exact ⟨C⟩ and gradient, counted as one gradient evaluation.
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+
+        Returns:
+            ``(value, (2p,) gradient)``.
+
+        Raises:
+            ValueError: when the objective uses shots (no exact gradient).
+        """
         if self.shots is not None:
             raise ValueError(
                 "Exact gradients are not available with shots; use a gradient-free optimiser "
@@ -266,6 +352,14 @@ class Objective(Protocol):
     :class:`InstanceObjective` (exact or shot energies) and
     :class:`qaoa_meta.noisy.NoisyObjective` (noisy shots on a compiled circuit) implement it.
 
+    Contract for implementations: :meth:`value` adds one to ``n_evaluations`` and
+    :meth:`value_and_gradient` one to ``n_gradients`` (both add the shots they spend to
+    ``shots_used``); :attr:`cost` is ``n_evaluations + n_gradients``; :meth:`exact` changes no
+    counter. Optimisers read the counters into their :class:`OptimizeResult` and call
+    :meth:`exact` for the trace, so the trace costs nothing. An objective without gradients
+    raises ``ValueError`` from :meth:`value_and_gradient`. θ is always the ``(2p,)`` textbook
+    vector (γ_1..γ_p, β_1..β_p).
+
     Attributes:
         n_evaluations: energy evaluations so far.
         n_gradients: gradient evaluations so far.
@@ -281,20 +375,54 @@ class Objective(Protocol):
         """Evaluations plus gradients: the x axis of a trace."""
 
     def exact(self, theta: np.ndarray) -> float:
-        """The noiseless exact ⟨C⟩ at ``theta``, not counted (for traces)."""
+        """The noiseless exact ⟨C⟩ at ``theta``, not counted (for traces).
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+
+        Returns:
+            The exact expectation.
+        """
 
     def value(self, theta: np.ndarray) -> float:
-        """⟨C⟩ at ``theta`` as the optimiser sees it, counted as one evaluation."""
+        """⟨C⟩ at ``theta`` as the optimiser sees it, counted as one evaluation.
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+
+        Returns:
+            The (possibly noisy or shot-estimated) expectation.
+        """
 
     def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """⟨C⟩ and its gradient at ``theta``, counted as one gradient evaluation."""
+        """⟨C⟩ and its gradient at ``theta``, counted as one gradient evaluation.
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+
+        Returns:
+            ``(value, (2p,) gradient)``.
+
+        Raises:
+            ValueError: when the objective has no gradient (e.g. exact gradients with shots).
+        """
 
 
 class Optimizer(abc.ABC):
     """A Phase-II optimiser: maximises ⟨C⟩ from given initial points.
 
-    Subclasses implement :meth:`optimize` (one objective from one start) and :meth:`config`;
-    :meth:`run` optimises a batch of problems on exact or shot energies.
+    Subclasses implement :meth:`optimize` (one objective from one start), :meth:`run` (a
+    batch of problems on exact or shot energies, one :class:`OptimizeResult` per problem, in
+    order) and :meth:`config`, and set :attr:`name` (the key in
+    :data:`OPTIMIZERS`). :meth:`optimize` must take only what the :class:`Objective`
+    protocol offers, record ``objective.exact`` at each iterate (initial and final point
+    included) and copy the objective's counters into the result; ``config()`` must hold
+    ``name`` and keyword settings that :func:`optimizer_from_config` turns back into an equal
+    optimiser. :class:`SGD` and :class:`Adam` batch exact energies in :meth:`run`;
+    :class:`ScipyOptimizer` and :class:`SPSA` run :meth:`optimize` per instance.
+
+    Attributes:
+        name: the optimiser's registry name.
     """
 
     name: str = "optimizer"
@@ -325,11 +453,30 @@ class Optimizer(abc.ABC):
         seed: Seed = None,
         progress: bool = False,
     ) -> list[OptimizeResult]:
-        """Optimises every problem from its row of ``initial_params`` (``(B, 2p)``)."""
+        """Optimises every problem from its row of ``initial_params`` (``(B, 2p)``).
+
+        Args:
+            problems: the problems.
+            initial_params: ``(B, 2p)`` initial θ, one row per problem (a ``(2p,)`` vector is
+                used for every problem).
+            seed: seed of the run's randomness (shots, SPSA perturbations).
+            progress: show a tqdm progress bar.
+
+        Returns:
+            One :class:`OptimizeResult` per problem, in order.
+
+        Raises:
+            ValueError: when ``initial_params`` does not have shape ``(B, 2p)``, or for
+                settings the energies refuse (e.g. ``shots`` < 1).
+        """
 
     @abc.abstractmethod
     def config(self) -> dict[str, Any]:
-        """JSON-serialisable settings (``{"name": ..., ...}``) recreating this optimiser."""
+        """JSON-serialisable settings (``{"name": ..., ...}``) recreating this optimiser.
+
+        Returns:
+            The settings; :func:`optimizer_from_config` builds the optimiser back from them.
+        """
 
 
 def _check_initial(problems: Sequence[MaxCutProblem], initial_params) -> np.ndarray:
@@ -382,6 +529,17 @@ class _FirstOrder(Optimizer):
 
         Each iteration evaluates the value and gradient, records the iterate, then steps; it
         stops once the value changed by at most ``tol`` or after ``max_iter`` iterations.
+
+        Args:
+            objective: the counted energy; needs :meth:`Objective.value_and_gradient`.
+            x0: ``(2p,)`` initial θ.
+            seed: unused (the step is deterministic).
+
+        Returns:
+            The :class:`OptimizeResult`.
+
+        Raises:
+            ValueError: when the objective has no gradient (shots).
         """
         recorder = _Recorder(objective)
         theta = np.asarray(x0, float)[None, :].copy()
@@ -485,6 +643,18 @@ class SGD(_FirstOrder):
     Defaults are the paper's Phase II: lr 1e-3, stop when |Δcost| ≤ 1e-6, at most 300
     iterations, parameters held in float32 (as the paper's ``torch.float32`` tensor) while
     energies and gradients are computed in float64.
+
+    Args:
+        lr: learning rate, > 0.
+        tol: stop once |Δ⟨C⟩| between iterations is at most this, >= 0.
+        max_iter: iteration cap, >= 1.
+        param_dtype: ``float32`` or ``float64``: the dtype the parameters are held in.
+        batch_size: most instances in one batched energy call in :meth:`run` (default: all
+            instances of a size).
+
+    Raises:
+        ValueError: for ``lr <= 0``, ``tol < 0``, ``max_iter < 1`` or another
+            ``param_dtype``.
     """
 
     name = "sgd"
@@ -518,7 +688,22 @@ class SGD(_FirstOrder):
 
 
 class Adam(_FirstOrder):
-    """Adam on −⟨C⟩ (PyTorch ``optim.Adam`` defaults) with the paper's stopping rule."""
+    """Adam on −⟨C⟩ (PyTorch ``optim.Adam`` defaults) with the paper's stopping rule.
+
+    Args:
+        lr: learning rate, > 0.
+        tol: stop once |Δ⟨C⟩| between iterations is at most this, >= 0.
+        max_iter: iteration cap, >= 1.
+        beta1, beta2: decay rates of the first and second moment estimates.
+        eps: added to the denominator.
+        param_dtype: ``float32`` or ``float64``: the dtype the parameters are held in.
+        batch_size: most instances in one batched energy call in :meth:`run` (default: all
+            instances of a size).
+
+    Raises:
+        ValueError: for ``lr <= 0``, ``tol < 0``, ``max_iter < 1`` or another
+            ``param_dtype``.
+    """
 
     name = "adam"
 
@@ -625,6 +810,9 @@ class ScipyOptimizer(_PerInstance):
         tol: SciPy's ``tol``.
         shots: shot-estimated energies (gradient-free methods only).
         options: extra SciPy options.
+
+    Raises:
+        ValueError: for a method outside :attr:`METHODS`, or ``L-BFGS-B`` with shots.
     """
 
     METHODS = ("L-BFGS-B", "COBYLA", "Nelder-Mead")
@@ -700,6 +888,11 @@ class SPSA(_PerInstance):
 
     Gains ``a_k = a / (k + 1 + A)^alpha``, ``c_k = c / (k + 1)^gamma``; two energy
     evaluations per iteration. Stops after ``max_iter`` iterations.
+
+    Args:
+        max_iter: number of iterations.
+        a, c, A, alpha, gamma: the gain-sequence constants above.
+        shots: shot-estimated energies, or None for exact ones.
     """
 
     name = "spsa"
@@ -759,7 +952,19 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
 
 
 def make_optimizer(name: str, **kwargs: Any) -> Optimizer:
-    """Builds an optimiser by name (see ``OPTIMIZERS``) with keyword settings."""
+    """Builds an optimiser by name (see ``OPTIMIZERS``) with keyword settings.
+
+    Args:
+        name: registry name, case-insensitive.
+        **kwargs: the optimiser's constructor settings.
+
+    Returns:
+        The optimiser.
+
+    Raises:
+        ValueError: for an unknown name, or settings the optimiser refuses.
+        TypeError: for a keyword the optimiser does not take.
+    """
     key = name.lower()
     if key not in OPTIMIZERS:
         raise ValueError(f"Unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}.")
@@ -767,7 +972,18 @@ def make_optimizer(name: str, **kwargs: Any) -> Optimizer:
 
 
 def optimizer_from_config(config: Mapping[str, Any]) -> Optimizer:
-    """Inverse of :meth:`Optimizer.config`."""
+    """Inverse of :meth:`Optimizer.config`.
+
+    Args:
+        config: settings with a ``name`` (a ``method`` entry is ignored).
+
+    Returns:
+        The optimiser.
+
+    Raises:
+        KeyError: when ``name`` is missing.
+        ValueError: as :func:`make_optimizer`.
+    """
     settings = dict(config)
     name = settings.pop("name")
     settings.pop("method", None)
