@@ -60,39 +60,100 @@ WURTZ_LYKOV_3REGULAR: dict[int, tuple[tuple[float, ...], float]] = {
 
 
 def problem_fingerprint(problem: MaxCutProblem) -> int:
-    """A stable 32-bit integer identifying a problem's graph (n and weighted edges)."""
+    """A stable 32-bit integer identifying a problem's graph (n and weighted edges).
+
+    Args:
+        problem: the problem.
+
+    Returns:
+        The first 4 bytes (little-endian) of a SHA-256 of n and the weighted edge list.
+    """
     text = f"{problem.n}:" + ";".join(f"{u},{v},{w:.12g}" for u, v, w in problem.edges)
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
 
 
 @dataclasses.dataclass(frozen=True)
 class Phase1:
-    """A Phase-I trajectory: ``theta`` (B, T, 2p) textbook and ⟨C⟩ ``values`` (B, T)."""
+    """A Phase-I trajectory: ``theta`` (B, T, 2p) textbook and ⟨C⟩ ``values`` (B, T).
+
+    Attributes:
+        theta: ``(B, T, 2p)`` points of each problem's trajectory; ``theta[:, -1]`` are the
+            initial points.
+        values: ``(B, T)`` ⟨C⟩ at those points.
+    """
 
     theta: np.ndarray
     values: np.ndarray
 
 
 class Initializer(abc.ABC):
-    """Proposes an initial point θ (textbook convention) for a problem and a depth p."""
+    """Proposes an initial point θ (textbook convention) for a problem and a depth p.
+
+    Subclasses implement :meth:`__call__` (one problem; the same problem and p must give the
+    same θ whatever was asked before) and :meth:`config`, and set :attr:`name` (the label in
+    run records). Initialisers that see a whole batch at once (a learned rollout) override
+    :meth:`batch`; those with a Phase-I trajectory return it from :meth:`phase1` (the
+    default: None). ``config()`` must hold a ``kind`` that :func:`initializer_from_config`
+    rebuilds from. Depths that are not positive integers raise ``ValueError``
+    (:func:`qaoa_meta.qaoa.check_depth`).
+
+    Attributes:
+        name: label of the initialiser in run records.
+    """
 
     name: str = "initializer"
 
     @abc.abstractmethod
     def __call__(self, problem: MaxCutProblem, p: int) -> np.ndarray:
-        """Returns θ of shape ``(2p,)``."""
+        """Returns θ of shape ``(2p,)``.
+
+        Args:
+            problem: the problem.
+            p: QAOA depth.
+
+        Returns:
+            ``(2p,)`` textbook θ = (γ_1..γ_p, β_1..β_p).
+
+        Raises:
+            ValueError: for a depth that is not a positive integer, or a problem or depth
+                the initialiser cannot serve.
+        """
 
     def batch(self, problems: Sequence[MaxCutProblem], p: int) -> np.ndarray:
-        """``(B, 2p)`` initial points, one per problem."""
+        """``(B, 2p)`` initial points, one per problem.
+
+        Args:
+            problems: the problems.
+            p: QAOA depth.
+
+        Returns:
+            ``(B, 2p)`` float θ, one row per problem (by default :meth:`__call__` on each).
+
+        Raises:
+            ValueError: as :meth:`__call__`.
+        """
         return np.stack([np.asarray(self(problem, p), float) for problem in problems])
 
     def phase1(self, problems: Sequence[MaxCutProblem], p: int) -> Phase1 | None:
-        """The Phase-I trajectory that produced the initial points (None if there is none)."""
+        """The Phase-I trajectory that produced the initial points (None if there is none).
+
+        Args:
+            problems: the problems.
+            p: QAOA depth.
+
+        Returns:
+            A :class:`Phase1`, or None (the default) for initialisers without a Phase I.
+        """
         return None
 
     @abc.abstractmethod
     def config(self) -> dict[str, Any]:
-        """JSON-serialisable description (``{"kind": ..., ...}``)."""
+        """JSON-serialisable description (``{"kind": ..., ...}``).
+
+        Returns:
+            The description; :func:`initializer_from_config` rebuilds data-free and fitted
+            initialisers from it.
+        """
 
 
 # --- random and fixed ---------------------------------------------------------------------
@@ -104,6 +165,9 @@ class RandomInitializer(Initializer):
         low, high: bounds of the uniform distribution of each parameter.
         convention: ``"pennylane"`` draws (γ_PL, α) like the published code's ``torch.rand``
             (γ = −γ_PL); ``"textbook"`` draws (γ, β) directly.
+
+    Raises:
+        ValueError: for another convention, or ``high <= low``.
     """
 
     def __init__(
@@ -134,7 +198,18 @@ class RandomInitializer(Initializer):
 
 class FixedInitializer(Initializer):
     """The same θ for every graph. For p larger than the stored depth, the schedule is
-    resampled by linear interpolation (a p=1 point is repeated in every layer)."""
+    resampled by linear interpolation (a p=1 point is repeated in every layer).
+
+    Args:
+        theta: ``(2p,)`` textbook point.
+        name: label in run records.
+
+    Attributes:
+        theta: the stored point.
+
+    Raises:
+        ValueError: when ``theta`` is not a non-empty flat vector of even length.
+    """
 
     def __init__(self, theta: Sequence[float], name: str = "fixed"):
         theta = np.asarray(theta, float)
@@ -145,7 +220,18 @@ class FixedInitializer(Initializer):
 
     @classmethod
     def from_pennylane(cls, theta_pl: Sequence[float], name: str = "fixed") -> FixedInitializer:
-        """From PennyLane ``(γ_PL.., α..)`` parameters."""
+        """From PennyLane ``(γ_PL.., α..)`` parameters.
+
+        Args:
+            theta_pl: ``(2p,)`` point in PennyLane's convention.
+            name: label in run records.
+
+        Returns:
+            The initialiser, holding the textbook point.
+
+        Raises:
+            ValueError: as the constructor.
+        """
         return cls(qaoa.pennylane_to_textbook(np.asarray(theta_pl, float)), name)
 
     def __call__(self, problem, p):
@@ -156,7 +242,11 @@ class FixedInitializer(Initializer):
 
 
 def paper_fixed_points() -> dict[str, FixedInitializer]:
-    """The paper's two fixed "random" initial points as initialisers."""
+    """The paper's two fixed "random" initial points as initialisers.
+
+    Returns:
+        ``{"paper-fixed-1": ..., "paper-fixed-2": ...}`` :class:`FixedInitializer` s.
+    """
     return {
         name: FixedInitializer.from_pennylane(point, name)
         for name, point in PAPER_FIXED_POINTS_PENNYLANE.items()
@@ -171,8 +261,16 @@ def fixed_angles(degree: int, p: int) -> tuple[np.ndarray, float]:
     expression ⟨C_e⟩ = 1/2 + 1/2 sin 4β sin γ cos^(d-1) γ: β = π/8, γ = arctan(1/√(d−1)).
     For d = 3 and p ≤ 4 they are Wurtz & Lykov's table.
 
+    Args:
+        degree: the graph degree d.
+        p: QAOA depth.
+
+    Returns:
+        ``(theta, fraction)``: ``(2p,)`` textbook angles and the guaranteed ⟨C⟩/|E|.
+
     Raises:
-        ValueError: if no angles are tabulated for (degree, p).
+        ValueError: if no angles are tabulated for (degree, p), or p is not a positive
+            integer.
     """
     p = qaoa.check_depth(p)
     if degree == 3 and p in WURTZ_LYKOV_3REGULAR:
@@ -194,6 +292,10 @@ class FixedAngleTable(Initializer):
     Args:
         allow_irregular: use the rounded mean degree for graphs that are not regular (a
             heuristic baseline); otherwise irregular graphs raise ``ValueError``.
+
+    Raises:
+        ValueError: when called on an irregular graph without ``allow_irregular``, or for a
+            (degree, p) :func:`fixed_angles` has no angles for.
     """
 
     def __init__(self, allow_irregular: bool = False):
@@ -201,6 +303,18 @@ class FixedAngleTable(Initializer):
         self.name = "fixed-angle-table"
 
     def degree_of(self, problem: MaxCutProblem) -> int:
+        """The degree whose angles the problem gets.
+
+        Args:
+            problem: the problem.
+
+        Returns:
+            The common degree of a regular graph, else (with ``allow_irregular``) the rounded
+            mean degree, at least 1.
+
+        Raises:
+            ValueError: for an irregular graph without ``allow_irregular``.
+        """
         degrees = problem.degrees()
         if np.all(degrees == degrees[0]):
             return int(degrees[0])
@@ -225,6 +339,17 @@ class FittedFixedAngle(Initializer):
 
     Fit with :meth:`fit` (batched exact energies, L-BFGS-B from a grid of starts for p = 1 and
     from the linear ramp and the resampled p−1 fit for p > 1), or build from a stored θ.
+
+    Args:
+        theta: the fitted ``(2p,)`` point, or None (not fitted).
+        train_score: the mean approximation ratio on the training set.
+
+    Attributes:
+        theta: the fitted point (resampled to other depths when called), or None.
+        train_score: the mean training approximation ratio, or None.
+
+    Raises:
+        ValueError: when called before it is fitted.
     """
 
     def __init__(self, theta: Sequence[float] | None = None, train_score: float | None = None):
@@ -236,6 +361,23 @@ class FittedFixedAngle(Initializer):
     def fit(
         cls, problems: Sequence[MaxCutProblem], p: int = 1, max_cuts: Sequence[float] | None = None
     ) -> FittedFixedAngle:
+        """Fits θ to maximise the mean ⟨C⟩/max-cut over ``problems``.
+
+        Unweighted p = 1 uses the closed form on a grid; otherwise L-BFGS-B on exact
+        energies.
+
+        Args:
+            problems: training problems.
+            p: QAOA depth.
+            max_cuts: each problem's max-cut value (default: computed by brute force).
+
+        Returns:
+            The fitted initialiser with its ``train_score``.
+
+        Raises:
+            ValueError: for a problem with a non-positive max cut (an edgeless graph), no
+                problems, or a depth that is not a positive integer.
+        """
         p = qaoa.check_depth(p)
         problems = list(problems)
         cuts = np.array(
@@ -291,7 +433,14 @@ class FittedFixedAngle(Initializer):
 
 
 def graph_features(problem: MaxCutProblem) -> np.ndarray:
-    """Regression features ``[1, mean degree, density]``."""
+    """Regression features ``[1, mean degree, density]``.
+
+    Args:
+        problem: the problem.
+
+    Returns:
+        ``(3,)`` float features.
+    """
     return np.array([1.0, problem.mean_degree, problem.density])
 
 
@@ -301,6 +450,18 @@ class FeatureRegression(Initializer):
     Fit on unweighted training graphs with :meth:`fit`; optima are canonicalised (γ ≥ 0,
     |β| ≤ π/4) before fitting so symmetric copies don't average out. p = 1 only; deeper
     circuits repeat the p=1 point (use :class:`Interp` to grow from it).
+
+    Args:
+        coefficients: ``(3, 2)`` least-squares coefficients (features × (γ, β)), or None
+            (not fitted).
+        r2: the coefficient of determination of γ and β on the training set.
+
+    Attributes:
+        coefficients: the coefficients, or None.
+        r2: ``[r2_gamma, r2_beta]``, or None.
+
+    Raises:
+        ValueError: when called before it is fitted.
     """
 
     def __init__(self, coefficients: np.ndarray | None = None, r2: Sequence[float] | None = None):
@@ -312,6 +473,18 @@ class FeatureRegression(Initializer):
     def fit(
         cls, problems: Sequence[MaxCutProblem], optima: Sequence[np.ndarray] | None = None
     ) -> FeatureRegression:
+        """Least-squares fit of the canonical p=1 optima on :func:`graph_features`.
+
+        Args:
+            problems: training problems (edgeless ones are dropped).
+            optima: each remaining problem's p=1 optimum (default: :func:`p1_optimum`).
+
+        Returns:
+            The fitted initialiser with its ``r2``.
+
+        Raises:
+            ValueError: when no training problem has an edge.
+        """
         problems = [pr for pr in problems if pr.num_edges > 0]
         if optima is None:
             optima = [p1_optimum(pr)[0] for pr in problems]
@@ -339,7 +512,14 @@ class FeatureRegression(Initializer):
 
 # --- schedules and depth heuristics (Zhou et al. 2020) ------------------------------------
 class LinearRamp(Initializer):
-    """Linear annealing schedule (TQA): γ_i = (i − ½)/p·Δt, β_i = (1 − (i − ½)/p)·Δt."""
+    """Linear annealing schedule (TQA): γ_i = (i − ½)/p·Δt, β_i = (1 − (i − ½)/p)·Δt.
+
+    Args:
+        dt: the time step Δt, > 0.
+
+    Raises:
+        ValueError: for ``dt <= 0``.
+    """
 
     def __init__(self, dt: float = 0.75):
         if dt <= 0:
@@ -370,6 +550,9 @@ class Interp(_DepthHeuristic):
     """INTERP: optimise at depth 1..p−1 (L-BFGS-B, exact), interpolating to the next depth.
 
     At p = 1 it returns the base initialiser's point (default: linear ramp).
+
+    Args:
+        base: initialiser of the p = 1 point (default :class:`LinearRamp`).
     """
 
     name = "interp"
@@ -390,6 +573,9 @@ class Fourier(_DepthHeuristic):
     """FOURIER[q=p, R=0]: optimise (u, v) at depth 1..p−1, append zero frequencies, map to θ.
 
     At p = 1 it returns the base initialiser's point (default: linear ramp).
+
+    Args:
+        base: initialiser of the p = 1 point (default :class:`LinearRamp`).
     """
 
     name = "fourier"
@@ -416,6 +602,14 @@ class LearnedInitializer(Initializer):
         model: a MetaOptimizer, or the directory it was saved to with ``save_model``.
         name: label in run records (default: the model kind, e.g. ``"qk-lstm"``).
         source: where the model came from (recorded in the config).
+
+    Attributes:
+        model: the :class:`qaoa_meta.meta.MetaOptimizer`.
+        source: the model directory, or None.
+
+    Raises:
+        ValueError: when asked for a depth other than the model's (from :meth:`phase1`,
+            :meth:`batch` and calls).
     """
 
     def __init__(self, model: Any, name: str | None = None, source: str | None = None):
@@ -500,6 +694,17 @@ def make_initializer(name: str, **kwargs: Any) -> Initializer:
 
     Fitted (``fitted-fixed-angle``, ``feature-regression``) and learned initialisers need
     training data or a model: build them with their ``fit`` / constructor.
+
+    Args:
+        name: a key of ``INITIALIZERS``.
+        **kwargs: the initialiser's constructor settings.
+
+    Returns:
+        The initialiser.
+
+    Raises:
+        ValueError: for an unknown name, or settings the initialiser refuses.
+        TypeError: for a keyword the initialiser does not take.
     """
     if name not in INITIALIZERS:
         raise ValueError(
@@ -510,7 +715,20 @@ def make_initializer(name: str, **kwargs: Any) -> Initializer:
 
 
 def initializer_from_config(config: Mapping[str, Any]) -> Initializer:
-    """Rebuilds a data-free or fitted initialiser from :meth:`Initializer.config`."""
+    """Rebuilds a data-free or fitted initialiser from :meth:`Initializer.config`.
+
+    A learned initialiser is reloaded from its ``source`` directory.
+
+    Args:
+        config: a config written by :meth:`Initializer.config`.
+
+    Returns:
+        The initialiser.
+
+    Raises:
+        ValueError: for an unknown ``kind``, or a learned config without a ``source``.
+        KeyError: when a required setting is missing.
+    """
     kind = config.get("kind")
     if kind == "random":
         return RandomInitializer(
