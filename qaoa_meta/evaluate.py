@@ -68,10 +68,12 @@ class InstanceRecord:
 
     @property
     def ar_init(self) -> float:
+        """Approximation ratio at the initial point: ``init_value / max_cut``."""
         return self.init_value / self.max_cut
 
     @property
     def ar_final(self) -> float:
+        """Approximation ratio after Phase II: ``result.value / max_cut``."""
         return self.result.value / self.max_cut
 
     def _first_within(self, eps: float) -> int | None:
@@ -82,11 +84,28 @@ class InstanceRecord:
         return int(hits[0]) if hits.size else None
 
     def iterations_to_target(self, eps: float = 1e-3) -> int | None:
-        """Phase-II iterations until ⟨C⟩ ≥ (1 − ε)⟨C⟩* (0: the initial point); None if never."""
+        """Phase-II iterations until ⟨C⟩ ≥ (1 − ε)⟨C⟩* (0: the initial point); None if never.
+
+        Args:
+            eps: relative tolerance ε.
+
+        Returns:
+            The index of the first trace entry within ε of :attr:`optimum`, or None (also
+            when the optimum is unknown).
+        """
         return self._first_within(eps)
 
     def evaluations_to_target(self, eps: float = 1e-3) -> int | None:
-        """Optimiser evaluations (energies + gradients) spent until within ε; None if never."""
+        """Optimiser evaluations (energies + gradients) spent until within ε; None if never.
+
+        Args:
+            eps: relative tolerance ε.
+
+        Returns:
+            The cumulative cost at the first trace entry within ε (0 for the initial point),
+            or None when never reached, the optimum is unknown or the result has no
+            ``trace_evaluations``.
+        """
         k = self._first_within(eps)
         if k is None:
             return None
@@ -96,6 +115,11 @@ class InstanceRecord:
         return int(costs[k]) if k > 0 else 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as plain JSON types (arrays become lists).
+
+        Returns:
+            A dict; :meth:`from_dict` reads it back.
+        """
         return {
             "problem": self.problem.to_dict(),
             "max_cut": self.max_cut,
@@ -113,6 +137,17 @@ class InstanceRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InstanceRecord:
+        """Inverse of :meth:`to_dict`.
+
+        Args:
+            data: a mapping written by :meth:`to_dict`.
+
+        Returns:
+            The instance record.
+
+        Raises:
+            KeyError: when a required field is missing.
+        """
         init = np.asarray(data["init_params"], float)
         return cls(
             problem=MaxCutProblem.from_dict(data["problem"]),
@@ -132,7 +167,16 @@ class InstanceRecord:
 
 @dataclasses.dataclass
 class MethodRecord:
-    """All instances of one method (initialiser + optimiser)."""
+    """All instances of one method (initialiser + optimiser).
+
+    Attributes:
+        name: the method's label.
+        initializer: the initialiser's :meth:`~qaoa_meta.initializers.Initializer.config`.
+        optimizer: the optimiser's :meth:`~qaoa_meta.optimize.Optimizer.config`.
+        instances: one :class:`InstanceRecord` per problem, in problem order.
+        wall_time_s: wall time of the method (initialisation and Phase II).
+        group: optional label shared by methods of one group (e.g. a training seed).
+    """
 
     name: str
     initializer: dict[str, Any]
@@ -142,6 +186,11 @@ class MethodRecord:
     group: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as plain JSON types (arrays become lists).
+
+        Returns:
+            A dict; :meth:`from_dict` reads it back.
+        """
         return {
             "name": self.name,
             "group": self.group,
@@ -153,6 +202,17 @@ class MethodRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MethodRecord:
+        """Inverse of :meth:`to_dict`.
+
+        Args:
+            data: a mapping written by :meth:`to_dict`.
+
+        Returns:
+            The method record.
+
+        Raises:
+            KeyError: when a required field is missing.
+        """
         return cls(
             name=data["name"],
             group=data.get("group"),
@@ -164,7 +224,11 @@ class MethodRecord:
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of Python and the numerical packages a record depends on."""
+    """Versions of Python and the numerical packages a record depends on.
+
+    Returns:
+        ``{package: version}``; packages that are not installed are left out.
+    """
     from importlib import metadata
 
     versions = {"python": platform.python_version()}
@@ -178,7 +242,16 @@ def package_versions() -> dict[str, str]:
 
 @dataclasses.dataclass
 class RunRecord:
-    """A full evaluation: config, versions, seeds and one :class:`MethodRecord` per method."""
+    """A full evaluation: config, versions, seeds and one :class:`MethodRecord` per method.
+
+    Attributes:
+        config: the run's settings (``p``, ``n_problems`` and any extra entries).
+        methods: one :class:`MethodRecord` per method.
+        seeds: the seeds used (``optimizer``).
+        versions: :func:`package_versions` at creation.
+        created: UTC creation time, ISO 8601.
+        schema_version: the record schema (:data:`SCHEMA_VERSION`).
+    """
 
     config: dict[str, Any]
     methods: list[MethodRecord]
@@ -190,16 +263,38 @@ class RunRecord:
     schema_version: int = SCHEMA_VERSION
 
     def method(self, name: str) -> MethodRecord:
+        """The method record called ``name``.
+
+        Args:
+            name: the method's label.
+
+        Returns:
+            The first :class:`MethodRecord` with that name.
+
+        Raises:
+            KeyError: when there is none (the message lists the names).
+        """
         for method in self.methods:
             if method.name == name:
                 return method
         raise KeyError(f"No method {name!r} in this record; have {[m.name for m in self.methods]}.")
 
     def extend(self, other: RunRecord) -> None:
-        """Appends the methods of another record (same problems and depth)."""
+        """Appends the methods of another record (same problems and depth).
+
+        Nothing is checked: the caller makes sure the records match.
+
+        Args:
+            other: the record whose methods to append.
+        """
         self.methods.extend(other.methods)
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as plain JSON types (arrays become lists).
+
+        Returns:
+            A dict; :meth:`from_dict` reads it back.
+        """
         return {
             "schema_version": self.schema_version,
             "type": "RunRecord",
@@ -211,10 +306,30 @@ class RunRecord:
         }
 
     def to_json(self, indent: int | None = None) -> str:
+        """The record as JSON text.
+
+        Args:
+            indent: ``json.dumps`` indentation (None: one line).
+
+        Returns:
+            The JSON of :meth:`to_dict`.
+        """
         return json.dumps(self.to_dict(), indent=indent)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
+        """Inverse of :meth:`to_dict`.
+
+        Args:
+            data: a mapping written by :meth:`to_dict`.
+
+        Returns:
+            The run record.
+
+        Raises:
+            ValueError: for another schema version.
+            KeyError: when a required field is missing.
+        """
         version = data.get("schema_version")
         if version != SCHEMA_VERSION:
             raise ValueError(
@@ -230,10 +345,30 @@ class RunRecord:
 
     @classmethod
     def from_json(cls, text: str) -> RunRecord:
+        """Inverse of :meth:`to_json`.
+
+        Args:
+            text: JSON written by :meth:`to_json`.
+
+        Returns:
+            The run record.
+
+        Raises:
+            ValueError: for invalid JSON or another schema version.
+        """
         return cls.from_dict(json.loads(text))
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
-        """Writes the record as JSON (gzip-compressed when ``path`` ends in ``.gz``)."""
+        """Writes the record as JSON (gzip-compressed when ``path`` ends in ``.gz``).
+
+        The file is written atomically.
+
+        Args:
+            path: destination file.
+
+        Returns:
+            The path written.
+        """
         from qaoa_meta.fileio import write_atomic
 
         text = self.to_json()
@@ -243,7 +378,19 @@ class RunRecord:
 
     @classmethod
     def load(cls, path: str | pathlib.Path) -> RunRecord:
-        """Reads a record written by :meth:`save` (``.json`` or ``.json.gz``)."""
+        """Reads a record written by :meth:`save` (``.json`` or ``.json.gz``).
+
+        Args:
+            path: the file; a ``.gz`` suffix means gzip.
+
+        Returns:
+            The run record.
+
+        Raises:
+            FileNotFoundError: when the file does not exist.
+            ValueError: when it is not a (gzipped) JSON run record, or has another schema
+                version.
+        """
         path = pathlib.Path(path)
         if not path.exists():
             raise FileNotFoundError(f"Run record {str(path)!r} does not exist.")
@@ -259,7 +406,19 @@ class RunRecord:
 def reference_values(
     problems: Sequence[MaxCutProblem], p: int, optima: bool = True
 ) -> tuple[list[float], list[float | None]]:
-    """Exact max-cut values and (if ``optima``) depth-p optima ⟨C⟩* of the problems."""
+    """Exact max-cut values and (if ``optima``) depth-p optima ⟨C⟩* of the problems.
+
+    Args:
+        problems: the problems.
+        p: QAOA depth.
+        optima: compute the optima (slow); else they are None.
+
+    Returns:
+        ``(cuts, optima)``, one entry per problem.
+
+    Raises:
+        ValueError: for a problem too large for brute-force max-cut.
+    """
     # Imported here: optima loads TensorFlow, and records are read (reports) without it.
     from qaoa_meta.optima import instance_optimum
 
@@ -294,6 +453,13 @@ def evaluate(
         config: extra entries stored in the record's config.
         group: optional label stored with every method (e.g. the training seed).
         progress: tqdm progress bars.
+
+    Returns:
+        The :class:`RunRecord`, one :class:`MethodRecord` per method in ``methods`` order.
+
+    Raises:
+        ValueError: for no problems, a problem with a non-positive max cut (edgeless), or
+            what the initialisers and the optimiser refuse.
     """
     problems = list(problems)
     if not problems:
@@ -337,12 +503,28 @@ def evaluate(
 
 # --- metrics ------------------------------------------------------------------------------
 def approximation_ratio(value: float | np.ndarray, cut: float | np.ndarray) -> np.ndarray:
-    """⟨C⟩ / max-cut."""
+    """⟨C⟩ / max-cut.
+
+    Args:
+        value: ⟨C⟩ (scalar or array).
+        cut: the max-cut value(s), broadcast against ``value``.
+
+    Returns:
+        The ratio as a float array.
+    """
     return np.asarray(value, float) / np.asarray(cut, float)
 
 
 def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
-    """Mean and the half-width of its Student-t confidence interval (0 for one value)."""
+    """Mean and the half-width of its Student-t confidence interval (0 for one value).
+
+    Args:
+        values: the values; None and non-finite entries are dropped.
+        confidence: the confidence level.
+
+    Returns:
+        ``(mean, half_width)``; both NaN when no value is left.
+    """
     data = np.asarray([v for v in values if v is not None and np.isfinite(v)], float)
     if data.size == 0:
         return math.nan, math.nan
@@ -360,6 +542,12 @@ def paper_curve(instance: InstanceRecord) -> np.ndarray:
     (:meth:`OptimizeResult.paper_history`, the initial cost listed twice) from t = 0. With a
     Phase I of T steps, steps 1..T−1 come first and the Phase-II history starts at t = T−1
     (its first entry is the cost of the last Phase-I point), so Phase II's first move is t = T+1.
+
+    Args:
+        instance: the instance record.
+
+    Returns:
+        The relative errors, one per step.
     """
     history = instance.result.paper_history()
     if instance.phase1_values is not None:
@@ -369,7 +557,15 @@ def paper_curve(instance: InstanceRecord) -> np.ndarray:
 
 
 def mean_curve(curves: Sequence[np.ndarray], length: int | None = None) -> np.ndarray:
-    """Mean of curves of different lengths, each held at its final value after it ends."""
+    """Mean of curves of different lengths, each held at its final value after it ends.
+
+    Args:
+        curves: the curves (at least one, none empty).
+        length: output length (default: the longest curve); longer curves are cut.
+
+    Returns:
+        ``(length,)`` mean curve.
+    """
     length = length or max(len(curve) for curve in curves)
     padded = np.stack(
         [
@@ -389,6 +585,14 @@ def convergence_iteration(
 
     The first t ≥ ``start`` at which the mean curve (finished runs held at their final value)
     changes by less than ``tol``: |m_t − m_{t−1}| < tol. None if it never does.
+
+    Args:
+        curves: the runs' curves (:func:`paper_curve`).
+        start: first t considered.
+        tol: change threshold.
+
+    Returns:
+        The iteration t, or None.
     """
     mean = mean_curve(curves, max(len(c) for c in curves) + 1)
     change = np.abs(np.diff(mean))  # change[t - 1] = |m_t − m_{t−1}|
@@ -401,7 +605,19 @@ def convergence_iteration(
 def summarize(
     instances: Sequence[InstanceRecord], eps: float = 1e-3, confidence: float = 0.95
 ) -> dict[str, Any]:
-    """Across-instance summary: AR means ± CI, iterations/evaluations (to target), etc."""
+    """Across-instance summary: AR means ± CI, iterations/evaluations (to target), etc.
+
+    Args:
+        instances: the instance records (of one method).
+        eps: relative tolerance of the targets.
+        confidence: confidence level of the intervals.
+
+    Returns:
+        A dict of ``{"mean", "ci"}`` statistics (``ar_init``, ``ar_final``, ``ar_optimum``,
+        ``iterations``, ``evaluations``, ``circuit_evaluations``, ``iterations_to_target``,
+        ``evaluations_to_target``) plus ``count``, ``reached_target`` (fraction) and
+        ``convergence_iteration``.
+    """
 
     def stat(values):
         mean, half = mean_ci(values, confidence)
