@@ -30,7 +30,17 @@ Seed = int | np.random.Generator | None
 
 
 def as_generator(seed: Seed) -> np.random.Generator:
-    """Returns a NumPy generator from an int seed, a generator (used as is) or None."""
+    """Returns a NumPy generator from an int seed, a generator (used as is) or None.
+
+    Args:
+        seed: an int, a ``numpy.random.Generator`` or None (fresh entropy).
+
+    Returns:
+        The generator.
+
+    Raises:
+        TypeError: for any other type.
+    """
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or isinstance(seed, int | np.integer):
@@ -48,6 +58,15 @@ class MaxCutProblem:
         name: a human-readable label.
         metadata: free-form JSON-serialisable information (generator, seed, ...). Not part of
             equality or hashing.
+
+    Edges are normalised on construction (sorted, ``u < v``, float weights; a repeated edge
+    with the same weight is kept once).
+
+    Raises:
+        TypeError: for a non-integer ``n`` or a non-numeric weight.
+        ValueError: for ``n < 2``, an edge that is not ``(u, v, w)``, a node outside
+            ``0..n-1``, a self-loop, a non-finite weight, or an edge repeated with different
+            weights.
     """
 
     n: int
@@ -85,6 +104,13 @@ class MaxCutProblem:
             metadata: free-form information stored with the problem.
             relabel: map arbitrary hashable node labels to ``0..n-1`` in sorted order (the
                 mapping is stored in ``metadata["relabelling"]``).
+
+        Returns:
+            The problem.
+
+        Raises:
+            ValueError: for an edge of another length, or anything the constructor refuses.
+            TypeError: as the constructor.
         """
         edge_list = [tuple(edge) for edge in edges]
         for edge in edge_list:
@@ -119,6 +145,21 @@ class MaxCutProblem:
         """Builds a problem from an undirected networkx graph (edge attribute ``weight``).
 
         Nodes must be ``0..n-1`` unless ``relabel=True``; isolated nodes are kept.
+
+        Args:
+            graph: an undirected, simple networkx graph.
+            name: label of the problem.
+            weight: edge attribute holding the weight (missing: 1).
+            relabel: map the node labels to ``0..n-1`` in sorted order (the mapping is stored
+                in ``metadata["relabelling"]``).
+            metadata: free-form information stored with the problem.
+
+        Returns:
+            The problem.
+
+        Raises:
+            ValueError: for a directed graph or a multigraph, nodes other than ``0..n-1``
+                without ``relabel``, or anything the constructor refuses.
         """
         if graph.is_directed():
             raise ValueError("Max-Cut needs an undirected graph; use graph.to_undirected().")
@@ -152,6 +193,7 @@ class MaxCutProblem:
 
     @property
     def num_edges(self) -> int:
+        """Number of edges."""
         return len(self.edges)
 
     @property
@@ -166,10 +208,12 @@ class MaxCutProblem:
 
     @property
     def is_weighted(self) -> bool:
+        """Whether any edge weight differs from 1."""
         return any(w != 1.0 for _, _, w in self.edges)
 
     @property
     def total_weight(self) -> float:
+        """Sum of the edge weights."""
         return float(self.weights.sum())
 
     def adjacency_matrix(self) -> np.ndarray:
@@ -189,6 +233,7 @@ class MaxCutProblem:
 
     @property
     def mean_degree(self) -> float:
+        """Mean unweighted degree, ``2 m / n``."""
         return 2.0 * self.num_edges / self.n
 
     @property
@@ -197,7 +242,17 @@ class MaxCutProblem:
         return self.num_edges / (self.n * (self.n - 1) / 2)
 
     def cut_value(self, assignment: Sequence[int] | np.ndarray) -> float:
-        """Value of the cut given by a 0/1 (or ±1) assignment of the n nodes."""
+        """Value of the cut given by a 0/1 (or ±1) assignment of the n nodes.
+
+        Args:
+            assignment: ``(n,)`` side of each node, 0/1 or ±1 (+1 is side 0).
+
+        Returns:
+            The total weight of the edges between the two sides.
+
+        Raises:
+            ValueError: for another shape or values other than 0/1 (or ±1).
+        """
         bits = np.asarray(assignment)
         if bits.shape != (self.n,):
             raise ValueError(f"Expected an assignment of {self.n} nodes, got shape {bits.shape}.")
@@ -210,6 +265,12 @@ class MaxCutProblem:
 
     # --- serialisation ------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        """The problem as plain JSON types.
+
+        Returns:
+            A dict with ``schema_version``, ``type``, ``n``, ``edges`` (``[u, v, w]`` lists),
+            ``name`` and ``metadata``; :meth:`from_dict` reads it back.
+        """
         return {
             "schema_version": SCHEMA_VERSION,
             "type": "MaxCutProblem",
@@ -221,6 +282,18 @@ class MaxCutProblem:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MaxCutProblem:
+        """Inverse of :meth:`to_dict`; also takes a bare ``{"n": .., "edges": ..}`` record.
+
+        Args:
+            data: the record; edges may be ``[u, v]`` or ``[u, v, w]``.
+
+        Returns:
+            The problem.
+
+        Raises:
+            ValueError: when ``n`` or ``edges`` is missing, or for anything
+                :meth:`from_edge_list` refuses.
+        """
         if "n" not in data or "edges" not in data:
             raise ValueError(
                 f"A Max-Cut problem record needs 'n' and 'edges' keys, got keys {sorted(data)}."
@@ -233,18 +306,53 @@ class MaxCutProblem:
         )
 
     def to_json(self, indent: int | None = None) -> str:
+        """The problem as JSON text.
+
+        Args:
+            indent: ``json.dumps`` indentation (None: one line).
+
+        Returns:
+            The JSON of :meth:`to_dict`.
+        """
         return json.dumps(self.to_dict(), indent=indent)
 
     @classmethod
     def from_json(cls, text: str) -> MaxCutProblem:
+        """Inverse of :meth:`to_json`.
+
+        Args:
+            text: JSON of a problem record.
+
+        Returns:
+            The problem.
+
+        Raises:
+            ValueError: for invalid JSON or a record :meth:`from_dict` refuses.
+        """
         return cls.from_dict(json.loads(text))
 
     def save(self, path: str | pathlib.Path) -> None:
+        """Writes :meth:`to_json` (indented) to ``path``.
+
+        Args:
+            path: destination file.
+        """
         pathlib.Path(path).write_text(self.to_json(indent=1))
 
     @classmethod
     def load(cls, path: str | pathlib.Path) -> MaxCutProblem:
-        """Loads a problem saved by :meth:`save`, or a bare ``{"n":..,"edges":..}`` record."""
+        """Loads a problem saved by :meth:`save`, or a bare ``{"n":..,"edges":..}`` record.
+
+        Args:
+            path: the file.
+
+        Returns:
+            The problem.
+
+        Raises:
+            FileNotFoundError: when the file does not exist.
+            ValueError: for invalid JSON or a malformed record.
+        """
         path = pathlib.Path(path)
         if not path.exists():
             raise FileNotFoundError(f"Problem file {str(path)!r} does not exist.")
@@ -295,7 +403,20 @@ def _normalise_edges(n: int, edges: Iterable[Sequence[Any]]) -> tuple[tuple[int,
 
 # --- generators ---------------------------------------------------------------------------
 def erdos_renyi(n: int, p: float, seed: Seed = None, *, name: str | None = None) -> MaxCutProblem:
-    """Unweighted Erdős–Rényi graph G(n, p) (may contain isolated nodes)."""
+    """Unweighted Erdős–Rényi graph G(n, p) (may contain isolated nodes).
+
+    Args:
+        n: number of nodes.
+        p: edge probability.
+        seed: seed of the generator.
+        name: label (default ``er_n{n}_p{p}``).
+
+    Returns:
+        The problem.
+
+    Raises:
+        ValueError: for ``p`` outside [0, 1] or ``n < 2``.
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"Edge probability p must be in [0, 1], got {p}.")
     rng = as_generator(seed)
@@ -310,7 +431,20 @@ def erdos_renyi(n: int, p: float, seed: Seed = None, *, name: str | None = None)
 
 
 def random_regular(n: int, d: int, seed: Seed = None, *, name: str | None = None) -> MaxCutProblem:
-    """Unweighted uniformly random d-regular graph on n nodes."""
+    """Unweighted uniformly random d-regular graph on n nodes.
+
+    Args:
+        n: number of nodes.
+        d: degree.
+        seed: seed of the generator.
+        name: label (default ``reg{d}_n{n}``).
+
+    Returns:
+        The problem.
+
+    Raises:
+        ValueError: unless ``0 <= d < n`` and ``n * d`` is even (and ``n >= 2``).
+    """
     if not 0 <= d < n or (n * d) % 2:
         raise ValueError(f"A {d}-regular graph on {n} nodes needs 0 <= d < n and n*d even.")
     rng = as_generator(seed)
@@ -325,7 +459,20 @@ def random_regular(n: int, d: int, seed: Seed = None, *, name: str | None = None
 def sherrington_kirkpatrick(
     n: int, weights: str = "pm1", seed: Seed = None, *, name: str | None = None
 ) -> MaxCutProblem:
-    """Complete graph with random couplings: ``weights="pm1"`` (±1) or ``"gaussian"`` (N(0,1))."""
+    """Complete graph with random couplings: ``weights="pm1"`` (±1) or ``"gaussian"`` (N(0,1)).
+
+    Args:
+        n: number of nodes.
+        weights: ``pm1`` or ``gaussian``.
+        seed: seed of the generator.
+        name: label (default ``sk_{weights}_n{n}``).
+
+    Returns:
+        The problem.
+
+    Raises:
+        ValueError: for another ``weights`` or ``n < 2``.
+    """
     rng = as_generator(seed)
     pairs = [(u, v) for u in range(n) for v in range(u + 1, n)]
     if weights == "pm1":
@@ -346,7 +493,19 @@ def sherrington_kirkpatrick(
 def paper_family(
     n_values: Iterable[int], graphs_per_density: int, seed: Seed = None
 ) -> list[MaxCutProblem]:
-    """The paper's family: G(n, j/n) for j = 3..n-1, ``graphs_per_density`` graphs per (n, j)."""
+    """The paper's family: G(n, j/n) for j = 3..n-1, ``graphs_per_density`` graphs per (n, j).
+
+    Args:
+        n_values: the graph sizes, each >= 4.
+        graphs_per_density: graphs per (n, j).
+        seed: one seed draws all graphs, in order.
+
+    Returns:
+        The problems, by n, then j, then k (named ``paper_n{n}_j{j}_{k}``).
+
+    Raises:
+        ValueError: for an ``n < 4``.
+    """
     rng = as_generator(seed)
     problems = []
     for n in n_values:
@@ -363,7 +522,14 @@ def paper_family(
 # --- the paper's dataset ------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class PaperDataset:
-    """The paper's train/validation/test graphs (see ``shared/paper_data/README.md``)."""
+    """The paper's train/validation/test graphs (see ``shared/paper_data/README.md``).
+
+    Attributes:
+        train: the training problems.
+        val: the validation problems.
+        test: the test problems.
+        source: where the dataset came from.
+    """
 
     train: list[MaxCutProblem]
     val: list[MaxCutProblem]
@@ -384,6 +550,9 @@ def load_paper_dataset(path: str | pathlib.Path) -> PaperDataset:
     Args:
         path: path of the JSON file; each split is a list of ``{"n": int, "edges": [[u, v], ...]}``
             (``[u, v, w]`` for weighted edges), as written by :func:`save_dataset`.
+
+    Returns:
+        The :class:`PaperDataset` (problems named ``{split}_{i}``).
 
     Raises:
         FileNotFoundError: if the file does not exist (the message says how to make one).
@@ -467,6 +636,15 @@ def save_dataset(
 
     Unweighted edges are written as ``[u, v]`` (as the paper's file), weighted as ``[u, v, w]``.
     The file is written to a temporary name and renamed, so it is never left half-written.
+
+    Args:
+        path: destination file.
+        train, val, test: the splits.
+        source: description stored in the file.
+        config: settings stored in the file (omitted when empty).
+
+    Returns:
+        The path written.
     """
 
     def record(problem: MaxCutProblem) -> dict[str, Any]:
@@ -500,6 +678,21 @@ def paper_like_dataset(
     (paper: 56 each, n = 6..9, 1008 graphs). Validation: one G(``val_size``, j/n) graph for
     j = 3, 4, ... (``val_graphs`` of them; paper: 5 at n = 10). Test: ``test_per_density`` per
     (n, j) for n in ``test_sizes`` (paper: 2 each, n = 10..14, 90 graphs). One seed draws all.
+
+    Args:
+        train_sizes: training graph sizes.
+        graphs_per_density: training graphs per (n, j).
+        val_size: validation graph size.
+        val_graphs: number of validation graphs.
+        test_sizes: test graph sizes.
+        test_per_density: test graphs per (n, j).
+        seed: the one seed.
+
+    Returns:
+        The :class:`PaperDataset`.
+
+    Raises:
+        ValueError: unless ``1 <= val_graphs <= val_size - 3``, or for a size below 4.
     """
     if val_graphs < 1 or not 4 <= val_size or val_graphs > val_size - 3:
         raise ValueError(
@@ -516,7 +709,12 @@ def paper_like_dataset(
 # --- exact solutions ----------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class MaxCutSolution:
-    """An optimal cut: its value and one optimal 0/1 assignment (node 0 on side 0)."""
+    """An optimal cut: its value and one optimal 0/1 assignment (node 0 on side 0).
+
+    Attributes:
+        value: the max-cut value.
+        assignment: one optimal side (0/1) per node.
+    """
 
     value: float
     assignment: tuple[int, ...]
@@ -546,6 +744,12 @@ def max_cut(problem: MaxCutProblem) -> MaxCutSolution:
 
     Memory stays bounded (chunks of about 2^23 numbers); n = 24 takes about a second.
 
+    Args:
+        problem: the problem.
+
+    Returns:
+        The :class:`MaxCutSolution`.
+
     Raises:
         ValueError: if ``problem.n`` exceeds ``MAX_BRUTE_FORCE_NODES``.
     """
@@ -569,6 +773,13 @@ def max_cut(problem: MaxCutProblem) -> MaxCutSolution:
 
 def cost_diagonal(problem: MaxCutProblem, dtype: Any = np.float64) -> np.ndarray:
     """All 2^n cut values, indexed like a Cirq state vector (qubit 0 = most significant bit).
+
+    Args:
+        problem: the problem.
+        dtype: dtype of the result.
+
+    Returns:
+        ``(2^n,)`` cut values.
 
     Raises:
         ValueError: if ``problem.n`` exceeds ``MAX_DIAGONAL_NODES``.
@@ -600,6 +811,14 @@ def generate(family: str, n: int, seed: Seed = None, **options: Any) -> MaxCutPr
         seed: seed of the generator.
         **options: ``p`` (erdos_renyi), ``d`` (random_regular), ``weights`` ("pm1" or
             "gaussian", sherrington_kirkpatrick), ``j`` (paper_family: G(n, j/n)).
+
+    Returns:
+        The problem.
+
+    Raises:
+        ValueError: for an unknown family, ``j`` outside ``3..n-1``, or anything the
+            generator refuses.
+        TypeError: for an option the generator does not take.
     """
     if family == "erdos_renyi":
         return erdos_renyi(n, float(options.pop("p", 0.5)), seed, **options)
