@@ -27,29 +27,76 @@ from qaoa_meta.problems import MaxCutProblem
 
 
 def gamma_symbols(p: int) -> list[sympy.Symbol]:
-    """Symbols ``gamma_1..gamma_p`` of the cost layers."""
+    """Symbols ``gamma_1..gamma_p`` of the cost layers.
+
+    Args:
+        p: QAOA depth.
+
+    Returns:
+        The p symbols, in order.
+
+    Raises:
+        ValueError: unless ``p`` is a positive integer.
+    """
     return [sympy.Symbol(f"gamma_{k}") for k in range(1, check_depth(p) + 1)]
 
 
 def beta_symbols(p: int) -> list[sympy.Symbol]:
-    """Symbols ``beta_1..beta_p`` of the mixer layers."""
+    """Symbols ``beta_1..beta_p`` of the mixer layers.
+
+    Args:
+        p: QAOA depth.
+
+    Returns:
+        The p symbols, in order.
+
+    Raises:
+        ValueError: unless ``p`` is a positive integer.
+    """
     return [sympy.Symbol(f"beta_{k}") for k in range(1, check_depth(p) + 1)]
 
 
 def parameter_symbols(p: int) -> list[sympy.Symbol]:
-    """All 2p symbols in parameter-vector order ``(gamma_1..gamma_p, beta_1..beta_p)``."""
+    """All 2p symbols in parameter-vector order ``(gamma_1..gamma_p, beta_1..beta_p)``.
+
+    Args:
+        p: QAOA depth.
+
+    Returns:
+        The 2p symbols.
+
+    Raises:
+        ValueError: unless ``p`` is a positive integer.
+    """
     return gamma_symbols(p) + beta_symbols(p)
 
 
 def check_depth(p: int) -> int:
-    """``p`` as an int; ``ValueError`` unless it is a positive integer (not a bool)."""
+    """``p`` as an int; ``ValueError`` unless it is a positive integer (not a bool).
+
+    Args:
+        p: the depth to check (a Python or NumPy integer).
+
+    Returns:
+        ``p`` as an ``int``.
+
+    Raises:
+        ValueError: for a bool, a non-integer or ``p < 1``.
+    """
     if isinstance(p, bool) or not isinstance(p, int | np.integer) or p < 1:
         raise ValueError(f"QAOA depth p must be a positive integer, got {p!r}.")
     return int(p)
 
 
 def default_qubits(problem: MaxCutProblem) -> list[cirq.LineQubit]:
-    """``cirq.LineQubit(0..n-1)``: node i sits on line qubit i."""
+    """``cirq.LineQubit(0..n-1)``: node i sits on line qubit i.
+
+    Args:
+        problem: the problem.
+
+    Returns:
+        ``n`` line qubits.
+    """
     return cirq.LineQubit.range(problem.n)
 
 
@@ -65,7 +112,18 @@ def _check_qubits(problem: MaxCutProblem, qubits: Sequence[cirq.Qid] | None) -> 
 def cost_operator(
     problem: MaxCutProblem, qubits: Sequence[cirq.Qid] | None = None
 ) -> cirq.PauliSum:
-    """The cut operator ``C = Σ w (1 − Z_i Z_j)/2`` as a ``cirq.PauliSum`` (with its constant)."""
+    """The cut operator ``C = Σ w (1 − Z_i Z_j)/2`` as a ``cirq.PauliSum`` (with its constant).
+
+    Args:
+        problem: the problem; node i acts on ``qubits[i]``.
+        qubits: n distinct qubits (default :func:`default_qubits`).
+
+    Returns:
+        The operator.
+
+    Raises:
+        ValueError: unless ``qubits`` holds n distinct qubits.
+    """
     qubits = _check_qubits(problem, qubits)
     total = cirq.PauliSum()
     for u, v, w in problem.edges:
@@ -74,7 +132,18 @@ def cost_operator(
 
 
 def zz_operator(problem: MaxCutProblem, qubits: Sequence[cirq.Qid] | None = None) -> cirq.PauliSum:
-    """The non-constant part of the cost, ``Σ −w/2 Z_i Z_j`` (``C = W/2 + zz_operator``)."""
+    """The non-constant part of the cost, ``Σ −w/2 Z_i Z_j`` (``C = W/2 + zz_operator``).
+
+    Args:
+        problem: the problem; node i acts on ``qubits[i]``.
+        qubits: n distinct qubits (default :func:`default_qubits`).
+
+    Returns:
+        The operator (empty for an edgeless problem).
+
+    Raises:
+        ValueError: unless ``qubits`` holds n distinct qubits.
+    """
     qubits = _check_qubits(problem, qubits)
     total = cirq.PauliSum()
     for u, v, w in problem.edges:
@@ -96,6 +165,13 @@ def qaoa_circuit(
         qubits: the qubits to use (default ``cirq.LineQubit.range(n)``).
         params: optional numeric θ = (γ_1..γ_p, β_1..β_p); if omitted the circuit keeps the
             sympy symbols of :func:`parameter_symbols` for later resolution.
+
+    Returns:
+        The circuit: Hadamards, then p layers of ``ZZ`` powers and ``rx`` rotations.
+
+    Raises:
+        ValueError: for a depth that is not a positive integer, ``qubits`` that are not n
+            distinct qubits, or ``params`` not of shape ``(2p,)``.
     """
     p = check_depth(p)
     qubits = _check_qubits(problem, qubits)
@@ -119,7 +195,17 @@ def qaoa_circuit(
 
 
 def resolver(params: Sequence[float] | np.ndarray) -> cirq.ParamResolver:
-    """A resolver mapping :func:`parameter_symbols` to the values θ = (γ.., β..)."""
+    """A resolver mapping :func:`parameter_symbols` to the values θ = (γ.., β..).
+
+    Args:
+        params: ``(2p,)`` θ.
+
+    Returns:
+        A ``cirq.ParamResolver`` keyed by symbol name.
+
+    Raises:
+        ValueError: unless ``params`` is a non-empty flat vector of even length.
+    """
     theta = np.asarray(params, dtype=np.float64)
     if theta.ndim != 1 or theta.size % 2 or theta.size == 0:
         raise ValueError(f"Expected a flat vector of 2p parameters, got shape {theta.shape}.")
@@ -137,30 +223,77 @@ def _split(theta: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def textbook_to_pennylane(theta: Sequence[float] | np.ndarray) -> np.ndarray:
-    """(γ, β) → PennyLane ``qml.qaoa`` params ``(γ_PL, α) = (−γ, β)`` (works on batches)."""
+    """(γ, β) → PennyLane ``qml.qaoa`` params ``(γ_PL, α) = (−γ, β)`` (works on batches).
+
+    Args:
+        theta: ``(..., 2p)`` textbook θ.
+
+    Returns:
+        ``(..., 2p)`` PennyLane parameters.
+
+    Raises:
+        ValueError: for an odd number of entries on the last axis.
+    """
     gamma, beta = _split(theta)
     return np.concatenate([-gamma, beta], axis=-1)
 
 
 def pennylane_to_textbook(theta_pl: Sequence[float] | np.ndarray) -> np.ndarray:
-    """PennyLane ``(γ_PL, α)`` → textbook ``(γ, β) = (−γ_PL, α)`` (works on batches)."""
+    """PennyLane ``(γ_PL, α)`` → textbook ``(γ, β) = (−γ_PL, α)`` (works on batches).
+
+    Args:
+        theta_pl: ``(..., 2p)`` PennyLane parameters.
+
+    Returns:
+        ``(..., 2p)`` textbook θ.
+
+    Raises:
+        ValueError: for an odd number of entries on the last axis.
+    """
     gamma_pl, alpha = _split(theta_pl)
     return np.concatenate([-gamma_pl, alpha], axis=-1)
 
 
 def pennylane_cost(cut_expectation: float | np.ndarray) -> float | np.ndarray:
-    """PennyLane's reported cost ``⟨cost_h⟩ = −⟨C⟩`` from the cut expectation ``⟨C⟩``."""
+    """PennyLane's reported cost ``⟨cost_h⟩ = −⟨C⟩`` from the cut expectation ``⟨C⟩``.
+
+    Args:
+        cut_expectation: ⟨C⟩ (scalar or array).
+
+    Returns:
+        −⟨C⟩ as an array.
+    """
     return -np.asarray(cut_expectation)
 
 
 def textbook_to_cirq_exponents(theta: Sequence[float] | np.ndarray) -> np.ndarray:
-    """(γ, β) → Cirq exponents ``(t_zz, t_x) = (−γ/π, 2β/π)`` per unit edge weight."""
+    """(γ, β) → Cirq exponents ``(t_zz, t_x) = (−γ/π, 2β/π)`` per unit edge weight.
+
+    Args:
+        theta: ``(..., 2p)`` textbook θ.
+
+    Returns:
+        ``(..., 2p)`` exponents ``(t_zz.., t_x..)``.
+
+    Raises:
+        ValueError: for an odd number of entries on the last axis.
+    """
     gamma, beta = _split(theta)
     return np.concatenate([-gamma / np.pi, 2 * beta / np.pi], axis=-1)
 
 
 def cirq_exponents_to_textbook(exponents: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Cirq exponents ``(t_zz, t_x)`` → textbook ``(γ, β) = (−π t_zz, π t_x / 2)``."""
+    """Cirq exponents ``(t_zz, t_x)`` → textbook ``(γ, β) = (−π t_zz, π t_x / 2)``.
+
+    Args:
+        exponents: ``(..., 2p)`` exponents ``(t_zz.., t_x..)``.
+
+    Returns:
+        ``(..., 2p)`` textbook θ.
+
+    Raises:
+        ValueError: for an odd number of entries on the last axis.
+    """
     t_zz, t_x = _split(exponents)
     return np.concatenate([-np.pi * t_zz, np.pi * t_x / 2], axis=-1)
 
@@ -174,6 +307,18 @@ def qaoa_circuit_from_exponents(
 
     Equal to :func:`qaoa_circuit` at :func:`cirq_exponents_to_textbook` of the exponents, up to
     a global phase; provided so the converter can be checked against an independent build.
+
+    Args:
+        problem: the problem; node i acts on ``qubits[i]``.
+        exponents: ``(2p,)`` exponents ``(t_zz_1..t_zz_p, t_x_1..t_x_p)``.
+        qubits: n distinct qubits (default :func:`default_qubits`).
+
+    Returns:
+        The circuit.
+
+    Raises:
+        ValueError: for an odd number of exponents, or ``qubits`` that are not n distinct
+            qubits.
     """
     t_zz, t_x = _split(exponents)
     qubits = _check_qubits(problem, qubits)
@@ -189,6 +334,12 @@ def parameter_grid(points: int) -> np.ndarray:
 
     For integer edge weights this covers the whole p=1 landscape: β has period π/2 and
     (γ, β) → (−γ, −β) leaves ⟨C⟩ unchanged.
+
+    Args:
+        points: grid points per axis.
+
+    Returns:
+        ``(points², 2)`` rows (γ, β), γ-major.
     """
     gammas = np.linspace(0.0, np.pi, points)
     betas = np.linspace(0.0, np.pi / 2, points, endpoint=False)
@@ -230,6 +381,9 @@ def linear_ramp(p: int, dt: float = 0.75) -> np.ndarray:
 
     Returns:
         ``(2p,)`` θ.
+
+    Raises:
+        ValueError: unless ``p`` is a positive integer.
     """
     s = (np.arange(1, check_depth(p) + 1) - 0.5) / p
     return np.concatenate([s * dt, (1 - s) * dt])
