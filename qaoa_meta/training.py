@@ -73,6 +73,11 @@ class Schedule:
         early_stopping_patience: epochs without a lower ``val_loss`` before stopping.
         convergence_tolerance: stop when the mean training loss changes by at most this.
         budget_s: optional wall-time cap for the whole stack (stops at an epoch boundary).
+
+    Raises:
+        ValueError: for ``epochs`` not a positive integer, a learning rate or ``min_lr`` that
+            is not a positive finite number, ``plateau_factor`` outside (0, 1), or a
+            non-positive ``budget_s``.
     """
 
     epochs: int = 50
@@ -158,7 +163,11 @@ class PlateauScheduler(keras.callbacks.Callback):
             self.bad_epochs = 0
 
     def get_state(self) -> dict[str, Any]:
-        """best, bad_epochs and the learning rates: what a resumed run must restore."""
+        """best, bad_epochs and the learning rates: what a resumed run must restore.
+
+        Returns:
+            ``{"best", "bad_epochs", "learning_rates"}`` (one rate per optimizer in use).
+        """
         rates = [float(o.learning_rate.numpy()) for o in self.model.optimizers_in_use()]
         return {
             "best": float(self.best),
@@ -167,7 +176,15 @@ class PlateauScheduler(keras.callbacks.Callback):
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
-        """Restores what :meth:`get_state` returned (the model must be set and compiled)."""
+        """Restores what :meth:`get_state` returned (the model must be set and compiled).
+
+        Args:
+            state: a dict returned by :meth:`get_state`.
+
+        Raises:
+            KeyError: when an entry is missing.
+            ValueError: when the number of learning rates differs from the optimizers in use.
+        """
         self.best, self.bad_epochs = float(state["best"]), int(state["bad_epochs"])
         for optimizer, rate in zip(
             self.model.optimizers_in_use(), state["learning_rates"], strict=True
@@ -201,11 +218,22 @@ class ConvergenceStop(keras.callbacks.Callback):
         self.previous = float(current)
 
     def get_state(self) -> dict[str, Any]:
-        """The previous value and whether it stopped: what a resumed run must restore."""
+        """The previous value and whether it stopped: what a resumed run must restore.
+
+        Returns:
+            ``{"previous", "stopped"}``.
+        """
         return {"previous": self.previous, "stopped": self.stopped}
 
     def set_state(self, state: dict[str, Any]) -> None:
-        """Restores what :meth:`get_state` returned."""
+        """Restores what :meth:`get_state` returned.
+
+        Args:
+            state: a dict returned by :meth:`get_state`.
+
+        Raises:
+            KeyError: when an entry is missing.
+        """
         self.previous, self.stopped = state["previous"], bool(state["stopped"])
 
 
@@ -371,6 +399,12 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         epochs (``initial_epoch`` for ``fit``); 0 on a fresh directory, and then an old log of
         ``history`` is started afresh.
 
+        Args:
+            model: the compiled model to restore into (default: the callback's model).
+
+        Returns:
+            The number of completed epochs (0 when nothing is committed).
+
         Raises:
             ValueError: a damaged state or checkpoint (one line naming the file and the fix),
                 or a checkpoint written by a run with other ``run_info``.
@@ -432,7 +466,11 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             self.on_commit(self.epochs_done)
 
     def save(self) -> None:
-        """Commits the current training state (weights first, then ``state.json``)."""
+        """Commits the current training state (weights first, then ``state.json``).
+
+        The weights go to a new ``epoch-NNNN`` directory; ``state.json`` is replaced
+        atomically and only then are older epoch directories removed.
+        """
         name = f"epoch-{self.epochs_done:04d}"
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self.directory / name
@@ -686,6 +724,17 @@ class StackedTrainer:
         models: the models (any mix of cells) sharing ``p``, ``steps`` and ``backend``.
         schedule: the training schedule (default: the published one).
         jit_compile: compile each step with XLA (needs XLA-compilable energies and circuits).
+
+    Attributes:
+        models: the models.
+        schedule: the training schedule.
+        jit_compile: whether the steps are XLA-compiled.
+
+    Raises:
+        ValueError: for no models, models that differ in ``p``, ``steps``, ``backend`` or
+            ``graph_features``, or (with ``jit_compile``) a model that cannot be
+            XLA-compiled (``backend="tfq"`` or a quantum cell without ``circuit_backend="tf"``).
+        TypeError: for a model that is not a :class:`~qaoa_meta.meta.MetaOptimizer`.
     """
 
     def __init__(
@@ -854,6 +903,10 @@ class StackedTrainer:
         Returns:
             One training summary per model (epochs run, what stopped it, losses, learning
             rates, wall time of the stack); each model ends with its best-validation weights.
+
+        Raises:
+            ValueError: for an empty training or validation split.
+            FloatingPointError: when a model's training or validation loss becomes NaN or inf.
         """
         train, val = list(train), list(val)
         fixes = {
