@@ -71,6 +71,11 @@ class NoisySetup:
         routing: router for :func:`hardware.compile_circuit`.
         engine: ``template`` (route once, resolved native count, numba trajectories) or
             ``symbolic`` (qsim on the symbolic compile; what TFQ reads).
+        schema_version: the setup's JSON schema.
+
+    Raises:
+        ValueError: for an unknown engine, or ``shots`` / ``trajectories`` not a positive
+            integer.
     """
 
     device: str = "weber"
@@ -92,18 +97,52 @@ class NoisySetup:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
     def noise_model(self) -> cirq.NoiseModel | None:
-        """The noise model (``None`` when noiseless)."""
+        """The noise model (``None`` when noiseless).
+
+        Returns:
+            :func:`hardware.noise_from_spec` of :attr:`noise`.
+
+        Raises:
+            ValueError: for a malformed noise spec.
+        """
         return hardware.noise_from_spec(self.noise)
 
     def to_json(self) -> str:
+        """The setup as JSON (sorted keys).
+
+        Returns:
+            The JSON text; :meth:`from_json` reads it back.
+        """
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> NoisySetup:
+        """Inverse of :meth:`to_json`.
+
+        Args:
+            text: JSON of a setup.
+
+        Returns:
+            The setup.
+
+        Raises:
+            ValueError: for invalid JSON, unknown keys or invalid values.
+        """
         return cls.from_dict(json.loads(text))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NoisySetup:
+        """The setup from a mapping of its fields (missing ones take the defaults).
+
+        Args:
+            data: field name -> value.
+
+        Returns:
+            The setup.
+
+        Raises:
+            ValueError: for unknown keys or invalid values.
+        """
         allowed = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - allowed
         if unknown:
@@ -128,6 +167,12 @@ class ShiftTerm:
 
     On the symbolic compile the location is (moment, operation); on a template ``moment`` is
     -1 and ``operation`` is the routed gate's index.
+
+    Attributes:
+        moment: moment index in the symbolic compile, or -1 on a template.
+        operation: operation index in that moment, or the routed gate's index.
+        symbol: the parameter's symbol name (``gamma_k`` or ``beta_k``).
+        slope: ``d exponent / d symbol`` of the gate.
     """
 
     moment: int
@@ -146,6 +191,25 @@ class NoisyQAOA:
         seed: seed of placement/routing.
         template: a :class:`hardware.template.CompiledTemplate` of this problem's QAOA circuit
             to reuse (``engine="template"``; it does not depend on the noise).
+
+    Attributes:
+        problem: the problem.
+        p: QAOA depth.
+        setup: the setup.
+        symbols: the 2p symbol names, in parameter order.
+        model: the noise model, or None.
+        template: the compiled template (``engine="template"``), else None.
+        noisy: the :class:`hardware.trajectories.NoisyTemplate`, else None.
+        qubits: device qubit of each logical node at the end of the circuit.
+        shift_terms: the parameter-dependent gates (:class:`ShiftTerm`).
+        edges: the problem's ``(u, v, w)`` edges.
+        diagonal: ``(2^n,)`` cut values.
+        readout: ``(p01, p10)`` of each read qubit, or None without readout errors.
+
+    Raises:
+        ValueError: for a problem without edges, a depth that is not a positive integer, a
+            device, gate set, routing or noise spec the compile refuses, or (symbolic engine)
+            a compiled gate the parameter-shift rule cannot take.
     """
 
     def __init__(
@@ -193,7 +257,11 @@ class NoisyQAOA:
 
     @property
     def compiled(self) -> hardware.CompiledCircuit:
-        """The symbolic compile (TFQ-compatible form; built on first use)."""
+        """The symbolic compile (TFQ-compatible form; built on first use).
+
+        Returns:
+            The :class:`hardware.CompiledCircuit` with sympy symbols.
+        """
         if self._compiled is None:
             self._compiled = hardware.compile_circuit(
                 self._logical,
@@ -206,7 +274,11 @@ class NoisyQAOA:
         return self._compiled
 
     def summary(self) -> dict:
-        """Plain-JSON description of the circuit the noisy estimates run."""
+        """Plain-JSON description of the circuit the noisy estimates run.
+
+        Returns:
+            The template's or the compile's summary with ``engine`` added.
+        """
         if self.template is not None:
             return {**self.template.summary(), "engine": "template"}
         return {**self.compiled.summary(), "engine": "symbolic"}
@@ -237,10 +309,15 @@ class NoisyQAOA:
 
     @property
     def is_noisy(self) -> bool:
+        """Whether the setup has a noise model."""
         return self.model is not None
 
     def circuits_per_gradient(self) -> int:
-        """Circuits a parameter-shift gradient runs (two per parameter-dependent gate)."""
+        """Circuits a parameter-shift gradient runs (two per parameter-dependent gate).
+
+        Returns:
+            ``2 * len(shift_terms)``.
+        """
         return 2 * len(self.shift_terms)
 
     def _resolved(self, theta: np.ndarray, shift: tuple[ShiftTerm, float] | None = None):
@@ -261,7 +338,22 @@ class NoisyQAOA:
     def trajectory_probabilities(
         self, theta: np.ndarray, trajectories: int, seed: Seed = None, shift=None
     ) -> np.ndarray:
-        """``(R, 2^n)`` outcome probabilities (R = 1 and exact without noise)."""
+        """``(R, 2^n)`` outcome probabilities (R = 1 and exact without noise).
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+            trajectories: noise trajectories R.
+            seed: seed of the trajectories.
+            shift: optional ``(ShiftTerm, Δ exponent)``: run the circuit with that gate's
+                exponent shifted (a parameter-shift term).
+
+        Returns:
+            One distribution per trajectory, big-endian over the logical nodes (readout
+            errors included).
+
+        Raises:
+            ValueError: for ``trajectories < 1`` with noise.
+        """
         if self.noisy is not None:
             offsets = None if shift is None else {shift[0].operation: shift[1]}
             rows = 1 if self.model is None else trajectories
@@ -278,7 +370,21 @@ class NoisyQAOA:
     def sample_counts(
         self, theta: np.ndarray, shots: int, seed: Seed = None, shift=None
     ) -> np.ndarray:
-        """``(2^n,)`` counts of ``shots`` bitstrings (big-endian over logical qubits)."""
+        """``(2^n,)`` counts of ``shots`` bitstrings (big-endian over logical qubits).
+
+        Shots are drawn in ``setup.trajectories`` groups (one without noise), readout errors
+        included.
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+            shots: number of bitstrings.
+            seed: seed of the trajectories and draws.
+            shift: optional ``(ShiftTerm, Δ exponent)``: run the circuit with that gate's
+                exponent shifted (a parameter-shift term).
+
+        Returns:
+            Integer counts summing to ``shots``.
+        """
         rng = as_generator(seed)
         if self.noisy is not None:
             offsets = None if shift is None else {shift[0].operation: shift[1]}
@@ -294,7 +400,14 @@ class NoisyQAOA:
         return counts
 
     def energy_from_counts(self, counts: np.ndarray) -> float:
-        """⟨C⟩ from outcome counts, readout-mitigated when the setup asks for it."""
+        """⟨C⟩ from outcome counts, readout-mitigated when the setup asks for it.
+
+        Args:
+            counts: ``(2^n,)`` outcome counts (big-endian over the logical nodes).
+
+        Returns:
+            The mean cut value (or its readout-corrected estimate).
+        """
         shots = int(counts.sum())
         if self.setup.mitigate_readout and self.readout is not None:
             n = self.problem.n
@@ -304,7 +417,18 @@ class NoisyQAOA:
         return float(counts @ self.diagonal / shots)
 
     def estimate(self, theta: np.ndarray, shots: int | None = None, seed: Seed = None, shift=None):
-        """One sampled (and optionally mitigated) energy estimate with ``shots`` shots."""
+        """One sampled (and optionally mitigated) energy estimate with ``shots`` shots.
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+            shots: shots (default ``setup.shots``).
+            seed: seed of the trajectories and draws.
+            shift: optional ``(ShiftTerm, Δ exponent)``: run the circuit with that gate's
+                exponent shifted (a parameter-shift term).
+
+        Returns:
+            The estimate of ⟨C⟩.
+        """
         shots = int(shots or self.setup.shots)
         return self.energy_from_counts(self.sample_counts(theta, shots, seed, shift))
 
@@ -320,6 +444,15 @@ class NoisyQAOA:
         With readout mitigation (``mitigate``, default ``setup.mitigate_readout``) the
         correction is applied to the averaged distribution: the limit of the mitigated
         estimator.
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+            trajectories: noise trajectories averaged.
+            seed: seed of the trajectories.
+            mitigate: apply readout mitigation (default ``setup.mitigate_readout``).
+
+        Returns:
+            The noisy expectation.
         """
         mitigate = self.setup.mitigate_readout if mitigate is None else mitigate
         raw, mitigated = self.expectations(theta, trajectories, seed)
@@ -332,6 +465,14 @@ class NoisyQAOA:
 
         Equal to ``expectation(..., mitigate=False)`` and ``expectation(..., mitigate=True)``
         with the same seed, at the cost of one; without readout errors both are the raw value.
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+            trajectories: noise trajectories averaged.
+            seed: seed of the trajectories.
+
+        Returns:
+            ``(raw, mitigated)``.
         """
         if self.noisy is not None and self.model is not None:
             # readout errors are linear: lay them on the mean, not on every trajectory
@@ -354,6 +495,17 @@ def statevector_energy(diagonal: np.ndarray, theta: Sequence[float]) -> float:
     ``|θ⟩ = Π_k e^{-iβ_k B} e^{-iγ_k C} |+⟩^n`` with ``C`` given by its diagonal (big-endian,
     :func:`qaoa_meta.problems.cost_diagonal`) and ``θ = (γ_1..γ_p, β_1..β_p)``. About a
     millisecond at n = 12 (no TensorFlow function to trace per objective).
+
+    Args:
+        diagonal: ``(2^n,)`` cut values.
+        theta: ``(2p,)`` textbook θ.
+
+    Returns:
+        ⟨C⟩.
+
+    Raises:
+        ValueError: for a diagonal whose length is not a power of two, or an odd number of
+            angles.
     """
     diagonal = np.asarray(diagonal, float)
     theta = np.asarray(theta, float).reshape(-1)
@@ -380,6 +532,21 @@ class NoisyObjective:
     Counters: ``n_evaluations`` (energy estimates asked for), ``n_gradients`` (parameter-shift
     gradients), ``n_circuits`` (circuits run), ``shots_used`` (= ``n_circuits × shots``).
     :meth:`exact` (noiseless, for traces) and :meth:`noisy_expectation` are not counted.
+
+    Args:
+        circuit: the problem's :class:`NoisyQAOA`.
+        shots: shots per circuit (default ``circuit.setup.shots``).
+        seed: seed of the shot sampling.
+
+    Attributes:
+        circuit: the noisy circuit.
+        problem: its problem.
+        shots: shots per circuit.
+        rng: the sampling generator.
+        n_evaluations, n_gradients, n_circuits, shots_used: the counters above.
+
+    Raises:
+        ValueError: for negative ``shots`` (0 or None take ``setup.shots``).
     """
 
     def __init__(self, circuit: NoisyQAOA, shots: int | None = None, seed: Seed = None):
@@ -397,6 +564,7 @@ class NoisyObjective:
 
     @property
     def cost(self) -> int:
+        """Evaluations plus gradients so far."""
         return self.n_evaluations + self.n_gradients
 
     def _run(self, theta: np.ndarray, shift=None) -> float:
@@ -405,20 +573,49 @@ class NoisyObjective:
         return self.circuit.estimate(theta, self.shots, self.rng, shift)
 
     def exact(self, theta: np.ndarray) -> float:
-        """Noiseless exact ⟨C⟩ (not counted)."""
+        """Noiseless exact ⟨C⟩ (not counted).
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+
+        Returns:
+            The exact expectation (:func:`statevector_energy`).
+        """
         return statevector_energy(self._diagonal, theta)
 
     def noisy_expectation(self, theta: np.ndarray, trajectories: int = 256) -> float:
-        """Noisy ⟨C⟩ without shot noise (not counted)."""
+        """Noisy ⟨C⟩ without shot noise (not counted).
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+            trajectories: noise trajectories averaged.
+
+        Returns:
+            :meth:`NoisyQAOA.expectation` at ``theta``.
+        """
         return self.circuit.expectation(theta, trajectories)
 
     def value(self, theta: np.ndarray) -> float:
-        """One shot-based estimate: one circuit, ``shots`` shots."""
+        """One shot-based estimate: one circuit, ``shots`` shots.
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+
+        Returns:
+            The estimate of ⟨C⟩.
+        """
         self.n_evaluations += 1
         return self._run(np.asarray(theta, float))
 
     def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """Estimate and parameter-shift gradient: ``1 + 2 × occurrences`` circuits."""
+        """Estimate and parameter-shift gradient: ``1 + 2 × occurrences`` circuits.
+
+        Args:
+            theta: ``(2p,)`` textbook θ.
+
+        Returns:
+            ``(estimate, (2p,) gradient)``, both from shots.
+        """
         theta = np.asarray(theta, float)
         self.n_gradients += 1
         value = self._run(theta)
@@ -431,6 +628,11 @@ class NoisyObjective:
         return value, gradient
 
     def counters(self) -> dict[str, int]:
+        """The counters so far.
+
+        Returns:
+            ``{"evaluations", "gradients", "circuits", "shots"}``.
+        """
         return {
             "evaluations": self.n_evaluations,
             "gradients": self.n_gradients,
@@ -448,6 +650,18 @@ def optimize_noisy(
     Gradient-free optimisers (COBYLA, Nelder–Mead, SPSA) see shot estimates; L-BFGS-B, SGD and
     Adam get parameter-shift gradients of shot estimates. Trace values are the noiseless
     ⟨C⟩ at each iterate (not counted), ``shots`` is every shot spent.
+
+    Args:
+        optimizer: an optimiser of :mod:`qaoa_meta.optimize`.
+        objective: the noisy objective.
+        x0: ``(2p,)`` initial θ.
+        seed: seed of the optimiser's own randomness.
+
+    Returns:
+        The :class:`~qaoa_meta.optimize.OptimizeResult`.
+
+    Raises:
+        TypeError: when ``optimizer`` is not an :class:`~qaoa_meta.optimize.Optimizer`.
     """
     if not isinstance(optimizer, Optimizer):
         raise TypeError(
@@ -462,6 +676,16 @@ class ShotEnergy:
 
     The objective can be swapped between rollouts without retracing the model's rollout
     function (a retrace costs seconds per cell in the noise study).
+
+    Calling it with ``(batch, theta)`` returns the ``(rows,)`` float32 estimates of the
+    rows of ``theta`` (a ``tf.numpy_function``; not differentiable); a call without an
+    objective raises ``RuntimeError``.
+
+    Args:
+        objective: the objective to query, or None (set :attr:`objective` before use).
+
+    Attributes:
+        objective: the current objective.
     """
 
     def __init__(self, objective: NoisyObjective | None = None):
@@ -486,6 +710,14 @@ def noisy_phase1(model: Any, objective: NoisyObjective, keep_energy: bool = Fals
     shot estimate from ``objective`` (through :meth:`qaoa_meta.meta.MetaOptimizer.set_energy`).
     The model's own energy is restored afterwards unless ``keep_energy`` (then the next call
     reuses the traced rollout with the new objective).
+
+    Args:
+        model: a :class:`qaoa_meta.meta.MetaOptimizer`.
+        objective: the noisy objective of the problem (its counters record the queries).
+        keep_energy: leave the :class:`ShotEnergy` set on the model.
+
+    Returns:
+        ``(T, 2p)`` float θ_t of the rollout.
     """
     previous = model.energy_fn
     energy = previous if isinstance(previous, ShotEnergy) else ShotEnergy()
