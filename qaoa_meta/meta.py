@@ -73,6 +73,12 @@ class MetaConfig:
         validation_loss: what ``evaluate``/``val_loss`` reports: "final" (the paper's mean
             final-step cost y_T) or "meta" (the training meta-loss).
         seed: seed of every initializer.
+        schema_version: the config's JSON schema.
+
+    Raises:
+        ValueError: for an unknown model, variant, loss, mapping, backend, circuit backend or
+            validation loss; ``p``, ``steps`` or ``n_qubits`` not a positive integer;
+            ``hidden`` neither None nor a positive integer; or ``backend="p1"`` with p > 1.
     """
 
     model: str = "qk-lstm"
@@ -136,10 +142,30 @@ class MetaConfig:
         return 1 + 2 * self.p + (3 if self.graph_features else 0)
 
     def to_json(self, indent: int | None = 2) -> str:
+        """The config as JSON.
+
+        Args:
+            indent: ``json.dumps`` indentation (None: one line).
+
+        Returns:
+            The JSON text; :meth:`from_json` reads it back.
+        """
         return json.dumps(dataclasses.asdict(self), indent=indent)
 
     @classmethod
     def from_json(cls, text: str) -> MetaConfig:
+        """Inverse of :meth:`to_json`.
+
+        Args:
+            text: JSON of a config.
+
+        Returns:
+            The config.
+
+        Raises:
+            ValueError: for invalid JSON, another schema version or an invalid setting.
+            TypeError: for an unknown key.
+        """
         data = json.loads(text)
         version = data.get("schema_version", SCHEMA_VERSION)
         if version != SCHEMA_VERSION:
@@ -167,7 +193,13 @@ class RolloutTensors(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class RolloutResult:
-    """Phase-I trajectory of a batch: θ_t in the textbook convention and the costs."""
+    """Phase-I trajectory of a batch: θ_t in the textbook convention and the costs.
+
+    Attributes:
+        theta: (B, T, 2p) θ_t, textbook (γ_1..γ_p, β_1..β_p).
+        cost: (B, T) the PennyLane cost y_t = −⟨C⟩.
+        expectation: (B, T) ⟨C⟩ (a cut value).
+    """
 
     theta: np.ndarray  # (B, T, 2p) textbook (γ_1..γ_p, β_1..β_p)
     cost: np.ndarray  # (B, T) PennyLane cost y_t = −⟨C⟩
@@ -201,6 +233,19 @@ def encode_problems(
     degree, density); with ``backend="p1"`` also ``p1_edges``, ``p1_linear`` and
     ``p1_quadratic`` (:func:`~qaoa_meta.energy.p1_coefficients`); with ``backend="tfq"`` also ``circuit`` (B,), ``operator`` (B, 1)
     serialized QAOA circuits and ZZ operators, and ``offset`` (B,) = W/2.
+
+    Args:
+        problems: the problems.
+        config: the model config (its ``backend`` and ``p`` choose the arrays).
+        n_qubits: register size to pad to (default: the largest n).
+
+    Returns:
+        The arrays by key.
+
+    Raises:
+        ValueError: for no problems, a problem without edges, ``n_qubits`` below the
+            largest n, or (``p1``) a weighted problem.
+        TypeError: for an item that is not a :class:`MaxCutProblem`.
     """
     problems = list(problems)
     if not problems:
@@ -244,6 +289,22 @@ def make_dataset(
 
     Diagonals are computed once here. Problems of different n share a batch (padded to the
     largest n, or ``n_qubits``). ``shuffle=False`` keeps the published fixed order.
+
+    Args:
+        problems: the problems.
+        config: the model config.
+        batch_size: problems per batch.
+        shuffle: reshuffle every epoch.
+        seed: seed of the shuffle.
+        n_qubits: register size to pad to (default: the largest n).
+
+    Returns:
+        The batched, prefetched dataset of :func:`encode_problems` rows.
+
+    Raises:
+        ValueError: for no problems, ``batch_size`` not a positive integer, or what
+            :func:`encode_problems` refuses.
+        TypeError: as :func:`encode_problems`.
     """
     problems = list(problems)
     if not problems:
@@ -266,7 +327,19 @@ def make_dataset(
 
 # --- losses ----------------------------------------------------------------------------------
 def meta_loss(costs: tf.Tensor, kind: str = "weighted") -> tf.Tensor:
-    """Per-row meta-loss of a cost trajectory ``costs`` (B, T): shape (B,)."""
+    """Per-row meta-loss of a cost trajectory ``costs`` (B, T): shape (B,).
+
+    Args:
+        costs: (B, T) PennyLane costs y_t = −⟨C⟩.
+        kind: ``weighted`` (Σ_t 0.1 (t + 1) y_t / T), ``observed_improvement``
+            (Σ_{t≥1} min(y_t − min_{s<t} y_s, 0) / T) or ``final`` (y_T).
+
+    Returns:
+        (B,) losses.
+
+    Raises:
+        ValueError: for an unknown ``kind``.
+    """
     steps = costs.shape[-1]
     if kind == "weighted":
         weights = tf.constant([0.1 * (t + 1) for t in range(steps)], costs.dtype)
@@ -289,12 +362,22 @@ def torch_rmsprop(learning_rate: float) -> keras.optimizers.Optimizer:
 
     Keras puts ε inside the root, so ε_keras = 1e-16 matches PyTorch at v → 0 and is
     indistinguishable elsewhere.
+
+    Args:
+        learning_rate: the learning rate.
+
+    Returns:
+        A Keras ``RMSprop`` optimizer.
     """
     return keras.optimizers.RMSprop(learning_rate=learning_rate, rho=0.99, epsilon=1e-16)
 
 
 def check_checkpoint(prefix: str | os.PathLike, fix: str = "delete it and re-create it") -> None:
     """Reads every tensor of the TF checkpoint ``prefix``; a missing or damaged one raises.
+
+    Args:
+        prefix: the checkpoint prefix.
+        fix: what the error message tells the user to do.
 
     Raises:
         ValueError: one line naming the checkpoint, the reason and ``fix`` (instead of a
@@ -321,7 +404,19 @@ class MetaOptimizer(keras.Model):
         >>> result = model.rollout(test)  # θ_t trajectories and costs
 
     Args:
-        config: a :class:`MetaConfig`.
+        config: a :class:`MetaConfig` (default ``MetaConfig()``).
+        **kwargs: passed to ``keras.Model``.
+
+    Attributes:
+        config: the config.
+        cell: the meta-learner cell (:func:`qaoa_meta.cells.build_cell`).
+        mapping: the mapping head (a ``Dense`` layer or the identity).
+        mapping_optimizer: the mapping head's optimizer (None until :meth:`compile`).
+        energy_fn: the custom energy of :meth:`set_energy`, or None.
+
+    Raises:
+        ValueError: for ``mapping="identity"`` with a cell whose output size is not 2p, or
+            cell settings :func:`qaoa_meta.cells.build_cell` refuses.
     """
 
     def __init__(self, config: MetaConfig | None = None, **kwargs):
@@ -378,6 +473,9 @@ class MetaOptimizer(keras.Model):
         (B, 2p); e.g. a TFQ noisy expectation (noise-aware training, :mod:`qaoa_meta.noise_study`)
         or shot estimates on a device (:func:`qaoa_meta.noisy.noisy_phase1`). Traced training,
         test and rollout functions are dropped so the next call uses the new energy.
+
+        Args:
+            energy_fn: the energy, or None for the configured backend.
         """
         self.energy_fn = energy_fn
         self._rollout_functions = _TracedRollouts()
@@ -397,6 +495,14 @@ class MetaOptimizer(keras.Model):
         ``optimizer`` trains the cell (``model.optimizer``, seen by Keras callbacks);
         ``mapping_optimizer`` trains the mapping head. Other keywords go to ``Model.compile``
         (e.g. ``steps_per_execution``, ``jit_compile`` is not supported with TFQ).
+
+        Args:
+            optimizer: the cell's optimizer (default :func:`torch_rmsprop` at ``lr_sequence``).
+            mapping_optimizer: the mapping head's optimizer (default :func:`torch_rmsprop` at
+                ``lr_mapping``).
+            lr_sequence: learning rate of the default cell optimizer.
+            lr_mapping: learning rate of the default mapping optimizer.
+            **kwargs: passed to ``keras.Model.compile``.
         """
         super().compile(optimizer=optimizer or torch_rmsprop(lr_sequence), **kwargs)
         self.mapping_optimizer = mapping_optimizer or torch_rmsprop(lr_mapping)
@@ -407,18 +513,27 @@ class MetaOptimizer(keras.Model):
         self.mapping_optimizer.build(self.mapping.trainable_variables)
 
     def optimizers_in_use(self) -> list[keras.optimizers.Optimizer]:
-        """[sequence optimizer, mapping optimizer] (the latter only with a linear head)."""
+        """[sequence optimizer, mapping optimizer] (the latter only with a linear head).
+
+        Returns:
+            The optimizers that update weights, cell first.
+        """
         found = [self.optimizer]
         if self.mapping.trainable_weights and self.mapping_optimizer is not None:
             found.append(self.mapping_optimizer)
         return found
 
     def count_params(self) -> int:
-        """Parameters of the cell and the mapping head (metric state excluded)."""
+        """Parameters of the cell and the mapping head (metric state excluded).
+
+        Returns:
+            The number of weights.
+        """
         return self.cell.count_params() + self.mapping.count_params()
 
     @property
     def metrics(self):
+        """The metric trackers: ``loss``, ``meta_loss``, ``final_cost``, ``final_cut``."""
         return list(self._trackers.values())
 
     # -- rollout ------------------------------------------------------------------------------
@@ -581,10 +696,27 @@ class MetaOptimizer(keras.Model):
 
     # -- persistence --------------------------------------------------------------------------
     def get_config(self) -> dict:
+        """Keras config: ``{"config": MetaConfig fields}``.
+
+        Returns:
+            The config dict; :meth:`from_config` rebuilds the (untrained) model from it.
+        """
         return {"config": dataclasses.asdict(self.config)}
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None) -> MetaOptimizer:
+        """Inverse of :meth:`get_config` (new weights).
+
+        Args:
+            config: a dict from :meth:`get_config`.
+            custom_objects: unused (Keras' signature).
+
+        Returns:
+            A new model.
+
+        Raises:
+            ValueError: for invalid settings.
+        """
         return cls(MetaConfig(**config["config"]))
 
     def save_model(self, directory: str | pathlib.Path) -> pathlib.Path:
@@ -593,6 +725,12 @@ class MetaOptimizer(keras.Model):
         Crash-safe: the weights go to a new ``weights-NNNN/`` folder, then ``weights.json``
         (naming it) and ``config.json`` are replaced atomically, then older folders are
         deleted; a kill at any point leaves the previous or the new model, complete.
+
+        Args:
+            directory: the model directory (created when missing).
+
+        Returns:
+            The directory.
         """
         directory = pathlib.Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -613,7 +751,20 @@ class MetaOptimizer(keras.Model):
 
     @classmethod
     def load_model(cls, directory: str | pathlib.Path, weights: str | None = None) -> MetaOptimizer:
-        """Rebuilds a model saved by :meth:`save_model` (or ``weights``: a checkpoint prefix)."""
+        """Rebuilds a model saved by :meth:`save_model` (or ``weights``: a checkpoint prefix).
+
+        Args:
+            directory: a directory written by :meth:`save_model`.
+            weights: a checkpoint prefix to load instead of the directory's weights.
+
+        Returns:
+            The model with its weights.
+
+        Raises:
+            FileNotFoundError: when the directory has no ``config.json``.
+            ValueError: for a damaged config, weights pointer or checkpoint (one line naming
+                the file and the fix), or a config of another schema version.
+        """
         directory = pathlib.Path(directory)
         config_path = directory / CONFIG_FILE
         if not config_path.exists():
