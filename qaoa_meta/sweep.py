@@ -77,7 +77,19 @@ TASK_PARAMS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]] | None] = {
 
 
 def check_task_params(task: str, keys: Sequence[str]) -> None:
-    """Refuses parameter names the task does not read, and missing required ones."""
+    """Refuses parameter names the task does not read, and missing required ones.
+
+    Tasks without a declared parameter list (``smoke``, or a ``module:function`` without
+    ``sweep_params``) accept anything.
+
+    Args:
+        task: a registered task name or a ``module:function`` path.
+        keys: the sweep's parameter names (grid and fixed keys).
+
+    Raises:
+        ValueError: for an unknown key (with close matches), a missing required key, or a
+            ``module:function`` task that cannot be imported.
+    """
     spec = (
         TASK_PARAMS.get(task)
         if task in TASKS
@@ -109,7 +121,25 @@ def check_task_params(task: str, keys: Sequence[str]) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class SweepConfig:
-    """A sweep: a task, a grid of parameters, seeds and where the results go."""
+    """A sweep: a task, a grid of parameters, seeds and where the results go.
+
+    Attributes:
+        name: the sweep's name.
+        task: a registered task name (:data:`TASKS`) or a ``module:function`` path.
+        output: folder of the results (one JSON file per cell in ``output/cells/``).
+        grid: parameter name -> non-empty list of values (cartesian product).
+        fixed: parameter name -> value shared by every cell.
+        seeds: the seeds; every grid point runs once per seed.
+        threads_per_cell: threads (and Ray CPUs) per cell.
+        group_by: parameter names (or ``"seed"``) whose equal values run in one worker.
+
+    Raises:
+        ValueError: for an empty or non-string ``name``/``task``/``output``; ``grid`` or
+            ``fixed`` that are not mappings of names, share a key or hold non-JSON values; a
+            grid entry that is not a non-empty list; ``seeds`` not a non-empty list of
+            integers; ``threads_per_cell`` < 1; ``group_by`` naming unknown parameters; an
+            unknown task; or parameters the task refuses (:func:`check_task_params`).
+    """
 
     name: str
     task: str
@@ -186,6 +216,18 @@ class SweepConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SweepConfig:
+        """The config from a mapping of its fields (a parsed YAML/JSON file).
+
+        Args:
+            data: field name -> value.
+
+        Returns:
+            The config.
+
+        Raises:
+            ValueError: for unknown keys (with close matches), missing ``name``, ``task`` or
+                ``output``, or invalid values.
+        """
         allowed = [field.name for field in dataclasses.fields(cls)]
         unknown = sorted(set(data) - set(allowed), key=str)
         if unknown:
@@ -206,7 +248,19 @@ class SweepConfig:
 
     @classmethod
     def load(cls, path: str | pathlib.Path) -> SweepConfig:
-        """Reads a YAML (or JSON) configuration file."""
+        """Reads a YAML (or JSON) configuration file.
+
+        Args:
+            path: the file.
+
+        Returns:
+            The config.
+
+        Raises:
+            FileNotFoundError: when ``path`` is not a file.
+            ValueError: for invalid YAML, a non-text file, a document that is not a mapping,
+                or an invalid configuration.
+        """
         import yaml
 
         path = pathlib.Path(path)
@@ -233,20 +287,45 @@ class SweepConfig:
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
+        """The config as plain JSON types (tuples become lists).
+
+        Returns:
+            A dict of the fields; :meth:`from_dict` reads it back.
+        """
         data = dataclasses.asdict(self)
         data["seeds"] = list(self.seeds)
         data["group_by"] = list(self.group_by)
         return data
 
     def to_json(self) -> str:
+        """The config as JSON (sorted keys).
+
+        Returns:
+            The JSON of :meth:`to_dict`.
+        """
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> SweepConfig:
+        """Inverse of :meth:`to_json`.
+
+        Args:
+            text: JSON of a config.
+
+        Returns:
+            The config.
+
+        Raises:
+            ValueError: for invalid JSON or an invalid configuration.
+        """
         return cls.from_dict(json.loads(text))
 
     def cells(self) -> list[Cell]:
-        """The grid's cells: every combination of grid values, for every seed."""
+        """The grid's cells: every combination of grid values, for every seed.
+
+        Returns:
+            The cells, grid points in sorted-key product order, seeds innermost.
+        """
         keys = sorted(self.grid)
         cells = []
         for values in itertools.product(*(self.grid[k] for k in keys)):
@@ -256,7 +335,14 @@ class SweepConfig:
 
 
 def yaml_error_line(error: Exception) -> str:
-    """A one-line description of a YAML parse error: the problem and where it is."""
+    """A one-line description of a YAML parse error: the problem and where it is.
+
+    Args:
+        error: the parse error.
+
+    Returns:
+        The problem, with its line and column when known.
+    """
     where = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or type(error).__name__
     return problem + (f" at line {where.line + 1}, column {where.column + 1}" if where else "")
@@ -264,7 +350,13 @@ def yaml_error_line(error: Exception) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Cell:
-    """One unit of work: a task applied to parameters with a seed."""
+    """One unit of work: a task applied to parameters with a seed.
+
+    Attributes:
+        task: the task name or ``module:function`` path.
+        params: the parameters passed to the task.
+        seed: the seed passed to the task.
+    """
 
     task: str
     params: Mapping[str, Any]
@@ -272,21 +364,48 @@ class Cell:
 
     @property
     def cell_id(self) -> str:
+        """16 hex digits of a SHA-256 of (task, params, seed): the cell's file name."""
         canonical = json.dumps(
             {"task": self.task, "params": self.params, "seed": self.seed}, sort_keys=True
         )
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
+        """The cell as plain JSON types.
+
+        Returns:
+            ``{"task", "params", "seed"}``; :meth:`from_dict` reads it back.
+        """
         return {"task": self.task, "params": dict(self.params), "seed": self.seed}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Cell:
+        """Inverse of :meth:`to_dict`.
+
+        Args:
+            data: ``{"task", "params", "seed"}``.
+
+        Returns:
+            The cell.
+
+        Raises:
+            KeyError: when a key is missing.
+        """
         return cls(task=data["task"], params=dict(data["params"]), seed=int(data["seed"]))
 
 
 def resolve_task(task: str) -> Callable[[dict[str, Any], int], dict[str, Any]]:
-    """Returns the task function for a registered name or a ``module:function`` path."""
+    """Returns the task function for a registered name or a ``module:function`` path.
+
+    Args:
+        task: a name of :data:`TASKS` or a ``module:function`` path.
+
+    Returns:
+        The function ``task(params, seed) -> dict`` (imported).
+
+    Raises:
+        ValueError: for an unknown name, or a path that cannot be imported.
+    """
     path = TASKS.get(task, task)
     if ":" not in path:
         raise ValueError(
@@ -316,6 +435,9 @@ def limit_threads(threads: int) -> dict[str, Any]:
     ``QAOA_META_THREADS`` is set for custom tasks that size their own pools (e.g.
     ``qsimcirq.QSimOptions(cpu_threads=...)``; qsimcirq's default is already 1).
 
+    Args:
+        threads: the thread cap.
+
     Returns:
         ``{"requested": threads, "tf_intra_op": n, "tf_inter_op": m}`` with TF's pool sizes
         in this process, or None where TensorFlow was loaded before this function first ran.
@@ -342,6 +464,13 @@ def run_cell(cell: Mapping[str, Any], threads: int = 1) -> dict[str, Any]:
     The record holds the cell, ``status`` ("ok" or "failed"), the task's ``result`` or the
     ``error`` and ``traceback``, the wall time (and start/finish Unix times), host, process,
     thread settings and package versions.
+
+    Args:
+        cell: a :meth:`Cell.to_dict` dict.
+        threads: thread cap (:func:`limit_threads`).
+
+    Returns:
+        The record (plain JSON types).
     """
     thread_settings = limit_threads(threads)
     record: dict[str, Any] = {
@@ -371,13 +500,29 @@ def run_cell(cell: Mapping[str, Any], threads: int = 1) -> dict[str, Any]:
 
 
 def run_cells(cells: Sequence[Mapping[str, Any]], threads: int = 1) -> list[dict[str, Any]]:
-    """Runs cells one after another in this process (one group of a grouped sweep)."""
+    """Runs cells one after another in this process (one group of a grouped sweep).
+
+    Args:
+        cells: :meth:`Cell.to_dict` dicts.
+        threads: thread cap (:func:`limit_threads`).
+
+    Returns:
+        One :func:`run_cell` record per cell, in order.
+    """
     return [run_cell(cell, threads) for cell in cells]
 
 
 def group_cells(cells: Sequence[Cell], keys: Sequence[str]) -> list[list[Cell]]:
     """``cells`` in groups that agree on ``keys`` (parameter names or "seed"), each group in
-    the given order and the groups in order of their first cell; no keys: one cell a group."""
+    the given order and the groups in order of their first cell; no keys: one cell a group.
+
+    Args:
+        cells: the cells.
+        keys: parameter names or ``"seed"``; a missing parameter counts as None.
+
+    Returns:
+        The groups.
+    """
     if not keys:
         return [[cell] for cell in cells]
     groups: dict[str, list[Cell]] = {}
@@ -402,6 +547,15 @@ def _versions() -> dict[str, str]:
 
 
 def cell_path(output: str | pathlib.Path, cell: Cell) -> pathlib.Path:
+    """Where a cell's record lives: ``output/cells/<cell_id>.json``.
+
+    Args:
+        output: the sweep's output folder.
+        cell: the cell.
+
+    Returns:
+        The path (which may not exist yet).
+    """
     return pathlib.Path(output) / "cells" / f"{cell.cell_id}.json"
 
 
@@ -414,6 +568,12 @@ def load_records(
         output: the sweep's output folder (records are in ``output/cells/*.json``).
         config: keep only the records of this sweep's cells (a folder may also hold the
             cells of an earlier, different configuration with the same output).
+
+    Returns:
+        The parsed records (none when the folder does not exist).
+
+    Raises:
+        ValueError: for a record file that is not valid JSON.
     """
     folder = pathlib.Path(output) / "cells"
     records = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
@@ -425,7 +585,18 @@ def load_records(
 
 @dataclasses.dataclass(frozen=True)
 class SweepSummary:
-    """What a run of a sweep did."""
+    """What a run of a sweep did.
+
+    Attributes:
+        total: cells of the sweep.
+        skipped: cells already done (not run).
+        ran: cells run now.
+        failed: cells of this run whose task raised.
+        wall_s: wall time of the run, start-up included.
+        backend: ``local`` or ``ray``.
+        workers: cells that could run at once.
+        startup_s: time to start (or connect to) Ray, within ``wall_s``.
+    """
 
     total: int
     skipped: int
@@ -442,11 +613,26 @@ class SweepSummary:
         return 60.0 * self.ran / self.wall_s if self.ran and self.wall_s > 0 else 0.0
 
     def to_json(self) -> str:
+        """The summary as JSON, with :attr:`cells_per_minute`.
+
+        Returns:
+            The JSON text.
+        """
         return json.dumps({**dataclasses.asdict(self), "cells_per_minute": self.cells_per_minute})
 
 
 def pending_cells(config: SweepConfig, retry_failed: bool = False) -> tuple[list[Cell], int]:
-    """Cells still to run (no result file, or a failed one when ``retry_failed``)."""
+    """Cells still to run (no result file, or a failed one when ``retry_failed``).
+
+    An unreadable record file counts as not done.
+
+    Args:
+        config: the sweep.
+        retry_failed: also return the cells recorded as failed.
+
+    Returns:
+        ``(cells to run, number of cells skipped)``.
+    """
     todo, skipped = [], 0
     for cell in config.cells():
         path = cell_path(config.output, cell)
@@ -483,6 +669,14 @@ def run_sweep(
         address: Ray only: address of an existing cluster (e.g. "ray://head:10001" or "auto").
         retry_failed: also re-run cells recorded as failed.
         progress: show a live progress bar.
+
+    Returns:
+        The :class:`SweepSummary`. ``output/sweep.json`` holds the config; each cell's
+        record (failed ones included) goes to :func:`cell_path`.
+
+    Raises:
+        ValueError: for an unknown backend, ``workers`` < 1, or (Ray) a missing Ray or an
+            unreachable cluster.
     """
     if backend not in BACKENDS:
         raise ValueError(
@@ -563,6 +757,17 @@ def ray_session(workers: int | None, address: str | None, threads: int) -> Itera
     Workers get ``OMP_NUM_THREADS=threads`` (and quiet TensorFlow); tasks cap TF's own pools
     with :func:`limit_threads`. A session that the caller already initialised is used as is
     and left running.
+
+    Args:
+        workers: CPUs of a Ray instance started here (default: all cores).
+        address: address of an existing cluster, or None to start one here.
+        threads: ``OMP_NUM_THREADS`` of the workers.
+
+    Yields:
+        The ``ray`` module, initialised; a session started here is shut down on exit.
+
+    Raises:
+        ValueError: when Ray is not installed or the cluster cannot be reached.
     """
     try:
         import ray
