@@ -631,6 +631,18 @@ class LearnedInitializer(Initializer):
             )
 
     def phase1(self, problems, p):
+        """The model's rollout on ``problems`` (cached for the last batch asked).
+
+        Args:
+            problems: the problems.
+            p: QAOA depth; must be the model's.
+
+        Returns:
+            The :class:`Phase1` trajectory (``theta`` and ⟨C⟩ ``values``).
+
+        Raises:
+            ValueError: for a depth other than the model's.
+        """
         self._check_depth(qaoa.check_depth(p))
         key = tuple(problem_fingerprint(pr) for pr in problems)
         if key not in self._cache:
@@ -639,6 +651,18 @@ class LearnedInitializer(Initializer):
         return self._cache[key]
 
     def batch(self, problems, p):
+        """The last Phase-I point of each problem.
+
+        Args:
+            problems: the problems.
+            p: QAOA depth; must be the model's.
+
+        Returns:
+            ``(B, 2p)`` float θ_T.
+
+        Raises:
+            ValueError: for a depth other than the model's.
+        """
         return self.phase1(problems, p).theta[:, -1].astype(float)
 
     def __call__(self, problem, p):

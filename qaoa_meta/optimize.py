@@ -837,6 +837,22 @@ class ScipyOptimizer(_PerInstance):
         self.options = dict(options or {})
 
     def optimize(self, objective, x0, seed=None):
+        """Minimises −⟨C⟩ with SciPy from ``x0`` (see :meth:`Optimizer.optimize`).
+
+        L-BFGS-B asks ``objective.value_and_gradient``, the other methods ``objective.value``;
+        ``converged`` is SciPy's ``success``.
+
+        Args:
+            objective: the counted energy.
+            x0: ``(2p,)`` initial θ.
+            seed: unused (SciPy's methods here are deterministic).
+
+        Returns:
+            The :class:`OptimizeResult`.
+
+        Raises:
+            ValueError: with L-BFGS-B, when the objective has no gradient (shots).
+        """
         x0 = np.asarray(x0, float)
         recorder = _Recorder(objective)
         recorder.record(x0)
@@ -912,6 +928,16 @@ class SPSA(_PerInstance):
         self.a, self.c, self.A, self.alpha, self.gamma = a, c, A, alpha, gamma
 
     def optimize(self, objective, x0, seed=None):
+        """``max_iter`` SPSA steps from ``x0`` (see :meth:`Optimizer.optimize`).
+
+        Args:
+            objective: the counted energy (only ``value`` is used: two calls per step).
+            x0: ``(2p,)`` initial θ.
+            seed: seed of the ±1 perturbations.
+
+        Returns:
+            The :class:`OptimizeResult` (``converged`` is always False).
+        """
         rng = as_generator(seed)
         recorder = _Recorder(objective)
         theta = np.array(x0, float)
