@@ -596,6 +596,15 @@ class MetaOptimizer(keras.Model):
         )
 
     def call(self, inputs: dict[str, tf.Tensor], training: bool = False) -> dict[str, tf.Tensor]:
+        """Keras forward pass: :meth:`rollout_tensors` as a dict.
+
+        Args:
+            inputs: an encoded batch.
+            training: passed to the cell.
+
+        Returns:
+            ``{"theta": (B, T, 2p), "cost": (B, T), "expectation": (B, T)}``.
+        """
         _, theta, cost, cut = self.rollout_tensors(inputs, training=training)
         return {"theta": theta, "cost": cost, "expectation": cut}
 
@@ -607,6 +616,21 @@ class MetaOptimizer(keras.Model):
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     def train_step(self, data):
+        """One meta-training step on an encoded batch (Keras ``fit``).
+
+        The batch's mean meta-loss is differentiated through the rollout; the cell and the
+        mapping head are updated by their own optimizers.
+
+        Args:
+            data: an encoded batch.
+
+        Returns:
+            The metric values (``loss``, ``meta_loss``, ``final_cost``, ``final_cut``).
+
+        Raises:
+            ValueError: when :meth:`compile` has not been called.
+            tf.errors.InvalidArgumentError: for a NaN/inf meta-loss or gradient.
+        """
         if self.mapping_optimizer is None:
             raise ValueError("MetaOptimizer.compile() must be called before fit().")
         with tf.GradientTape() as tape:
@@ -637,6 +661,14 @@ class MetaOptimizer(keras.Model):
         return self._update_trackers(loss, loss, costs, cuts)
 
     def test_step(self, data):
+        """One validation step (Keras ``evaluate``): ``loss`` per ``config.validation_loss``.
+
+        Args:
+            data: an encoded batch.
+
+        Returns:
+            The metric values (``loss``, ``meta_loss``, ``final_cost``, ``final_cut``).
+        """
         _, _, costs, cuts = self.rollout_tensors(data, training=False)
         meta = tf.reduce_mean(meta_loss(costs, self.config.loss))
         loss = tf.reduce_mean(costs[:, -1]) if self.config.validation_loss == "final" else meta

@@ -692,6 +692,15 @@ class ShotEnergy:
         self.objective = objective
 
     def __call__(self, batch, theta):
+        """Counted shot estimates of the rows of ``theta``.
+
+        Args:
+            batch: the encoded batch (unused: the objective knows its problem).
+            theta: ``(B, 2p)`` textbook θ.
+
+        Returns:
+            ``(B,)`` float32 tensor of estimates (no gradient).
+        """
         from qaoa_meta._tf import tf
 
         def run(values):
