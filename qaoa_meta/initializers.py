@@ -15,6 +15,11 @@
 * :class:`LearnedInitializer`: the Phase-I rollout of a trained
   :class:`qaoa_meta.meta.MetaOptimizer`.
 
+Their names (kind, description, accepted aliases) are declared once, TF-free, in
+:mod:`qaoa_meta.initializer_names`; :data:`INITIALIZERS` (data-free) and
+:data:`FITTED_INITIALIZERS` map them to factories, :func:`make_initializer` and
+:func:`fit_initializer` build them by name (aliases included).
+
 Initialisers that look at many problems at once override :meth:`Initializer.batch`; the ones
 with a Phase I (learned) also return its trajectory from :meth:`Initializer.phase1`.
 """
@@ -33,6 +38,7 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
+from qaoa_meta import initializer_names as registry
 from qaoa_meta import qaoa
 from qaoa_meta.energy import analytic_p1_expectation, edge_statistics, pad_diagonals
 from qaoa_meta.optima import canonical_p1, lbfgs_optimum, p1_grid_argmax, p1_optimum
@@ -300,7 +306,7 @@ class FixedAngleTable(Initializer):
 
     def __init__(self, allow_irregular: bool = False):
         self.allow_irregular = allow_irregular
-        self.name = "fixed-angle-table"
+        self.name = "fixed-angle"
 
     def degree_of(self, problem: MaxCutProblem) -> int:
         """The degree whose angles the problem gets.
@@ -330,7 +336,7 @@ class FixedAngleTable(Initializer):
         return fixed_angles(self.degree_of(problem), p)[0]
 
     def config(self):
-        return {"kind": "fixed-angle-table", "allow_irregular": self.allow_irregular}
+        return {"kind": "fixed-angle", "allow_irregular": self.allow_irregular}
 
 
 # --- fitted on a training set -------------------------------------------------------------
@@ -467,7 +473,7 @@ class FeatureRegression(Initializer):
     def __init__(self, coefficients: np.ndarray | None = None, r2: Sequence[float] | None = None):
         self.coefficients = None if coefficients is None else np.asarray(coefficients, float)
         self.r2 = None if r2 is None else [float(v) for v in r2]
-        self.name = "feature-regression"
+        self.name = "regression"
 
     @classmethod
     def fit(
@@ -503,7 +509,7 @@ class FeatureRegression(Initializer):
 
     def config(self):
         return {
-            "kind": "feature-regression",
+            "kind": "regression",
             "features": ["1", "mean_degree", "density"],
             "coefficients": None if self.coefficients is None else self.coefficients.tolist(),
             "r2": self.r2,
@@ -679,16 +685,23 @@ class LearnedInitializer(Initializer):
         }
 
 
+# The data-free initialisers of qaoa_meta.initializer_names by canonical name (its order).
 INITIALIZERS: dict[str, Callable[..., Initializer]] = {
     "random": RandomInitializer,
-    "linear-ramp": LinearRamp,
-    "fixed-angle-table": lambda **kw: FixedAngleTable(allow_irregular=True, **kw),
-    "interp": Interp,
-    "fourier": Fourier,
     **{
         name: (lambda name=name: paper_fixed_points()[name])
         for name in PAPER_FIXED_POINTS_PENNYLANE
     },
+    "fixed-angle": lambda **kw: FixedAngleTable(allow_irregular=True, **kw),
+    "linear-ramp": LinearRamp,
+    "interp": Interp,
+    "fourier": Fourier,
+}
+
+# The fitted ones: name -> fit(train, p), ``train`` the training problems, ``p`` the depth.
+FITTED_INITIALIZERS: dict[str, Callable[[Sequence[MaxCutProblem], int], Initializer]] = {
+    "fitted-fixed-angle": lambda train, p: FittedFixedAngle.fit(train, p),
+    "regression": lambda train, p: FeatureRegression.fit(train),
 }
 
 
@@ -714,34 +727,57 @@ def __getattr__(name: str):
 
 
 def make_initializer(name: str, **kwargs: Any) -> Initializer:
-    """Builds a data-free initialiser by name (see ``INITIALIZERS``).
+    """Builds a data-free initialiser by name (see ``INITIALIZERS``; aliases accepted).
 
-    Fitted (``fitted-fixed-angle``, ``feature-regression``) and learned initialisers need
-    training data or a model: build them with their ``fit`` / constructor.
+    Fitted (``fitted-fixed-angle``, ``regression``) initialisers need training data: build
+    them with :func:`fit_initializer`; learned ones from a model (:class:`LearnedInitializer`).
 
     Args:
-        name: a key of ``INITIALIZERS``.
+        name: a key of ``INITIALIZERS`` or one of its aliases in
+            :mod:`qaoa_meta.initializer_names`.
         **kwargs: the initialiser's constructor settings.
 
     Returns:
         The initialiser.
 
     Raises:
-        ValueError: for an unknown name, or settings the initialiser refuses.
+        ValueError: for an unknown name (one line listing the data-free names), or settings
+            the initialiser refuses.
         TypeError: for a keyword the initialiser does not take.
     """
-    if name not in INITIALIZERS:
+    resolved = registry.ALIASES.get(name, name)
+    if resolved in registry.FITTED or resolved in registry.LEARNED:
         raise ValueError(
-            f"Unknown initializer {name!r}; expected one of {sorted(INITIALIZERS)} (fitted and "
-            "learned initialisers are built from training data or a model)."
+            f"{name!r} is a {registry.BY_NAME[resolved].kind} initializer, not a data-free one; "
+            "build fitted ones with fit_initializer(name, train, p) and learned ones with "
+            "LearnedInitializer(model)."
         )
-    return INITIALIZERS[name](**kwargs)
+    return INITIALIZERS[registry.canonical(name, registry.DATA_FREE)](**kwargs)
+
+
+def fit_initializer(name: str, train: Sequence[MaxCutProblem], p: int) -> Initializer:
+    """Fits a fitted initialiser by name (see ``FITTED_INITIALIZERS``; aliases accepted).
+
+    Args:
+        name: ``fitted-fixed-angle`` or ``regression`` (alias ``feature-regression``).
+        train: the training problems.
+        p: QAOA depth of the fit (``regression`` fits p = 1 and resamples).
+
+    Returns:
+        The fitted initialiser.
+
+    Raises:
+        ValueError: for a name that is not a fitted initialiser (one line listing them).
+    """
+    return FITTED_INITIALIZERS[registry.canonical(name, registry.FITTED)](train, p)
 
 
 def initializer_from_config(config: Mapping[str, Any]) -> Initializer:
     """Rebuilds a data-free or fitted initialiser from :meth:`Initializer.config`.
 
-    A learned initialiser is reloaded from its ``source`` directory.
+    A learned initialiser is reloaded from its ``source`` directory. A ``kind`` may be an
+    alias of :mod:`qaoa_meta.initializer_names` (``fixed-angle-table``, ``feature-regression``:
+    configs written under the older names).
 
     Args:
         config: a config written by :meth:`Initializer.config`.
@@ -753,18 +789,18 @@ def initializer_from_config(config: Mapping[str, Any]) -> Initializer:
         ValueError: for an unknown ``kind``, or a learned config without a ``source``.
         KeyError: when a required setting is missing.
     """
-    kind = config.get("kind")
+    kind = registry.ALIASES.get(config.get("kind"), config.get("kind"))
     if kind == "random":
         return RandomInitializer(
             config["seed"], config["low"], config["high"], config["convention"]
         )
     if kind == "fixed":
         return FixedInitializer(config["theta"], config.get("name", "fixed"))
-    if kind == "fixed-angle-table":
+    if kind == "fixed-angle":
         return FixedAngleTable(config.get("allow_irregular", False))
     if kind == "fitted-fixed-angle":
         return FittedFixedAngle(config["theta"], config.get("train_score"))
-    if kind == "feature-regression":
+    if kind == "regression":
         return FeatureRegression(np.asarray(config["coefficients"]), config.get("r2"))
     if kind == "linear-ramp":
         return LinearRamp(config["dt"])

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from qaoa_meta import initializer_names as registry
 from qaoa_meta._tf import tf
 from qaoa_meta.fileio import atomic_path, write_atomic
 from qaoa_meta.noise_aware import (
@@ -35,11 +36,12 @@ from qaoa_meta.noise_aware import (
 from qaoa_meta.problems import MaxCutProblem, generate, max_cut
 
 SCHEMA_VERSION = 2
-CLASSICAL = ("random", "fixed-angle", "fitted-fixed-angle", "regression")
-LEARNED = ("lstm", "qlstm", "qk-lstm", "qfwp", "qk-lstm-paper")
-# the nine initialisers of the full grid; "<learned>+noise-aware" adds a noise-aware model
-INITIALIZERS = CLASSICAL + LEARNED
-NOISE_AWARE_SUFFIX = "+noise-aware"
+# The study's initialisers, from the registry (qaoa_meta.initializer_names): the nine of the
+# full grid, classical then learned; "<learned>+noise-aware" adds a noise-aware model.
+CLASSICAL = registry.STUDY_CLASSICAL
+LEARNED = registry.STUDY_LEARNED
+INITIALIZERS = registry.STUDY
+NOISE_AWARE_SUFFIX = registry.NOISE_AWARE_SUFFIX
 NOISE_SCALES = (0.0, 0.5, 1.0, 2.0)
 DEFAULT_MODELS = str(
     pathlib.Path(__file__).resolve().parents[1] / "docs/records/noise_study_models"
@@ -48,14 +50,13 @@ SHOTS = (256, 1024, 4096)
 
 
 def check_initializer(name: str) -> str:
-    """``name`` if it is a study initialiser (one of :data:`INITIALIZERS` or ``<learned>+noise-aware``)."""
-    base = name.removesuffix(NOISE_AWARE_SUFFIX)
-    if name in INITIALIZERS or (name.endswith(NOISE_AWARE_SUFFIX) and base in LEARNED):
-        return name
-    raise ValueError(
-        f"Unknown initializer {name!r}; expected one of {INITIALIZERS} or a learned one "
-        f"with {NOISE_AWARE_SUFFIX!r} (e.g. 'qk-lstm{NOISE_AWARE_SUFFIX}')."
-    )
+    """The study label of ``name``: one of :data:`INITIALIZERS` or ``<learned>+noise-aware``;
+    an alias (``fixed-angle-table``, ``feature-regression``) gives its canonical label.
+
+    Raises:
+        ValueError: one line listing the study's initialisers, for any other name.
+    """
+    return registry.study_name(name)
 
 
 # --- noise-aware meta-training ---------------------------------------------------------------
@@ -114,11 +115,11 @@ def _initial_point(name: str, problem: MaxCutProblem, p: int, params: Mapping[st
     """θ_0 of initialiser ``name`` (classical) or the learned model that runs Phase I."""
     from qaoa_meta import initializers as ini
 
-    check_initializer(name)
+    name = check_initializer(name)
     if name == "random":
         return ini.RandomInitializer(seed)(problem, p), None
     if name == "fixed-angle":
-        return ini.FixedAngleTable(allow_irregular=True)(problem, p), None
+        return ini.make_initializer("fixed-angle")(problem, p), None
     if name in ("regression", "fitted-fixed-angle"):
         path = pathlib.Path(params["artifacts"]) / f"{name}_p{p}.json"
         if not path.exists():
@@ -152,7 +153,7 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     start = time.perf_counter()
     options = dict(params)
     n, p = int(options["n"]), int(options["p"])
-    name = options["initializer"]
+    name = check_initializer(options["initializer"])
     family = options.get("family", "random_regular")
     family_options = json.dumps(dict(options.get("family_options", {"d": 3})), sort_keys=True)
     key = (family, n, int(seed), family_options)
@@ -235,15 +236,14 @@ def prepare_artifacts(
     ones already saved (``train_models=False``: use what is there). Only what
     ``initializers`` needs is made.
     """
-    from qaoa_meta.initializers import FeatureRegression, FittedFixedAngle
+    from qaoa_meta.initializers import fit_initializer
     from qaoa_meta.study_models import load_training_data, train_study_models
 
-    for name in initializers:
-        check_initializer(name)
+    initializers = [check_initializer(name) for name in initializers]
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
     info: dict[str, Any] = {"timings_s": {}, "models": str(models)}
-    classical = [name for name in ("regression", "fitted-fixed-angle") if name in initializers]
+    classical = [name for name in registry.FITTED if name in initializers]
     if classical:
         train = load_training_data()[0]
         train = train[:train_size] if train_size else train
@@ -254,11 +254,7 @@ def prepare_artifacts(
                 if path.exists():
                     continue
                 t0 = time.perf_counter()
-                fitted = (
-                    FeatureRegression.fit(train)
-                    if name == "regression"
-                    else FittedFixedAngle.fit(train, p)
-                )
+                fitted = fit_initializer(name, train, p)
                 write_atomic(path, json.dumps(fitted.config()))
                 info["timings_s"][f"{name}_p{p}"] = time.perf_counter() - t0
                 log(f"fitted {name} p={p} on {len(train)} training graphs")
@@ -887,8 +883,9 @@ class StudyConfig:
     train_models: bool = True
 
     def __post_init__(self) -> None:
-        for name in self.initializers:
-            check_initializer(name)
+        # aliases (e.g. fixed-angle-table) become the study's labels (fixed-angle)
+        labels = tuple(check_initializer(name) for name in self.initializers)
+        object.__setattr__(self, "initializers", labels)
         odd = [n for n in self.ns if n % 2]
         if odd:
             raise ValueError(f"3-regular instances need even n, got {odd}; use e.g. 8, 10, 12.")

@@ -302,10 +302,10 @@ def run(
     # Baselines with the paper's Phase II (deterministic).
     t0 = time.perf_counter()
     baselines: dict[str, inits.Initializer] = dict(inits.paper_fixed_points())
-    baselines["fitted-fixed-angle"] = inits.FittedFixedAngle.fit(train, 1)
-    baselines["feature-regression"] = inits.FeatureRegression.fit(train)
-    baselines["fixed-angle-table"] = inits.FixedAngleTable(allow_irregular=True)
-    baselines["linear-ramp"] = inits.LinearRamp()
+    for name in inits.FITTED_INITIALIZERS:  # fitted-fixed-angle, regression
+        baselines[name] = inits.fit_initializer(name, train, 1)
+    baselines["fixed-angle"] = inits.make_initializer("fixed-angle")  # irregular: mean degree
+    baselines["linear-ramp"] = inits.make_initializer("linear-ramp")
     record = evaluate(test, baselines, sgd, 1, group="baseline", **common)
     timings["baselines_sgd"] = time.perf_counter() - t0
     record.save(out / "record.json")

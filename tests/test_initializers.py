@@ -184,3 +184,102 @@ def test_moved_names_still_answer_with_a_deprecation_warning():
     assert grid[1, 0] == pytest.approx(optima.analytic_p1_expectation(problem, 0.5, 0.2))
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         inits.nothing  # noqa: B018
+
+
+# --- the one registry (qaoa_meta.initializer_names) ---------------------------------------------
+def test_registry_declares_each_name_once_with_kind_and_description():
+    from qaoa_meta import initializer_names as reg
+
+    spellings = [n for entry in reg.REGISTRY for n in (entry.name, *entry.aliases)]
+    assert len(spellings) == len(set(spellings))  # no name or alias twice
+    assert all(entry.kind in reg.KINDS and entry.description for entry in reg.REGISTRY)
+    assert all("\n" not in entry.description for entry in reg.REGISTRY)
+    assert reg.ALIASES == {"fixed-angle-table": "fixed-angle", "feature-regression": "regression"}
+    assert tuple(inits.INITIALIZERS) == reg.DATA_FREE  # factories for exactly the data-free ones
+    assert tuple(inits.FITTED_INITIALIZERS) == reg.FITTED
+    assert reg.EVALUATE_METHODS == reg.DATA_FREE + reg.FITTED
+
+
+@pytest.mark.parametrize("name", list(inits.INITIALIZERS))
+def test_every_data_free_name_builds(name):
+    from qaoa_meta import initializer_names as reg
+
+    problem = random_regular(6, 3, seed=2)
+    built = inits.make_initializer(name)
+    assert built.name == name or name.startswith("paper-fixed")
+    assert np.asarray(built(problem, 2)).shape == (4,)
+    for alias in reg.BY_NAME[name].aliases:  # the alias is the same initialiser
+        again = inits.make_initializer(alias)
+        assert type(again) is type(built) and again.name == name
+        np.testing.assert_array_equal(again(problem, 2), built(problem, 2))
+
+
+def test_every_fitted_name_fits_and_aliases_fit_the_same():
+    from qaoa_meta import initializer_names as reg
+
+    train = [erdos_renyi(6, q, seed=s) for s in range(2) for q in (0.5, 0.7)]
+    problem = random_regular(6, 3, seed=2)
+    for name in reg.FITTED:
+        fitted = inits.fit_initializer(name, train, 1)
+        assert fitted.name == name and fitted.config()["kind"] == name
+        again = inits.initializer_from_config(fitted.config())
+        np.testing.assert_allclose(again(problem, 1), fitted(problem, 1))
+        for alias in reg.BY_NAME[name].aliases:
+            np.testing.assert_allclose(
+                inits.fit_initializer(alias, train, 1)(problem, 1), fitted(problem, 1)
+            )
+
+
+def test_configs_under_the_old_names_still_load():
+    problem = random_regular(8, 3, seed=0)
+    table = inits.initializer_from_config({"kind": "fixed-angle-table", "allow_irregular": True})
+    assert isinstance(table, inits.FixedAngleTable) and table.allow_irregular
+    assert table.name == "fixed-angle" and table.config()["kind"] == "fixed-angle"
+    weights = [[0.9, 0.4], [-0.05, 0.01], [-0.2, -0.1]]
+    old = {"kind": "feature-regression", "coefficients": weights, "r2": [1.0, 1.0]}
+    regression = inits.initializer_from_config(old)
+    assert isinstance(regression, inits.FeatureRegression) and regression.name == "regression"
+    np.testing.assert_allclose(regression.coefficients, weights)
+    assert regression(problem, 1).shape == (2,)
+
+
+def test_unknown_or_wrong_kind_names_are_one_line_errors_listing_the_valid_ones():
+    with pytest.raises(ValueError) as info:
+        inits.make_initializer("bogus")
+    message = str(info.value)
+    assert "\n" not in message and "'bogus'" in message
+    assert "linear-ramp" in message and "fixed-angle (or fixed-angle-table)" in message
+    for fitted in ("regression", "feature-regression", "fitted-fixed-angle"):
+        with pytest.raises(ValueError, match="fit_initializer"):
+            inits.make_initializer(fitted)
+    with pytest.raises(ValueError, match="LearnedInitializer"):
+        inits.make_initializer("qk-lstm")
+    with pytest.raises(ValueError, match=r"expected one of fitted-fixed-angle, regression"):
+        inits.fit_initializer("linear-ramp", [], 1)
+
+
+def test_initializer_names_imports_without_tensorflow_or_cirq():
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import qaoa_meta.initializer_names, qaoa_meta.cli.names; "
+        "print(qaoa_meta.initializer_names.__file__); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('tensorflow', 'cirq', 'tensorflow_quantum', 'numpy', 'scipy')))"
+    )
+    root = pathlib.Path(__file__).resolve().parents[1]
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root.parent,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    where, heavy = out.stdout.strip().splitlines()
+    assert pathlib.Path(where).is_relative_to(root)  # this checkout's registry, standing alone
+    assert heavy == "[]"

@@ -191,6 +191,39 @@ def test_cli_rejects_bad_input(capsys):
     assert "even n" in capsys.readouterr().err
 
 
+def test_study_initialisers_come_from_the_registry_and_aliases_keep_the_labels():
+    from qaoa_meta import initializer_names as reg
+    from qaoa_meta import noise_study, study_models
+
+    assert noise_study.INITIALIZERS == (
+        "random",
+        "fixed-angle",
+        "fitted-fixed-angle",
+        "regression",
+        "lstm",
+        "qlstm",
+        "qk-lstm",
+        "qfwp",
+        "qk-lstm-paper",
+    )  # the labels of the committed and running grid records
+    assert set(noise_study.LEARNED) == set(study_models.STUDY_MODELS)
+    assert set(noise_study.CLASSICAL) <= set(reg.DATA_FREE + reg.FITTED)
+    for name in noise_study.INITIALIZERS:
+        assert noise_study.check_initializer(name) == name
+    for name in noise_study.LEARNED:
+        assert noise_study.check_initializer(name + "+noise-aware") == name + "+noise-aware"
+    assert noise_study.check_initializer("fixed-angle-table") == "fixed-angle"
+    assert noise_study.check_initializer("feature-regression") == "regression"
+    study = StudyConfig(initializers=("fixed-angle-table", "feature-regression", "lstm"))
+    assert study.initializers == ("fixed-angle", "regression", "lstm")
+    for bad in ("bogus", "linear-ramp", "random+noise-aware"):
+        with pytest.raises(ValueError) as info:
+            noise_study.check_initializer(bad)
+        assert "\n" not in str(info.value) and "fixed-angle (or fixed-angle-table)" in str(
+            info.value
+        )
+
+
 def test_noise_cell_records_do_not_depend_on_the_per_process_caches():
     """A cell run after others (cached template, noisy circuit, problem) records the same
     numbers as the same cell run with every cache empty."""

@@ -25,9 +25,7 @@ def test_reduced_reproduction(paper_dataset_path, tmp_path):
     (training,) = record.config["trainings"]
     assert training["epochs_run"] == 1 and training["stopped_by"] == "epoch cap"
     names = [m.name for m in record.methods]
-    assert {"paper-fixed-1", "paper-fixed-2", "fitted-fixed-angle", "feature-regression"} <= set(
-        names
-    )
+    assert {"paper-fixed-1", "paper-fixed-2", "fitted-fixed-angle", "regression"} <= set(names)
     assert "lstm/paper/seed0" in names and record.config["wall_time_s"] > 0
     learned = record.method("lstm/paper/seed0").instances[0]
     assert learned.phase1_values.shape == (10,)

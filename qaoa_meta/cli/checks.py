@@ -4,9 +4,10 @@
 sub-command itself, so a bad number, a missing or malformed file, an impossible size or a bad
 noise specification is reported in well under a second as one line (exit code 2), before
 TensorFlow or Cirq are imported. This module imports only the standard library,
-:mod:`qaoa_meta.cli.names` (the name tables) and :mod:`qaoa_meta.problems` (NumPy; networkx
-only when a graph is built from or to networkx); tests/cli/test_cli_checks.py keeps the tables and
-the simulators' memory estimates equal to the library's.
+:mod:`qaoa_meta.cli.names` (the name tables), :mod:`qaoa_meta.initializer_names` (the
+initialiser registry) and :mod:`qaoa_meta.problems` (NumPy; networkx only when a graph is built
+from or to networkx); tests/cli/test_cli_checks.py keeps the tables and the simulators' memory
+estimates equal to the library's.
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from qaoa_meta import initializer_names
 from qaoa_meta.cli.errors import UserError, one_line, user_input
 from qaoa_meta.cli.names import (
-    DATA_FREE,
     DEVICE_GATESETS,
     DEVICE_QUBITS,
+    EVALUATE_METHODS,
     FITTED,
     MODELS,
     NOISE_AWARE_SUFFIX,
     NOISE_PARTS,
     NOISE_STUDY_INITIALIZERS,
-    NOISE_STUDY_LEARNED,
     VARIANTS,
 )
 from qaoa_meta.system import available_memory
@@ -296,13 +297,16 @@ def check_train(args: argparse.Namespace) -> None:
 
 def _evaluate(args: argparse.Namespace) -> None:
 
-    unknown = [name for name in args.methods if name not in DATA_FREE + FITTED]
+    def resolved(name: str) -> str:
+        return initializer_names.ALIASES.get(name, name)
+
+    unknown = [name for name in args.methods if resolved(name) not in EVALUATE_METHODS]
     if unknown:
         raise UserError(
-            f"Unknown --methods {unknown}; expected some of {', '.join(DATA_FREE + FITTED)} "
-            "(trained meta-learners go in --model)."
+            f"Unknown --methods {unknown}; expected some of "
+            f"{initializer_names.listing(EVALUATE_METHODS)} (trained meta-learners go in --model)."
         )
-    fitted = [name for name in args.methods if name in FITTED]
+    fitted = [name for name in args.methods if resolved(name) in FITTED]
     if fitted and not args.dataset:
         raise UserError(f"{', '.join(fitted)} is fitted on a training split; pass --dataset.")
     for name in ("p", "max_iter", "max_graphs", "shots"):
@@ -399,19 +403,17 @@ def _noise_study(args: argparse.Namespace) -> None:
         at_least(value, "--noise-scales", 0)
     if args.initializers:
         chosen = [x.strip() for x in args.initializers.split(",")]
-        unknown = [
-            x
-            for x in chosen
-            if x not in NOISE_STUDY_INITIALIZERS
-            and not (
-                x.endswith(NOISE_AWARE_SUFFIX)
-                and x.removesuffix(NOISE_AWARE_SUFFIX) in NOISE_STUDY_LEARNED
-            )
-        ]
+        unknown = []
+        for x in chosen:
+            try:
+                initializer_names.study_name(x)
+            except ValueError:
+                unknown.append(x)
         if unknown:
             raise UserError(
                 f"Unknown --initializers {unknown}; expected some of "
-                f"{','.join(NOISE_STUDY_INITIALIZERS)} (a learned one may end in '+noise-aware')."
+                f"{initializer_names.listing(NOISE_STUDY_INITIALIZERS)} (a learned one may end "
+                f"in {NOISE_AWARE_SUFFIX!r})."
             )
     odd = [n for n in args.n or () if n % 2]
     if odd:

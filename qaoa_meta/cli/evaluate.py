@@ -13,8 +13,9 @@ import argparse
 import pathlib
 import time
 
+from qaoa_meta import initializer_names
 from qaoa_meta.cli.errors import UserError, user_input
-from qaoa_meta.cli.names import DATA_FREE, FITTED, OPTIMIZER_NAMES
+from qaoa_meta.cli.names import EVALUATE_METHODS, FITTED, OPTIMIZER_NAMES
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--methods",
         nargs="+",
         default=["paper-fixed-1", "paper-fixed-2"],
-        help=f"initialisers: {', '.join(DATA_FREE + FITTED)} (fitted ones need --dataset)",
+        help=f"initialisers: {initializer_names.listing(EVALUATE_METHODS)} (fitted ones: "
+        f"{', '.join(FITTED)}, need --dataset)",
     )
     evaluate.add_argument("--model", nargs="*", default=[], help="trained MetaOptimizer dirs")
     evaluate.add_argument("--optimizer", default="sgd", choices=OPTIMIZER_NAMES)
@@ -115,15 +117,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if not problems:
         raise UserError("No problems left after --sizes/--max-graphs; widen the selection.")
     methods = {}
-    for name in args.methods:
+    for given in args.methods:
+        with user_input():  # an alias (e.g. fixed-angle-table) records its canonical name
+            name = initializer_names.canonical(given, EVALUATE_METHODS, "--methods")
         if name in FITTED:
             if train is None:
-                raise UserError(f"{name} is fitted on the training split; pass --dataset.")
-            methods[name] = (
-                inits.FittedFixedAngle.fit(train, args.p)
-                if name == "fitted-fixed-angle"
-                else inits.FeatureRegression.fit(train)
-            )
+                raise UserError(f"{given} is fitted on the training split; pass --dataset.")
+            methods[name] = inits.fit_initializer(name, train, args.p)
         elif name == "random":
             methods[name] = inits.RandomInitializer(args.seed)
         else:

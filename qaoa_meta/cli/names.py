@@ -3,45 +3,31 @@
 ``qaoa-meta --help`` and every argument error must arrive in well under a second, so the CLI
 cannot import the library modules that own these tables (they load TensorFlow or Cirq). The
 tables are copied here once; tests/cli/test_cli.py and tests/cli/test_cli_checks.py keep each equal to
-the library's own (``qaoa_meta.cells``, ``qaoa_meta.initializers``, ``qaoa_meta.optimize``,
-``qaoa_meta.noise_study``, ``hardware.devices``, ``hardware.routing``, ``hardware.noise``).
+the library's own (``qaoa_meta.cells``, ``qaoa_meta.optimize``, ``hardware.devices``,
+``hardware.routing``, ``hardware.noise``). The initialiser names are not copied: they come from
+their TF-free registry, :mod:`qaoa_meta.initializer_names`, which the library uses too.
 """
 
 from __future__ import annotations
+
+from qaoa_meta import initializer_names
 
 # qaoa_meta.cells.MODELS and VARIANTS: the meta-learners and their two variants.
 MODELS = ("lstm", "qlstm", "qk-lstm", "qfwp")
 VARIANTS = ("paper", "fixed")
 
-# qaoa_meta.initializers.INITIALIZERS (data-free) and the two fitted on a training split.
-DATA_FREE = (
-    "random",
-    "paper-fixed-1",
-    "paper-fixed-2",
-    "fixed-angle-table",
-    "linear-ramp",
-    "interp",
-    "fourier",
-)
-FITTED = ("fitted-fixed-angle", "feature-regression")
+# Initialiser names: the registry itself (TF-free), not a copy. DATA_FREE + FITTED are
+# `evaluate --methods`; NOISE_STUDY_* the noise study's (a learned one may carry
+# NOISE_AWARE_SUFFIX); aliases resolve with canonical()/study_name().
+DATA_FREE = initializer_names.DATA_FREE
+FITTED = initializer_names.FITTED
+EVALUATE_METHODS = initializer_names.EVALUATE_METHODS
+NOISE_STUDY_INITIALIZERS = initializer_names.STUDY
+NOISE_STUDY_LEARNED = initializer_names.STUDY_LEARNED
+NOISE_AWARE_SUFFIX = initializer_names.NOISE_AWARE_SUFFIX
 
 # qaoa_meta.optimize.OPTIMIZERS: the Phase-II optimisers.
 OPTIMIZER_NAMES = ("sgd", "adam", "l-bfgs-b", "cobyla", "nelder-mead", "spsa")
-
-# qaoa_meta.noise_study.INITIALIZERS; the learned ones may carry NOISE_AWARE_SUFFIX.
-NOISE_STUDY_INITIALIZERS = (
-    "random",
-    "fixed-angle",
-    "fitted-fixed-angle",
-    "regression",
-    "lstm",
-    "qlstm",
-    "qk-lstm",
-    "qfwp",
-    "qk-lstm-paper",
-)
-NOISE_STUDY_LEARNED = NOISE_STUDY_INITIALIZERS[4:]
-NOISE_AWARE_SUFFIX = "+noise-aware"
 
 # hardware.devices.GATESETS and hardware.routing.ROUTERS.
 GATESETS = ("cz", "sqrt_iswap", "sycamore")

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 
+from qaoa_meta import initializer_names
 from qaoa_meta.cli.errors import UserError, user_input
 
 
@@ -37,8 +38,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--initializers",
         default=None,
-        help="subset of random, fixed-angle, fitted-fixed-angle, regression, lstm, qlstm, "
-        "qk-lstm, qfwp, qk-lstm-paper; a learned name + '+noise-aware' adds its noise-aware copy",
+        help=f"subset of {initializer_names.listing(initializer_names.STUDY)}; a learned name "
+        f"+ {initializer_names.NOISE_AWARE_SUFFIX!r} adds its noise-aware copy",
     )
     parser.add_argument(
         "--trajectories", type=int, default=None, help="noise groups per evaluation"
