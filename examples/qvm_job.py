@@ -36,7 +36,7 @@ from hardware import simulate
 from qaoa_meta import qaoa
 from qaoa_meta.energy import Energy
 from qaoa_meta.meta import MetaConfig, MetaOptimizer
-from qaoa_meta.problems import MaxCutProblem, generate, max_cut
+from qaoa_meta.problems import MaxCutProblem, cost_diagonal, generate, max_cut
 
 
 def learned_theta(problem: MaxCutProblem, model: MetaOptimizer) -> np.ndarray:
@@ -77,12 +77,11 @@ def run_job(
     run_s = time.perf_counter() - start
     errors = simulate.measure_readout_errors(qubits, shots=calibration_shots, sampler=sampler)
     readout = [errors[q] for q in qubits]
-    edges = [(int(u), int(v), float(w)) for u, v, w in problem.edges]
-    cuts = simulate.cut_values(bits, edges)
+    cuts = simulate.observable_values(bits, cost_diagonal(problem))  # cut value of each shot
     exact = float(Energy([problem], p=p)(np.array([theta], np.float32)).numpy()[0])
     best = max_cut(problem).value
     raw = float(cuts.mean())
-    mitigated = simulate.mitigated_cut_expectation(bits, edges, readout)
+    mitigated = simulate.mitigated_expectation(bits, qaoa.cost_operator(problem), readout)
     return {
         "problem": problem.to_dict(),
         "theta": theta.tolist(),

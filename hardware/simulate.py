@@ -1,15 +1,19 @@
 """One interface over qsim and a density-matrix reference: states, trajectories, samples, energies.
 
-Energies here are Max-Cut-style diagonal costs ``C = sum_(i,j) w_ij (1 - Z_i Z_j) / 2`` over
-*logical* indices: ``edges`` is a list of ``(i, j, w)`` and ``qubits[i]`` is the device qubit
-that holds logical qubit ``i`` at the end of the circuit (a compiled circuit's ``final_map``).
-Spare device qubits are traced out. Bitstrings are big-endian in ``qubits`` order.
+Energies here are expectations of a *diagonal observable* over *logical* indices (this package
+knows no optimisation problem): either its ``(2**n,)`` diagonal (big-endian: index bit of
+logical qubit 0 is the most significant) or a ``cirq.PauliSum`` of Z strings on
+``cirq.LineQubit(i)`` = logical index ``i`` (constant terms allowed), e.g. a Max-Cut cost
+built by the caller. ``qubits[i]`` is the device qubit that holds logical qubit ``i`` at the
+end of the circuit (a compiled circuit's ``final_map``). Spare device qubits are traced out.
+Bitstrings are big-endian in ``qubits`` order.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -21,6 +25,8 @@ from hardware.devices import SeedLike
 
 METHODS: tuple[str, ...] = ("exact", "trajectories", "sampling", "density_matrix")
 Edges = Sequence[tuple[int, int, float]]
+# A diagonal observable: its (2**n,) diagonal, or a PauliSum of Z strings on LineQubit(i).
+Observable = np.ndarray | cirq.PauliSum
 
 
 @dataclass(frozen=True)
@@ -423,8 +429,105 @@ def sample_with_sampler(
 # ----------------------------------------------------------------------------- energies
 
 
+def _z_terms(observable: cirq.PauliSum) -> list[tuple[list[int], float]]:
+    """``(columns, coefficient)`` of each term of a Z-only PauliSum on line qubits."""
+    terms = []
+    for term in observable:
+        columns = []
+        for qubit, pauli in term.items():
+            if pauli != cirq.Z or not isinstance(qubit, cirq.LineQubit):
+                raise ValueError(
+                    "a PauliSum observable must hold Z strings on cirq.LineQubit(i) (logical "
+                    f"index i) only, got {term}"
+                )
+            columns.append(qubit.x)
+        coefficient = complex(term.coefficient)
+        if abs(coefficient.imag) > 1e-12:
+            raise ValueError(f"observable coefficients must be real, got {term}")
+        terms.append((columns, coefficient.real))
+    return terms
+
+
+def observable_values(bits: np.ndarray, observable: Observable) -> np.ndarray:
+    """Value of a diagonal observable on each bitstring row.
+
+    Args:
+        bits: ``(shots, n)`` bitstrings (big-endian columns = logical indices).
+        observable: a ``(2**n,)`` diagonal or a Z-only ``cirq.PauliSum`` on line qubits.
+
+    Returns:
+        ``(shots,)`` float values.
+
+    Raises:
+        ValueError: for a diagonal of another length than ``2**n``, or a PauliSum with
+            non-Z terms, qubits other than line qubits, or complex coefficients.
+    """
+    bits = np.asarray(bits)
+    if isinstance(observable, cirq.PauliSum):
+        total = np.zeros(bits.shape[0])
+        for columns, coefficient in _z_terms(observable):
+            signs = 1 - 2 * bits[:, columns].astype(np.int64)
+            total += coefficient * np.prod(signs, axis=1)
+        return total
+    diagonal = np.asarray(observable, float)
+    n = bits.shape[1]
+    if diagonal.shape != (2**n,):
+        raise ValueError(
+            f"the diagonal must have shape ({2**n},) for {n} qubits, got {diagonal.shape}"
+        )
+    index = bits.astype(np.int64) @ (1 << np.arange(n - 1, -1, -1, dtype=np.int64))
+    return diagonal[index]
+
+
+def observable_diagonal(observable: Observable, n: int) -> np.ndarray:
+    """The ``(2**n,)`` diagonal of an observable (big-endian).
+
+    Args:
+        observable: a ``(2**n,)`` diagonal (returned as float) or a Z-only ``cirq.PauliSum``
+            on line qubits ``< n``.
+        n: number of logical qubits.
+
+    Returns:
+        ``(2**n,)`` float values.
+
+    Raises:
+        ValueError: as :func:`observable_values`.
+    """
+    if not isinstance(observable, cirq.PauliSum):
+        diagonal = np.asarray(observable, float)
+        if diagonal.shape != (2**n,):
+            raise ValueError(
+                f"the diagonal must have shape ({2**n},) for {n} qubits, got {diagonal.shape}"
+            )
+        return diagonal
+    idx = np.arange(2**n)
+    bits = ((idx[:, None] >> (n - 1 - np.arange(n))[None, :]) & 1).astype(np.uint8)
+    return observable_values(bits, observable)
+
+
+def _edges_operator(edges: Edges) -> cirq.PauliSum:
+    """``Σ w (1 − Z_i Z_j) / 2`` on line qubits: the deprecated edge lists as an observable."""
+    total = cirq.PauliSum()
+    for i, j, w in edges:
+        total += 0.5 * w * cirq.PauliString() - 0.5 * w * cirq.Z(cirq.LineQubit(i)) * cirq.Z(
+            cirq.LineQubit(j)
+        )
+    return total
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(
+        f"hardware.simulate.{old} is deprecated: hardware.simulate takes a generic diagonal "
+        f"observable; use {new}.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
 def cut_values(bits: np.ndarray, edges: Edges) -> np.ndarray:
-    """Cut value of each bitstring row: ``sum w_ij [b_i != b_j]``.
+    """Deprecated: :func:`observable_values` with the cut's diagonal or PauliSum.
+
+    Cut value of each bitstring row: ``sum w_ij [b_i != b_j]``.
 
     Args:
         bits: ``(shots, n)`` bitstrings.
@@ -433,6 +536,11 @@ def cut_values(bits: np.ndarray, edges: Edges) -> np.ndarray:
     Returns:
         ``(shots,)`` float cut values.
     """
+    _deprecated("cut_values", "observable_values(bits, diagonal)")
+    return _cut_values(bits, edges)
+
+
+def _cut_values(bits: np.ndarray, edges: Edges) -> np.ndarray:
     bits = np.asarray(bits)
     total = np.zeros(bits.shape[0])
     for i, j, w in edges:
@@ -441,7 +549,9 @@ def cut_values(bits: np.ndarray, edges: Edges) -> np.ndarray:
 
 
 def cut_diagonal(n: int, edges: Edges) -> np.ndarray:
-    """Cut value of every basis state (big-endian: index bit of qubit 0 is most significant).
+    """Deprecated: pass the caller's own diagonal (``qaoa_meta.problems.cost_diagonal``).
+
+    Cut value of every basis state (big-endian: index bit of qubit 0 is most significant).
 
     Args:
         n: number of qubits.
@@ -450,14 +560,15 @@ def cut_diagonal(n: int, edges: Edges) -> np.ndarray:
     Returns:
         ``(2**n,)`` float cut values.
     """
+    _deprecated("cut_diagonal", "the caller's diagonal (qaoa_meta.problems.cost_diagonal)")
     idx = np.arange(2**n)
     bits = ((idx[:, None] >> (n - 1 - np.arange(n))[None, :]) & 1).astype(np.uint8)
-    return cut_values(bits, edges)
+    return _cut_values(bits, edges)
 
 
 def energy(
     circuit: cirq.AbstractCircuit,
-    edges: Edges,
+    observable: Observable,
     *,
     method: str = "exact",
     noise: cirq.NoiseModel | None = None,
@@ -469,11 +580,14 @@ def energy(
     mitigate_readout: dict | None = None,
     symmetrize_readout: bool = False,
 ) -> EnergyEstimate:
-    """Estimates ``<C>`` of a circuit by one of :data:`METHODS`.
+    """Estimates ``<C>`` of a diagonal observable ``C`` on a circuit by one of :data:`METHODS`.
 
     Args:
         circuit: circuit (compiled or logical); terminal measurements are ignored.
-        edges: ``(i, j, w)`` over logical indices into ``qubits``.
+        observable: ``C`` over logical indices into ``qubits``: its ``(2**len(qubits),)``
+            diagonal, or a Z-only ``cirq.PauliSum`` on ``cirq.LineQubit(i)`` (scales to
+            large registers when sampling). A list of ``(i, j, w)`` edges (the cut
+            ``Σ w (1 - Z_i Z_j) / 2``) is still accepted but deprecated.
         method: ``exact`` (qsim state vector, noiseless), ``trajectories`` (qsim noisy
             Monte-Carlo, ``repetitions``), ``sampling`` (qsim bitstrings, ``shots``) or
             ``density_matrix`` (cirq reference, small n).
@@ -483,8 +597,7 @@ def energy(
         shots, repetitions: sample counts.
         seed: seed for qsim's sampling.
         mitigate_readout: ``{qubit: (p01, p10)}`` readout errors to undo (``sampling``:
-            tensored inverse on each edge's 2-bit marginal; probability methods: on the
-            full distribution).
+            :func:`mitigated_expectation`; probability methods: on the full distribution).
         symmetrize_readout: ``sampling`` only: sample with readout symmetrisation
             (:func:`sample_symmetrized`, balanced random bit flips;
             ``shots`` must be a multiple of ``mitigation.mask_block_size(len(qubits))``);
@@ -506,6 +619,9 @@ def energy(
         raise ValueError(
             "method='exact' is noiseless; use 'trajectories', 'sampling' or 'density_matrix' with noise"
         )
+    if not isinstance(observable, (cirq.PauliSum, np.ndarray)):
+        _deprecated("energy(circuit, edges)", "energy(circuit, diagonal or PauliSum)")
+        observable = _edges_operator(observable)
     body = resolve(circuit, resolver)
     qubits, _, _ = _orders(body, qubits)
     suffix = "+mitigated" if mitigate_readout else ""
@@ -522,14 +638,13 @@ def energy(
             suffix = "+symmetrized" + suffix
         else:
             bits = sample(body, shots, noise=noise, qubits=qubits, seed=seed)
+        vals = observable_values(bits, observable)
         if mitigate_readout:
-            value = mitigated_cut_expectation(bits, edges, [mitigate_readout[q] for q in qubits])
+            errors = [mitigate_readout[q] for q in qubits]
+            value = mitigated_expectation(bits, observable, errors)
             # Bootstrap-free error bar: the unmitigated standard error scaled by the inverse gain.
-            stderr = float(cut_values(bits, edges).std(ddof=1) / np.sqrt(shots)) * _gain(
-                [mitigate_readout[q] for q in qubits]
-            )
+            stderr = float(vals.std(ddof=1) / np.sqrt(shots)) * _gain(errors)
         else:
-            vals = cut_values(bits, edges)
             value, stderr = float(vals.mean()), float(vals.std(ddof=1) / np.sqrt(shots))
         return EnergyEstimate(value, stderr, method + suffix, shots)
     if method == "trajectories":
@@ -538,8 +653,7 @@ def energy(
             probs = np.array(
                 [mitigate_probabilities(p, [mitigate_readout[q] for q in qubits]) for p in probs]
             )
-        diag = cut_diagonal(len(qubits), edges)
-        vals = probs @ diag
+        vals = probs @ observable_diagonal(observable, len(qubits))
         stderr = float(vals.std(ddof=1) / np.sqrt(repetitions)) if repetitions > 1 else float("nan")
         return EnergyEstimate(float(vals.mean()), stderr, method + suffix, repetitions)
     if method == "density_matrix":
@@ -548,7 +662,8 @@ def energy(
         probs = probabilities(body, qubits=qubits)
     if mitigate_readout:
         probs = mitigate_probabilities(probs, [mitigate_readout[q] for q in qubits])
-    return EnergyEstimate(float(probs @ cut_diagonal(len(qubits), edges)), 0.0, method + suffix, 0)
+    diagonal = observable_diagonal(observable, len(qubits))
+    return EnergyEstimate(float(probs @ diagonal), 0.0, method + suffix, 0)
 
 
 # ----------------------------------------------------------------------------- readout
@@ -592,13 +707,55 @@ def mitigate_probabilities(probs: np.ndarray, errors: Sequence[tuple[float, floa
     return mitigation.mitigate_probabilities(probs, errors)
 
 
+def mitigated_expectation(
+    bits: np.ndarray, observable: Observable, errors: Sequence[tuple[float, float]]
+) -> float:
+    """Readout-corrected ``<C>`` of a diagonal observable from bitstrings.
+
+    A Z-only ``cirq.PauliSum``: ``Σ c_S <Z_S>`` with each ``<Z_S>`` from cirq's
+    ``readout_mitigation_pauli_uncorrelated`` (:func:`hardware.mitigation.mitigated_pauli_z`),
+    the tensored inverse on that term's marginal (scales to large registers). A
+    ``(2**n,)`` diagonal: the tensored inverse on the full empirical distribution
+    (:func:`mitigate_probabilities`), the same number for a sum of Z strings.
+
+    Args:
+        bits: ``(shots, n)`` bitstrings.
+        observable: a ``(2**n,)`` diagonal or a Z-only ``cirq.PauliSum`` on line qubits.
+        errors: ``(p01, p10)`` for every column of ``bits``.
+
+    Returns:
+        The corrected expectation.
+
+    Raises:
+        ValueError: for invalid readout errors, a ``bits`` shape that does not match them, or
+            what :func:`observable_values` refuses.
+    """
+    bits = np.asarray(bits)
+    if isinstance(observable, cirq.PauliSum):
+        total = 0.0
+        for columns, coefficient in _z_terms(observable):
+            if columns:
+                value, _ = mitigation.mitigated_pauli_z(bits, columns, errors)
+            else:
+                value = 1.0
+            total += coefficient * value
+        return float(total)
+    n = bits.shape[1]
+    if len(errors) != n:
+        raise ValueError(f"bits must be (shots, {len(errors)}) for {len(errors)} readout errors")
+    diagonal = observable_diagonal(observable, n)
+    index = bits.astype(np.int64) @ (1 << np.arange(n - 1, -1, -1, dtype=np.int64))
+    counts = np.bincount(index, minlength=2**n) / bits.shape[0]
+    return float(mitigate_probabilities(counts, errors) @ diagonal)
+
+
 def mitigated_cut_expectation(
     bits: np.ndarray, edges: Edges, errors: Sequence[tuple[float, float]]
 ) -> float:
-    """Readout-corrected ``<C>`` from bitstrings: ``sum w (1 - <Z_i Z_j>) / 2`` with each
-    ``<Z_i Z_j>`` from cirq's ``readout_mitigation_pauli_uncorrelated``
-    (:func:`hardware.mitigation.mitigated_pauli_z`), i.e. the tensored inverse on each edge's
-    2-bit marginal.
+    """Deprecated: :func:`mitigated_expectation` with the cut as a PauliSum.
+
+    Readout-corrected ``<C>`` from bitstrings: ``sum w (1 - <Z_i Z_j>) / 2`` with each
+    ``<Z_i Z_j>`` from the tensored inverse on each edge's 2-bit marginal.
 
     Args:
         bits: ``(shots, n)`` bitstrings.
@@ -611,6 +768,7 @@ def mitigated_cut_expectation(
     Raises:
         ValueError: for invalid readout errors or a ``bits`` shape that does not match them.
     """
+    _deprecated("mitigated_cut_expectation", "mitigated_expectation(bits, observable, errors)")
     bits = np.asarray(bits)
     total = 0.0
     for i, j, w in edges:
@@ -716,6 +874,7 @@ def sample_symmetrized(
 __all__ = [
     "EnergyEstimate",
     "METHODS",
+    "Observable",
     "confusion_matrix",
     "cut_diagonal",
     "cut_values",
@@ -724,7 +883,10 @@ __all__ = [
     "measure_readout_errors",
     "mitigate_probabilities",
     "mitigated_cut_expectation",
+    "mitigated_expectation",
     "noisy_circuit",
+    "observable_diagonal",
+    "observable_values",
     "probabilities",
     "resolve",
     "sample",

@@ -20,19 +20,47 @@ Both backends return the cut expectation ⟨C⟩ in the textbook convention of :
   unchanged.
 * ``"tfq"``: ``tfq.layers.Expectation`` (qsim inside) with the adjoint differentiator on the
   Cirq circuits of :func:`qaoa_meta.qaoa.qaoa_circuit`, all circuits of a batch in one call.
+
+This module owns every ⟨C⟩ path of the package. Besides :class:`Energy` it holds the one TFQ
+QAOA encoder, :func:`tfq_qaoa_inputs` (also behind :func:`qaoa_meta.meta.encode_problems` and
+:func:`qaoa_meta.noise_aware.encode_noisy`), and the per-diagonal evaluators:
+:class:`ExactEvaluator` (traced TF ⟨C⟩ and gradient; formerly in :mod:`qaoa_meta.optimize`,
+still importable there) and the NumPy state vector :func:`qaoa_probabilities` /
+:func:`statevector_energy` (formerly in :mod:`qaoa_meta.optimize` and :mod:`qaoa_meta.noisy`).
+TensorFlow loads on the first TF call, not on import, so the NumPy paths stay light.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import cirq
 import numpy as np
 
 from qaoa_meta import energy_kernel, qaoa
-from qaoa_meta._tf import tf, tfq
 from qaoa_meta.problems import MaxCutProblem, cost_diagonal
+
+
+class _LazyModule:
+    """Stands for ``qaoa_meta._tf.<name>`` until first used, so importing this module (and
+    running its NumPy paths, e.g. :func:`statevector_energy`) does not load TensorFlow; the
+    first attribute access imports it and puts the real module in this one's globals."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        from qaoa_meta import _tf
+
+        module = getattr(_tf, self._name)
+        globals()[self._name] = module
+        return getattr(module, attr)
+
+
+tf = _LazyModule("tf")
+tfq = _LazyModule("tfq")
 
 BACKENDS = ("exact", "tfq")
 
@@ -78,6 +106,65 @@ def pad_diagonals(
     n_qubits = _register_size(problems, n_qubits)
     rows = [np.repeat(cost_diagonal(pr, dtype), 1 << (n_qubits - pr.n)) for pr in problems]
     return np.stack(rows).astype(dtype)
+
+
+def tfq_qaoa_inputs(
+    problems: Sequence[MaxCutProblem],
+    p: int,
+    qubits: Sequence[Sequence[cirq.Qid]] | None = None,
+    circuits: Sequence[cirq.Circuit] | None = None,
+    n_qubits: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The TFQ inputs of ⟨C⟩ = ⟨zz_operator⟩ + W/2 for a batch: the one TFQ QAOA encoder.
+
+    Every TFQ energy of the package (:class:`Energy` with ``backend="tfq"``,
+    :func:`qaoa_meta.meta.encode_problems` with ``backend="tfq"``,
+    :func:`qaoa_meta.noise_aware.encode_noisy`) encodes its circuits and operators here.
+
+    Args:
+        problems: the problems.
+        p: QAOA depth (names the circuit symbols).
+        qubits: per problem, the qubit of each node (default
+            :func:`qaoa_meta.qaoa.default_qubits`).
+        circuits: per problem, a circuit to use instead of the textbook
+            :func:`qaoa_meta.qaoa.qaoa_circuit` (e.g. a device-compiled noisy one, acting on
+            ``qubits``); taken as they are.
+        n_qubits: width of the textbook circuits (default the largest n): each gets identity
+            gates on the idle line qubits n..n_qubits-1, since TFQ 0.7.6 returns wrong
+            expectations for some circuits of a batch whose circuits have different qubit
+            counts (order dependent); equal widths avoid it. Not applied to ``circuits``.
+
+    Returns:
+        ``(circuits, operators, offsets)``: ``(B,)`` serialized circuits and ``(B, 1)``
+        serialized ZZ operators (object arrays of bytes, for ``tf.constant``), and ``(B,)``
+        float32 offsets W/2. An edgeless problem gets the operator Z on its first qubit and
+        offset 0 (TFQ cannot take an empty PauliSum): scale its value by 0.
+
+    Raises:
+        ValueError: for no problems, ``n_qubits`` below the largest n, or ``qubits`` /
+            ``circuits`` of another length than ``problems``.
+    """
+    problems = list(problems)
+    width = _register_size(problems, n_qubits)
+    for name, given in (("qubits", qubits), ("circuits", circuits)):
+        if given is not None and len(given) != len(problems):
+            raise ValueError(f"Got {len(given)} {name} for {len(problems)} problems.")
+    bodies, operators, offsets = [], [], []
+    for row, problem in enumerate(problems):
+        register = qaoa.default_qubits(problem) if qubits is None else list(qubits[row])
+        if circuits is None:
+            idle = cirq.I.on_each(*cirq.LineQubit.range(problem.n, width))
+            bodies.append(cirq.Circuit(idle) + qaoa.qaoa_circuit(problem, p, register))
+        else:
+            bodies.append(circuits[row])
+        zz = qaoa.zz_operator(problem, register)
+        operators.append([zz if len(zz) else cirq.PauliSum.from_pauli_strings(cirq.Z(register[0]))])
+        offsets.append(problem.total_weight / 2 if len(zz) else 0.0)
+    return (
+        tfq.convert_to_tensor(bodies).numpy(),
+        tfq.convert_to_tensor(operators).numpy(),
+        np.array(offsets, np.float32),
+    )
 
 
 def _blocks(n: int) -> list[tuple[int, int]]:
@@ -137,7 +224,7 @@ def _apply_mixer(state: tf.Tensor, beta: tf.Tensor, n: int) -> tf.Tensor:
 
 
 def exact_expectation(
-    diagonals: tf.Tensor, params: tf.Tensor, dtype: tf.DType = tf.float32
+    diagonals: tf.Tensor, params: tf.Tensor, dtype: tf.DType | None = None
 ) -> tf.Tensor:
     """⟨C⟩ of depth-p QAOA for a batch, by exact state-vector simulation in TF ops.
 
@@ -147,7 +234,8 @@ def exact_expectation(
     Args:
         diagonals: ``(B, 2^n)`` float cut values (see :func:`pad_diagonals`).
         params: ``(B, 2p)`` float θ = (γ_1..γ_p, β_1..β_p) in the textbook convention.
-        dtype: ``tf.float32`` (fast; ~1e-6 relative error) or ``tf.float64`` (~1e-13).
+        dtype: ``tf.float32`` (fast; ~1e-6 relative error; the default, None) or
+            ``tf.float64`` (~1e-13).
 
     Returns:
         ``(B,)`` expectations ⟨C⟩ of the given dtype.
@@ -156,6 +244,7 @@ def exact_expectation(
         ValueError: for another dtype, a last dimension of ``diagonals`` that is not a static
             power of two, or an odd or unknown number of parameters.
     """
+    dtype = tf.float32 if dtype is None else dtype
     if dtype not in (tf.float32, tf.float64):
         raise ValueError(f"dtype must be tf.float32 or tf.float64, got {dtype!r}.")
     diagonals = tf.cast(tf.convert_to_tensor(diagonals), dtype)
@@ -257,7 +346,7 @@ def p1_expectation(
     linear: tf.Tensor,
     quadratic: tf.Tensor,
     params: tf.Tensor,
-    dtype: tf.DType = tf.float32,
+    dtype: tf.DType | None = None,
 ) -> tf.Tensor:
     """⟨C⟩ of p=1 QAOA on unweighted graphs from the closed form, batched and differentiable.
 
@@ -271,7 +360,7 @@ def p1_expectation(
     Args:
         edges, linear, quadratic: the tables of :func:`p1_coefficients` for the batch.
         params: ``(B, 2)`` textbook θ = (γ, β).
-        dtype: ``tf.float32`` or ``tf.float64``.
+        dtype: ``tf.float32`` (the default, None) or ``tf.float64``.
 
     Returns:
         ``(B,)`` expectations ⟨C⟩.
@@ -279,6 +368,7 @@ def p1_expectation(
     Raises:
         ValueError: when ``params`` is not of shape ``(B, 2)``.
     """
+    dtype = tf.float32 if dtype is None else dtype
     params = tf.cast(tf.convert_to_tensor(params), dtype)
     if params.shape.rank != 2 or params.shape[-1] != 2:
         raise ValueError(f"p1_expectation takes (batch, 2) params (γ, β), got {params.shape}.")
@@ -343,6 +433,135 @@ def analytic_p1_expectation(
     return float(total) if total.ndim == 0 else total
 
 
+# --- per-diagonal evaluators: NumPy state vector and the traced TF evaluator ----------------
+def qaoa_probabilities(diagonal: np.ndarray, theta: Sequence[float]) -> np.ndarray:
+    """Measurement probabilities of depth-p QAOA by a plain NumPy state-vector simulation.
+
+    ``|θ⟩ = Π_k e^{-iβ_k B} e^{-iγ_k C} |+⟩^n`` with ``C`` given by its diagonal and
+    ``θ = (γ_1..γ_p, β_1..β_p)``; ``e^{-iβX} = cos β − i sin β X`` on each qubit. Independent
+    of the TF path and of TensorFlow (used for sampling shots, for noiseless traces and as a
+    test reference).
+
+    Args:
+        diagonal: ``(2^n,)`` cut values (big-endian, see :func:`qaoa_meta.problems.cost_diagonal`).
+        theta: ``(2p,)`` textbook parameters.
+
+    Returns:
+        ``(2^n,)`` float64 probabilities, big-endian.
+
+    Raises:
+        ValueError: for a diagonal whose length is not a power of two, or an odd number of
+            angles.
+    """
+    diagonal = np.asarray(diagonal, np.float64)
+    theta = np.asarray(theta, np.float64).reshape(-1)
+    n = diagonal.size.bit_length() - 1
+    p = theta.size // 2
+    if diagonal.size != 1 << n or theta.size != 2 * p:
+        raise ValueError(f"need a 2**n diagonal and 2p angles, got {diagonal.size}, {theta.size}")
+    state = np.full(diagonal.size, diagonal.size**-0.5, complex)
+    for gamma, beta in zip(theta[:p], theta[p:], strict=True):
+        state *= np.exp(-1j * gamma * diagonal)
+        c, s = np.cos(beta), -1j * np.sin(beta)
+        for k in range(n):
+            view = state.reshape(1 << k, 2, -1)
+            zero, one = view[:, 0, :].copy(), view[:, 1, :]
+            view[:, 0, :] = c * zero + s * one
+            view[:, 1, :] = s * zero + c * one
+    return np.abs(state) ** 2
+
+
+def statevector_energy(diagonal: np.ndarray, theta: Sequence[float]) -> float:
+    """Noiseless ⟨C⟩ of textbook QAOA from a NumPy state vector (:func:`qaoa_probabilities`).
+
+    About a millisecond at n = 12 (no TensorFlow function to trace per objective).
+
+    Args:
+        diagonal: ``(2^n,)`` cut values.
+        theta: ``(2p,)`` textbook θ.
+
+    Returns:
+        ⟨C⟩.
+
+    Raises:
+        ValueError: as :func:`qaoa_probabilities`.
+    """
+    diagonal = np.asarray(diagonal, float)
+    return float(qaoa_probabilities(diagonal, theta) @ diagonal)
+
+
+class ExactEvaluator:
+    """⟨C⟩ and its gradient for batches of cost diagonals, float64, one traced TF function.
+
+    The TF function takes the diagonals as an argument, so it is traced once per register size
+    and batch shape, not once per problem.
+
+    Args:
+        dtype: TF dtype of the computation (default ``tf.float64``).
+
+    Attributes:
+        dtype: the TF dtype.
+    """
+
+    def __init__(self, dtype: Any = None):
+        self.dtype = tf.float64 if dtype is None else dtype
+        self._functions: dict[tuple[int, int], tuple[Any, Any]] = {}
+
+    def _get(self, dim: int, n_params: int) -> tuple[Any, Any]:
+        key = (int(dim), int(n_params))
+        if key not in self._functions:
+            dtype = self.dtype
+            signature = [
+                tf.TensorSpec([None, dim], dtype),
+                tf.TensorSpec([None, n_params], dtype),
+            ]
+
+            def value_and_grad(diagonals, params):
+                with tf.GradientTape() as tape:
+                    tape.watch(params)
+                    values = exact_expectation(diagonals, params, dtype)
+                return values, tape.gradient(values, params)
+
+            self._functions[key] = (
+                tf.function(lambda d, x: exact_expectation(d, x, dtype), input_signature=signature),
+                tf.function(value_and_grad, input_signature=signature),
+            )
+        return self._functions[key]
+
+    def value(self, diagonals: np.ndarray, params: np.ndarray) -> np.ndarray:
+        """``(B,)`` ⟨C⟩ for ``(B, 2^n)`` diagonals and ``(B, 2p)`` params.
+
+        Args:
+            diagonals: ``(B, 2^n)`` cut values.
+            params: ``(B, 2p)`` textbook θ.
+
+        Returns:
+            ``(B,)`` NumPy energies.
+        """
+        params = np.asarray(params)
+        function = self._get(diagonals.shape[-1], params.shape[-1])[0]
+        return function(tf.constant(diagonals, self.dtype), tf.constant(params, self.dtype)).numpy()
+
+    def value_and_gradient(
+        self, diagonals: np.ndarray, params: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(B,)`` ⟨C⟩ and ``(B, 2p)`` d⟨C⟩/dθ.
+
+        Args:
+            diagonals: ``(B, 2^n)`` cut values.
+            params: ``(B, 2p)`` textbook θ.
+
+        Returns:
+            ``(values, grads)`` as NumPy arrays.
+        """
+        params = np.asarray(params)
+        function = self._get(diagonals.shape[-1], params.shape[-1])[1]
+        values, grads = function(
+            tf.constant(diagonals, self.dtype), tf.constant(params, self.dtype)
+        )
+        return values.numpy(), grads.numpy()
+
+
 class EnergyValues(np.ndarray):
     """A NumPy array of energies with a ``.numpy()`` method, so code written for the tensor
     that ``Energy`` returns for tensor input also runs on its NumPy output."""
@@ -381,7 +600,7 @@ class Energy:
         problems: the batch of problems (a single :class:`MaxCutProblem` is accepted).
         p: QAOA depth.
         backend: one of :data:`BACKENDS`: ``exact`` or ``tfq``.
-        dtype: ``tf.float32`` or ``tf.float64`` (``tfq``: float32 only).
+        dtype: ``tf.float32`` (the default, None) or ``tf.float64`` (``tfq``: float32 only).
 
     Attributes:
         problems: the problems, as a list.
@@ -407,7 +626,7 @@ class Energy:
         problems: Sequence[MaxCutProblem],
         p: int,
         backend: str = "exact",
-        dtype: tf.DType = tf.float32,
+        dtype: tf.DType | None = None,
     ):
         if isinstance(problems, MaxCutProblem):
             problems = [problems]
@@ -418,6 +637,7 @@ class Energy:
         if backend not in BACKENDS:
             raise ValueError(f"Unknown energy backend {backend!r}; expected one of {BACKENDS}.")
         self.backend = backend
+        dtype = tf.float32 if dtype is None else dtype
         if backend == "tfq" and dtype != tf.float32:
             raise ValueError("The TFQ backend computes in float32 only; use backend='exact'.")
         if dtype not in (tf.float32, tf.float64):
@@ -448,25 +668,14 @@ class Energy:
         return self._function
 
     def _init_tfq(self) -> None:
-        circuits, operators, offsets = [], [], []
-        width = max(problem.n for problem in self.problems)
-        for problem in self.problems:
-            qubits = qaoa.default_qubits(problem)
-            # TFQ 0.7.6 returns wrong expectations for some circuits in a batch whose circuits
-            # have different qubit counts (seen here, order dependent); identity gates on idle
-            # qubits give every circuit the same width, which avoids it.
-            idle = cirq.I.on_each(*cirq.LineQubit.range(problem.n, width))
-            circuits.append(cirq.Circuit(idle) + qaoa.qaoa_circuit(problem, self.p, qubits))
-            zz = qaoa.zz_operator(problem, qubits)
-            # TFQ cannot take an empty PauliSum: an edgeless problem measures Z_0 with weight 0.
-            operators.append(zz if len(zz) else cirq.PauliSum.from_pauli_strings(cirq.Z(qubits[0])))
-            offsets.append(problem.total_weight / 2 if len(zz) else 0.0)
+        circuits, operators, offsets = tfq_qaoa_inputs(self.problems, self.p)
+        # An edgeless problem measures Z_0 with weight 0 (TFQ cannot take an empty PauliSum).
         self._scales = tf.constant(
             [1.0 if problem.num_edges else 0.0 for problem in self.problems], tf.float32
         )
-        self._circuits = tfq.convert_to_tensor(circuits)
-        self._operators = tfq.convert_to_tensor([[op] for op in operators])
-        self._offsets = tf.constant(offsets, tf.float32)
+        self._circuits = tf.constant(circuits)
+        self._operators = tf.constant(operators)
+        self._offsets = tf.constant(offsets)
         self._symbols = tf.constant([s.name for s in qaoa.parameter_symbols(self.p)])
         self._layer = tfq.layers.Expectation(differentiator=tfq.differentiators.Adjoint())
 

@@ -40,9 +40,8 @@ import scipy.optimize
 
 from qaoa_meta import initializer_names as registry
 from qaoa_meta import qaoa
-from qaoa_meta.energy import analytic_p1_expectation, edge_statistics, pad_diagonals
+from qaoa_meta.energy import ExactEvaluator, analytic_p1_expectation, edge_statistics, pad_diagonals
 from qaoa_meta.optima import canonical_p1, lbfgs_optimum, p1_grid_argmax, p1_optimum
-from qaoa_meta.optimize import ExactEvaluator
 from qaoa_meta.problems import MaxCutProblem, max_cut
 from qaoa_meta.qaoa import fourier_matrix, interp_extend, linear_ramp, resample_schedule
 

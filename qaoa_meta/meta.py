@@ -35,7 +35,13 @@ import numpy as np
 from qaoa_meta import qaoa
 from qaoa_meta._tf import keras, tf, tfq
 from qaoa_meta.cells import CIRCUIT_BACKENDS, VARIANTS, build_cell, model_spec
-from qaoa_meta.energy import exact_expectation, p1_coefficients, p1_expectation, pad_diagonals
+from qaoa_meta.energy import (
+    exact_expectation,
+    p1_coefficients,
+    p1_expectation,
+    pad_diagonals,
+    tfq_qaoa_inputs,
+)
 from qaoa_meta.fileio import read_json, write_atomic
 from qaoa_meta.problems import MaxCutProblem
 
@@ -232,7 +238,8 @@ def encode_problems(
     Keys: ``diagonal`` (B, 2^n) padded cut diagonals; ``features`` (B, 3) = (1/W, mean
     degree, density); with ``backend="p1"`` also ``p1_edges``, ``p1_linear`` and
     ``p1_quadratic`` (:func:`~qaoa_meta.energy.p1_coefficients`); with ``backend="tfq"`` also ``circuit`` (B,), ``operator`` (B, 1)
-    serialized QAOA circuits and ZZ operators, and ``offset`` (B,) = W/2.
+    serialized QAOA circuits (padded to one width) and ZZ operators, and ``offset`` (B,) = W/2
+    (:func:`~qaoa_meta.energy.tfq_qaoa_inputs`).
 
     Args:
         problems: the problems.
@@ -266,14 +273,10 @@ def encode_problems(
             problems, n_qubits
         )
     if config.backend == "tfq":
-        circuits, operators = [], []
-        for problem in problems:
-            qubits = qaoa.default_qubits(problem)
-            circuits.append(qaoa.qaoa_circuit(problem, config.p, qubits))
-            operators.append([qaoa.zz_operator(problem, qubits)])
-        data["circuit"] = tfq.convert_to_tensor(circuits).numpy()
-        data["operator"] = tfq.convert_to_tensor(operators).numpy()
-        data["offset"] = np.array([pr.total_weight / 2 for pr in problems], np.float32)
+        # Padded to one width (n_qubits or the largest n): a batch may mix sizes.
+        data["circuit"], data["operator"], data["offset"] = tfq_qaoa_inputs(
+            problems, config.p, n_qubits=n_qubits
+        )
     return data
 
 

@@ -32,19 +32,19 @@ def encode_noisy(
 
     Extra keys: ``noisy_circuit`` (B,) serialized compiled circuits with the TFQ-compatible
     noise channels, ``noisy_operator`` (B, 1) ZZ operators on the read-out device qubits and
-    ``offset`` (B,) = W/2.
+    ``offset`` (B,) = W/2, encoded by :func:`qaoa_meta.energy.tfq_qaoa_inputs`.
     """
     import hardware
     from hardware import simulate
     from hardware.noise import to_tfq_compatible
-    from qaoa_meta import qaoa
+    from qaoa_meta.energy import tfq_qaoa_inputs
     from qaoa_meta.meta import encode_problems
     from qaoa_meta.noisy import NoisyQAOA
 
     data = encode_problems(problems, config)
     model = setup.noise_model()
     tfq_model = to_tfq_compatible(model) if model is not None else None
-    circuits, operators = [], []
+    circuits, qubits = [], []
     # TFQ needs exponents linear in the symbols: the symbolic compile, not the template
     symbolic = dataclasses.replace(setup, engine="symbolic")
     for problem in problems:
@@ -53,10 +53,10 @@ def encode_noisy(
         if tfq_model is not None:
             body = simulate.noisy_circuit(body, tfq_model, noisy.qubits)
         circuits.append(body)
-        operators.append([qaoa.zz_operator(problem, noisy.qubits)])
-    data["noisy_circuit"] = tfq.convert_to_tensor(circuits).numpy()
-    data["noisy_operator"] = tfq.convert_to_tensor(operators).numpy()
-    data["offset"] = np.array([pr.total_weight / 2 for pr in problems], np.float32)
+        qubits.append(noisy.qubits)
+    data["noisy_circuit"], data["noisy_operator"], data["offset"] = tfq_qaoa_inputs(
+        problems, config.p, qubits=qubits, circuits=circuits
+    )
     data["problem_index"] = np.arange(len(problems), dtype=np.int32)
     return data
 

@@ -47,6 +47,7 @@ from hardware.noise import readout_errors
 from hardware.template import compile_template
 from hardware.trajectories import NoisyTemplate
 from qaoa_meta import qaoa
+from qaoa_meta.energy import statevector_energy
 from qaoa_meta.optimize import Optimizer, OptimizeResult
 from qaoa_meta.problems import MaxCutProblem, Seed, as_generator, cost_diagonal
 
@@ -203,7 +204,9 @@ class NoisyQAOA:
         qubits: device qubit of each logical node at the end of the circuit.
         shift_terms: the parameter-dependent gates (:class:`ShiftTerm`).
         edges: the problem's ``(u, v, w)`` edges.
-        diagonal: ``(2^n,)`` cut values.
+        diagonal: ``(2^n,)`` cut values (:func:`qaoa_meta.problems.cost_diagonal`).
+        operator: the cut as a Z-string ``cirq.PauliSum`` (:func:`qaoa_meta.qaoa.cost_operator`),
+            for readout mitigation per edge.
         readout: ``(p01, p10)`` of each read qubit, or None without readout errors.
 
     Raises:
@@ -251,7 +254,10 @@ class NoisyQAOA:
             self.qubits = [self.compiled.final_map[q] for q in line]
             self.shift_terms = self._shift_terms()
         self.edges = [(int(u), int(v), float(w)) for u, v, w in problem.edges]
-        self.diagonal = simulate.cut_diagonal(problem.n, self.edges)
+        # hardware.simulate knows no Max-Cut: it gets the cost as a diagonal (probabilities,
+        # counts) or as a Z-string PauliSum on line qubits (readout mitigation per edge).
+        self.diagonal = cost_diagonal(problem)
+        self.operator = qaoa.cost_operator(problem)
         errors = readout_errors(self.model, self.qubits) if self.model is not None else None
         self.readout = [errors[q] for q in self.qubits] if errors else None
 
@@ -413,7 +419,7 @@ class NoisyQAOA:
             n = self.problem.n
             index = np.repeat(np.arange(counts.size), counts)
             bits = ((index[:, None] >> (n - 1 - np.arange(n))[None, :]) & 1).astype(np.uint8)
-            return simulate.mitigated_cut_expectation(bits, self.edges, self.readout)
+            return simulate.mitigated_expectation(bits, self.operator, self.readout)
         return float(counts @ self.diagonal / shots)
 
     def estimate(self, theta: np.ndarray, shots: int | None = None, seed: Seed = None, shift=None):
@@ -489,42 +495,6 @@ class NoisyQAOA:
 
 
 # --- counted objective -----------------------------------------------------------------------
-def statevector_energy(diagonal: np.ndarray, theta: Sequence[float]) -> float:
-    """Noiseless ⟨C⟩ of textbook QAOA from a NumPy state vector.
-
-    ``|θ⟩ = Π_k e^{-iβ_k B} e^{-iγ_k C} |+⟩^n`` with ``C`` given by its diagonal (big-endian,
-    :func:`qaoa_meta.problems.cost_diagonal`) and ``θ = (γ_1..γ_p, β_1..β_p)``. About a
-    millisecond at n = 12 (no TensorFlow function to trace per objective).
-
-    Args:
-        diagonal: ``(2^n,)`` cut values.
-        theta: ``(2p,)`` textbook θ.
-
-    Returns:
-        ⟨C⟩.
-
-    Raises:
-        ValueError: for a diagonal whose length is not a power of two, or an odd number of
-            angles.
-    """
-    diagonal = np.asarray(diagonal, float)
-    theta = np.asarray(theta, float).reshape(-1)
-    n = diagonal.size.bit_length() - 1
-    p = theta.size // 2
-    if diagonal.size != 1 << n or theta.size != 2 * p:
-        raise ValueError(f"need a 2**n diagonal and 2p angles, got {diagonal.size}, {theta.size}")
-    state = np.full(diagonal.size, diagonal.size**-0.5, complex)
-    for gamma, beta in zip(theta[:p], theta[p:], strict=True):
-        state *= np.exp(-1j * gamma * diagonal)
-        c, s = np.cos(beta), -1j * np.sin(beta)  # e^{-iβX} = cos β - i sin β X on each qubit
-        for k in range(n):
-            view = state.reshape(1 << k, 2, -1)
-            zero, one = view[:, 0, :].copy(), view[:, 1, :]
-            view[:, 0, :] = c * zero + s * one
-            view[:, 1, :] = s * zero + c * one
-    return float(np.abs(state) ** 2 @ diagonal)
-
-
 class NoisyObjective:
     """Counted noisy ⟨C⟩(θ) of one problem: the :class:`~qaoa_meta.optimize.InstanceObjective`
     interface on :class:`NoisyQAOA` estimates.
@@ -579,7 +549,7 @@ class NoisyObjective:
             theta: ``(2p,)`` textbook θ.
 
         Returns:
-            The exact expectation (:func:`statevector_energy`).
+            The exact expectation (:func:`qaoa_meta.energy.statevector_energy`).
         """
         return statevector_energy(self._diagonal, theta)
 

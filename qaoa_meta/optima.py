@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import scipy.optimize
 
-from qaoa_meta.energy import analytic_p1_expectation, edge_statistics
-from qaoa_meta.optimize import ExactEvaluator
+from qaoa_meta.energy import ExactEvaluator, analytic_p1_expectation, edge_statistics
 from qaoa_meta.problems import MaxCutProblem, cost_diagonal
 from qaoa_meta.qaoa import check_depth, interp_extend, linear_ramp
 

@@ -24,14 +24,29 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import scipy.optimize
 
 from qaoa_meta.problems import MaxCutProblem, Seed, as_generator, cost_diagonal
+
+if TYPE_CHECKING:
+    from qaoa_meta.energy import ExactEvaluator
+
+# Moved to qaoa_meta.energy (which owns every <C> path); still importable from here, loaded on
+# first use so that this module (and run records) import without TensorFlow or Cirq.
+_MOVED_TO_ENERGY = ("ExactEvaluator", "qaoa_probabilities")
+
+
+def __getattr__(name: str):
+    if name in _MOVED_TO_ENERGY:
+        from qaoa_meta import energy
+
+        return getattr(energy, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 SCHEMA_VERSION = 1
 
@@ -140,121 +155,12 @@ class OptimizeResult:
 
 
 # --- exact, counted objectives ------------------------------------------------------------
-class ExactEvaluator:
-    """⟨C⟩ and its gradient for batches of cost diagonals, float64, one traced TF function.
-
-    The TF function takes the diagonals as an argument, so it is traced once per register size
-    and batch shape, not once per problem.
-
-    Args:
-        dtype: TF dtype of the computation (default ``tf.float64``).
-
-    Attributes:
-        dtype: the TF dtype.
-    """
-
-    def __init__(self, dtype: Any = None):
-        from qaoa_meta._tf import tf  # lazily: run records load without TensorFlow
-
-        self.dtype = tf.float64 if dtype is None else dtype
-        self._functions: dict[tuple[int, int], tuple[Any, Any]] = {}
-
-    def _get(self, dim: int, n_params: int) -> tuple[Any, Any]:
-        key = (int(dim), int(n_params))
-        if key not in self._functions:
-            from qaoa_meta._tf import tf
-            from qaoa_meta.energy import exact_expectation
-
-            dtype = self.dtype
-            signature = [
-                tf.TensorSpec([None, dim], dtype),
-                tf.TensorSpec([None, n_params], dtype),
-            ]
-
-            def value_and_grad(diagonals, params):
-                with tf.GradientTape() as tape:
-                    tape.watch(params)
-                    values = exact_expectation(diagonals, params, dtype)
-                return values, tape.gradient(values, params)
-
-            self._functions[key] = (
-                tf.function(lambda d, x: exact_expectation(d, x, dtype), input_signature=signature),
-                tf.function(value_and_grad, input_signature=signature),
-            )
-        return self._functions[key]
-
-    def value(self, diagonals: np.ndarray, params: np.ndarray) -> np.ndarray:
-        """``(B,)`` ⟨C⟩ for ``(B, 2^n)`` diagonals and ``(B, 2p)`` params.
-
-        Args:
-            diagonals: ``(B, 2^n)`` cut values.
-            params: ``(B, 2p)`` textbook θ.
-
-        Returns:
-            ``(B,)`` NumPy energies.
-        """
-        from qaoa_meta._tf import tf
-
-        params = np.asarray(params)
-        function = self._get(diagonals.shape[-1], params.shape[-1])[0]
-        return function(tf.constant(diagonals, self.dtype), tf.constant(params, self.dtype)).numpy()
-
-    def value_and_gradient(
-        self, diagonals: np.ndarray, params: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``(B,)`` ⟨C⟩ and ``(B, 2p)`` d⟨C⟩/dθ.
-
-        Args:
-            diagonals: ``(B, 2^n)`` cut values.
-            params: ``(B, 2p)`` textbook θ.
-
-        Returns:
-            ``(values, grads)`` as NumPy arrays.
-        """
-        from qaoa_meta._tf import tf
-
-        params = np.asarray(params)
-        function = self._get(diagonals.shape[-1], params.shape[-1])[1]
-        values, grads = function(
-            tf.constant(diagonals, self.dtype), tf.constant(params, self.dtype)
-        )
-        return values.numpy(), grads.numpy()
-
-
-def qaoa_probabilities(diagonal: np.ndarray, theta: Sequence[float]) -> np.ndarray:
-    """Measurement probabilities of depth-p QAOA by a plain NumPy state-vector simulation.
-
-    Independent of the TF path (used for sampling shots and as a test reference).
-
-    Args:
-        diagonal: ``(2^n,)`` cut values (big-endian, see :func:`qaoa_meta.problems.cost_diagonal`).
-        theta: ``(2p,)`` textbook parameters.
-
-    Returns:
-        ``(2^n,)`` float64 probabilities, big-endian.
-    """
-    diagonal = np.asarray(diagonal, np.float64)
-    theta = np.asarray(theta, np.float64)
-    n = int(diagonal.size).bit_length() - 1
-    p = theta.size // 2
-    state = np.full(diagonal.size, 1 / math.sqrt(diagonal.size), complex)
-    for layer in range(p):
-        state = state * np.exp(-1j * theta[layer] * diagonal)
-        c, s = math.cos(theta[p + layer]), math.sin(theta[p + layer])
-        rx = np.array([[c, -1j * s], [-1j * s, c]])
-        tensor = state.reshape((2,) * n)
-        for qubit in range(n):
-            tensor = np.moveaxis(np.tensordot(rx, tensor, axes=([1], [qubit])), 0, qubit)
-        state = tensor.reshape(-1)
-    return np.abs(state) ** 2
-
-
 class InstanceObjective:
     """Counted ⟨C⟩(θ) of one problem, exact or estimated from ``shots`` samples.
 
     Args:
         problem: the problem.
-        evaluator: shared :class:`ExactEvaluator`.
+        evaluator: shared :class:`qaoa_meta.energy.ExactEvaluator`.
         shots: ``None`` for exact expectations; else the number of measurement shots per
             energy estimate (the mean cut value of sampled bitstrings).
         seed: seed of the shot sampling.
@@ -318,6 +224,8 @@ class InstanceObjective:
         self.n_evaluations += 1
         if self.shots is None:
             return self.exact(theta)
+        from qaoa_meta.energy import qaoa_probabilities
+
         probabilities = qaoa_probabilities(self.diagonal[0], theta)
         counts = self.rng.multinomial(self.shots, probabilities / probabilities.sum())
         self.shots_used += self.shots
@@ -561,6 +469,8 @@ class _FirstOrder(Optimizer):
         problems = list(problems)
         params0 = _check_initial(problems, initial_params)
         results: list[OptimizeResult | None] = [None] * len(problems)
+        from qaoa_meta.energy import ExactEvaluator
+
         evaluator = ExactEvaluator()
         # Group by size so no qubits are padded; optionally split big groups.
         groups: dict[int, list[int]] = {}
@@ -755,6 +665,8 @@ class _PerInstance(Optimizer):
     def run(self, problems, initial_params, *, seed=None, progress=False):
         problems = list(problems)
         params0 = _check_initial(problems, initial_params)
+        from qaoa_meta.energy import ExactEvaluator
+
         evaluator = ExactEvaluator()
         rng = as_generator(seed)
         seeds = rng.integers(2**32, size=len(problems))

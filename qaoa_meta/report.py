@@ -331,7 +331,8 @@ def p1_landscape(diagonal: np.ndarray, gammas: np.ndarray, betas: np.ndarray) ->
     """``(len(gammas), len(betas))`` p = 1 energies ⟨C⟩(γ, β) by NumPy state vectors.
 
     Batched over β, one γ at a time; no TensorFlow, so reports need only NumPy and matplotlib.
-    Same convention as :func:`qaoa_meta.optimize.qaoa_probabilities` (e^{-iβX} per qubit).
+    Same convention as :func:`qaoa_meta.energy.qaoa_probabilities` (e^{-iβX} per qubit), kept
+    here batched over β and free of TensorFlow and Cirq.
     """
     diagonal = np.asarray(diagonal, np.float64)
     betas = np.asarray(betas, np.float64)

@@ -208,8 +208,8 @@ def test_complete_graph_maximum_over_grid_is_below_max_cut():
 
 
 def numpy_energy(problem, theta):
-    """Independent float64 reference: the plain NumPy state vector of qaoa_meta.optimize."""
-    from qaoa_meta.optimize import qaoa_probabilities
+    """Independent float64 reference: the plain NumPy state vector of qaoa_meta.energy."""
+    from qaoa_meta.energy import qaoa_probabilities
 
     diagonal = cost_diagonal(problem)
     return float(qaoa_probabilities(diagonal, theta) @ diagonal)
@@ -340,3 +340,43 @@ def test_a_batch_that_does_not_fit_is_refused_before_anything_is_allocated(monke
         Energy([problem], 1)
     need = energy_kernel.required_memory([problem], 26, np.float32)
     assert need["states"] == 4 * 4 << 26 and need["codes"] == 1 << 26
+
+
+def test_energy_owns_the_evaluators_and_old_names_still_import():
+    """ExactEvaluator, qaoa_probabilities and statevector_energy live in qaoa_meta.energy;
+    qaoa_meta.optimize and qaoa_meta.noisy still export them, and importing optimize loads
+    neither TensorFlow nor Cirq (the moved names load on first use)."""
+    import subprocess
+    import sys
+
+    from qaoa_meta import energy, noisy, optimize
+
+    assert optimize.ExactEvaluator is energy.ExactEvaluator
+    assert optimize.qaoa_probabilities is energy.qaoa_probabilities
+    assert noisy.statevector_energy is energy.statevector_energy
+    problem = erdos_renyi(5, 0.6, seed=3)
+    diagonal, theta = cost_diagonal(problem), np.array([0.4, -0.2, 0.3, 0.7])
+    value = energy.ExactEvaluator().value(diagonal[None], theta[None])[0]
+    assert energy.statevector_energy(diagonal, theta) == pytest.approx(value, abs=1e-12)
+    code = (
+        "import sys, qaoa_meta.optimize as o, qaoa_meta.energy as e; "
+        "print(sorted(m for m in ('tensorflow', 'cirq') if m in sys.modules), "
+        "'tensorflow' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "['cirq'] False", result.stderr
+
+
+def test_tfq_qaoa_inputs_is_the_energy_tfq_encoding():
+    """One TFQ encoder: Energy(backend="tfq") runs on tfq_qaoa_inputs' tensors."""
+    from qaoa_meta.energy import tfq_qaoa_inputs
+
+    edgeless = MaxCutProblem.from_edge_list([], n=3)
+    problems = [erdos_renyi(5, 0.6, seed=1), edgeless, erdos_renyi(4, 0.8, seed=2)]
+    circuits, operators, offsets = tfq_qaoa_inputs(problems, 1)
+    assert circuits.shape == (3,) and operators.shape == (3, 1)
+    np.testing.assert_array_equal(offsets, [p.total_weight / 2 for p in problems])
+    model = Energy(problems, 1, backend="tfq")
+    np.testing.assert_array_equal(model._circuits.numpy(), circuits)
+    with pytest.raises(ValueError, match="2 circuits for 3 problems"):
+        tfq_qaoa_inputs(problems, 1, circuits=[None, None])

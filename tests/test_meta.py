@@ -309,3 +309,24 @@ def test_rollout_rows_do_not_depend_on_batching_or_padding():
     np.testing.assert_allclose(padded.expectation[0], reference, atol=1e-4)
     with pytest.raises(ValueError, match=r"n_qubits >= 6.*got 5"):
         model.rollout(problems, n_qubits=5)
+
+
+def test_tfq_encoding_pads_mixed_sizes_to_one_width_and_matches_exact():
+    """encode_problems' TFQ rows come from energy.tfq_qaoa_inputs, padded to one width (the
+    TFQ 0.7.6 mixed-width bug), in any order of sizes."""
+    from qaoa_meta._tf import tfq
+
+    problems = _problems(3, sizes=(6, 4, 5))
+    config = MetaConfig(model="qfwp", variant="fixed", steps=2, seed=2, backend="tfq")
+    data = encode_problems(problems, config)
+    circuits = tfq.from_tensor(tf.constant(data["circuit"]))
+    assert {len(c.all_qubits()) for c in circuits} == {6}
+    theta = np.random.default_rng(0).uniform(-1, 1, (3, 2)).astype(np.float32)
+    layer = tfq.layers.Expectation()
+    values = layer(
+        tf.constant(data["circuit"]),
+        symbol_names=[s.name for s in qaoa.parameter_symbols(1)],
+        symbol_values=tf.constant(theta),
+        operators=tf.constant(data["operator"]),
+    )[:, 0] + tf.constant(data["offset"])
+    np.testing.assert_allclose(values.numpy(), Energy(problems, 1)(theta), atol=2e-4)

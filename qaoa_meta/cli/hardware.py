@@ -136,7 +136,7 @@ def run_compile(args) -> int:
 def run_simulate(args) -> int:
     from hardware import energy, noise_from_spec, to_device_form
     from hardware.noise import readout_errors
-    from qaoa_meta.problems import max_cut
+    from qaoa_meta.problems import cost_diagonal, max_cut
 
     problem, circuit, params = _load(args)
     if params is None:
@@ -155,7 +155,7 @@ def run_simulate(args) -> int:
         raise UserError("--method exact is noiseless; drop --noise or choose another method")
     est = energy(
         native,
-        problem.edges,
+        cost_diagonal(problem),
         method=method,
         noise=model,
         qubits=qubits,

@@ -70,3 +70,28 @@ def import_tfq():
     import tensorflow_quantum as tfq
 
     return tf, tfq
+
+
+# The Max-Cut cost, built here: hardware.simulate takes a generic diagonal observable.
+def cut_values(bits: np.ndarray, edges) -> np.ndarray:
+    """Cut value ``sum w [b_i != b_j]`` of each bitstring row."""
+    bits = np.asarray(bits)
+    total = np.zeros(bits.shape[0])
+    for i, j, w in edges:
+        total += w * (bits[:, i] != bits[:, j])
+    return total
+
+
+def cut_diagonal(n: int, edges) -> np.ndarray:
+    """Cut value of every basis state (big-endian: qubit 0 is the most significant bit)."""
+    idx = np.arange(2**n)
+    return cut_values(((idx[:, None] >> (n - 1 - np.arange(n))[None, :]) & 1), edges)
+
+
+def cut_operator(edges) -> cirq.PauliSum:
+    """The cut ``sum w (1 - Z_i Z_j) / 2`` as a Z-string PauliSum on ``cirq.LineQubit(i)``."""
+    total = cirq.PauliSum()
+    for i, j, w in edges:
+        zz = cirq.Z(cirq.LineQubit(i)) * cirq.Z(cirq.LineQubit(j))
+        total += 0.5 * w * cirq.PauliString() - 0.5 * w * zz
+    return total

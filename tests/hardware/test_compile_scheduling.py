@@ -8,12 +8,12 @@ import cirq
 import networkx as nx
 import numpy as np
 import pytest
-from hw_helpers import compiled_fidelity, qaoa_like
+from hw_helpers import compiled_fidelity, cut_diagonal, qaoa_like
 
 import hardware
 from hardware import noise as hn
 from hardware.scheduling import DD_TAG
-from hardware.simulate import cut_diagonal, density_matrix_probabilities
+from hardware.simulate import density_matrix_probabilities
 
 RESOLVER = {"gamma_1": 0.6, "beta_1": 0.3}
 

@@ -10,7 +10,7 @@ import cirq
 import networkx as nx
 import numpy as np
 import pytest
-from hw_helpers import qaoa_like
+from hw_helpers import cut_diagonal, cut_operator, cut_values, qaoa_like
 
 from hardware import mitigation as hm
 from hardware import noise as hn
@@ -53,8 +53,10 @@ def test_mitigated_cut_expectation_equals_full_distribution_inverse(rng):
     edges = [(0, 1, 1.0), (1, 2, 2.0), (2, 3, 1.0), (3, 0, 0.5)]
     index = bits @ (1 << np.arange(3, -1, -1))
     hist = np.bincount(index, minlength=16) / len(bits)
-    full = np.linalg.solve(_kron_confusion(ERRORS), hist) @ hs.cut_diagonal(4, edges)
-    assert hs.mitigated_cut_expectation(bits, edges, ERRORS) == pytest.approx(full, abs=1e-12)
+    full = np.linalg.solve(_kron_confusion(ERRORS), hist) @ cut_diagonal(4, edges)
+    assert hs.mitigated_expectation(bits, cut_operator(edges), ERRORS) == pytest.approx(
+        full, abs=1e-12
+    )
     value, stderr = hm.mitigated_pauli_z(bits, [0, 1], ERRORS)
     assert -1.5 < value < 1.5 and 0 < stderr < 0.05
 
@@ -105,7 +107,7 @@ def test_symmetrised_marginals_are_the_symmetric_confusion_of_the_ideal():
         expected = _kron_confusion([symmetric[k] for k in keep]) @ _marginal(ideal, keep, 4)
         np.testing.assert_allclose(_marginal(sym, keep, 4), expected, atol=1e-12)
     # The energy (edge marginals only) is recovered exactly by the symmetric inverse.
-    diag = hs.cut_diagonal(4, edges)
+    diag = cut_diagonal(4, edges)
     assert hm.mitigate_probabilities(sym, symmetric) @ diag == pytest.approx(
         ideal @ diag, abs=1e-12
     )
@@ -140,11 +142,11 @@ def test_sample_symmetrized_makes_readout_symmetric_and_mitigation_unbiased():
     assert np.all(np.abs((1 - ones.mean(axis=0)) - expected) < tol)
     # Energy: symmetrised bits mitigated with the symmetric errors match the ideal <C>.
     circuit, _, edges = _circuit_and_qubits()
-    ideal = hs.density_matrix_probabilities(circuit, qubits=qubits) @ hs.cut_diagonal(4, edges)
+    ideal = hs.density_matrix_probabilities(circuit, qubits=qubits) @ cut_diagonal(4, edges)
     bits = hs.sample_symmetrized(circuit, shots, qubits=qubits, noise=model, seed=7)
-    value = hs.mitigated_cut_expectation(bits, edges, hm.symmetrized_errors(ERRORS))
-    raw = hs.cut_values(bits, edges).mean()
-    stderr = hs.cut_values(bits, edges).std() / np.sqrt(shots)
+    value = hs.mitigated_expectation(bits, cut_operator(edges), hm.symmetrized_errors(ERRORS))
+    raw = cut_values(bits, edges).mean()
+    stderr = cut_values(bits, edges).std() / np.sqrt(shots)
     assert abs(value - ideal) < 6 * stderr / (1 - 2 * expected.max()) ** 2
     assert abs(raw - ideal) > 10 * stderr  # readout error is visible before mitigation
 
@@ -155,10 +157,10 @@ def test_energy_with_symmetrized_readout_matches_the_readout_free_reference():
     circuit, qubits, edges = _circuit_and_qubits()
     errors = dict(zip(qubits, ERRORS, strict=True))
     model = hn.ReadoutNoise(0.0, 0.0, per_qubit=errors)
-    ideal = hs.energy(circuit, edges, qubits=qubits, method="density_matrix").value
+    ideal = hs.energy(circuit, cut_operator(edges), qubits=qubits, method="density_matrix").value
     est = hs.energy(
         circuit,
-        edges,
+        cut_operator(edges),
         qubits=qubits,
         method="sampling",
         noise=model,
@@ -170,8 +172,19 @@ def test_energy_with_symmetrized_readout_matches_the_readout_free_reference():
     assert est.method == "sampling+symmetrized+mitigated"
     assert abs(est.value - ideal) < 5 * est.stderr
     with pytest.raises(ValueError, match="method=.sampling. only"):
-        hs.energy(circuit, edges, qubits=qubits, method="density_matrix", symmetrize_readout=True)
+        hs.energy(
+            circuit,
+            cut_operator(edges),
+            qubits=qubits,
+            method="density_matrix",
+            symmetrize_readout=True,
+        )
     with pytest.raises(ValueError, match="multiple of"):
         hs.energy(
-            circuit, edges, qubits=qubits, method="sampling", shots=1001, symmetrize_readout=True
+            circuit,
+            cut_operator(edges),
+            qubits=qubits,
+            method="sampling",
+            shots=1001,
+            symmetrize_readout=True,
         )

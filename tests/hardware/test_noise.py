@@ -2,11 +2,11 @@ import cirq
 import networkx as nx
 import numpy as np
 import pytest
-from hw_helpers import import_tfq, qaoa_like
+from hw_helpers import cut_diagonal, import_tfq, qaoa_like
 
 import hardware
 from hardware import noise as hn
-from hardware.simulate import cut_diagonal, density_matrix_probabilities
+from hardware.simulate import density_matrix_probabilities
 
 
 def _dm_probs(circuit, model, qubits):

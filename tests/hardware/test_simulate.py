@@ -3,7 +3,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import sympy
-from hw_helpers import qaoa_like
+from hw_helpers import cut_diagonal, cut_operator, cut_values, qaoa_like
 
 import hardware
 from hardware import noise as hn
@@ -37,23 +37,37 @@ def _brute_force_energy(logical, edges):
 
 def test_exact_energy_of_compiled_circuit_matches_logical_reference(compiled_case):
     logical, circuit, qubits, edges = compiled_case
-    est = hs.energy(circuit, edges, qubits=qubits)
+    est = hs.energy(circuit, cut_operator(edges), qubits=qubits)
     assert est.value == pytest.approx(_brute_force_energy(logical, edges), abs=1e-5)
 
 
 def test_trajectories_and_sampling_agree_with_density_matrix(compiled_case):
     _, circuit, qubits, edges = compiled_case
     model = hn.google_noise("weber")
-    ref = hs.energy(circuit, edges, qubits=qubits, method="density_matrix", noise=model).value
+    ref = hs.energy(
+        circuit, cut_operator(edges), qubits=qubits, method="density_matrix", noise=model
+    ).value
     traj = hs.energy(
-        circuit, edges, qubits=qubits, method="trajectories", noise=model, repetitions=150, seed=3
+        circuit,
+        cut_operator(edges),
+        qubits=qubits,
+        method="trajectories",
+        noise=model,
+        repetitions=150,
+        seed=3,
     )
     samp = hs.energy(
-        circuit, edges, qubits=qubits, method="sampling", noise=model, shots=3000, seed=4
+        circuit,
+        cut_operator(edges),
+        qubits=qubits,
+        method="sampling",
+        noise=model,
+        shots=3000,
+        seed=4,
     )
     assert abs(traj.value - ref) < 4 * traj.stderr
     assert abs(samp.value - ref) < 4 * samp.stderr
-    clean = hs.energy(circuit, edges, qubits=qubits).value
+    clean = hs.energy(circuit, cut_operator(edges), qubits=qubits).value
     assert clean - ref > 4 * traj.stderr  # noise is visible
 
 
@@ -63,19 +77,30 @@ def test_readout_mitigation_recovers_readout_free_energy(compiled_case):
     readout = hn.ReadoutNoise(0.03, 0.08)
     both = hn.NoiseStack((gate_noise, readout))
     target = hs.energy(
-        circuit, edges, qubits=qubits, method="density_matrix", noise=gate_noise
+        circuit, cut_operator(edges), qubits=qubits, method="density_matrix", noise=gate_noise
     ).value
     errors = hn.readout_errors(both, qubits)
     dm_mit = hs.energy(
-        circuit, edges, qubits=qubits, method="density_matrix", noise=both, mitigate_readout=errors
+        circuit,
+        cut_operator(edges),
+        qubits=qubits,
+        method="density_matrix",
+        noise=both,
+        mitigate_readout=errors,
     )
     assert dm_mit.value == pytest.approx(target, abs=1e-9)
     raw = hs.energy(
-        circuit, edges, qubits=qubits, method="sampling", noise=both, shots=4000, seed=7
+        circuit,
+        cut_operator(edges),
+        qubits=qubits,
+        method="sampling",
+        noise=both,
+        shots=4000,
+        seed=7,
     )
     mit = hs.energy(
         circuit,
-        edges,
+        cut_operator(edges),
         qubits=qubits,
         method="sampling",
         noise=both,
@@ -114,8 +139,8 @@ def test_unresolved_symbols_are_rejected_by_samplers():
     with pytest.raises(ValueError, match=r"unresolved symbols \['beta_1'\]"):
         hs.sample(circuit, 10)
     with pytest.raises(ValueError, match="unresolved"):
-        hs.energy(circuit, [(0, 1, 1.0)], method="sampling")
-    est = hs.energy(circuit, [(0, 1, 1.0)], resolver={"beta_1": np.pi})
+        hs.energy(circuit, cut_operator([(0, 1, 1.0)]), method="sampling")
+    est = hs.energy(circuit, cut_operator([(0, 1, 1.0)]), resolver={"beta_1": np.pi})
     assert est.value == pytest.approx(1.0, abs=1e-6)
 
 
@@ -123,13 +148,46 @@ def test_bad_method_and_density_matrix_size_limit():
     q = cirq.LineQubit.range(14)
     circuit = cirq.Circuit(cirq.H.on_each(*q))
     with pytest.raises(ValueError, match="unknown method"):
-        hs.energy(circuit, [(0, 1, 1.0)], method="magic")
+        hs.energy(circuit, cut_operator([(0, 1, 1.0)]), method="magic")
     with pytest.raises(ValueError, match="trajectories"):
         hs.energy(
-            circuit, [(0, 1, 1.0)], method="density_matrix", noise=hn.DepolarizingNoise(0.01, 0.01)
+            circuit,
+            cut_operator([(0, 1, 1.0)]),
+            method="density_matrix",
+            noise=hn.DepolarizingNoise(0.01, 0.01),
         )
 
 
 def test_energy_estimate_json_round_trip():
     est = hs.EnergyEstimate(1.5, 0.1, "sampling", 100)
     assert hs.EnergyEstimate.from_json(est.to_json()) == est
+
+
+def test_generic_observables_agree_and_edge_aliases_are_deprecated(compiled_case):
+    """hardware.simulate takes a diagonal or a Z-string PauliSum; the old Max-Cut helpers
+    (edges in, cut out) still work, with a DeprecationWarning."""
+    _, circuit, qubits, edges = compiled_case
+    n = len(qubits)
+    diagonal, operator = cut_diagonal(n, edges), cut_operator(edges)
+    np.testing.assert_allclose(hs.observable_diagonal(operator, n), diagonal, atol=1e-12)
+    bits = np.random.default_rng(3).integers(0, 2, (400, n)).astype(np.uint8)
+    np.testing.assert_allclose(hs.observable_values(bits, diagonal), cut_values(bits, edges))
+    np.testing.assert_allclose(hs.observable_values(bits, operator), cut_values(bits, edges))
+    errors = [(0.02, 0.05)] * n
+    by_terms = hs.mitigated_expectation(bits, operator, errors)
+    assert hs.mitigated_expectation(bits, diagonal, errors) == pytest.approx(by_terms, abs=1e-9)
+    exact = hs.energy(circuit, diagonal, qubits=qubits).value
+    assert hs.energy(circuit, operator, qubits=qubits).value == pytest.approx(exact, abs=1e-9)
+    with pytest.warns(DeprecationWarning, match="generic diagonal"):
+        assert hs.energy(circuit, edges, qubits=qubits).value == pytest.approx(exact, abs=1e-9)
+    with pytest.warns(DeprecationWarning):
+        np.testing.assert_array_equal(hs.cut_diagonal(n, edges), diagonal)
+    with pytest.warns(DeprecationWarning):
+        np.testing.assert_array_equal(hs.cut_values(bits, edges), cut_values(bits, edges))
+    with pytest.warns(DeprecationWarning):
+        old = hs.mitigated_cut_expectation(bits, edges, errors)
+    assert old == pytest.approx(by_terms, abs=1e-9)
+    with pytest.raises(ValueError, match="Z strings"):
+        hs.observable_values(bits, cirq.PauliSum.from_pauli_strings(cirq.X(cirq.LineQubit(0))))
+    with pytest.raises(ValueError, match="shape"):
+        hs.observable_values(bits, diagonal[:-1])

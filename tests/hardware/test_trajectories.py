@@ -6,7 +6,7 @@ import cirq
 import networkx as nx
 import numpy as np
 import pytest
-from hw_helpers import qaoa_like, random_resolver
+from hw_helpers import cut_diagonal, qaoa_like, random_resolver
 
 import hardware
 from hardware import simulate
@@ -49,7 +49,7 @@ def test_trajectory_mean_matches_density_matrix(template, spec):
     values = {"gamma_1": 0.4, "beta_1": 0.35}
     model = hardware.noise_from_spec(spec)
     edges = [(u, v, 1.0) for u, v in graph.edges]
-    diagonal = simulate.cut_diagonal(len(read), edges)
+    diagonal = cut_diagonal(len(read), edges)
     probs = NoisyTemplate(tpl, model, read).probabilities(values, 3000, seed=11)
     energies = probs @ diagonal
     reference = simulate.density_matrix_probabilities(tpl.resolve(values), noise=model, qubits=read)
