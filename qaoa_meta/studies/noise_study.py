@@ -44,7 +44,7 @@ INITIALIZERS = registry.STUDY
 NOISE_AWARE_SUFFIX = registry.NOISE_AWARE_SUFFIX
 NOISE_SCALES = (0.0, 0.5, 1.0, 2.0)
 DEFAULT_MODELS = str(
-    pathlib.Path(__file__).resolve().parents[1] / "docs/records/noise_study_models"
+    pathlib.Path(__file__).resolve().parents[2] / "docs/records/noise_study_models"
 )
 SHOTS = (256, 1024, 4096)
 
@@ -105,7 +105,7 @@ def _noisy_circuit(key: tuple, p: int, setup: Any, seed: int):
 
 @functools.lru_cache(maxsize=16)
 def _learned_model(models: str, name: str, p: int):
-    from qaoa_meta.study_models import load_study_model
+    from qaoa_meta.studies.study_models import load_study_model
 
     base = name.removesuffix(NOISE_AWARE_SUFFIX)
     return load_study_model(models, base, p, noise_aware=name.endswith(NOISE_AWARE_SUFFIX))
@@ -124,7 +124,7 @@ def _initial_point(name: str, problem: MaxCutProblem, p: int, params: Mapping[st
         path = pathlib.Path(params["artifacts"]) / f"{name}_p{p}.json"
         if not path.exists():
             raise FileNotFoundError(
-                f"{path} is missing; qaoa_meta.noise_study.prepare_artifacts fits it "
+                f"{path} is missing; qaoa_meta.studies.noise_study.prepare_artifacts fits it "
                 "(qaoa-meta noise-study does this first)."
             )
         return ini.initializer_from_config(json.loads(path.read_text()))(problem, p), None
@@ -139,7 +139,7 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     (× ``noise``, default ``weber``), ``shots`` per evaluation, ``iterations`` (SPSA
     iterations, default 10), ``family`` (default ``random_regular``, ``d`` 3), ``device``,
     ``gateset``, ``trajectories``, ``eval_trajectories``, ``artifacts`` (fitted classical
-    initialisers), ``models`` (trained meta-learners, :mod:`qaoa_meta.study_models`).
+    initialisers), ``models`` (trained meta-learners, :mod:`qaoa_meta.studies.study_models`).
 
     The noisy circuit is the route-once template (the resolved compile's native count)
     with numba trajectories; compiled circuits are cached across the cells of an instance.
@@ -232,12 +232,12 @@ def prepare_artifacts(
     ``fitted-fixed-angle`` (:class:`~qaoa_meta.initializers.FittedFixedAngle`) are fitted on
     the paper's training graphs (the learned models' data; ``train_size`` keeps the first
     graphs only) into ``output``; the learned models (and their noise-aware copies) come
-    from :func:`qaoa_meta.study_models.train_study_models` into ``models``, which skips the
+    from :func:`qaoa_meta.studies.study_models.train_study_models` into ``models``, which skips the
     ones already saved (``train_models=False``: use what is there). Only what
     ``initializers`` needs is made.
     """
     from qaoa_meta.initializers import fit_initializer
-    from qaoa_meta.study_models import load_training_data, train_study_models
+    from qaoa_meta.studies.study_models import load_training_data, train_study_models
 
     initializers = [check_initializer(name) for name in initializers]
     output = pathlib.Path(output)
@@ -860,7 +860,7 @@ class StudyConfig:
     """The noise-study grid and its fixed settings (:data:`FULL_STUDY`, :data:`REDUCED_STUDY`).
 
     ``models`` is where the learned initialisers live (trained by
-    :func:`qaoa_meta.study_models.train_study_models` when missing, unless
+    :func:`qaoa_meta.studies.study_models.train_study_models` when missing, unless
     ``train_models`` is False); ``train_size`` limits the classical fits to the first
     training graphs (None: all).
     """
