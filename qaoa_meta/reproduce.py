@@ -1,0 +1,17 @@
+"""Deprecated alias of :mod:`qaoa_meta.studies.reproduce`; import that instead.
+
+Importing this module warns and hands back the new module itself (the same object, the same
+functions), so old imports and stored ``qaoa_meta.reproduce:...`` paths keep working.
+"""
+
+import sys
+import warnings
+
+from qaoa_meta.studies import reproduce as _new
+
+warnings.warn(
+    "qaoa_meta.reproduce moved to qaoa_meta.studies.reproduce; import that instead.",
+    DeprecationWarning,
+    stacklevel=2,
+)
+sys.modules[__name__] = _new
