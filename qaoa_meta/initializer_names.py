@@ -4,9 +4,9 @@ Every initialiser the library, ``qaoa-meta evaluate --methods`` and the noise st
 (``qaoa-meta noise-study --initializers``) know is declared here once, with its kind
 (``data-free``: built from nothing; ``fitted``: fitted on a training split; ``learned``: a
 trained meta-learner), a one-line description and the other spellings it accepts.
-:mod:`qaoa_meta.initializers` maps the names to factories, :mod:`qaoa_meta.noise_study` and
-the CLI (:mod:`qaoa_meta.cli.names`, :mod:`qaoa_meta.cli.checks`) take their lists, help texts
-and error messages from here.
+:mod:`qaoa_meta.initializers` maps the names to factories,
+:mod:`qaoa_meta.studies.noise_study` and the CLI (:mod:`qaoa_meta.cli.names`,
+:mod:`qaoa_meta.cli.checks`) take their lists, help texts and error messages from here.
 
 Canonical names are the labels written in records; an alias (the older spelling of
 :mod:`qaoa_meta.initializers`: ``fixed-angle-table``, ``feature-regression``) resolves to its

@@ -473,9 +473,10 @@ class MetaOptimizer(keras.Model):
         """Plugs a custom energy into the rollout (``None`` restores the configured backend).
 
         ``energy_fn(batch, theta) -> (B,)`` ⟨C⟩ for the batch dict and textbook ``theta``
-        (B, 2p); e.g. a TFQ noisy expectation (noise-aware training, :mod:`qaoa_meta.noise_study`)
-        or shot estimates on a device (:func:`qaoa_meta.noisy.noisy_phase1`). Traced training,
-        test and rollout functions are dropped so the next call uses the new energy.
+        (B, 2p); e.g. a TFQ noisy expectation (noise-aware training,
+        :mod:`qaoa_meta.noise_aware`) or shot estimates on a device
+        (:func:`qaoa_meta.noisy.noisy_phase1`). Traced training, test and rollout functions
+        are dropped so the next call uses the new energy.
 
         Args:
             energy_fn: the energy, or None for the configured backend.

@@ -9,8 +9,8 @@
 * :func:`train_meta` trains a meta-learner noiselessly (exact energy) or noise-aware (that
   noisy energy); :func:`noisy_meta_loss` scores a model's rollout under the noisy energy.
 
-The noise study (:mod:`qaoa_meta.noise_study`) and its trained models
-(:mod:`qaoa_meta.study_models`) both build on this module.
+The noise study (:mod:`qaoa_meta.studies.noise_study`) and its trained models
+(:mod:`qaoa_meta.studies.study_models`) both build on this module.
 """
 
 from __future__ import annotations

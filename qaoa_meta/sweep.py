@@ -46,7 +46,7 @@ EXAMPLE = "examples/sweep_small.yaml"
 TASKS: Mapping[str, str] = {
     "landscape": "qaoa_meta.sweep_tasks:landscape_cell",
     "smoke": "qaoa_meta.sweep_tasks:smoke_cell",
-    "noise": "qaoa_meta.noise_study:noise_cell",
+    "noise": "qaoa_meta.studies.noise_study:noise_cell",
 }
 
 # The parameters (grid and fixed keys together) each built-in task reads: (required, optional).

@@ -2,7 +2,7 @@
 
 A group is what one worker runs in one go in the full grid (``StudyConfig.sweep_config``'s
 ``group_by``): one instance, depth and noise level, the nine initialisers (learned ones
-included) times the three shot budgets, 27 cells of ``qaoa_meta.noise_study.noise_cell``
+included) times the three shot budgets, 27 cells of ``qaoa_meta.studies.noise_study.noise_cell``
 through ``qaoa_meta.sweep.run_cells`` with the grid's fixed settings (SPSA 20 iterations, 16
 trajectories, 64 at the end points). A first group warms the process up (TensorFlow, numba,
 the learned models' traced rollouts) and is recorded as ``cold``; then one group per
@@ -33,7 +33,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 def group(n: int, p: int, scale: float, seed: int, artifacts: str) -> list[dict]:
     """The 27 cell dicts of one grid group, in the grid's order."""
-    from qaoa_meta.noise_study import FULL_STUDY
+    from qaoa_meta.studies.noise_study import FULL_STUDY
     from qaoa_meta.sweep import group_cells
 
     config = FULL_STUDY.sweep_config("unused", artifacts)
@@ -133,7 +133,7 @@ def main() -> None:
     from qaoa_meta.sweep import limit_threads
 
     limit_threads(1)  # as a Ray worker of the grid (threads_per_cell = 1)
-    from qaoa_meta.noise_study import FULL_STUDY
+    from qaoa_meta.studies.noise_study import FULL_STUDY
 
     ns = [int(x) for x in args.n.split(",")]
     ps = [int(x) for x in args.p.split(",")]
@@ -143,7 +143,7 @@ def main() -> None:
     print(f"cold group (n 8, p 1): {cold['group_s']:.1f} s, {cold['s_per_cell']:.2f} s/cell")
     # a grid worker has traced every learned model's rollout at every (n, p) after its first
     # few groups: so has this process before the timed groups (other instance, one budget)
-    from qaoa_meta.noise_study import LEARNED
+    from qaoa_meta.studies.noise_study import LEARNED
     from qaoa_meta.sweep import run_cells
 
     t0 = time.perf_counter()

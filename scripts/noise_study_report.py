@@ -23,7 +23,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 
 def compact_tables(record: dict, shots: int = 1024) -> str:
-    from qaoa_meta.noise_study import initializer_order
+    from qaoa_meta.studies.noise_study import initializer_order
 
     rows = [r for r in record["summary"] if r["shots"] == shots]
     out = []
@@ -96,7 +96,7 @@ def budget_table(record: dict, noise: float = 1.0) -> str:
 
 
 def main(argv=None) -> int:
-    from qaoa_meta.noise_study import merge_studies
+    from qaoa_meta.studies.noise_study import merge_studies
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+")

@@ -9,7 +9,9 @@ import pytest
 
 from qaoa_meta import cli
 from qaoa_meta.meta import MetaConfig, MetaOptimizer
-from qaoa_meta.noise_study import (
+from qaoa_meta.noisy import NoisySetup
+from qaoa_meta.problems import generate
+from qaoa_meta.studies.noise_study import (
     StudyConfig,
     merge_studies,
     noise_cell,
@@ -19,8 +21,6 @@ from qaoa_meta.noise_study import (
     summarize,
     train_meta,
 )
-from qaoa_meta.noisy import NoisySetup
-from qaoa_meta.problems import generate
 from qaoa_meta.sweep import TASKS, resolve_task
 
 
@@ -126,7 +126,7 @@ def test_noise_cell_counts_and_records():
 
 
 def test_reduced_study_end_to_end(tmp_path):
-    from qaoa_meta.study_models import model_directory
+    from qaoa_meta.studies.study_models import model_directory
 
     assert resolve_task(TASKS["noise"]) is noise_cell
     models = tmp_path / "models"
@@ -193,7 +193,7 @@ def test_cli_rejects_bad_input(capsys):
 
 def test_study_initialisers_come_from_the_registry_and_aliases_keep_the_labels():
     from qaoa_meta import initializer_names as reg
-    from qaoa_meta import noise_study, study_models
+    from qaoa_meta.studies import noise_study, study_models
 
     assert noise_study.INITIALIZERS == (
         "random",
@@ -227,7 +227,7 @@ def test_study_initialisers_come_from_the_registry_and_aliases_keep_the_labels()
 def test_noise_cell_records_do_not_depend_on_the_per_process_caches():
     """A cell run after others (cached template, noisy circuit, problem) records the same
     numbers as the same cell run with every cache empty."""
-    from qaoa_meta import noise_study
+    from qaoa_meta.studies import noise_study
 
     def cell(scale, initializer="fixed-angle", seed=0):
         params = {

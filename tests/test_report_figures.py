@@ -113,7 +113,7 @@ def test_noise_study_figures_from_the_committed_record(tmp_path):
 
     import matplotlib.pyplot as plt
 
-    from qaoa_meta import noise_study
+    from qaoa_meta.studies import noise_study
 
     data = json.loads(
         (pathlib.Path(__file__).parents[1] / "docs/bench/noise_study.json").read_text()

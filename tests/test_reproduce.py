@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qaoa_meta import reproduce
 from qaoa_meta.cli import main
 from qaoa_meta.evaluate import RunRecord
+from qaoa_meta.studies import reproduce
 
 
 def test_reduced_reproduction(paper_dataset_path, tmp_path):

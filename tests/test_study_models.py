@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qaoa_meta.problems import MaxCutProblem, generate, save_dataset
-from qaoa_meta.study_models import (
+from qaoa_meta.studies.study_models import (
     STUDY_MODELS,
     DepthPlan,
     NoiseAwarePlan,
@@ -129,7 +129,7 @@ def test_noise_study_doc_section_matches_the_committed_manifest():
     doc = (RECORDS.parents[1] / "noise_study.md").read_text()
     section = manifest_section(read_manifest(RECORDS))
     assert section in doc, (
-        "regenerate it: python -c 'from qaoa_meta.study_models import *; update_doc()'"
+        "regenerate it: python -c 'from qaoa_meta.studies.study_models import *; update_doc()'"
     )
 
 
@@ -156,9 +156,9 @@ def test_check_disjoint_rejects_a_study_instance():
 @pytest.mark.slow
 def test_noise_aware_copy_is_not_worse_under_noise(tmp_path):
     # Deterministic: fine-tuning and scoring use the exact noisy energy (density matrix).
-    from qaoa_meta.noise_study import noisy_meta_loss
     from qaoa_meta.noisy import NoisySetup
     from qaoa_meta.problems import load_paper_dataset
+    from qaoa_meta.studies.noise_study import noisy_meta_loss
 
     dataset = _tiny_dataset(tmp_path / "tiny.json", train_n=4)
     plan = NoiseAwarePlan(sizes=(4,), graphs=2, epochs=2, batch_size=2, learning_rate=1e-2)

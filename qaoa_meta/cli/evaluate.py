@@ -3,7 +3,7 @@
 * ``evaluate``: run initialisers through one Phase-II optimiser on the paper's test graphs (or
   problem JSON files) and write a run record.
 * ``report``: turn a run record into Markdown/CSV tables and PNG plots.
-* ``reproduce``: the paper reproduction (:mod:`qaoa_meta.reproduce`), writing
+* ``reproduce``: the paper reproduction (:mod:`qaoa_meta.studies.reproduce`), writing
   ``docs/reproduction.md``.
 """
 
@@ -164,7 +164,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_reproduce(args: argparse.Namespace) -> int:
-    from qaoa_meta import reproduce
+    from qaoa_meta.studies import reproduce
 
     with user_input():
         config = reproduce.ReproductionConfig(

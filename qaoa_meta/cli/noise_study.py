@@ -66,7 +66,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def study_from_args(args: argparse.Namespace):
     """The :class:`StudyConfig` the arguments describe."""
-    from qaoa_meta.noise_study import FULL_STUDY, REDUCED_STUDY
+    from qaoa_meta.studies.noise_study import FULL_STUDY, REDUCED_STUDY
 
     study = FULL_STUDY if args.full else REDUCED_STUDY
     changes = {
@@ -95,7 +95,7 @@ def study_from_args(args: argparse.Namespace):
 
 
 def _main(args: argparse.Namespace) -> int:
-    from qaoa_meta.noise_study import run_study
+    from qaoa_meta.studies.noise_study import run_study
 
     study = study_from_args(args)
     result = run_study(

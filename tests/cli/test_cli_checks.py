@@ -173,10 +173,11 @@ def test_the_library_refuses_too_few_qubits_once():
 def test_literal_tables_match_the_library():
     from hardware.devices import get_device
     from hardware.simulate import memory_estimate
-    from qaoa_meta import initializers, noise_study, reproduce
+    from qaoa_meta import initializers
     from qaoa_meta.cli import checks as cli_checks
     from qaoa_meta.cli import evaluate as cli_eval
     from qaoa_meta.cli import train as cli_train
+    from qaoa_meta.studies import noise_study, reproduce
 
     assert cli_checks.NOISE_STUDY_INITIALIZERS == noise_study.INITIALIZERS
     assert set(cli_eval.EVALUATE_METHODS) == set(initializers.INITIALIZERS) | set(

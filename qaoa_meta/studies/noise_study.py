@@ -1,0 +1,1014 @@
+"""Learned initialisations under NISQ noise: noise-aware meta-training and the noise study.
+
+* Noise-aware meta-training (:func:`train_meta`, :func:`noisy_meta_loss`, the TFQ noisy
+  energy) lives in :mod:`qaoa_meta.noise_aware`; its names are re-exported here.
+* :func:`noise_cell` is one cell of the noise-study grid, a pure sweep task
+  ``(params, seed) -> dict`` (registered as ``noise`` in :data:`qaoa_meta.sweep.TASKS`):
+  one instance, one initialiser, one noise level and shot budget, Phase II with a
+  gradient-free optimiser on the noisy device, the approximation ratio against shots spent.
+* :func:`summarize`, :func:`write_outputs` turn cell records into tables, plots and a JSON
+  run record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import pathlib
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from qaoa_meta import initializer_names as registry
+from qaoa_meta._tf import tf
+from qaoa_meta.fileio import atomic_path, write_atomic
+from qaoa_meta.noise_aware import (
+    TFQNoisyEnergy,
+    encode_noisy,
+    noisy_energy,
+    noisy_meta_loss,
+    train_meta,
+)
+from qaoa_meta.problems import MaxCutProblem, generate, max_cut
+
+SCHEMA_VERSION = 2
+# The study's initialisers, from the registry (qaoa_meta.initializer_names): the nine of the
+# full grid, classical then learned; "<learned>+noise-aware" adds a noise-aware model.
+CLASSICAL = registry.STUDY_CLASSICAL
+LEARNED = registry.STUDY_LEARNED
+INITIALIZERS = registry.STUDY
+NOISE_AWARE_SUFFIX = registry.NOISE_AWARE_SUFFIX
+NOISE_SCALES = (0.0, 0.5, 1.0, 2.0)
+DEFAULT_MODELS = str(
+    pathlib.Path(__file__).resolve().parents[2] / "docs/records/noise_study_models"
+)
+SHOTS = (256, 1024, 4096)
+
+
+def check_initializer(name: str) -> str:
+    """The study label of ``name``: one of :data:`INITIALIZERS` or ``<learned>+noise-aware``;
+    an alias (``fixed-angle-table``, ``feature-regression``) gives its canonical label.
+
+    Raises:
+        ValueError: one line listing the study's initialisers, for any other name.
+    """
+    return registry.study_name(name)
+
+
+# --- noise-aware meta-training ---------------------------------------------------------------
+def noise_spec(base: str, scale_factor: float) -> str:
+    """The :func:`hardware.noise_from_spec` string for ``base`` scaled by ``scale_factor``."""
+    if scale_factor < 0:
+        raise ValueError(f"noise scale must be >= 0, got {scale_factor}.")
+    if scale_factor == 0 or base in ("", "none"):
+        return "none"
+    return base if scale_factor == 1 else f"{base}*{scale_factor:g}"
+
+
+# --- one cell of the study -------------------------------------------------------------------
+@functools.lru_cache(maxsize=64)
+def _problem(family: str, n: int, seed: int, options: str) -> MaxCutProblem:
+    return generate(family, n, seed, **json.loads(options))
+
+
+@functools.lru_cache(maxsize=32)
+def _template(key: tuple, p: int, device: str, gateset: str, routing: str, seed: int):
+    """The routed template of one instance: shared by every noise level, shot budget and
+    initialiser of that instance (routing is the slow part)."""
+    from hardware.template import compile_template
+    from qaoa_meta import qaoa
+    from qaoa_meta.problems import as_generator
+
+    return compile_template(
+        qaoa.qaoa_circuit(_problem(*key), p),
+        device,
+        gateset,
+        symbols=qaoa.parameter_symbols(p),
+        routing=routing,
+        seed=int(as_generator(seed).integers(2**31 - 1)),
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _noisy_circuit(key: tuple, p: int, setup: Any, seed: int):
+    """The noisy circuit of one instance (``key`` of :func:`_problem`) and noise level,
+    cached across the cells that share them."""
+    from qaoa_meta.noisy import NoisyQAOA
+
+    template = _template(key, p, setup.device, setup.gateset, setup.routing, seed)
+    return NoisyQAOA(_problem(*key), p, setup, seed, template=template)
+
+
+@functools.lru_cache(maxsize=16)
+def _learned_model(models: str, name: str, p: int):
+    from qaoa_meta.studies.study_models import load_study_model
+
+    base = name.removesuffix(NOISE_AWARE_SUFFIX)
+    return load_study_model(models, base, p, noise_aware=name.endswith(NOISE_AWARE_SUFFIX))
+
+
+def _initial_point(name: str, problem: MaxCutProblem, p: int, params: Mapping[str, Any], seed: int):
+    """θ_0 of initialiser ``name`` (classical) or the learned model that runs Phase I."""
+    from qaoa_meta import initializers as ini
+
+    name = check_initializer(name)
+    if name == "random":
+        return ini.RandomInitializer(seed)(problem, p), None
+    if name == "fixed-angle":
+        return ini.make_initializer("fixed-angle")(problem, p), None
+    if name in ("regression", "fitted-fixed-angle"):
+        path = pathlib.Path(params["artifacts"]) / f"{name}_p{p}.json"
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} is missing; qaoa_meta.studies.noise_study.prepare_artifacts fits it "
+                "(qaoa-meta noise-study does this first)."
+            )
+        return ini.initializer_from_config(json.loads(path.read_text()))(problem, p), None
+    models = str(params.get("models", DEFAULT_MODELS))
+    return None, _learned_model(models, name, p)
+
+
+def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One noise-study cell: instance ``seed`` of the family, one initialiser and noise level.
+
+    Params: ``n``, ``p``, ``initializer`` (see :func:`check_initializer`), ``noise_scale``
+    (× ``noise``, default ``weber``), ``shots`` per evaluation, ``iterations`` (SPSA
+    iterations, default 10), ``family`` (default ``random_regular``, ``d`` 3), ``device``,
+    ``gateset``, ``trajectories``, ``eval_trajectories``, ``artifacts`` (fitted classical
+    initialisers), ``models`` (trained meta-learners, :mod:`qaoa_meta.studies.study_models`).
+
+    The noisy circuit is the route-once template (the resolved compile's native count)
+    with numba trajectories; compiled circuits are cached across the cells of an instance.
+    Returns the AR (noiseless ⟨C⟩/max-cut of the current θ, and the noisy ⟨C⟩/max-cut at the
+    start and end, raw and readout-mitigated from the same noisy distribution) against
+    cumulative shots, plus every counter.
+    """
+    from qaoa_meta.noisy import NoisyObjective, NoisySetup, noisy_phase1, optimize_noisy
+    from qaoa_meta.optimize import SPSA
+
+    start = time.perf_counter()
+    options = dict(params)
+    n, p = int(options["n"]), int(options["p"])
+    name = check_initializer(options["initializer"])
+    family = options.get("family", "random_regular")
+    family_options = json.dumps(dict(options.get("family_options", {"d": 3})), sort_keys=True)
+    key = (family, n, int(seed), family_options)
+    problem = _problem(*key)
+    cut = max_cut(problem).value
+    setup = NoisySetup(
+        device=options.get("device", "weber"),
+        gateset=options.get("gateset", "sqrt_iswap"),
+        noise=noise_spec(options.get("noise", "weber"), float(options["noise_scale"])),
+        shots=int(options["shots"]),
+        mitigate_readout=bool(options.get("mitigate_readout", False)),
+        trajectories=int(options.get("trajectories", 16)),
+    )
+    built = time.perf_counter()
+    circuit = _noisy_circuit(key, p, dataclasses.replace(setup, shots=1), int(seed))
+    built = time.perf_counter() - built
+    objective = NoisyObjective(circuit, shots=setup.shots, seed=seed + 7919)
+    theta0, model = _initial_point(name, problem, p, options, seed)
+    phase1 = []
+    if model is not None:
+        trajectory = noisy_phase1(model, objective, keep_energy=True)
+        phase1 = trajectory.tolist()
+        theta0 = trajectory[-1]
+    phase1_shots = objective.shots_used
+    optimizer = SPSA(max_iter=int(options.get("iterations", 10)), a=0.1, c=0.1)
+    result = optimize_noisy(optimizer, objective, theta0, seed)
+    # The objective counted Phase I too: the trace's costs already include its estimates.
+    costs = np.asarray(result.trace_evaluations) * setup.shots
+    noisy_trajectories = int(options.get("eval_trajectories", 64))
+    ends = {}
+    for label, theta in (("init", theta0), ("final", result.params)):
+        # raw and mitigated from the same trajectories (what two seeded calls gave, at half cost)
+        raw, mitigated = circuit.expectations(theta, noisy_trajectories)
+        ends[f"ar_noisy_{label}"] = raw / cut
+        ends[f"ar_noisy_{label}_mitigated"] = mitigated / cut
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "problem": problem.to_dict(),
+        "max_cut": cut,
+        "setup": dataclasses.asdict(setup),
+        "compiled": circuit.summary(),
+        "theta0": np.asarray(theta0, float).tolist(),
+        "theta": np.asarray(result.params, float).tolist(),
+        "phase1_theta": phase1,
+        "phase1_shots": int(phase1_shots),
+        "ar_ideal_trace": (np.asarray(result.trace_values) / cut).tolist(),
+        "shots_trace": costs.astype(int).tolist(),
+        "ar_ideal_init": float(result.trace_values[0] / cut),
+        "ar_ideal_final": float(result.value / cut),
+        **ends,
+        "counters": objective.counters(),
+        "total_shots": int(objective.shots_used),
+        "optimizer": optimizer.config(),
+        "setup_s": built,
+        "wall_s": time.perf_counter() - start,
+    }
+
+
+# --- artifacts: fitted and learned initialisers ----------------------------------------------
+def prepare_artifacts(
+    output: str | pathlib.Path,
+    ps: Sequence[int],
+    *,
+    initializers: Sequence[str] = INITIALIZERS,
+    models: str | pathlib.Path = DEFAULT_MODELS,
+    train_size: int | None = None,
+    device: str = "weber",
+    noise: str = "weber",
+    train_models: bool = True,
+    progress: bool = True,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Fits the classical initialisers and makes sure the learned ones exist, per depth.
+
+    ``regression`` (:class:`~qaoa_meta.initializers.FeatureRegression`) and
+    ``fitted-fixed-angle`` (:class:`~qaoa_meta.initializers.FittedFixedAngle`) are fitted on
+    the paper's training graphs (the learned models' data; ``train_size`` keeps the first
+    graphs only) into ``output``; the learned models (and their noise-aware copies) come
+    from :func:`qaoa_meta.studies.study_models.train_study_models` into ``models``, which skips the
+    ones already saved (``train_models=False``: use what is there). Only what
+    ``initializers`` needs is made.
+    """
+    from qaoa_meta.initializers import fit_initializer
+    from qaoa_meta.studies.study_models import load_training_data, train_study_models
+
+    initializers = [check_initializer(name) for name in initializers]
+    output = pathlib.Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    info: dict[str, Any] = {"timings_s": {}, "models": str(models)}
+    classical = [name for name in registry.FITTED if name in initializers]
+    if classical:
+        train = load_training_data()[0]
+        train = train[:train_size] if train_size else train
+        info["train_graphs"] = len(train)
+        for p in ps:
+            for name in classical:
+                path = output / f"{name}_p{p}.json"
+                if path.exists():
+                    continue
+                t0 = time.perf_counter()
+                fitted = fit_initializer(name, train, p)
+                write_atomic(path, json.dumps(fitted.config()))
+                info["timings_s"][f"{name}_p{p}"] = time.perf_counter() - t0
+                log(f"fitted {name} p={p} on {len(train)} training graphs")
+    learned = sorted(
+        {n.removesuffix(NOISE_AWARE_SUFFIX) for n in initializers if n not in CLASSICAL}
+    )
+    if learned and train_models:
+        noise_aware = any(n.endswith(NOISE_AWARE_SUFFIX) for n in initializers)
+        t0 = time.perf_counter()
+        info["learned"] = train_study_models(
+            models,
+            ps,
+            noise_aware=noise_aware,
+            device=device,
+            noise=noise,
+            names=learned,
+            progress=progress,
+            log=log,
+        )
+        info["timings_s"]["learned"] = time.perf_counter() - t0
+    return info
+
+
+def compare_models(
+    models: str | pathlib.Path,
+    ps: Sequence[int],
+    problems: Sequence[MaxCutProblem],
+    setup: Any,
+    names: Sequence[str],
+    repetitions: int | None = None,
+) -> list[dict[str, Any]]:
+    """Meta-loss and final ⟨C⟩/max-cut of learned models, noiseless and under ``setup``.
+
+    The noisy numbers use the exact noisy energy of TFQ's approximation of the noise
+    (``repetitions=None``, density matrix; registers of at most 8 qubits) or TFQ trajectories,
+    i.e. the objective the noise-aware models were trained on, on problems no model saw.
+    """
+    from qaoa_meta.meta import meta_loss
+
+    cuts = np.array([max_cut(pr).value for pr in problems])
+    rows = []
+    for p in ps:
+        for name in names:
+            try:
+                model = _learned_model(str(models), name, p)
+            except FileNotFoundError:
+                continue
+            model.set_energy(None)  # a study cell may have left its shot energy installed
+            exact = model.rollout(list(problems))
+            data = encode_noisy(problems, model.config, setup)
+            model.set_energy(noisy_energy(data, p, repetitions))
+            try:
+                costs = model.rollout_tensors({k: tf.constant(v) for k, v in data.items()}).cost
+            finally:
+                model.set_energy(None)
+            rows.append(
+                {
+                    "p": p,
+                    "model": name,
+                    "meta_loss_noiseless": float(
+                        tf.reduce_mean(meta_loss(tf.constant(exact.cost), model.config.loss))
+                    ),
+                    "meta_loss_noisy": float(tf.reduce_mean(meta_loss(costs, model.config.loss))),
+                    "final_ar_noiseless": float(np.mean(exact.expectation[:, -1] / cuts)),
+                    "final_ar_noisy": float(np.mean(-costs.numpy()[:, -1] / cuts)),
+                }
+            )
+    return rows
+
+
+# --- summaries -------------------------------------------------------------------------------
+AR_KEYS = (
+    "ar_noisy_init",
+    "ar_noisy_final",
+    "ar_noisy_init_mitigated",
+    "ar_noisy_final_mitigated",
+    "ar_ideal_init",
+    "ar_ideal_final",
+)
+
+
+def summarize(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (n, p, noise scale, shots, initialiser): means and standard errors."""
+    groups: dict[tuple, list[Mapping[str, Any]]] = {}
+    for record in records:
+        if record.get("status") != "ok":
+            continue
+        cell = record["cell"]["params"]
+        key = (
+            cell["n"],
+            cell["p"],
+            float(cell["noise_scale"]),
+            cell["shots"],
+            cell["initializer"],
+        )
+        groups.setdefault(key, []).append(record["result"])
+    rows = []
+    for (n, p, scale_, shots, name), results in sorted(groups.items()):
+        row = {
+            "n": n,
+            "p": p,
+            "noise_scale": scale_,
+            "shots": shots,
+            "initializer": name,
+            "runs": len(results),
+        }
+        for key in AR_KEYS:
+            values = np.array([r.get(key, np.nan) for r in results], float)
+            row[key] = float(values.mean())
+            row[key + "_se"] = (
+                float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+            )
+        row["total_shots"] = float(np.mean([r["total_shots"] for r in results]))
+        row["phase1_shots"] = float(np.mean([r["phase1_shots"] for r in results]))
+        rows.append(row)
+    return rows
+
+
+def paired_differences(
+    records: Sequence[Mapping[str, Any]],
+    first: str = "qk-lstm",
+    second: str = "fitted-fixed-angle",
+    keys: Sequence[str] = ("ar_noisy_init", "ar_noisy_final"),
+) -> list[dict[str, Any]]:
+    """``first − second`` per (n, p, noise scale, shots), paired by instance seed: mean ± s.e."""
+    table: dict[tuple, dict[str, dict[int, Mapping[str, Any]]]] = {}
+    for record in records:
+        if record.get("status") != "ok":
+            continue
+        cell = record["cell"]["params"]
+        if cell["initializer"] not in (first, second):
+            continue
+        key = (cell["n"], cell["p"], float(cell["noise_scale"]), cell["shots"])
+        table.setdefault(key, {}).setdefault(cell["initializer"], {})[record["cell"]["seed"]] = (
+            record["result"]
+        )
+    rows = []
+    for (n, p, scale_, shots), by_name in sorted(table.items()):
+        seeds = sorted(set(by_name.get(first, {})) & set(by_name.get(second, {})))
+        if not seeds:
+            continue
+        row = {
+            "first": first,
+            "second": second,
+            "n": n,
+            "p": p,
+            "noise_scale": scale_,
+            "shots": shots,
+            "pairs": len(seeds),
+        }
+        for key in keys:
+            diff = np.array([by_name[first][s][key] - by_name[second][s][key] for s in seeds])
+            row[key] = float(diff.mean())
+            row[key + "_se"] = (
+                float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0
+            )
+            row[key + "_p"] = _paired_p_value(diff)
+        rows.append(row)
+    return rows
+
+
+def _paired_p_value(diff: np.ndarray) -> float:
+    """Two-sided paired t-test p-value of mean(diff) = 0 (NaN below two pairs)."""
+    from scipy import stats
+
+    if diff.size < 2 or np.allclose(diff, diff[0]):
+        return float("nan") if diff.size < 2 else (1.0 if abs(diff[0]) < 1e-15 else 0.0)
+    return float(stats.ttest_1samp(diff, 0.0).pvalue)
+
+
+def shots_to_target(
+    records: Sequence[Mapping[str, Any]], fraction: float = 0.95
+) -> list[dict[str, Any]]:
+    """Shots each initialiser needs until the noiseless AR of its current θ reaches a target.
+
+    The target of an instance is ``fraction`` × the best noiseless AR any cell reached on it
+    (same n, p and seed, any initialiser, noise level or budget). Rows: mean shots over the
+    runs that reached it, how many did, and the mean target.
+    """
+    ok = [r for r in records if r.get("status") == "ok"]
+    best: dict[tuple, float] = {}
+    for r in ok:
+        c = r["cell"]["params"]
+        key = (c["n"], c["p"], r["cell"]["seed"])
+        best[key] = max(best.get(key, 0.0), max(r["result"]["ar_ideal_trace"]))
+    groups: dict[tuple, list[tuple[float, float]]] = {}
+    for r in ok:
+        c = r["cell"]["params"]
+        target = fraction * best[(c["n"], c["p"], r["cell"]["seed"])]
+        trace = np.asarray(r["result"]["ar_ideal_trace"])
+        shots = np.asarray(r["result"]["shots_trace"])
+        hit = np.flatnonzero(trace >= target)
+        key = (c["n"], c["p"], float(c["noise_scale"]), c["shots"], c["initializer"])
+        groups.setdefault(key, []).append((float(shots[hit[0]]) if hit.size else np.nan, target))
+    rows = []
+    for (n, p, scale_, shots, name), pairs in sorted(groups.items()):
+        values = np.asarray([v for v, _ in pairs])
+        reached = values[~np.isnan(values)]
+        rows.append(
+            {
+                "n": n,
+                "p": p,
+                "noise_scale": scale_,
+                "shots": shots,
+                "initializer": name,
+                "target_ar": float(np.mean([t for _, t in pairs])),
+                "reached": int(reached.size),
+                "runs": int(values.size),
+                "mean_shots": float(reached.mean()) if reached.size else float("nan"),
+            }
+        )
+    return rows
+
+
+TABLE_COLUMNS = (
+    "n",
+    "p",
+    "noise_scale",
+    "shots",
+    "initializer",
+    "runs",
+    "ar_noisy_init",
+    "ar_noisy_final",
+    "ar_noisy_final_mitigated",
+    "ar_ideal_init",
+    "ar_ideal_final",
+    "total_shots",
+)
+
+
+def initializer_order(names) -> list[str]:
+    """Study initialisers in table order: classical, learned, then noise-aware copies."""
+    rank = {name: i for i, name in enumerate(INITIALIZERS)}
+    return sorted(
+        set(names),
+        key=lambda n: (
+            n.endswith(NOISE_AWARE_SUFFIX),
+            rank.get(n.removesuffix(NOISE_AWARE_SUFFIX), 99),
+            n,
+        ),
+    )
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Markdown table of :func:`summarize` rows (AR as mean ± standard error)."""
+    head = "| " + " | ".join(TABLE_COLUMNS) + " |\n|" + "---|" * len(TABLE_COLUMNS) + "\n"
+    lines = []
+    for row in rows:
+        cells = []
+        for column in TABLE_COLUMNS:
+            value = row[column]
+            if column.startswith("ar_"):
+                cells.append(f"{value:.3f} ± {row[column + '_se']:.3f}")
+            elif column == "total_shots":
+                cells.append(f"{value:.0f}")
+            else:
+                cells.append(str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return head + "\n".join(lines) + "\n"
+
+
+def _curve(results: Sequence[Mapping[str, Any]], grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean ± s.e. of the ideal AR of the current θ against cumulative shots (held steps)."""
+    curves = []
+    for r in results:
+        shots = np.asarray(r["shots_trace"], float)
+        values = np.asarray(r["ar_ideal_trace"], float)
+        index = np.searchsorted(shots, grid, side="right") - 1
+        curves.append(np.where(index >= 0, values[np.clip(index, 0, None)], np.nan))
+    curves = np.array(curves)
+    count = np.sum(~np.isnan(curves), axis=0)
+    with warnings.catch_warnings():  # columns before any run's first point are all NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(curves, axis=0)
+        se = np.nanstd(curves, axis=0, ddof=1) / np.sqrt(np.maximum(count, 1))
+    return mean, np.nan_to_num(se) if len(curves) > 1 else np.zeros_like(mean)
+
+
+def plot_ar_vs_shots(
+    records: Sequence[Mapping[str, Any]],
+    path: str | pathlib.Path,
+    noise_scale: float,
+    p: int,
+    n: int | None = None,
+) -> pathlib.Path:
+    """AR of the current θ against total shots, one panel per shot budget, per initialiser
+    (cells of size ``n`` only, when given)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = [
+        r
+        for r in records
+        if r.get("status") == "ok"
+        and float(r["cell"]["params"]["noise_scale"]) == noise_scale
+        and int(r["cell"]["params"]["p"]) == p
+        and (n is None or int(r["cell"]["params"]["n"]) == n)
+    ]
+    from qaoa_meta.report import _style
+
+    budgets = sorted({r["cell"]["params"]["shots"] for r in ok})
+    panels = max(1, len(budgets))
+    cols = 1 if panels == 1 else 2
+    rows = -(-panels // cols)
+    spare = rows * cols > panels  # an empty panel holds the legend
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(4.8 * cols, 3.2 * rows + (0 if spare else 0.8)),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+    )
+    for ax, shots in zip(axes.flat, budgets, strict=False):
+        chosen = [r for r in ok if r["cell"]["params"]["shots"] == shots]
+        top = max(r["result"]["shots_trace"][-1] for r in chosen)
+        grid = np.linspace(0, top, 60)
+        names = initializer_order(r["cell"]["params"]["initializer"] for r in ok)
+        for index, name in enumerate(names):
+            results = [r["result"] for r in chosen if r["cell"]["params"]["initializer"] == name]
+            if not results:
+                continue
+            mean, se = _curve(results, grid)
+            style = _style(index)
+            every = 10  # staggered markers: overlapping curves stay visible
+            start = index * every // len(names)
+            ax.plot(grid, mean, label=name, lw=1.5, ms=5, markevery=(start, every), **style)
+            ax.fill_between(grid, mean - se, mean + se, alpha=0.12, color=style["color"], lw=0)
+        ax.set_title(f"{shots} shots per evaluation")
+        ax.set_xlabel("total shots (Phase I + Phase II)")
+        ax.grid(alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("noiseless AR of current θ")
+    size = "" if n is None else f"n = {n}, "
+    fig.suptitle(f"noise {noise_scale:g}× weber, {size}p = {p} (mean, band ±1 s.e. over instances)")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if spare:
+        for ax in list(axes.flat)[len(budgets) :]:
+            ax.axis("off")
+        axes.flat[-1].legend(handles, labels, loc="center", fontsize=9, title="initialiser")
+    else:
+        fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9)
+    path = pathlib.Path(path)
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, dpi=120, format=path.suffix.lstrip(".") or "png")
+    plt.close(fig)
+    return path
+
+
+def plot_ar_vs_noise(
+    rows: Sequence[Mapping[str, Any]],
+    path: str | pathlib.Path,
+    n: int | None = None,
+    p: int | None = None,
+) -> pathlib.Path:
+    """Final noisy AR (measured on the noisy device) against noise scale, per initialiser
+    (rows of size ``n`` and depth ``p`` only, when given; otherwise they must be one size
+    and depth, or the means would mix them)."""
+    rows = [r for r in rows if (n is None or r["n"] == n) and (p is None or r["p"] == p)]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from qaoa_meta.report import _style
+
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.4), sharey=True, layout="constrained")
+    every_scale = sorted({float(r["noise_scale"]) for r in rows})
+    # initialisers side by side at each noise level, so their error bars do not overlap
+    span = every_scale[-1] - every_scale[0] if len(every_scale) > 1 else 1.0
+    dodge = 0.018 * span
+    names = initializer_order(r["initializer"] for r in rows)
+    for ax, key, title in (
+        (axes[0], "ar_noisy_final", "noisy AR after Phase II"),
+        (axes[1], "ar_ideal_final", "noiseless AR of final θ"),
+    ):
+        for index, name in enumerate(names):
+            chosen = [r for r in rows if r["initializer"] == name]
+            scales = sorted({r["noise_scale"] for r in chosen})
+            if not scales:
+                continue
+            mean = [np.mean([r[key] for r in chosen if r["noise_scale"] == s]) for s in scales]
+            se = [
+                np.sqrt(np.mean([r[key + "_se"] ** 2 for r in chosen if r["noise_scale"] == s]))
+                for s in scales
+            ]
+            shift = (index - (len(names) - 1) / 2) * dodge
+            x = np.asarray(scales, float) + shift
+            ax.errorbar(x, mean, yerr=se, capsize=3, lw=1.5, ms=6, label=name, **_style(index))
+        ax.set_xlabel("noise scale (× weber calibration)")
+        ax.set_xticks(every_scale, [f"{s:g}" for s in every_scale])
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("approximation ratio (mean ± s.e. over instances)")
+    if n is not None and p is not None:
+        fig.suptitle(f"3-regular, n = {n}, p = {p}, weber noise")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(5, len(labels)), fontsize=9)
+    path = pathlib.Path(path)
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, dpi=120, format=path.suffix.lstrip(".") or "png")
+    plt.close(fig)
+    return path
+
+
+def write_outputs(
+    output: str | pathlib.Path,
+    records: Sequence[Mapping[str, Any]],
+    run_info: Mapping[str, Any],
+    figures: str | pathlib.Path | None = None,
+) -> dict[str, str]:
+    """Writes ``summary.md``, ``summary.csv``, ``run_record.json`` and PNG plots."""
+    import csv
+
+    output = pathlib.Path(output)
+    figures = pathlib.Path(figures) if figures else output
+    rows = summarize(records)
+    text = markdown_table(rows)
+    comparison = run_info.get("model_comparison")
+    if comparison:
+        text += "\n| p | model | meta-loss noiseless | meta-loss noisy | final AR noiseless | final AR noisy |\n"
+        text += "|---|---|---|---|---|---|\n"
+        for row in comparison:
+            text += (
+                f"| {row['p']} | {row['model']} | {row['meta_loss_noiseless']:.4f} | "
+                f"{row['meta_loss_noisy']:.4f} | {row['final_ar_noiseless']:.4f} | "
+                f"{row['final_ar_noisy']:.4f} |\n"
+            )
+    names = initializer_order(
+        r["cell"]["params"]["initializer"] for r in records if r.get("status") == "ok"
+    )
+    comparisons = [(name, "fitted-fixed-angle") for name in names if name not in CLASSICAL]
+    comparisons += [
+        (name, name.removesuffix(NOISE_AWARE_SUFFIX))
+        for name in names
+        if name.endswith(NOISE_AWARE_SUFFIX)
+    ]
+    pairs = [row for a, b in comparisons for row in paired_differences(records, a, b)]
+    if pairs:
+        text += (
+            "\nPaired differences by instance (mean ± s.e., two-sided paired t-test p):\n\n"
+            "| comparison | n | p | noise | shots | pairs | Δ noisy AR start | p | "
+            "Δ noisy AR final | p |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        )
+        for row in pairs:
+            text += (
+                f"| {row['first']} − {row['second']} | {row['n']} | {row['p']} | "
+                f"{row['noise_scale']:g} | {row['shots']} | {row['pairs']} | "
+                f"{row['ar_noisy_init']:+.3f} ± {row['ar_noisy_init_se']:.3f} | "
+                f"{row['ar_noisy_init_p']:.2g} | "
+                f"{row['ar_noisy_final']:+.3f} ± {row['ar_noisy_final_se']:.3f} | "
+                f"{row['ar_noisy_final_p']:.2g} |\n"
+            )
+    budget = shots_to_target(records)
+    if budget:
+        text += (
+            f"\nShots until the noiseless AR of the current θ reaches "
+            f"{0.95:.0%} of the best AR seen on that instance (mean over the runs that "
+            "reached it; target: mean over instances):\n\n| n | p | noise | shots/eval | initializer | target AR | reached | "
+            "mean shots |\n|---|---|---|---|---|---|---|---|\n"
+        )
+        for row in budget:
+            text += (
+                f"| {row['n']} | {row['p']} | {row['noise_scale']:g} | {row['shots']} | "
+                f"{row['initializer']} | {row['target_ar']:.3f} | {row['reached']}/{row['runs']} | "
+                f"{row['mean_shots']:.0f} |\n"
+            )
+    write_atomic(output / "summary.md", text)
+    with (
+        atomic_path(output / "summary.csv") as temporary,
+        open(temporary, "w", newline="") as stream,
+    ):
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]) if rows else list(TABLE_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    paths = {"table": str(output / "summary.md"), "csv": str(output / "summary.csv")}
+    cells = [r["cell"]["params"] for r in records if r.get("status") == "ok"]
+    sizes = sorted({(c["n"], c["p"]) for c in cells})
+    for n, p in sizes:
+        # one size: the short names of the reduced study; several: n in every name
+        tag = f"p{p}" if len(sizes) == 1 else f"n{n}_p{p}"
+        for scale_ in sorted({float(c["noise_scale"]) for c in cells if c["n"] == n}):
+            name = f"noise_ar_vs_shots_{tag}_x{scale_:g}.png"
+            paths[name] = str(plot_ar_vs_shots(records, figures / name, scale_, p, n))
+        name = "noise_ar_vs_noise.png" if len(sizes) == 1 else f"noise_ar_vs_noise_{tag}.png"
+        paths[name] = str(plot_ar_vs_noise(rows, figures / name, n, p))
+    from qaoa_meta.evaluate import package_versions
+
+    record = {
+        "schema_version": SCHEMA_VERSION,
+        **run_info,
+        "versions": package_versions(),
+        "summary": rows,
+        "paired": pairs,
+        "shots_to_target": budget,
+        "cells": list(records),
+    }
+    write_atomic(output / "run_record.json", json.dumps(record, indent=1))
+    paths["run_record"] = str(output / "run_record.json")
+    return paths
+
+
+__all__ = [
+    "CLASSICAL",
+    "INITIALIZERS",
+    "LEARNED",
+    "check_initializer",
+    "initializer_order",
+    "shots_to_target",
+    "NOISE_SCALES",
+    "SHOTS",
+    "FULL_STUDY",
+    "REDUCED_STUDY",
+    "StudyConfig",
+    # from qaoa_meta.noise_aware, where they live
+    "TFQNoisyEnergy",
+    "compare_models",
+    "encode_noisy",
+    "markdown_table",
+    "merge_studies",
+    "noise_cell",
+    "noise_spec",
+    "noisy_meta_loss",
+    "paired_differences",
+    "plot_ar_vs_noise",
+    "plot_ar_vs_shots",
+    "prepare_artifacts",
+    "run_study",
+    "summarize",
+    "train_meta",
+    "write_outputs",
+]
+
+
+def _span(records: Sequence[Mapping[str, Any]]) -> float:
+    """Seconds from the first cell's start to the last cell's end (0 without timestamps)."""
+    starts = [r["started_unix"] for r in records if "started_unix" in r]
+    ends = [r["finished_unix"] for r in records if "finished_unix" in r]
+    return float(max(ends) - min(starts)) if starts and ends else 0.0
+
+
+def merge_studies(
+    runs: Sequence[str | pathlib.Path],
+    output: str | pathlib.Path,
+    figures: str | pathlib.Path | None = None,
+) -> dict[str, str]:
+    """Tables, figures and one run record from several study outputs (parts of one grid).
+
+    Each part is a :func:`run_study` output (its ``run_record.json``, or only its sweep
+    configuration and cell records when the run has not written its outputs yet); the merged
+    record lists the parts with their grids and spans, ``grid_wall_s`` is the wall clock from
+    the first cell's start to the last cell's end (from the cells' timestamps, so parts run
+    side by side or resumed count once) and ``cell_seconds`` the sum of the cells' times.
+    """
+    from qaoa_meta.sweep import load_records
+
+    records, parts, comparison = [], [], []
+    for run in runs:
+        run = pathlib.Path(run)
+        path = run / "run_record.json"
+        if path.exists():
+            info = json.loads(path.read_text())
+        elif (run / "sweep.json").exists():  # cells finished, outputs not written yet
+            info = {"study": json.loads((run / "sweep.json").read_text())}
+        else:
+            raise FileNotFoundError(
+                f"{path} is missing (and no sweep.json); run the study there first (run_study)."
+            )
+        part = load_records(run)
+        records.extend(part)
+        parts.append(
+            {
+                "output": str(run),
+                "study": info["study"],
+                "grid_wall_s": info.get("grid_wall_s"),
+                "span_s": _span(part),
+                "sweep": info.get("sweep"),
+                "cells": info.get("cells_total"),
+                "training": info.get("training"),
+            }
+        )
+        comparison.extend(info.get("model_comparison") or [])
+    run_info = {
+        "parts": parts,
+        # wall clock from the first cell's start to the last cell's end over all parts (parts
+        # may run side by side, or be resumed: the cells' own timestamps are the truth)
+        "grid_wall_s": _span(records),
+        "cell_seconds": float(sum(r.get("wall_s", 0.0) for r in records)),
+        "model_comparison": comparison,
+        "cells_total": len(records),
+        "cells_failed": sum(r.get("status") != "ok" for r in records),
+    }
+    output = pathlib.Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    return write_outputs(output, records, run_info, figures)
+
+
+# --- the study -------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class StudyConfig:
+    """The noise-study grid and its fixed settings (:data:`FULL_STUDY`, :data:`REDUCED_STUDY`).
+
+    ``models`` is where the learned initialisers live (trained by
+    :func:`qaoa_meta.studies.study_models.train_study_models` when missing, unless
+    ``train_models`` is False); ``train_size`` limits the classical fits to the first
+    training graphs (None: all).
+    """
+
+    ns: tuple[int, ...] = (8, 10, 12)
+    ps: tuple[int, ...] = (1, 2)
+    noise_scales: tuple[float, ...] = NOISE_SCALES
+    shots: tuple[int, ...] = SHOTS
+    initializers: tuple[str, ...] = INITIALIZERS
+    seeds: tuple[int, ...] = tuple(range(10))
+    iterations: int = 20
+    device: str = "weber"
+    gateset: str = "sqrt_iswap"
+    noise: str = "weber"
+    trajectories: int = 16
+    eval_trajectories: int = 64
+    mitigate_readout: bool = False
+    models: str = DEFAULT_MODELS
+    train_size: int | None = None
+    train_models: bool = True
+
+    def __post_init__(self) -> None:
+        # aliases (e.g. fixed-angle-table) become the study's labels (fixed-angle)
+        labels = tuple(check_initializer(name) for name in self.initializers)
+        object.__setattr__(self, "initializers", labels)
+        odd = [n for n in self.ns if n % 2]
+        if odd:
+            raise ValueError(f"3-regular instances need even n, got {odd}; use e.g. 8, 10, 12.")
+
+    @property
+    def cells(self) -> int:
+        return (
+            len(self.ns)
+            * len(self.ps)
+            * len(self.noise_scales)
+            * len(self.shots)
+            * len(self.initializers)
+            * len(self.seeds)
+        )
+
+    def sweep_config(self, output: str | pathlib.Path, artifacts: str | pathlib.Path):
+        """The :class:`qaoa_meta.sweep.SweepConfig` of this study (task ``noise``).
+
+        The cells of one instance, depth and noise level (nine initialisers x three shot
+        budgets) run as one group in one worker (``group_by``), so the worker builds that
+        noisy circuit once and reuses it, and the instance's template across noise levels
+        (:func:`noise_cell` caches them per process); the largest instances go first, so the
+        last groups to finish are short ones.
+        """
+        from qaoa_meta.sweep import SweepConfig
+
+        return SweepConfig(
+            name="noise-study",
+            task="noise",
+            output=str(output),
+            grid={
+                "n": sorted(self.ns, reverse=True),
+                "p": list(self.ps),
+                "noise_scale": list(self.noise_scales),
+                "shots": list(self.shots),
+                "initializer": list(self.initializers),
+            },
+            fixed={
+                "iterations": self.iterations,
+                "device": self.device,
+                "gateset": self.gateset,
+                "noise": self.noise,
+                "trajectories": self.trajectories,
+                "eval_trajectories": self.eval_trajectories,
+                "mitigate_readout": self.mitigate_readout,
+                "artifacts": str(artifacts),
+                "models": str(self.models),
+            },
+            seeds=self.seeds,
+            group_by=("n", "p", "noise_scale", "seed"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+FULL_STUDY = StudyConfig()
+REDUCED_STUDY = StudyConfig(
+    ns=(8,),
+    ps=(1,),
+    noise_scales=(0.0, 1.0),
+    shots=(256, 1024),
+    seeds=(0, 1, 2),
+    iterations=8,
+    trajectories=8,
+    eval_trajectories=32,
+)
+
+
+def run_study(
+    study: StudyConfig,
+    output: str | pathlib.Path,
+    *,
+    backend: str = "local",
+    workers: int | None = None,
+    figures: str | pathlib.Path | None = None,
+    progress: bool = True,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Fits/loads the initialisers, runs (or resumes) the grid with :func:`run_sweep`, writes
+    the tables, figures and the run record (with the grid's wall time)."""
+    from qaoa_meta.sweep import load_records, run_sweep
+
+    output = pathlib.Path(output)
+    artifacts = output / "artifacts"
+    t0 = time.perf_counter()
+    log(f"noise study: {study.cells} cells; preparing initialisers")
+    info = prepare_artifacts(
+        artifacts,
+        study.ps,
+        initializers=study.initializers,
+        models=study.models,
+        train_size=study.train_size,
+        device=study.device,
+        noise=study.noise,
+        train_models=study.train_models,
+        progress=progress,
+        log=log,
+    )
+    train_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    summary = run_sweep(
+        study.sweep_config(output, artifacts), backend, workers=workers, progress=progress
+    )
+    grid_s = time.perf_counter() - t1
+    records = load_records(output)
+    from qaoa_meta.noisy import NoisySetup
+
+    learned = [n for n in study.initializers if n not in CLASSICAL]
+    comparison = []
+    if learned and min(study.ns) <= 8:  # the exact noisy energy holds at most 8 qubits
+        n = min(study.ns)
+        test_problems = [generate("random_regular", n, seed, d=3) for seed in study.seeds[:4]]
+        target = NoisySetup(device=study.device, gateset=study.gateset, noise=study.noise)
+        comparison = compare_models(study.models, study.ps, test_problems, target, learned)
+    run_info = {
+        "study": study.to_dict(),
+        "training": {**info, "wall_s": train_s},
+        "grid_wall_s": grid_s,
+        "model_comparison": comparison,
+        "sweep": json.loads(summary.to_json()),
+        "cells_total": len(records),
+        "cells_failed": sum(r.get("status") != "ok" for r in records),
+    }
+    paths = write_outputs(output, records, run_info, figures)
+    return {"paths": paths, **run_info}
