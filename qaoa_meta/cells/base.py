@@ -167,3 +167,49 @@ class MetaCell(keras.layers.AbstractRNNCell):
         config = super().get_config()
         config.update(units=self.units, variant=self.variant, seed=self.seed)
         return config
+
+
+def lstm_update(
+    forget: tf.Tensor, input_: tf.Tensor, update: tf.Tensor, output: tf.Tensor, c: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """The LSTM state update from the four gates' pre-activations (every LSTM cell here).
+
+    Args:
+        forget, input_, update, output: ``(B, units)`` pre-activations of the gates.
+        c: ``(B, units)`` cell state.
+
+    Returns:
+        ``(h, c)``: the new hidden and cell states.
+    """
+    c = tf.sigmoid(forget) * c + tf.sigmoid(input_) * tf.tanh(update)
+    return tf.sigmoid(output) * tf.tanh(c), c
+
+
+class QuantumGateLSTMCell(MetaCell):
+    """An LSTM whose four gates read features of quantum circuits (QLSTM, QK-LSTM).
+
+    Subclass contract: ``build`` creates ``clayer_in`` (concat(h, x) → circuit inputs y) and
+    ``clayer_out`` (one gate's features → ``units`` pre-activations), and
+    :meth:`gate_features` maps y to the ``(4, B, features)`` features of the gates in the
+    order forget, input, update, output. :meth:`call` is the same for every such cell.
+    """
+
+    def gate_features(self, y: tf.Tensor) -> tf.Tensor:
+        """The four gates' circuit features for circuit inputs ``y`` (subclasses)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement gate_features(y).")
+
+    def call(self, inputs, states, training=None):
+        """One LSTM step.
+
+        Args:
+            inputs: ``(B, input_dim)`` step input.
+            states: ``[h, c]``, each ``(B, units)``.
+            training: unused.
+
+        Returns:
+            ``(h, [h, c])``, the new hidden and cell states.
+        """
+        h, c = states[0], states[1]
+        z = self.gate_features(self.clayer_in(tf.concat([h, inputs], axis=-1)))
+        h, c = lstm_update(*(self.clayer_out(z[gate]) for gate in range(4)), c)
+        return h, [h, c]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from qaoa_meta._tf import tf
-from qaoa_meta.cells.base import MetaCell, sub_seeds, torch_uniform
+from qaoa_meta.cells.base import MetaCell, lstm_update, sub_seeds, torch_uniform
 
 
 class LSTMCell(MetaCell):
@@ -93,8 +93,7 @@ class LSTMCell(MetaCell):
         if self.recurrent_bias is not None:
             z = z + self.recurrent_bias
         i, f, g, o = tf.split(z, 4, axis=-1)
-        c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
-        h = tf.sigmoid(o) * tf.tanh(c)
+        h, c = lstm_update(f, i, g, o, c)
         return h, [h, c]
 
     def get_config(self) -> dict:

@@ -8,7 +8,7 @@ import cirq
 
 from qaoa_meta._tf import keras, tf
 from qaoa_meta.cells import circuits
-from qaoa_meta.cells.base import MetaCell, sub_seeds, torch_linear
+from qaoa_meta.cells.base import QuantumGateLSTMCell, sub_seeds, torch_linear
 
 GATES = ("forget", "input", "update", "output")
 
@@ -32,7 +32,7 @@ def kernel_angles(x: tf.Tensor) -> tf.Tensor:
     return tf.cos(tf.square(x))
 
 
-class QKLSTMCell(MetaCell):
+class QKLSTMCell(QuantumGateLSTMCell):
     """LSTM whose gates see quantum-kernel values of ``y = Linear(concat[h, x] → n_qubits)``.
 
     Each gate: kernel features (B, m) → shared ``Linear(m → units)`` → σ/σ/tanh/σ.
@@ -210,27 +210,9 @@ class QKLSTMCell(MetaCell):
         k = tf.reshape(k, [-1, len(GATES), self.n_references])
         return tf.transpose(k, [1, 0, 2])
 
-    def call(self, inputs, states, training=None):
-        """One LSTM step.
-
-        Args:
-            inputs: ``(B, input_dim)`` step input.
-            states: ``[h, c]``, each ``(B, units)``.
-            training: unused.
-
-        Returns:
-            ``(h, [h, c])``, the new hidden and cell states.
-        """
-        h, c = states[0], states[1]
-        y = self.clayer_in(tf.concat([h, inputs], axis=-1))
-        k = self.kernel_features(y)
-        f = tf.sigmoid(self.clayer_out(k[0]))
-        i = tf.sigmoid(self.clayer_out(k[1]))
-        g = tf.tanh(self.clayer_out(k[2]))
-        o = tf.sigmoid(self.clayer_out(k[3]))
-        c = f * c + i * g
-        h = o * tf.tanh(c)
-        return h, [h, c]
+    def gate_features(self, y: tf.Tensor) -> tf.Tensor:
+        """:meth:`kernel_features`, the features :meth:`call` feeds the gates."""
+        return self.kernel_features(y)
 
     def get_config(self) -> dict:
         """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_references``.

@@ -9,12 +9,12 @@ import numpy as np
 
 from qaoa_meta._tf import keras, tf
 from qaoa_meta.cells import circuits
-from qaoa_meta.cells.base import MetaCell, sub_seeds, torch_linear
+from qaoa_meta.cells.base import QuantumGateLSTMCell, sub_seeds, torch_linear
 
 GATES = ("forget", "input", "update", "output")
 
 
-class QLSTMCell(MetaCell):
+class QLSTMCell(QuantumGateLSTMCell):
     """LSTM whose four gates are variational quantum circuits.
 
     Per step: ``y = Linear(concat[h, x] → n_qubits)``; for each gate a VQC (RX(y_i) angle
@@ -120,27 +120,9 @@ class QLSTMCell(MetaCell):
         out = self._expectation(values)
         return tf.reshape(out, [len(GATES), batch, self.n_qubits])
 
-    def call(self, inputs, states, training=None):
-        """One LSTM step.
-
-        Args:
-            inputs: ``(B, input_dim)`` step input.
-            states: ``[h, c]``, each ``(B, units)``.
-            training: unused.
-
-        Returns:
-            ``(h, [h, c])``, the new hidden and cell states.
-        """
-        h, c = states[0], states[1]
-        y = self.clayer_in(tf.concat([h, inputs], axis=-1))
-        z = self.gate_expectations(y)
-        f = tf.sigmoid(self.clayer_out(z[0]))
-        i = tf.sigmoid(self.clayer_out(z[1]))
-        g = tf.tanh(self.clayer_out(z[2]))
-        o = tf.sigmoid(self.clayer_out(z[3]))
-        c = f * c + i * g
-        h = o * tf.tanh(c)
-        return h, [h, c]
+    def gate_features(self, y: tf.Tensor) -> tf.Tensor:
+        """:meth:`gate_expectations`, the features :meth:`call` feeds the gates."""
+        return self.gate_expectations(y)
 
     def get_config(self) -> dict:
         """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_layers``.
