@@ -185,7 +185,21 @@ def lstm_update(
     return tf.sigmoid(output) * tf.tanh(c), c
 
 
-class QuantumGateLSTMCell(MetaCell):
+class LSTMStateCell(MetaCell):
+    """A cell with the LSTM's state ``[h, c]`` (both ``units`` wide) whose output is h."""
+
+    @property
+    def state_size(self):
+        """``[units, units]``: the hidden state h and the cell state c."""
+        return [self.units, self.units]
+
+    @property
+    def output_size(self) -> int:
+        """``units``: the step output is h."""
+        return self.units
+
+
+class QuantumGateLSTMCell(LSTMStateCell):
     """An LSTM whose four gates read features of quantum circuits (QLSTM, QK-LSTM).
 
     Subclass contract: ``build`` creates ``clayer_in`` (concat(h, x) → circuit inputs y) and

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 from qaoa_meta._tf import tf
-from qaoa_meta.cells.base import MetaCell, lstm_update, sub_seeds, torch_uniform
+from qaoa_meta.cells.base import LSTMStateCell, lstm_update, sub_seeds, torch_uniform
 
 
-class LSTMCell(MetaCell):
+class LSTMCell(LSTMStateCell):
     """``torch.nn.LSTM`` as a Keras cell: output h_t, states [h_t, c_t].
 
     With ``double_bias=True`` (PyTorch's ``b_ih`` and ``b_hh``) an LSTM(3→2) has 56
@@ -32,16 +32,6 @@ class LSTMCell(MetaCell):
     ):
         super().__init__(units, variant, seed, **kwargs)
         self.double_bias = bool(double_bias)
-
-    @property
-    def state_size(self):
-        """``[units, units]``: the hidden state h and the cell state c."""
-        return [self.units, self.units]
-
-    @property
-    def output_size(self) -> int:
-        """``units``: the step output is h."""
-        return self.units
 
     def build(self, input_shape):
         """Creates the weights, ``U(−1/√units, 1/√units)``, gate blocks in order i, f, g, o.

@@ -116,16 +116,6 @@ class QKLSTMCell(QuantumGateLSTMCell):
         """Kernel features per gate: n_qubits (paper) or n_references (fixed)."""
         return self.n_qubits if self.variant == "paper" else self.n_references
 
-    @property
-    def state_size(self):
-        """``[units, units]``: the hidden state h and the cell state c."""
-        return [self.units, self.units]
-
-    @property
-    def output_size(self) -> int:
-        """``units``: the step output is h."""
-        return self.units
-
     def build(self, input_shape):
         """Creates the two Linear layers and, in the fixed variant, the reference vectors.
 

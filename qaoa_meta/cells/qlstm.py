@@ -71,16 +71,6 @@ class QLSTMCell(QuantumGateLSTMCell):
             backend=self.circuit_backend,
         )
 
-    @property
-    def state_size(self):
-        """``[units, units]``: the hidden state h and the cell state c."""
-        return [self.units, self.units]
-
-    @property
-    def output_size(self) -> int:
-        """``units``: the step output is h."""
-        return self.units
-
     def build(self, input_shape):
         """Creates the two Linear layers and the VQC weights.
 
