@@ -407,9 +407,9 @@ def train_study_models(
        TFQ-compatible ``noise`` model (readout included), keeping the epoch with the lowest
        noisy meta-loss on its fine-tuning graphs (the start included). The exact noisy energy
        holds at most 8 qubits and costs 4^n, so only training graphs with n ≤ 8 can be used
-       (``noise_aware_plan``: by default 4 graphs with n = 6, 2 epochs of batch 2; a
-       T = 10 rollout through the density matrix is traced per model and costs minutes); the study's
-       larger instances (n = 10, 12) are never trained on noisily.
+       (``noise_aware_plan``: by default 4 graphs with n = 6, 2 epochs of batch 2, about
+       30 s per model at p = 1); the study's larger instances (n = 10, 12) are never trained
+       on noisily.
 
     Models already saved in ``output`` are loaded instead of trained (resumable); the
     manifest is rewritten after every stage. ``progress`` logs each epoch and a heartbeat
@@ -541,7 +541,7 @@ def train_study_models(
                     f"{noise!r}) of {len(problems)} graphs with n in {noise_aware_plan.sizes}"
                 )
             start = time.perf_counter()
-            with _heartbeat(say, label):  # tracing the noisy rollout alone takes minutes
+            with _heartbeat(say, label):
                 model, info = _fine_tune_noise_aware(
                     trained[(name, p)], *noisy, noise_aware_plan, seed, say, label
                 )
