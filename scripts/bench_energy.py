@@ -227,15 +227,23 @@ def bench_cell(args, n: int, p: int, batch: int, qokit: QOKit | None, rng) -> di
         qokit.ask({"load": paths, "n": n})
         for path in paths.values():
             os.remove(path)
-        answer = qokit.ask({"params": theta[:1].tolist(), "keys": ["0"]})  # a check, and a probe
+        # QOKit's phase is e^{-iγC/2} (ours e^{-iγC}) and its mixer e^{-iβX} (as ours).
+        qokit_theta = np.concatenate([2 * theta[:, :p], theta[:, p:]], axis=1)
+        answer = qokit.ask({"params": qokit_theta[:1].tolist(), "keys": ["0"]})  # check, probe
         ours, _ = energy_kernel.run(energy.codes, np.zeros(1, np.int64), theta[:1], False)
         row["qokit_abs_diff"] = abs(answer["values"][0] - float(ours[0]))
+        if row["qokit_abs_diff"] > 1e-4 * max(1.0, abs(float(ours[0]))):
+            raise RuntimeError(
+                f"QOKit and the kernel disagree at n = {n}, p = {p}: {answer['values'][0]} vs "
+                f"{float(ours[0])}; the two engines must compute the same circuit to be timed "
+                "side by side."
+            )
         row["qokit_simulator"] = qokit.simulator
         _PEER_SECONDS[("qokit", p, False)] = (n, answer["seconds"])
         if n >= 18:
             qokit_rows = max(1, min(batch, int(args.seconds / answer["seconds"])))
         keys = [str(i % distinct) for i in range(qokit_rows)]
-        request = {"params": theta[:qokit_rows].tolist(), "keys": keys}
+        request = {"params": qokit_theta[:qokit_rows].tolist(), "keys": keys}
         engines["qokit_energy"] = lambda: qokit.ask(request)["seconds"]
         row["qokit_rows_timed"] = qokit_rows
 
