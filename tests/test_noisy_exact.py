@@ -22,7 +22,7 @@ def encoded():
         noise="depolarizing:0.01,0.03+thermal:20,30+readout:0.02,0.05",
     )
     data = encode_noisy(problems, MetaConfig(model="lstm", p=2, steps=2), setup)
-    return data, ExactNoisyEnergy(data, p=2)
+    return data, ExactNoisyEnergy(data, p=2, dtype=np.complex128)
 
 
 def test_values_match_cirq_density_matrix(encoded):
@@ -79,3 +79,16 @@ def test_tensorflow_gradient_and_bad_index(encoded):
     np.testing.assert_allclose(gradient, np.array([[2.0], [-1.0]]) * reference, atol=1e-5)
     with pytest.raises(ValueError, match=r"problem indices in \[0, 2\)"):
         energy.value_and_gradient(np.array([2]), np.zeros((1, 4)))
+
+
+def test_complex64_default_agrees_with_complex128(encoded):
+    from qaoa_meta.noisy_exact import ExactNoisyEnergy
+
+    data, exact = encoded
+    fast = ExactNoisyEnergy(data, p=2)  # complex64
+    index = np.array([0, 1, 1])
+    theta = np.random.default_rng(3).uniform(-1, 1, size=(3, 4))
+    values, gradient = fast.value_and_gradient(index, theta)
+    reference, reference_gradient = exact.value_and_gradient(index, theta)
+    np.testing.assert_allclose(values, reference, atol=2e-5)
+    np.testing.assert_allclose(gradient, reference_gradient, atol=2e-5)
