@@ -108,6 +108,12 @@ DEFAULT_PLANS: dict[int, DepthPlan] = {
     2: DepthPlan(epochs=3, train_stride=4),
 }
 DEFAULT_NOISE_AWARE = NoiseAwarePlan()
+# How the exact noisy energy was computed: each noise-aware entry of the manifest records it.
+ENERGY_ENGINE = "numpy-adjoint"
+ENGINE_NAMES = {
+    "numpy-adjoint": "NumPy density matrix with an adjoint gradient, since bbab466",
+    "tf-ops": "TF-op density matrix traced per rollout, before bbab466",
+}
 
 
 def model_directory(
@@ -556,6 +562,7 @@ def train_study_models(
                 "config": dataclasses.asdict(model.config),
                 "setup": dataclasses.asdict(setup),
                 "energy": "ExactNoisyEnergy (density matrix) of the TFQ-compatible noise model",
+                "energy_engine": ENERGY_ENGINE,
                 "plan": dataclasses.asdict(noise_aware_plan),
                 "train_graph_indices": indices,
                 "train_graphs": len(problems),
@@ -647,12 +654,7 @@ def manifest_section(manifest: Mapping[str, Any], output: str = str(DEFAULT_OUTP
         "first epoch of a stack includes its XLA compile, most of the time): noiseless "
         + ", ".join(f"p = {k[-1]} {v / 60:.1f} min" for k, v in sorted(noiseless.items()))
         + f", {timings.get('noiseless_total', 0) / 60:.1f} min in all"
-        + (
-            f"; noise-aware {len(aware)} model(s), "
-            f"{timings.get('noise_aware_total', 0) / 60:.1f} min."
-            if aware
-            else "; no noise-aware copies yet."
-        ),
+        + (_noise_aware_wall(aware) if aware else "; no noise-aware copies yet."),
         f"- Recreate (skips what is saved): `{TRAIN_COMMAND.format(output=output)}`.",
     ]
     missing = [
@@ -665,6 +667,18 @@ def manifest_section(manifest: Mapping[str, Any], output: str = str(DEFAULT_OUTP
     if missing:
         lines.append(f"- Not trained yet: {', '.join(missing)}.")
     return "\n".join(lines) + "\n"
+
+
+def _noise_aware_wall(entries: Sequence[Mapping[str, Any]]) -> str:
+    """The noise-aware part of the wall-time line, one figure per energy engine."""
+    engines: dict[str, list[float]] = {}
+    for entry in entries:
+        engines.setdefault(entry.get("energy_engine", "tf-ops"), []).append(entry["wall_s"])
+    parts = [
+        f"{len(walls)} model(s) in {sum(walls) / 60:.1f} min ({ENGINE_NAMES.get(engine, engine)})"
+        for engine, walls in sorted(engines.items())
+    ]
+    return "; noise-aware " + ", ".join(parts) + "."
 
 
 def update_doc(
