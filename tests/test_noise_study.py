@@ -13,6 +13,7 @@ from qaoa_meta.noisy import NoisySetup
 from qaoa_meta.problems import generate
 from qaoa_meta.studies.noise_study import (
     StudyConfig,
+    busy_seconds,
     merge_studies,
     noise_cell,
     noise_spec,
@@ -254,3 +255,13 @@ def test_noise_cell_records_do_not_depend_on_the_per_process_caches():
     assert warm == cold
     clear()
     assert cell(1.0) == cold
+
+
+def test_busy_seconds_counts_overlaps_once_and_skips_gaps():
+    def cell(start, end):
+        return {"started_unix": start, "finished_unix": end}
+
+    # two parts side by side (0-10 and 5-12), then a part hours later (10000-10003)
+    records = [cell(0, 10), cell(5, 12), cell(11, 12), cell(10000, 10003), {"status": "ok"}]
+    assert busy_seconds(records) == 15.0
+    assert busy_seconds([]) == 0.0

@@ -771,6 +771,7 @@ __all__ = [
     "FULL_STUDY",
     "REDUCED_STUDY",
     "StudyConfig",
+    "busy_seconds",
     # from qaoa_meta.noise_aware, where they live
     "TFQNoisyEnergy",
     "compare_models",
@@ -798,6 +799,27 @@ def _span(records: Sequence[Mapping[str, Any]]) -> float:
     return float(max(ends) - min(starts)) if starts and ends else 0.0
 
 
+def busy_seconds(records: Sequence[Mapping[str, Any]]) -> float:
+    """Seconds during which at least one cell ran: the length of the union of the cells'
+    [start, end] intervals (parts run side by side count once, hours between parts not)."""
+    intervals = sorted(
+        (r["started_unix"], r["finished_unix"])
+        for r in records
+        if "started_unix" in r and "finished_unix" in r
+    )
+    total, current_start, current_end = 0.0, None, None
+    for start, end in intervals:
+        if current_end is None or start > current_end:
+            if current_end is not None:
+                total += current_end - current_start
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    if current_end is not None:
+        total += current_end - current_start
+    return float(total)
+
+
 def merge_studies(
     runs: Sequence[str | pathlib.Path],
     output: str | pathlib.Path,
@@ -807,9 +829,11 @@ def merge_studies(
 
     Each part is a :func:`run_study` output (its ``run_record.json``, or only its sweep
     configuration and cell records when the run has not written its outputs yet); the merged
-    record lists the parts with their grids and spans, ``grid_wall_s`` is the wall clock from
-    the first cell's start to the last cell's end (from the cells' timestamps, so parts run
-    side by side or resumed count once) and ``cell_seconds`` the sum of the cells' times.
+    record lists the parts with their grids and spans, ``grid_wall_s`` is the wall clock during
+    which cells ran (:func:`busy_seconds` of the cells' timestamps: parts run side by side
+    count once, and parts run hours apart do not count the hours between them),
+    ``grid_span_s`` the first cell's start to the last cell's end, and ``cell_seconds`` the
+    sum of the cells' times.
     """
     from qaoa_meta.sweep import load_records
 
@@ -841,9 +865,10 @@ def merge_studies(
         comparison.extend(info.get("model_comparison") or [])
     run_info = {
         "parts": parts,
-        # wall clock from the first cell's start to the last cell's end over all parts (parts
-        # may run side by side, or be resumed: the cells' own timestamps are the truth)
-        "grid_wall_s": _span(records),
+        # the cells' own timestamps are the truth: parts may run side by side, be resumed,
+        # or run on different days
+        "grid_wall_s": busy_seconds(records),
+        "grid_span_s": _span(records),
         "cell_seconds": float(sum(r.get("wall_s", 0.0) for r in records)),
         "model_comparison": comparison,
         "cells_total": len(records),
