@@ -1,24 +1,42 @@
 """Compiled CPU kernel for exact Max-Cut QAOA energies and their adjoint gradients (numba).
 
-The state is kept as two real arrays (real and imaginary parts, float32 or float64) so the
-butterflies vectorise. The mixer ``e^{-iβ ΣX}`` commutes qubit by qubit, so its qubits are split
-into two groups: the low ``g`` bits (a contiguous block of ``2^g`` amplitudes, cache-resident)
-and the high ``n - g`` bits (a tile of ``2^(n-g)`` rows of ``w`` contiguous amplitudes, copied
-into a per-thread buffer). One sweep over memory ("pass") on a group applies the rest of one
-layer's mixer on that group, the next layer's cost phase (elementwise, fits in any pass) and the
-next layer's mixer on the same group. A depth-p energy is therefore ``p + 1`` passes (one, when
-the whole register fits in one block), the first one writing |+⟩ with its phase without reading,
-the last one reducing ⟨C⟩ without writing back.
+The state is kept as two real "planes" (real and imaginary parts, float32 or float64). The mixer
+``e^{-iβ ΣX}`` factorises qubit by qubit, and its butterfly is the same formula for both
+members of a pair, ``x' = c x - i s x_partner``. The sweeps are written with explicit 8-lane
+vectors (``_Lanes``, an LLVM ``<8 x float>`` made by the numba intrinsics below: numba's loop
+vectoriser does not vectorise butterflies whose pair distance is a runtime value):
+
+* the three lowest bits pair lanes of one vector: one sweep with lane shuffles applies all
+  three (``_rot_lanes``), fused on a contiguous block with the pass's elementwise work (|+⟩ and
+  the first phase, a cost phase between two mixers, ⟨C⟩; ``_inner_forward``);
+* a bit of pair distance h ≥ 8 pairs whole vectors h apart; one sweep applies two bits (radix
+  4: four vectors loaded, rotated by both bits in registers, stored; ``_radix4``).
+
+The qubits are split into two groups: the low ``g`` bits (contiguous blocks of ``2^g``
+amplitudes, worked on in place and cache-resident) and the high ``n - g`` bits (tiles of
+``2^(n-g)`` rows of ``w`` contiguous amplitudes, copied to a per-thread buffer and back; the
+rows of a later tile are prefetched, as the hardware prefetchers do not follow ``2^(n-g)``
+streams). The state is stored as ``2^(n-g)`` rows of ``2^g`` amplitudes padded by up to 64
+(:func:`layout`), and planes start at different offsets modulo 4 KiB, so that neither a tile's
+rows nor the planes fall in the same cache sets. One sweep over memory ("pass") on a group
+applies the rest of one layer's mixer on that group, the next layer's cost phase (elementwise,
+fits in any pass) and the next layer's mixer on the same group. A depth-p energy is therefore
+``p + 1`` passes (one, when the whole register fits in one block), the first one writing |+⟩
+with its phase without reading, the last one reducing ⟨C⟩ without writing back.
 
 The cost phase ``e^{-iγ C(x)}`` reads a cost code per amplitude: for integer edge weights the
 cut value minus its minimum as ``uint8``/``uint16`` (a table of ``cos``/``sin`` per level and
-layer; 1–2 bytes read per amplitude), otherwise the float cut value (``cos``/``sin`` per
-amplitude). The expectation is reduced in float64 whatever the state's precision.
+layer, looked up per lane; 1–2 bytes read per amplitude), otherwise the float cut value
+(``cos``/``sin`` per amplitude). The expectation is reduced in float64 whatever the state's
+precision.
 
 The gradient is the adjoint method: after the forward passes, λ = Cψ, and the passes run back
 (un-applying each layer to ψ and λ) accumulating ``dE/dθ_k = 2 Im⟨λ|G_k|ψ⟩`` with ``G = C``
-for a phase and ``G = X_j`` per qubit for a mixer, summed in float64. Memory: two states per
-circuit in flight.
+for a phase and ``G = X_j`` per qubit for a mixer, summed in float64. ``X_j`` commutes with
+every rotation of its layer's mixer, so each bit's term is read from the vectors loaded for its
+butterfly while ψ and λ are un-mixed in the same sweep (``_radix4_adjoint``); on a block, the
+in-vector bits of both mixers, the phase term and the division by the phase share one sweep
+(``_inner_backward``). Memory: two states per circuit in flight.
 """
 
 from __future__ import annotations
@@ -699,6 +717,100 @@ def _phase_grad(pr, pi, lr, li, dc, levels, cos_t, sin_t, gamma, undo):
 # --- one buffer: the work of one sweep over memory on one qubit group ---------------------------
 
 
+# --- fused sweeps of a contiguous block: the in-vector bits with the elementwise work ------------
+
+
+@numba.njit(**_JIT)
+def _inner_forward(
+    tr, ti, dc, cos_t, sin_t, levels, gamma, amplitude, cb, sb, before, phase, ca, sa, after,
+    expect,
+):  # fmt: skip
+    """One sweep over 8-amplitude vectors: the in-vector bits of one mixer (if ``before``), the
+    phase (``phase``: 1 writes |+⟩ with it without reading, 2 multiplies), the in-vector bits of
+    the next mixer (if ``after``); then ⟨C⟩ is reduced (``expect``, nothing written) or the
+    vectors are stored. Returns ⟨C⟩ or 0."""
+    cbv, sbv, cav, sav = _vsplat(tr, cb), _vsplat(tr, sb), _vsplat(tr, ca), _vsplat(tr, sa)
+    av, nv = _vsplat(tr, amplitude), _vsplat(tr, -amplitude)
+    total = _vwiden(_vsplat(tr, 0.0))
+    for q in range(0, tr.size, _LANES):
+        if phase == 1:
+            r, i = av * _vcos(dc, cos_t, gamma, q), nv * _vsin(dc, sin_t, gamma, q)
+        else:
+            r, i = _vload(tr, q), _vload(ti, q)
+        if before:
+            r, i = _rot_lanes(r, i, cbv, sbv)
+        if phase == 2:
+            cr, sr = _vcos(dc, cos_t, gamma, q), _vsin(dc, sin_t, gamma, q)
+            r, i = r * cr + i * sr, i * cr - r * sr
+        if after:
+            r, i = _rot_lanes(r, i, cav, sav)
+        if expect:
+            total = total + _vwiden(r * r + i * i) * _vcost(dc, levels, q)
+        else:
+            _vstore(tr, q, r)
+            _vstore(ti, q, i)
+    return _vsum(total)
+
+
+@numba.njit(**_JIT)
+def _lanes_x_term(r, i, a, b):
+    """Σ over the three in-vector bits of Im⟨λ|X_b|ψ⟩, per lane (each pair counted once)."""
+    term = a * _vswap(i, 1) - b * _vswap(r, 1)
+    term = term + a * _vswap(i, 2) - b * _vswap(r, 2)
+    return term + a * _vswap(i, 4) - b * _vswap(r, 4)
+
+
+@numba.njit(**_JIT)
+def _inner_backward(
+    pr, pi, lr, li, dc, cos_t, sin_t, levels, gamma, start, ca, sa, after, phase, undo, cb, sb,
+    before, out,
+):  # fmt: skip
+    """The adjoint of :func:`_inner_forward` in one sweep over ψ and λ. With ``start``, first
+    applies the in-vector bits of the mixer ``after`` to ψ, reduces ⟨C⟩ (``out[0]``) and sets
+    λ = Cψ. Then un-applies to ψ and λ the in-vector bits of ``after`` (Im⟨λ|X|ψ⟩ to
+    ``out[1]``), reads Im⟨λ|C|ψ⟩ (``phase``, to ``out[2]``) and divides by the phase (``undo``),
+    and un-applies the in-vector bits of ``before`` (to ``out[3]``)."""
+    cav, sav, unsav = _vsplat(pr, ca), _vsplat(pr, sa), _vsplat(pr, -sa)
+    cbv, unsbv = _vsplat(pr, cb), _vsplat(pr, -sb)
+    zero = _vwiden(_vsplat(pr, 0.0))
+    energy, x_after, cost, x_before = zero, zero, zero, zero
+    for q in range(0, pr.size, _LANES):
+        r, i = _vload(pr, q), _vload(pi, q)
+        if start:
+            if after:
+                r, i = _rot_lanes(r, i, cav, sav)
+            v = _vcost(dc, levels, q)
+            energy = energy + _vwiden(r * r + i * i) * v
+            a, b = _vnarrow(_vwiden(r) * v, pr), _vnarrow(_vwiden(i) * v, pr)
+        else:
+            a, b = _vload(lr, q), _vload(li, q)
+        if after:
+            x_after = x_after + _vwiden(_lanes_x_term(r, i, a, b))
+            r, i = _rot_lanes(r, i, cav, unsav)
+            a, b = _rot_lanes(a, b, cav, unsav)
+        if phase:
+            cost = cost + _vwiden(a * i - b * r) * _vcost(dc, levels, q)
+            if undo:
+                cr, sr = _vcos(dc, cos_t, gamma, q), _vsin(dc, sin_t, gamma, q)
+                r, i = r * cr - i * sr, i * cr + r * sr
+                a, b = a * cr - b * sr, b * cr + a * sr
+        if before:
+            x_before = x_before + _vwiden(_lanes_x_term(r, i, a, b))
+            r, i = _rot_lanes(r, i, cbv, unsbv)
+            a, b = _rot_lanes(a, b, cbv, unsbv)
+        _vstore(pr, q, r)
+        _vstore(pi, q, i)
+        _vstore(lr, q, a)
+        _vstore(li, q, b)
+    out[0] += _vsum(energy)
+    out[1] += _vsum(x_after)
+    out[2] += _vsum(cost)
+    out[3] += _vsum(x_before)
+
+
+# --- one buffer: the work of one sweep over memory on one qubit group ---------------------------
+
+
 @numba.njit(**_JIT)
 def _forward_buffer(
     tr, ti, tc, lo, hi, cos_t, sin_t, levels, gammas, cb, sb, mix_before, phase_layer, expect,
@@ -706,7 +818,23 @@ def _forward_buffer(
 ):  # fmt: skip
     """Mixer of layer ``mix_before`` on bits ``lo..hi-1``, the phase of ``phase_layer`` (the first
     one writes |+⟩) and that layer's mixer on the same bits; or ⟨C⟩ after ``mix_before`` when
-    ``expect`` (returned). Layers < 0 are skipped."""
+    ``expect`` (returned). Layers < 0 are skipped.
+
+    A contiguous block (``lo == 0``) applies the bits ≥ 3 of the first mixer, then one fused
+    sweep (:func:`_inner_forward`), then the bits ≥ 3 of the second: the bits of one layer's
+    mixer commute, so their order is free."""
+    if lo == 0:
+        b, a = max(mix_before, 0), max(phase_layer, 0)
+        if mix_before >= 0:
+            _mix(tr, ti, 3, hi, cb[b], sb[b])
+        phase = 1 if phase_layer == 0 else (2 if phase_layer > 0 else 0)
+        value = _inner_forward(
+            tr, ti, tc, cos_t[a], sin_t[a], levels, gammas[a], amplitude, cb[b], sb[b],
+            mix_before >= 0, phase, cb[a], sb[a], phase_layer >= 0, expect,
+        )  # fmt: skip
+        if phase_layer >= 0:
+            _mix(tr, ti, 3, hi, cb[a], sb[a])
+        return value
     if mix_before >= 0:
         _mix(tr, ti, lo, hi, cb[mix_before], sb[mix_before])
     if phase_layer == 0:
@@ -726,7 +854,25 @@ def _backward_buffer(
     pr, pi, lr, li, tc, lo, hi, cos_t, sin_t, levels, gammas, cb, sb, start, mix_after,
     phase_layer, undo_phase, mix_before, out,
 ):  # fmt: skip
-    """Adjoint work on one buffer (see :func:`_backward_pass`); adds the four sums to ``out``."""
+    """Adjoint work on one buffer (see :func:`_backward_pass`); adds the four sums to ``out``.
+
+    A contiguous block (``lo == 0``) un-applies the bits ≥ 3 of ``mix_after``, then one fused
+    sweep (:func:`_inner_backward`), then the bits ≥ 3 of ``mix_before``."""
+    if lo == 0:
+        a, b, g = max(mix_after, 0), max(mix_before, 0), max(phase_layer, 0)
+        if start and mix_after >= 0:  # the last forward mixer on ψ, its bits ≥ 3
+            _mix(pr, pi, 3, hi, cb[a], sb[a])
+        if mix_after >= 0 and not start:
+            out[1] += _unmix_grad(pr, pi, lr, li, 3, hi, cb[a], sb[a])
+        _inner_backward(
+            pr, pi, lr, li, tc, cos_t[g], sin_t[g], levels, gammas[g], start, cb[a], sb[a],
+            mix_after >= 0, phase_layer >= 0, undo_phase, cb[b], sb[b], mix_before >= 0, out,
+        )  # fmt: skip
+        if start and mix_after >= 0:
+            out[1] += _unmix_grad(pr, pi, lr, li, 3, hi, cb[a], sb[a])
+        if mix_before >= 0:
+            out[3] += _unmix_grad(pr, pi, lr, li, 3, hi, cb[b], sb[b])
+        return
     if start:
         if mix_after >= 0:
             _mix(pr, pi, lo, hi, cb[mix_after], sb[mix_after])
