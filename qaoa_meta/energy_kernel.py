@@ -1,29 +1,48 @@
 """Compiled CPU kernel for exact Max-Cut QAOA energies and their adjoint gradients (numba).
 
-The state is kept as two real arrays (real and imaginary parts, float32 or float64) so the
-butterflies vectorise. The mixer ``e^{-iβ ΣX}`` commutes qubit by qubit, so its qubits are split
-into two groups: the low ``g`` bits (a contiguous block of ``2^g`` amplitudes, cache-resident)
-and the high ``n - g`` bits (a tile of ``2^(n-g)`` rows of ``w`` contiguous amplitudes, copied
-into a per-thread buffer). One sweep over memory ("pass") on a group applies the rest of one
-layer's mixer on that group, the next layer's cost phase (elementwise, fits in any pass) and the
-next layer's mixer on the same group. A depth-p energy is therefore ``p + 1`` passes (one, when
-the whole register fits in one block), the first one writing |+⟩ with its phase without reading,
-the last one reducing ⟨C⟩ without writing back.
+The state is kept as two real "planes" (real and imaginary parts, float32 or float64). The mixer
+``e^{-iβ ΣX}`` factorises qubit by qubit, and its butterfly is the same formula for both
+members of a pair, ``x' = c x - i s x_partner``. The sweeps are written with explicit 8-lane
+vectors (``_Lanes``, an LLVM ``<8 x float>`` made by the numba intrinsics below: numba's loop
+vectoriser does not vectorise butterflies whose pair distance is a runtime value):
+
+* the three lowest bits pair lanes of one vector: one sweep with lane shuffles applies all
+  three (``_rot_lanes``), fused on a contiguous block with the pass's elementwise work (|+⟩ and
+  the first phase, a cost phase between two mixers, ⟨C⟩; ``_inner_forward``);
+* a bit of pair distance h ≥ 8 pairs whole vectors h apart; one sweep applies two bits (radix
+  4: four vectors loaded, rotated by both bits in registers, stored; ``_radix4``).
+
+The qubits are split into two groups: the low ``g`` bits (contiguous blocks of ``2^g``
+amplitudes, worked on in place and cache-resident) and the high ``n - g`` bits (tiles of
+``2^(n-g)`` rows of ``w`` contiguous amplitudes, copied to a per-thread buffer and back; the
+rows of a later tile are prefetched, as the hardware prefetchers do not follow ``2^(n-g)``
+streams). The state is stored as ``2^(n-g)`` rows of ``2^g`` amplitudes padded by up to 64
+(:func:`layout`), and planes start at different offsets modulo 4 KiB, so that neither a tile's
+rows nor the planes fall in the same cache sets. One sweep over memory ("pass") on a group
+applies the rest of one layer's mixer on that group, the next layer's cost phase (elementwise,
+fits in any pass) and the next layer's mixer on the same group. A depth-p energy is therefore
+``p + 1`` passes (one, when the whole register fits in one block), the first one writing |+⟩
+with its phase without reading, the last one reducing ⟨C⟩ without writing back.
 
 The cost phase ``e^{-iγ C(x)}`` reads a cost code per amplitude: for integer edge weights the
 cut value minus its minimum as ``uint8``/``uint16`` (a table of ``cos``/``sin`` per level and
-layer; 1–2 bytes read per amplitude), otherwise the float cut value (``cos``/``sin`` per
-amplitude). The expectation is reduced in float64 whatever the state's precision.
+layer, looked up per lane; 1–2 bytes read per amplitude), otherwise the float cut value
+(``cos``/``sin`` per amplitude). The expectation is reduced in float64 whatever the state's
+precision.
 
 The gradient is the adjoint method: after the forward passes, λ = Cψ, and the passes run back
 (un-applying each layer to ψ and λ) accumulating ``dE/dθ_k = 2 Im⟨λ|G_k|ψ⟩`` with ``G = C``
-for a phase and ``G = X_j`` per qubit for a mixer, summed in float64. Memory: two states per
-circuit in flight.
+for a phase and ``G = X_j`` per qubit for a mixer, summed in float64. ``X_j`` commutes with
+every rotation of its layer's mixer, so each bit's term is read from the vectors loaded for its
+butterfly while ψ and λ are un-mixed in the same sweep (``_radix4_adjoint``); on a block, the
+in-vector bits of both mixers, the phase term and the division by the phase share one sweep
+(``_inner_backward``). Memory: two states per circuit in flight.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +50,10 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic, models, overload, register_model
 
 from qaoa_meta.problems import MAX_DIAGONAL_NODES, MaxCutProblem, cost_diagonal
 from qaoa_meta.system import available_memory
@@ -146,221 +169,748 @@ def cost_codes(
     return CostCodes(codes, None, n_qubits)
 
 
-# --- in-cache building blocks ---------------------------------------------------------------
+# --- 8-lane vectors -------------------------------------------------------------------------
+#
+# numba's loop vectoriser gives up on the radix butterflies (a runtime pair distance means too
+# many runtime alias checks, and its SLP vectoriser is off), so the sweeps are written with
+# explicit vectors: ``_Lanes`` is an LLVM ``<8 x float>`` (or ``<8 x double>``) value, made and
+# used by the intrinsics below; LLVM maps it to one AVX register (two for float64, or SSE/NEON
+# halves elsewhere).
+
+_LANES = 8
+_FAST = ("contract", "reassoc", "nsz", "arcp")  # as _JIT's fastmath
+
+
+class _Lanes(types.Type):
+    """8 lanes of a float type."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+        super().__init__(name=f"Lanes{_LANES}[{dtype}]")
+
+
+@register_model(_Lanes)
+class _LanesModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        scalar = dmm.lookup(fe_type.dtype).get_value_type()
+        super().__init__(dmm, fe_type, ir.VectorType(scalar, _LANES))
+
+
+def _lanes_type(context, dtype):
+    return ir.VectorType(context.get_value_type(dtype), _LANES)
+
+
+def _i32_vector(values):
+    return ir.Constant(ir.VectorType(ir.IntType(32), len(values)), list(values))
+
+
+def _element_ptr(context, builder, arrty, arr, index, indexty):
+    data = context.make_array(arrty)(context, builder, arr).data
+    return builder.gep(data, [context.cast(builder, index, indexty, types.intp)])
+
+
+@intrinsic
+def _vload(typingctx, arr, index):
+    """Lanes ``arr[index : index + 8]`` (no bounds check)."""
+    if not (isinstance(arr, types.Array) and isinstance(arr.dtype, types.Float)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ptr = _element_ptr(context, builder, sig.args[0], args[0], args[1], sig.args[1])
+        ptr = builder.bitcast(ptr, _lanes_type(context, arr.dtype).as_pointer())
+        return builder.load(ptr, align=arr.dtype.bitwidth // 8)
+
+    return _Lanes(arr.dtype)(arr, index), codegen
+
+
+@intrinsic
+def _vstore(typingctx, arr, index, value):
+    """``arr[index : index + 8] = value`` (no bounds check)."""
+    if not (isinstance(arr, types.Array) and isinstance(value, _Lanes)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ptr = _element_ptr(context, builder, sig.args[0], args[0], args[1], sig.args[1])
+        ptr = builder.bitcast(ptr, _lanes_type(context, arr.dtype).as_pointer())
+        builder.store(args[2], ptr, align=arr.dtype.bitwidth // 8)
+        return context.get_dummy_value()
+
+    return types.none(arr, index, value), codegen
+
+
+@intrinsic
+def _vsplat(typingctx, like, x):
+    """``x`` in every lane, in the dtype of the array ``like``."""
+    if not isinstance(like, types.Array):
+        return None
+    dtype = like.dtype
+
+    def codegen(context, builder, sig, args):
+        value = context.cast(builder, args[1], sig.args[1], dtype)
+        undef = ir.Constant(_lanes_type(context, dtype), ir.Undefined)
+        one = builder.insert_element(undef, value, ir.Constant(ir.IntType(32), 0))
+        return builder.shuffle_vector(one, undef, _i32_vector([0] * _LANES))
+
+    return _Lanes(dtype)(like, x), codegen
+
+
+def _lanes_binary(name):
+    @intrinsic
+    def operation(typingctx, a, b):
+        if not (isinstance(a, _Lanes) and a == b):
+            return None
+
+        def codegen(context, builder, sig, args):
+            return getattr(builder, name)(args[0], args[1], flags=_FAST)
+
+        return a(a, b), codegen
+
+    return operation
+
+
+_vadd = _lanes_binary("fadd")
+_vsub = _lanes_binary("fsub")
+_vmul = _lanes_binary("fmul")
+
+
+@overload(operator.add)
+def _lanes_add(a, b):
+    if isinstance(a, _Lanes) and isinstance(b, _Lanes):
+        return lambda a, b: _vadd(a, b)
+
+
+@overload(operator.sub)
+def _lanes_sub(a, b):
+    if isinstance(a, _Lanes) and isinstance(b, _Lanes):
+        return lambda a, b: _vsub(a, b)
+
+
+@overload(operator.mul)
+def _lanes_mul(a, b):
+    if isinstance(a, _Lanes) and isinstance(b, _Lanes):
+        return lambda a, b: _vmul(a, b)
+
+
+@intrinsic
+def _vswap(typingctx, v, k):
+    """Lane j of the result is lane ``j xor k`` of ``v`` (``k`` a literal 1, 2 or 4)."""
+    if not (isinstance(v, _Lanes) and isinstance(k, types.IntegerLiteral)):
+        return None
+    mask = [j ^ k.literal_value for j in range(_LANES)]
+
+    def codegen(context, builder, sig, args):
+        return builder.shuffle_vector(args[0], args[0], _i32_vector(mask))
+
+    return v(v, k), codegen
+
+
+@intrinsic
+def _vwiden(typingctx, v):
+    """The lanes as float64."""
+    if not isinstance(v, _Lanes):
+        return None
+
+    def codegen(context, builder, sig, args):
+        if v.dtype == types.float64:
+            return args[0]
+        return builder.fpext(args[0], _lanes_type(context, types.float64))
+
+    return _Lanes(types.float64)(v), codegen
+
+
+@intrinsic
+def _vnarrow(typingctx, v, like):
+    """float64 lanes in the dtype of the array ``like``."""
+    if not (isinstance(v, _Lanes) and isinstance(like, types.Array)):
+        return None
+    dtype = like.dtype
+
+    def codegen(context, builder, sig, args):
+        if dtype == v.dtype:
+            return args[0]
+        return builder.fptrunc(args[0], _lanes_type(context, dtype))
+
+    return _Lanes(dtype)(v, like), codegen
+
+
+@intrinsic
+def _vsum(typingctx, v):
+    """The sum of the lanes."""
+    if not isinstance(v, _Lanes):
+        return None
+
+    def codegen(context, builder, sig, args):
+        x, width = args[0], _LANES
+        while width > 1:
+            width //= 2
+            low = builder.shuffle_vector(x, x, _i32_vector(range(width)))
+            high = builder.shuffle_vector(x, x, _i32_vector(range(width, 2 * width)))
+            x = builder.fadd(low, high, flags=_FAST)
+        return builder.extract_element(x, ir.Constant(ir.IntType(32), 0))
+
+    return v.dtype(v), codegen
+
+
+@intrinsic
+def _prefetch(typingctx, arr, index):
+    """Hints the cache line of ``arr[index]`` into cache (no effect on values; never faults)."""
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ptr = _element_ptr(context, builder, sig.args[0], args[0], args[1], sig.args[1])
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
+            "llvm.prefetch.p0",
+        )  # fmt: skip
+        # read, high temporal locality, data cache
+        arguments = [builder.bitcast(ptr, byte_ptr), i32(0), i32(3), i32(1)]
+        builder.call(function, arguments)
+        return context.get_dummy_value()
+
+    return types.none(arr, index), codegen
+
+
+def _code_lanes(context, builder, codes_type, codes, index, index_type):
+    """The 8 codes at ``index`` as a list of LLVM scalars."""
+    first = _element_ptr(context, builder, codes_type, codes, index, index_type)
+    return [builder.load(builder.gep(first, [ir.Constant(ir.IntType(64), j)])) for j in range(8)]
+
+
+def _table_lanes(context, builder, table_type, table, codes_type, values):
+    """Lanes ``table[code]`` for integer codes."""
+    data = context.make_array(table_type)(context, builder, table).data
+    out = ir.Constant(_lanes_type(context, table_type.dtype), ir.Undefined)
+    for j, code in enumerate(values):
+        index = context.cast(builder, code, codes_type.dtype, types.intp)
+        value = builder.load(builder.gep(data, [index]))
+        out = builder.insert_element(out, value, ir.Constant(ir.IntType(32), j))
+    return out
+
+
+def _float_lanes(context, builder, codes_type, values):
+    """Float codes as float64 lanes."""
+    out = ir.Constant(_lanes_type(context, types.float64), ir.Undefined)
+    for j, code in enumerate(values):
+        value = context.cast(builder, code, codes_type.dtype, types.float64)
+        out = builder.insert_element(out, value, ir.Constant(ir.IntType(32), j))
+    return out
+
+
+def _lanes_trig(name):
+    @intrinsic
+    def trig(typingctx, codes, table, gamma, index):
+        """Lanes ``{name}(γ C(x))`` of the 8 amplitudes at ``index``: a table lookup for
+        integer codes, computed for float codes; in the dtype of ``table``."""
+        if not (isinstance(codes, types.Array) and isinstance(table, types.Array)):
+            return None
+        dtype = table.dtype
+
+        def codegen(context, builder, sig, args):
+            values = _code_lanes(context, builder, sig.args[0], args[0], args[3], sig.args[3])
+            if isinstance(codes.dtype, types.Integer):
+                return _table_lanes(context, builder, sig.args[1], args[1], sig.args[0], values)
+            wide = _lanes_type(context, types.float64)
+            angle = context.cast(builder, args[2], sig.args[2], types.float64)
+            angle = builder.shuffle_vector(
+                builder.insert_element(
+                    ir.Constant(wide, ir.Undefined), angle, ir.Constant(ir.IntType(32), 0)
+                ),
+                ir.Constant(wide, ir.Undefined),
+                _i32_vector([0] * _LANES),
+            )
+            angle = builder.fmul(angle, _float_lanes(context, builder, sig.args[0], values))
+            function = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(wide, [wide]), f"llvm.{name}.v{_LANES}f64"
+            )
+            out = builder.call(function, [angle])
+            if dtype == types.float64:
+                return out
+            return builder.fptrunc(out, _lanes_type(context, dtype))
+
+        return _Lanes(dtype)(codes, table, gamma, index), codegen
+
+    return trig
+
+
+_vcos = _lanes_trig("cos")
+_vsin = _lanes_trig("sin")
+
+
+@intrinsic
+def _vcost(typingctx, codes, levels, index):
+    """float64 lanes C(x) of the 8 amplitudes at ``index`` (``levels[code]`` for integers)."""
+    if not (isinstance(codes, types.Array) and isinstance(levels, types.Array)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        values = _code_lanes(context, builder, sig.args[0], args[0], args[2], sig.args[2])
+        if isinstance(codes.dtype, types.Integer):
+            return _table_lanes(context, builder, sig.args[1], args[1], sig.args[0], values)
+        return _float_lanes(context, builder, sig.args[0], values)
+
+    return _Lanes(types.float64)(codes, levels, index), codegen
+
+
+# --- mixer sweeps -----------------------------------------------------------------------------
+#
+# ``e^{-iβX}`` on the pair (a, b) of one qubit: a' = c a - i s b, b' = c b - i s a, the same
+# formula for both, so a butterfly is x' = c x - i s x_partner on whole vectors. The three lowest
+# bits pair lanes of one vector (``_inner3``: the partner is a lane shuffle); a bit of distance
+# h ≥ 8 pairs whole vectors h apart, and one sweep applies 2 or 3 such bits at once (radix 4/8:
+# 4 or 8 vectors loaded, rotated by each bit in registers, stored).
 
 
 @numba.njit(**_JIT)
-def _pairs(ar_, ai_, br_, bi_, c, s):
-    """``e^{-iβX}`` on amplitude pairs (a, b) held in four equal-length slices."""
-    for k in range(ar_.size):
-        ar = ar_[k]
-        ai = ai_[k]
-        br = br_[k]
-        bi = bi_[k]
-        ar_[k] = c * ar + s * bi
-        ai_[k] = c * ai - s * br
-        br_[k] = c * br + s * ai
-        bi_[k] = c * bi - s * ar
+def _rot(ar, ai, br, bi, c, s):
+    return c * ar + s * bi, c * ai - s * br, c * br + s * ai, c * bi - s * ar
 
 
 @numba.njit(**_JIT)
-def _pairs_x(pr_a, pi_a, pr_b, pi_b, lr_a, li_a, lr_b, li_b):
-    """Im⟨λ|X|ψ⟩ over amplitude pairs (read only, so it vectorises), in float64."""
+def _rot_lanes(r, i, c, s):
+    """The three in-vector bits (pair distances 1, 2, 4) of 8 amplitudes."""
+    pr, pi = _vswap(r, 1), _vswap(i, 1)
+    r, i = c * r + s * pi, c * i - s * pr
+    pr, pi = _vswap(r, 2), _vswap(i, 2)
+    r, i = c * r + s * pi, c * i - s * pr
+    pr, pi = _vswap(r, 4), _vswap(i, 4)
+    return c * r + s * pi, c * i - s * pr
+
+
+@numba.njit(**_JIT)
+def _inner3(tr, ti, c, s):
+    cv, sv = _vsplat(tr, c), _vsplat(tr, s)
+    for q in range(0, tr.size, _LANES):
+        r, i = _rot_lanes(_vload(tr, q), _vload(ti, q), cv, sv)
+        _vstore(tr, q, r)
+        _vstore(ti, q, i)
+
+
+@numba.njit(**_JIT)
+def _radix2(tr, ti, h, c, s):
+    cv, sv = _vsplat(tr, c), _vsplat(tr, s)
+    for start in range(0, tr.size, 2 * h):
+        for q in range(start, start + h, _LANES):
+            r0, i0, r1, i1 = _rot(
+                _vload(tr, q), _vload(ti, q), _vload(tr, q + h), _vload(ti, q + h), cv, sv
+            )
+            _vstore(tr, q, r0)
+            _vstore(ti, q, i0)
+            _vstore(tr, q + h, r1)
+            _vstore(ti, q + h, i1)
+
+
+@numba.njit(**_JIT)
+def _radix4(tr, ti, h, c, s):
+    cv, sv = _vsplat(tr, c), _vsplat(tr, s)
+    for start in range(0, tr.size, 4 * h):
+        for q in range(start, start + h, _LANES):
+            r0, i0 = _vload(tr, q), _vload(ti, q)
+            r1, i1 = _vload(tr, q + h), _vload(ti, q + h)
+            r2, i2 = _vload(tr, q + 2 * h), _vload(ti, q + 2 * h)
+            r3, i3 = _vload(tr, q + 3 * h), _vload(ti, q + 3 * h)
+            r0, i0, r1, i1 = _rot(r0, i0, r1, i1, cv, sv)
+            r2, i2, r3, i3 = _rot(r2, i2, r3, i3, cv, sv)
+            r0, i0, r2, i2 = _rot(r0, i0, r2, i2, cv, sv)
+            r1, i1, r3, i3 = _rot(r1, i1, r3, i3, cv, sv)
+            _vstore(tr, q, r0)
+            _vstore(ti, q, i0)
+            _vstore(tr, q + h, r1)
+            _vstore(ti, q + h, i1)
+            _vstore(tr, q + 2 * h, r2)
+            _vstore(ti, q + 2 * h, i2)
+            _vstore(tr, q + 3 * h, r3)
+            _vstore(ti, q + 3 * h, i3)
+
+
+@numba.njit(**_JIT)
+def _mix(tr, ti, lo, hi, c, s):
+    """``e^{-iβX}`` (c = cos β, s = sin β) on bits ``lo..hi-1`` of the buffer (lo = 0 or ≥ 3):
+    the three in-vector bits in one sweep, then two bits per sweep."""
+    b = lo
+    if lo == 0:
+        _inner3(tr, ti, c, s)
+        b = 3
+    while b + 1 < hi:
+        _radix4(tr, ti, 1 << b, c, s)
+        b += 2
+    if b < hi:
+        _radix2(tr, ti, 1 << b, c, s)
+
+
+# --- adjoint sweeps: un-mix ψ and λ, reading Im⟨λ|X_b|ψ⟩ on the way -----------------------------
+#
+# X_b commutes with every rotation of the layer's mixer, so Im⟨λ|X_b|ψ⟩ is the same before,
+# during and after un-applying it: each bit's term is read from the vectors loaded for its
+# butterfly, and ψ and λ are un-mixed in the same sweep.
+
+
+@numba.njit(**_JIT)
+def _x_term(pra, pia, prb, pib, lra, lia, lrb, lib):
+    return lra * pib - lia * prb + lrb * pia - lib * pra
+
+
+@numba.njit(**_JIT)
+def _inner3_adjoint(pr, pi, lr, li, c, s):
+    cv, sv = _vsplat(pr, c), _vsplat(pr, s)
+    total = _vwiden(_vsplat(pr, 0.0))
+    for q in range(0, pr.size, _LANES):
+        r, i, a, b = _vload(pr, q), _vload(pi, q), _vload(lr, q), _vload(li, q)
+        term = a * _vswap(i, 1) - b * _vswap(r, 1)
+        term = term + a * _vswap(i, 2) - b * _vswap(r, 2)
+        term = term + a * _vswap(i, 4) - b * _vswap(r, 4)
+        total = total + _vwiden(term)
+        r, i = _rot_lanes(r, i, cv, sv)
+        a, b = _rot_lanes(a, b, cv, sv)
+        _vstore(pr, q, r)
+        _vstore(pi, q, i)
+        _vstore(lr, q, a)
+        _vstore(li, q, b)
+    return _vsum(total)
+
+
+@numba.njit(**_JIT)
+def _radix2_adjoint(pr, pi, lr, li, h, c, s):
+    cv, sv = _vsplat(pr, c), _vsplat(pr, s)
+    total = _vwiden(_vsplat(pr, 0.0))
+    for start in range(0, pr.size, 2 * h):
+        for q in range(start, start + h, _LANES):
+            r0, i0, r1, i1 = _vload(pr, q), _vload(pi, q), _vload(pr, q + h), _vload(pi, q + h)
+            a0, b0, a1, b1 = _vload(lr, q), _vload(li, q), _vload(lr, q + h), _vload(li, q + h)
+            total = total + _vwiden(_x_term(r0, i0, r1, i1, a0, b0, a1, b1))
+            r0, i0, r1, i1 = _rot(r0, i0, r1, i1, cv, sv)
+            a0, b0, a1, b1 = _rot(a0, b0, a1, b1, cv, sv)
+            _vstore(pr, q, r0)
+            _vstore(pi, q, i0)
+            _vstore(pr, q + h, r1)
+            _vstore(pi, q + h, i1)
+            _vstore(lr, q, a0)
+            _vstore(li, q, b0)
+            _vstore(lr, q + h, a1)
+            _vstore(li, q + h, b1)
+    return _vsum(total)
+
+
+@numba.njit(**_JIT)
+def _radix4_adjoint(pr, pi, lr, li, h, c, s):
+    cv, sv = _vsplat(pr, c), _vsplat(pr, s)
+    total = _vwiden(_vsplat(pr, 0.0))
+    for start in range(0, pr.size, 4 * h):
+        for q in range(start, start + h, _LANES):
+            r0, i0, r1, i1 = _vload(pr, q), _vload(pi, q), _vload(pr, q + h), _vload(pi, q + h)
+            a0, b0, a1, b1 = _vload(lr, q), _vload(li, q), _vload(lr, q + h), _vload(li, q + h)
+            q2, q3 = q + 2 * h, q + 3 * h
+            r2, i2, r3, i3 = _vload(pr, q2), _vload(pi, q2), _vload(pr, q3), _vload(pi, q3)
+            a2, b2, a3, b3 = _vload(lr, q2), _vload(li, q2), _vload(lr, q3), _vload(li, q3)
+            term = _x_term(r0, i0, r1, i1, a0, b0, a1, b1)
+            term = term + _x_term(r2, i2, r3, i3, a2, b2, a3, b3)
+            term = term + _x_term(r0, i0, r2, i2, a0, b0, a2, b2)
+            term = term + _x_term(r1, i1, r3, i3, a1, b1, a3, b3)
+            total = total + _vwiden(term)
+            r0, i0, r1, i1 = _rot(r0, i0, r1, i1, cv, sv)
+            r2, i2, r3, i3 = _rot(r2, i2, r3, i3, cv, sv)
+            r0, i0, r2, i2 = _rot(r0, i0, r2, i2, cv, sv)
+            r1, i1, r3, i3 = _rot(r1, i1, r3, i3, cv, sv)
+            a0, b0, a1, b1 = _rot(a0, b0, a1, b1, cv, sv)
+            a2, b2, a3, b3 = _rot(a2, b2, a3, b3, cv, sv)
+            a0, b0, a2, b2 = _rot(a0, b0, a2, b2, cv, sv)
+            a1, b1, a3, b3 = _rot(a1, b1, a3, b3, cv, sv)
+            _vstore(pr, q, r0)
+            _vstore(pi, q, i0)
+            _vstore(pr, q + h, r1)
+            _vstore(pi, q + h, i1)
+            _vstore(pr, q2, r2)
+            _vstore(pi, q2, i2)
+            _vstore(pr, q3, r3)
+            _vstore(pi, q3, i3)
+            _vstore(lr, q, a0)
+            _vstore(li, q, b0)
+            _vstore(lr, q + h, a1)
+            _vstore(li, q + h, b1)
+            _vstore(lr, q2, a2)
+            _vstore(li, q2, b2)
+            _vstore(lr, q3, a3)
+            _vstore(li, q3, b3)
+    return _vsum(total)
+
+
+@numba.njit(**_JIT)
+def _unmix_grad(pr, pi, lr, li, lo, hi, c, s):
+    """Un-applies ``e^{-iβX}`` on bits ``lo..hi-1`` to ψ and λ; returns Σ_b Im⟨λ|X_b|ψ⟩."""
     total = 0.0
-    for k in range(pr_a.size):
-        total += np.float64(
-            lr_a[k] * pi_b[k] - li_a[k] * pr_b[k] + lr_b[k] * pi_a[k] - li_b[k] * pr_a[k]
-        )
+    b = lo
+    if lo == 0:
+        total += _inner3_adjoint(pr, pi, lr, li, c, -s)
+        b = 3
+    while b + 1 < hi:
+        total += _radix4_adjoint(pr, pi, lr, li, 1 << b, c, -s)
+        b += 2
+    if b < hi:
+        total += _radix2_adjoint(pr, pi, lr, li, 1 << b, c, -s)
     return total
 
 
-def _make_low_bit(h: int):
-    """Kernels for one bit of pair distance ``h`` < 16, written with ``h`` a compile-time
-    constant so the interleaved loads vectorise (a loop of length h per pair does not)."""
-
-    @numba.njit(**_JIT)
-    def mix(tr, ti, c, s):
-        for m in range(tr.size // (2 * h)):
-            for q in range(h):
-                i = 2 * h * m + q
-                ar = tr[i]
-                ai = ti[i]
-                br = tr[i + h]
-                bi = ti[i + h]
-                tr[i] = c * ar + s * bi
-                ti[i] = c * ai - s * br
-                tr[i + h] = c * br + s * ai
-                ti[i + h] = c * bi - s * ar
-
-    @numba.njit(**_JIT)
-    def x_grad(pr, pi, lr, li):
-        total = 0.0
-        for m in range(pr.size // (2 * h)):
-            for q in range(h):
-                i = 2 * h * m + q
-                j = i + h
-                total += np.float64(lr[i] * pi[j] - li[i] * pr[j] + lr[j] * pi[i] - li[j] * pr[i])
-        return total
-
-    return mix, x_grad
-
-
-_mix1, _x_grad1 = _make_low_bit(1)
-_mix2, _x_grad2 = _make_low_bit(2)
-_mix4, _x_grad4 = _make_low_bit(4)
-_mix8, _x_grad8 = _make_low_bit(8)
+# --- elementwise sweeps -----------------------------------------------------------------------
 
 
 @numba.njit(**_JIT)
-def _mix(tr, ti, nbits, w, c, s):
-    """Applies ``e^{-iβX}`` (c = cos β, s = sin β) to each row bit of a (2^nbits, w) buffer."""
-    first = 0
-    if w == 1:  # contiguous block: the four lowest bits by the constant-distance kernels
-        if nbits > 0:
-            _mix1(tr, ti, c, s)
-        if nbits > 1:
-            _mix2(tr, ti, c, s)
-        if nbits > 2:
-            _mix4(tr, ti, c, s)
-        if nbits > 3:
-            _mix8(tr, ti, c, s)
-        first = 4
-    size = tr.size
-    for b in range(first, nbits):
-        h = w << b
-        for start in range(0, size, 2 * h):
-            mid = start + h
-            end = mid + h
-            _pairs(tr[start:mid], ti[start:mid], tr[mid:end], ti[mid:end], c, s)
-
-
-@numba.njit(**_JIT)
-def _unmix_grad(pr, pi, lr, li, nbits, w, c, s):
-    """Un-applies ``e^{-iβX}`` per row bit to ψ and λ; returns Σ_bits Im⟨λ|X_b|ψ⟩ (float64).
-
-    Each X_b commutes with every rotation of the mixer, so all the terms are read before
-    un-applying any of it (read-only loops, then two in-place mixers: both vectorise).
-    """
-    total = 0.0
-    first = 0
-    if w == 1:
-        if nbits > 0:
-            total += _x_grad1(pr, pi, lr, li)
-        if nbits > 1:
-            total += _x_grad2(pr, pi, lr, li)
-        if nbits > 2:
-            total += _x_grad4(pr, pi, lr, li)
-        if nbits > 3:
-            total += _x_grad8(pr, pi, lr, li)
-        first = 4
-    size = pr.size
-    for b in range(first, nbits):
-        h = w << b
-        for start in range(0, size, 2 * h):
-            mid = start + h
-            end = mid + h
-            total += _pairs_x(
-                pr[start:mid], pi[start:mid], pr[mid:end], pi[mid:end],
-                lr[start:mid], li[start:mid], lr[mid:end], li[mid:end],
-            )  # fmt: skip
-    _mix(pr, pi, nbits, w, c, -s)
-    _mix(lr, li, nbits, w, c, -s)
-    return total
-
-
-@numba.njit(**_JIT)
-def _phase(tr, ti, dc, cos_table, sin_table, gamma, integer, sign):
-    """Multiplies by ``e^{-i sign γ C(x)}``; ``dc`` holds the codes of the buffer's amplitudes."""
-    for k in range(tr.size):
-        if integer:
-            cr = cos_table[np.intp(dc[k])]
-            sr = sign * sin_table[np.intp(dc[k])]
-        else:
-            angle = gamma * np.float64(dc[k])
-            cr = math.cos(angle)
-            sr = sign * math.sin(angle)
-        ar = tr[k]
-        ai = ti[k]
-        tr[k] = ar * cr + ai * sr
-        ti[k] = ai * cr - ar * sr
-
-
-@numba.njit(**_JIT)
-def _init_phase(tr, ti, dc, cos_table, sin_table, gamma, integer, amplitude):
+def _init_phase(tr, ti, dc, cos_t, sin_t, gamma, amplitude):
     """Writes ``e^{-iγ C(x)}/√dim`` (the first cost layer on |+⟩) without reading the buffer."""
-    for k in range(tr.size):
-        if integer:
-            cr = cos_table[np.intp(dc[k])]
-            sr = sin_table[np.intp(dc[k])]
-        else:
-            angle = gamma * np.float64(dc[k])
-            cr = math.cos(angle)
-            sr = math.sin(angle)
-        tr[k] = amplitude * cr
-        ti[k] = -amplitude * sr
+    av = _vsplat(tr, amplitude)
+    nv = _vsplat(tr, -amplitude)
+    for k in range(0, tr.size, _LANES):
+        _vstore(tr, k, av * _vcos(dc, cos_t, gamma, k))
+        _vstore(ti, k, nv * _vsin(dc, sin_t, gamma, k))
 
 
 @numba.njit(**_JIT)
-def _value(dc, k, levels, integer):
-    if integer:
-        return levels[np.intp(dc[k])]
-    return np.float64(dc[k])
+def _phase(tr, ti, dc, cos_t, sin_t, gamma):
+    """Multiplies by ``e^{-iγ C(x)}``; ``dc`` holds the codes of the buffer's amplitudes."""
+    for k in range(0, tr.size, _LANES):
+        cr, sr = _vcos(dc, cos_t, gamma, k), _vsin(dc, sin_t, gamma, k)
+        r, i = _vload(tr, k), _vload(ti, k)
+        _vstore(tr, k, r * cr + i * sr)
+        _vstore(ti, k, i * cr - r * sr)
 
 
 @numba.njit(**_JIT)
-def _expect(tr, ti, dc, levels, integer):
+def _expect(tr, ti, dc, levels):
     """Σ |ψ_x|² C(x) over the buffer, in float64."""
-    total = 0.0
-    for k in range(tr.size):
-        total += np.float64(tr[k] * tr[k] + ti[k] * ti[k]) * _value(dc, k, levels, integer)
-    return total
+    total = _vwiden(_vsplat(tr, 0.0))
+    for k in range(0, tr.size, _LANES):
+        r, i = _vload(tr, k), _vload(ti, k)
+        total = total + _vwiden(r * r + i * i) * _vcost(dc, levels, k)
+    return _vsum(total)
 
 
 @numba.njit(**_JIT)
-def _apply_cost(pr, pi, lr, li, dc, levels, integer):
+def _apply_cost(pr, pi, lr, li, dc, levels):
     """λ = C ψ; returns ⟨ψ|C|ψ⟩ (float64)."""
-    total = 0.0
-    for k in range(pr.size):
-        v = _value(dc, k, levels, integer)
-        total += np.float64(pr[k] * pr[k] + pi[k] * pi[k]) * v
-        lr[k] = pr[k] * v
-        li[k] = pi[k] * v
-    return total
+    total = _vwiden(_vsplat(pr, 0.0))
+    for k in range(0, pr.size, _LANES):
+        v = _vcost(dc, levels, k)
+        r, i = _vload(pr, k), _vload(pi, k)
+        total = total + _vwiden(r * r + i * i) * v
+        _vstore(lr, k, _vnarrow(_vwiden(r) * v, lr))
+        _vstore(li, k, _vnarrow(_vwiden(i) * v, li))
+    return _vsum(total)
 
 
 @numba.njit(**_JIT)
-def _phase_grad(pr, pi, lr, li, dc, levels, integer):
-    """Σ C(x) Im(conj(λ_x) ψ_x) in float64."""
-    total = 0.0
-    for k in range(pr.size):
-        total += np.float64(lr[k] * pi[k] - li[k] * pr[k]) * _value(dc, k, levels, integer)
-    return total
+def _phase_grad(pr, pi, lr, li, dc, levels, cos_t, sin_t, gamma, undo):
+    """Σ C(x) Im(conj(λ_x) ψ_x) in float64; then, if ``undo``, divides ψ and λ by the phase."""
+    total = _vwiden(_vsplat(pr, 0.0))
+    for k in range(0, pr.size, _LANES):
+        r, i, a, b = _vload(pr, k), _vload(pi, k), _vload(lr, k), _vload(li, k)
+        total = total + _vwiden(a * i - b * r) * _vcost(dc, levels, k)
+        if undo:
+            cr, sr = _vcos(dc, cos_t, gamma, k), _vsin(dc, sin_t, gamma, k)
+            _vstore(pr, k, r * cr - i * sr)
+            _vstore(pi, k, i * cr + r * sr)
+            _vstore(lr, k, a * cr - b * sr)
+            _vstore(li, k, b * cr + a * sr)
+    return _vsum(total)
+
+
+# --- one buffer: the work of one sweep over memory on one qubit group ---------------------------
+
+
+# --- fused sweeps of a contiguous block: the in-vector bits with the elementwise work ------------
+
+
+@numba.njit(**_JIT)
+def _inner_forward(
+    tr, ti, dc, cos_t, sin_t, levels, gamma, amplitude, cb, sb, before, phase, ca, sa, after,
+    expect,
+):  # fmt: skip
+    """One sweep over 8-amplitude vectors: the in-vector bits of one mixer (if ``before``), the
+    phase (``phase``: 1 writes |+⟩ with it without reading, 2 multiplies), the in-vector bits of
+    the next mixer (if ``after``); then ⟨C⟩ is reduced (``expect``, nothing written) or the
+    vectors are stored. Returns ⟨C⟩ or 0."""
+    cbv, sbv, cav, sav = _vsplat(tr, cb), _vsplat(tr, sb), _vsplat(tr, ca), _vsplat(tr, sa)
+    av, nv = _vsplat(tr, amplitude), _vsplat(tr, -amplitude)
+    total = _vwiden(_vsplat(tr, 0.0))
+    for q in range(0, tr.size, _LANES):
+        if phase == 1:
+            r, i = av * _vcos(dc, cos_t, gamma, q), nv * _vsin(dc, sin_t, gamma, q)
+        else:
+            r, i = _vload(tr, q), _vload(ti, q)
+        if before:
+            r, i = _rot_lanes(r, i, cbv, sbv)
+        if phase == 2:
+            cr, sr = _vcos(dc, cos_t, gamma, q), _vsin(dc, sin_t, gamma, q)
+            r, i = r * cr + i * sr, i * cr - r * sr
+        if after:
+            r, i = _rot_lanes(r, i, cav, sav)
+        if expect:
+            total = total + _vwiden(r * r + i * i) * _vcost(dc, levels, q)
+        else:
+            _vstore(tr, q, r)
+            _vstore(ti, q, i)
+    return _vsum(total)
+
+
+@numba.njit(**_JIT)
+def _lanes_x_term(r, i, a, b):
+    """Σ over the three in-vector bits of Im⟨λ|X_b|ψ⟩, per lane (each pair counted once)."""
+    term = a * _vswap(i, 1) - b * _vswap(r, 1)
+    term = term + a * _vswap(i, 2) - b * _vswap(r, 2)
+    return term + a * _vswap(i, 4) - b * _vswap(r, 4)
+
+
+@numba.njit(**_JIT)
+def _inner_backward(
+    pr, pi, lr, li, dc, cos_t, sin_t, levels, gamma, start, ca, sa, after, phase, undo, cb, sb,
+    before, out,
+):  # fmt: skip
+    """The adjoint of :func:`_inner_forward` in one sweep over ψ and λ. With ``start``, first
+    applies the in-vector bits of the mixer ``after`` to ψ, reduces ⟨C⟩ (``out[0]``) and sets
+    λ = Cψ. Then un-applies to ψ and λ the in-vector bits of ``after`` (Im⟨λ|X|ψ⟩ to
+    ``out[1]``), reads Im⟨λ|C|ψ⟩ (``phase``, to ``out[2]``) and divides by the phase (``undo``),
+    and un-applies the in-vector bits of ``before`` (to ``out[3]``)."""
+    cav, sav, unsav = _vsplat(pr, ca), _vsplat(pr, sa), _vsplat(pr, -sa)
+    cbv, unsbv = _vsplat(pr, cb), _vsplat(pr, -sb)
+    zero = _vwiden(_vsplat(pr, 0.0))
+    energy, x_after, cost, x_before = zero, zero, zero, zero
+    for q in range(0, pr.size, _LANES):
+        r, i = _vload(pr, q), _vload(pi, q)
+        if start:
+            if after:
+                r, i = _rot_lanes(r, i, cav, sav)
+            v = _vcost(dc, levels, q)
+            energy = energy + _vwiden(r * r + i * i) * v
+            a, b = _vnarrow(_vwiden(r) * v, pr), _vnarrow(_vwiden(i) * v, pr)
+        else:
+            a, b = _vload(lr, q), _vload(li, q)
+        if after:
+            x_after = x_after + _vwiden(_lanes_x_term(r, i, a, b))
+            r, i = _rot_lanes(r, i, cav, unsav)
+            a, b = _rot_lanes(a, b, cav, unsav)
+        if phase:
+            cost = cost + _vwiden(a * i - b * r) * _vcost(dc, levels, q)
+            if undo:
+                cr, sr = _vcos(dc, cos_t, gamma, q), _vsin(dc, sin_t, gamma, q)
+                r, i = r * cr - i * sr, i * cr + r * sr
+                a, b = a * cr - b * sr, b * cr + a * sr
+        if before:
+            x_before = x_before + _vwiden(_lanes_x_term(r, i, a, b))
+            r, i = _rot_lanes(r, i, cbv, unsbv)
+            a, b = _rot_lanes(a, b, cbv, unsbv)
+        _vstore(pr, q, r)
+        _vstore(pi, q, i)
+        _vstore(lr, q, a)
+        _vstore(li, q, b)
+    out[0] += _vsum(energy)
+    out[1] += _vsum(x_after)
+    out[2] += _vsum(cost)
+    out[3] += _vsum(x_before)
+
+
+# --- one buffer: the work of one sweep over memory on one qubit group ---------------------------
+
+
+@numba.njit(**_JIT)
+def _forward_buffer(
+    tr, ti, tc, lo, hi, cos_t, sin_t, levels, gammas, cb, sb, mix_before, phase_layer, expect,
+    amplitude,
+):  # fmt: skip
+    """Mixer of layer ``mix_before`` on bits ``lo..hi-1``, the phase of ``phase_layer`` (the first
+    one writes |+⟩) and that layer's mixer on the same bits; or ⟨C⟩ after ``mix_before`` when
+    ``expect`` (returned). Layers < 0 are skipped.
+
+    A contiguous block (``lo == 0``) applies the bits ≥ 3 of the first mixer, then one fused
+    sweep (:func:`_inner_forward`), then the bits ≥ 3 of the second: the bits of one layer's
+    mixer commute, so their order is free."""
+    if lo == 0:
+        b, a = max(mix_before, 0), max(phase_layer, 0)
+        if mix_before >= 0:
+            _mix(tr, ti, 3, hi, cb[b], sb[b])
+        phase = 1 if phase_layer == 0 else (2 if phase_layer > 0 else 0)
+        value = _inner_forward(
+            tr, ti, tc, cos_t[a], sin_t[a], levels, gammas[a], amplitude, cb[b], sb[b],
+            mix_before >= 0, phase, cb[a], sb[a], phase_layer >= 0, expect,
+        )  # fmt: skip
+        if phase_layer >= 0:
+            _mix(tr, ti, 3, hi, cb[a], sb[a])
+        return value
+    if mix_before >= 0:
+        _mix(tr, ti, lo, hi, cb[mix_before], sb[mix_before])
+    if phase_layer == 0:
+        _init_phase(tr, ti, tc, cos_t[0], sin_t[0], gammas[0], amplitude)
+    elif phase_layer > 0:
+        g = gammas[phase_layer]
+        _phase(tr, ti, tc, cos_t[phase_layer], sin_t[phase_layer], g)
+    if phase_layer >= 0:
+        _mix(tr, ti, lo, hi, cb[phase_layer], sb[phase_layer])
+    if expect:
+        return _expect(tr, ti, tc, levels)
+    return 0.0
+
+
+@numba.njit(**_JIT)
+def _backward_buffer(
+    pr, pi, lr, li, tc, lo, hi, cos_t, sin_t, levels, gammas, cb, sb, start, mix_after,
+    phase_layer, undo_phase, mix_before, out,
+):  # fmt: skip
+    """Adjoint work on one buffer (see :func:`_backward_pass`); adds the four sums to ``out``.
+
+    A contiguous block (``lo == 0``) un-applies the bits ≥ 3 of ``mix_after``, then one fused
+    sweep (:func:`_inner_backward`), then the bits ≥ 3 of ``mix_before``."""
+    if lo == 0:
+        a, b, g = max(mix_after, 0), max(mix_before, 0), max(phase_layer, 0)
+        if start and mix_after >= 0:  # the last forward mixer on ψ, its bits ≥ 3
+            _mix(pr, pi, 3, hi, cb[a], sb[a])
+        if mix_after >= 0 and not start:
+            out[1] += _unmix_grad(pr, pi, lr, li, 3, hi, cb[a], sb[a])
+        _inner_backward(
+            pr, pi, lr, li, tc, cos_t[g], sin_t[g], levels, gammas[g], start, cb[a], sb[a],
+            mix_after >= 0, phase_layer >= 0, undo_phase, cb[b], sb[b], mix_before >= 0, out,
+        )  # fmt: skip
+        if start and mix_after >= 0:
+            out[1] += _unmix_grad(pr, pi, lr, li, 3, hi, cb[a], sb[a])
+        if mix_before >= 0:
+            out[3] += _unmix_grad(pr, pi, lr, li, 3, hi, cb[b], sb[b])
+        return
+    if start:
+        if mix_after >= 0:
+            _mix(pr, pi, lo, hi, cb[mix_after], sb[mix_after])
+        out[0] += _apply_cost(pr, pi, lr, li, tc, levels)
+    if mix_after >= 0:
+        out[1] += _unmix_grad(pr, pi, lr, li, lo, hi, cb[mix_after], sb[mix_after])
+    if phase_layer >= 0:
+        g = gammas[phase_layer]
+        ct, st = cos_t[phase_layer], sin_t[phase_layer]
+        out[2] += _phase_grad(pr, pi, lr, li, tc, levels, ct, st, g, undo_phase)
+    if mix_before >= 0:
+        out[3] += _unmix_grad(pr, pi, lr, li, lo, hi, cb[mix_before], sb[mix_before])
 
 
 # --- whole circuits that fit one block ------------------------------------------------------
 
 
 @numba.njit(**_JIT)
-def _block_circuit(tr, ti, lr, li, dc, cos_t, sin_t, levels, gammas, cb, sb, integer, grads):
+def _block_circuit(tr, ti, lr, li, dc, cos_t, sin_t, levels, gammas, cb, sb, grads):
     """Forward (and, if ``grads`` has entries, adjoint) pass of one circuit held in cache."""
     n = int(np.log2(tr.size) + 0.5)
     p = gammas.size
     amplitude = 1.0 / math.sqrt(tr.size)
-    _init_phase(tr, ti, dc, cos_t[0], sin_t[0], gammas[0], integer, amplitude)
-    _mix(tr, ti, n, 1, cb[0], sb[0])
-    for layer in range(1, p):
-        _phase(tr, ti, dc, cos_t[layer], sin_t[layer], gammas[layer], integer, 1.0)
-        _mix(tr, ti, n, 1, cb[layer], sb[layer])
+    common = (cos_t, sin_t, levels, gammas, cb, sb)
+    for layer in range(p):
+        _forward_buffer(tr, ti, dc, 0, n, *common, -1, layer, False, amplitude)
     if grads.size == 0:
-        return _expect(tr, ti, dc, levels, integer)
-    energy = _apply_cost(tr, ti, lr, li, dc, levels, integer)
+        return _expect(tr, ti, dc, levels)
+    sums = np.zeros(4)
+    _backward_buffer(tr, ti, lr, li, dc, 0, n, *common, True, -1, -1, False, -1, sums)
     for layer in range(p - 1, -1, -1):
-        grads[p + layer] = 2.0 * _unmix_grad(tr, ti, lr, li, n, 1, cb[layer], sb[layer])
-        grads[layer] = 2.0 * _phase_grad(tr, ti, lr, li, dc, levels, integer)
-        if layer:
-            _phase(tr, ti, dc, cos_t[layer], sin_t[layer], gammas[layer], integer, -1.0)
-            _phase(lr, li, dc, cos_t[layer], sin_t[layer], gammas[layer], integer, -1.0)
-    return energy
+        sums[1:] = 0.0
+        _backward_buffer(
+            tr, ti, lr, li, dc, 0, n, *common, False, layer, layer, layer > 0, -1, sums
+        )
+        grads[p + layer] = 2.0 * sums[1]
+        grads[layer] = 2.0 * sums[2]
+    return sums[0]
 
 
 @numba.njit(**_JIT)
@@ -394,21 +944,49 @@ def _block_rows(codes, rows, levels, params, integer, values, grads, one, first,
                     cos_t[layer, level] = math.cos(angle)
                     sin_t[layer, level] = math.sin(angle)
         values[i] = _block_circuit(
-            tr, ti, lr, li, codes[row], cos_t, sin_t, levels[row], gammas, cb, sb, integer,
-            grads[i],
-        )  # fmt: skip
+            tr, ti, lr, li, codes[row], cos_t, sin_t, levels[row], gammas, cb, sb, grads[i]
+        )
 
 
 # --- circuits larger than a block: passes over memory -----------------------------------------
 
 
+# Planes (ψ and λ, real and imaginary parts, and a buffer's codes) start at these offsets modulo
+# 4 KiB: arrays of equal power-of-two sizes would otherwise share cache sets and alias in the
+# store-to-load check of the core, slowing the sweeps that read several planes at once by 2x.
+_PLANE_STAGGER = 1088
+
+
 @numba.njit(**_JIT)
-def _load(src, dst, base, rows, stride, w):
-    """Copies rows ``base + r * stride + [0, w)`` of ``src`` into the (rows, w) buffer ``dst``."""
+def _staggered(count, size, dtype_like):
+    """``count`` planes of ``size`` elements, each starting at a different offset modulo 4 KiB."""
+    itemsize = dtype_like.itemsize
+    step = _PLANE_STAGGER // itemsize
+    period = 4096 // itemsize
+    buffer = np.empty(count * (size + period) + period, dtype_like.dtype)
+    first = (period - (buffer.ctypes.data % 4096) // itemsize) % period
+    planes = []
+    for k in range(count):
+        start = first + k * (size + period) + (k * step) % period
+        planes.append(buffer[start : start + size])
+    return planes
+
+
+# Tiles ahead that the high-group passes prefetch (forward: 2 planes, backward: 4).
+_PREFETCH_FORWARD = 2
+_PREFETCH_BACKWARD = 1
+
+
+@numba.njit(**_JIT)
+def _load(src, dst, base, rows, stride, w, ahead):
+    """Copies rows ``base + r * stride + [0, w)`` of ``src`` into the (rows, w) buffer ``dst``,
+    prefetching the rows ``ahead`` amplitudes further (a later tile's: a tile's rows are 2^high
+    cache lines a page or more apart, which the hardware prefetchers do not follow)."""
     for r in range(rows):
         start = base + r * stride
-        for j in range(w):
-            dst[r * w + j] = src[start + j]
+        _prefetch(src, start + ahead)
+        for j in range(0, w, _LANES):
+            _vstore(dst, r * w + j, _vload(src, start + j))
 
 
 @numba.njit(**_JIT)
@@ -416,56 +994,65 @@ def _store(dst, src, base, rows, stride, w):
     """Copies the (rows, w) buffer ``src`` back to rows ``base + r * stride`` of ``dst``."""
     for r in range(rows):
         start = base + r * stride
+        for j in range(0, w, _LANES):
+            _vstore(dst, start + j, _vload(src, r * w + j))
+
+
+@numba.njit(**_JIT)
+def _load_codes(src, dst, base, rows, stride, w, ahead):
+    for r in range(rows):
+        start = base + r * stride
+        _prefetch(src, start + ahead)
         for j in range(w):
-            dst[start + j] = src[r * w + j]
+            dst[r * w + j] = src[start + j]
 
 
 @numba.njit(**_JIT)
 def _forward_pass(
-    re, im, dc, row_bits, stride, w, cos_t, sin_t, levels, gammas, cb, sb, integer,
+    re, im, dc, blocks, bits, w, stride, cos_t, sin_t, levels, gammas, cb, sb,
     mix_before, phase_layer, write, expect, first_tile, last_tile,
 ):  # fmt: skip
     """One sweep: mixer of layer ``mix_before`` on this group, phase of ``phase_layer`` (the
     first one initialises |+⟩) and that layer's mixer on this group; or ⟨C⟩ after
-    ``mix_before`` when ``expect``. Layers < 0 are skipped. Returns the float64 partial sums."""
-    rows = 1 << row_bits
-    dim = re.size
-    chunks = stride // w if stride > 1 else 1
-    tile_w = w if stride > 1 else 1
+    ``mix_before`` when ``expect``. Layers < 0 are skipped. Returns the float64 partial sums.
+
+    The state is 2^high rows of 2^low amplitudes, ``stride`` apart (a little more than 2^low,
+    see :func:`layout`); ``dc`` holds the codes unpadded. With ``blocks``, the low group: tile t
+    is row t, worked on in place (``bits`` = low). Otherwise the high group: tile t is columns
+    ``t w .. t w + w - 1`` of all 2^bits rows, copied to a buffer and back."""
+    rows = 1 << bits
     partial = np.zeros(last_tile - first_tile, np.float64)
-    amplitude = 1.0 / math.sqrt(dim)
-    tr = np.empty(rows * tile_w, re.dtype)
-    ti = np.empty(rows * tile_w, re.dtype)
-    tc = np.empty(rows * tile_w, dc.dtype)
-    for t in range(first_tile, last_tile):
-        outer = t // chunks
-        base = outer * rows * stride + (t % chunks) * tile_w
-        _load(dc, tc, base, rows, stride, tile_w)
-        if phase_layer == 0:
-            _init_phase(tr, ti, tc, cos_t[0], sin_t[0], gammas[0], integer, amplitude)
-        else:
-            _load(re, tr, base, rows, stride, tile_w)
-            _load(im, ti, base, rows, stride, tile_w)
-        if mix_before >= 0:
-            _mix(tr, ti, row_bits, tile_w, cb[mix_before], sb[mix_before])
-        if phase_layer > 0:
-            _phase(
-                tr, ti, tc, cos_t[phase_layer], sin_t[phase_layer], gammas[phase_layer],
-                integer, 1.0,
+    amplitude = 1.0 / math.sqrt(dc.size)
+    common = (cos_t, sin_t, levels, gammas, cb, sb, mix_before, phase_layer, expect, amplitude)
+    if blocks:
+        for t in range(first_tile, last_tile):
+            lo = t * stride
+            partial[t - first_tile] = _forward_buffer(
+                re[lo : lo + rows], im[lo : lo + rows], dc[t * rows : (t + 1) * rows], 0, bits,
+                *common,
             )  # fmt: skip
-        if phase_layer >= 0:
-            _mix(tr, ti, row_bits, tile_w, cb[phase_layer], sb[phase_layer])
-        if expect:
-            partial[t - first_tile] = _expect(tr, ti, tc, levels, integer)
+        return partial
+    low = int(np.log2(w) + 0.5)
+    width = dc.size >> bits
+    planes = _staggered(2, rows * w, re[:1])
+    tr, ti = planes[0], planes[1]
+    tc = np.empty(rows * w, dc.dtype)
+    ahead = _PREFETCH_FORWARD * w
+    for t in range(first_tile, last_tile):
+        _load_codes(dc, tc, t * w, rows, width, w, ahead)
+        if phase_layer != 0:
+            _load(re, tr, t * w, rows, stride, w, ahead)
+            _load(im, ti, t * w, rows, stride, w, ahead)
+        partial[t - first_tile] = _forward_buffer(tr, ti, tc, low, low + bits, *common)
         if write:
-            _store(re, tr, base, rows, stride, tile_w)
-            _store(im, ti, base, rows, stride, tile_w)
+            _store(re, tr, t * w, rows, stride, w)
+            _store(im, ti, t * w, rows, stride, w)
     return partial
 
 
 @numba.njit(**_JIT)
 def _backward_pass(
-    re, im, lre, lim, dc, row_bits, stride, w, cos_t, sin_t, levels, gammas, cb, sb, integer,
+    re, im, lre, lim, dc, blocks, bits, w, stride, cos_t, sin_t, levels, gammas, cb, sb,
     mix_after, phase_layer, mix_before, start, write, first_tile, last_tile,
 ):  # fmt: skip
     """Adjoint sweep mirroring a forward pass: un-applies (in reverse) the mixer of
@@ -474,47 +1061,39 @@ def _backward_pass(
     one: it applies the mixer of ``mix_after`` to ψ, reduces ⟨C⟩ and sets λ = Cψ first.
     Layers < 0 are skipped. Returns (tiles, 4) float64 partial sums: ⟨C⟩, Im⟨λ|ΣX|ψ⟩ at
     ``mix_after``, Im⟨λ|C|ψ⟩ at ``phase_layer``, Im⟨λ|ΣX|ψ⟩ at ``mix_before``."""
-    rows = 1 << row_bits
-    chunks = stride // w if stride > 1 else 1
-    tile_w = w if stride > 1 else 1
+    rows = 1 << bits
     partial = np.zeros((last_tile - first_tile, 4), np.float64)
-    size = rows * tile_w
-    pr = np.empty(size, re.dtype)
-    pi = np.empty(size, re.dtype)
-    lr = np.empty(size, re.dtype)
-    li = np.empty(size, re.dtype)
-    tc = np.empty(size, dc.dtype)
+    # The first phase need not be undone: nothing is left after it.
+    undo = mix_before >= 0
+    common = (cos_t, sin_t, levels, gammas, cb, sb, start, mix_after, phase_layer, undo, mix_before)
+    if blocks:
+        for t in range(first_tile, last_tile):
+            lo, hi = t * stride, t * stride + rows
+            _backward_buffer(
+                re[lo:hi], im[lo:hi], lre[lo:hi], lim[lo:hi], dc[t * rows : (t + 1) * rows],
+                0, bits, *common, partial[t - first_tile],
+            )  # fmt: skip
+        return partial
+    low = int(np.log2(w) + 0.5)
+    width = dc.size >> bits
+    planes = _staggered(4, rows * w, re[:1])
+    pr, pi, lr, li = planes[0], planes[1], planes[2], planes[3]
+    tc = np.empty(rows * w, dc.dtype)
+    ahead = _PREFETCH_BACKWARD * w
     for t in range(first_tile, last_tile):
-        outer = t // chunks
-        base = outer * rows * stride + (t % chunks) * tile_w
-        i = t - first_tile
-        _load(dc, tc, base, rows, stride, tile_w)
-        _load(re, pr, base, rows, stride, tile_w)
-        _load(im, pi, base, rows, stride, tile_w)
-        if start:
-            _mix(pr, pi, row_bits, tile_w, cb[mix_after], sb[mix_after])
-            partial[i, 0] = _apply_cost(pr, pi, lr, li, tc, levels, integer)
-        else:
-            _load(lre, lr, base, rows, stride, tile_w)
-            _load(lim, li, base, rows, stride, tile_w)
-        if mix_after >= 0:
-            c, s = cb[mix_after], sb[mix_after]
-            partial[i, 1] = _unmix_grad(pr, pi, lr, li, row_bits, tile_w, c, s)
-        if phase_layer >= 0:
-            partial[i, 2] = _phase_grad(pr, pi, lr, li, tc, levels, integer)
-            if mix_before >= 0:  # the first phase need not be undone: nothing is left after it
-                g = gammas[phase_layer]
-                ct, st = cos_t[phase_layer], sin_t[phase_layer]
-                _phase(pr, pi, tc, ct, st, g, integer, -1.0)
-                _phase(lr, li, tc, ct, st, g, integer, -1.0)
-        if mix_before >= 0:
-            c, s = cb[mix_before], sb[mix_before]
-            partial[i, 3] = _unmix_grad(pr, pi, lr, li, row_bits, tile_w, c, s)
+        base = t * w
+        _load_codes(dc, tc, base, rows, width, w, ahead)
+        _load(re, pr, base, rows, stride, w, ahead)
+        _load(im, pi, base, rows, stride, w, ahead)
+        if not start:
+            _load(lre, lr, base, rows, stride, w, ahead)
+            _load(lim, li, base, rows, stride, w, ahead)
+        _backward_buffer(pr, pi, lr, li, tc, low, low + bits, *common, partial[t - first_tile])
         if write:
-            _store(re, pr, base, rows, stride, tile_w)
-            _store(im, pi, base, rows, stride, tile_w)
-            _store(lre, lr, base, rows, stride, tile_w)
-            _store(lim, li, base, rows, stride, tile_w)
+            _store(re, pr, base, rows, stride, w)
+            _store(im, pi, base, rows, stride, w)
+            _store(lre, lr, base, rows, stride, w)
+            _store(lim, li, base, rows, stride, w)
     return partial
 
 
@@ -522,16 +1101,29 @@ def _backward_pass(
 _TILE_AMPLITUDE_BITS = 14
 
 
-def groups(n: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
-    """(row bits, row stride, row width) of the low (block) and high (tile) qubit groups.
+def groups(n: int) -> tuple[int, int, int]:
+    """(low bits, high bits, tile width) of the two qubit groups of a circuit over memory.
 
-    The low group is the ``n - high`` least significant bits (contiguous blocks); the high group
-    the rest, as tiles of ``2^high`` rows ``2^low`` apart, each ``width`` amplitudes wide.
+    The low group is the ``low`` least significant bits (contiguous blocks); the high group the
+    rest, as tiles of ``2^high`` rows ``2^low`` apart, each ``width`` amplitudes wide.
     """
     high = max(1, n - BLOCK_BITS)
     low = n - high
     width = min(1 << low, max(TILE_WIDTH, 1 << max(0, _TILE_AMPLITUDE_BITS - high)))
-    return (low, 1, 1), (high, 1 << low, width)
+    return low, high, width
+
+
+def layout(n: int) -> tuple[int, int]:
+    """(rows, row stride) of the state planes: 2^high rows of 2^low amplitudes, each row padded
+    by up to 64 amplitudes so that a tile's rows do not all fall in the same cache sets."""
+    low, high, width = groups(n)
+    return 1 << high, (1 << low) + min(width, 64)
+
+
+def state_planes(n: int, count: int, dtype) -> list[np.ndarray]:
+    """``count`` state planes of the padded layout (see :func:`layout`)."""
+    rows, stride = layout(n)
+    return _staggered(count, rows * stride, np.empty(1, dtype))
 
 
 _POOL: list = [None, 0]  # a ThreadPoolExecutor and its size
@@ -571,23 +1163,25 @@ def _split(function, total: int, *args):
     return [first] + [future.result() for future in futures]
 
 
-def _tiles(n: int, group: tuple[int, int, int]) -> int:
-    bits, stride, w = group
-    return (1 << n) // ((1 << bits) * (w if stride > 1 else 1))
+def _large_circuit(re, im, lre, lim, dc, tables, gammas, cb, sb, grads):
+    """One circuit over memory (n > BLOCK_BITS): p + 1 forward sweeps (and p + 1 back).
 
-
-def _large_circuit(re, im, lre, lim, dc, tables, gammas, cb, sb, integer, grads):
-    """One circuit over memory (n > BLOCK_BITS): p + 1 forward sweeps (and p + 1 back)."""
+    ``re``, ``im`` (and ``lre``, ``lim`` for the gradient) are planes of :func:`state_planes`.
+    """
     cos_t, sin_t, levels = tables
     p = gammas.size
-    n = int(re.size).bit_length() - 1
-    group = groups(n)
-    common = (cos_t, sin_t, levels, gammas, cb, sb, integer)
+    n = int(dc.size).bit_length() - 1
+    low, high, w = groups(n)
+    _, stride = layout(n)
+    # (blocks, bits, width, tiles) of the two groups
+    group = ((True, low, w, 1 << high), (False, high, w, (1 << low) // w))
+    common = (cos_t, sin_t, levels, gammas, cb, sb)
 
     def forward(g, mix_before, phase_layer, write, expect):
-        bits, stride, w = group[g]
-        args = (re, im, dc, bits, stride, w, *common, mix_before, phase_layer, write, expect)
-        return sum(float(part.sum()) for part in _split(_forward_pass, _tiles(n, group[g]), *args))
+        blocks, bits, width, tiles = group[g]
+        args = (re, im, dc, blocks, bits, width, stride, *common)
+        args += (mix_before, phase_layer, write, expect)
+        return sum(float(part.sum()) for part in _split(_forward_pass, tiles, *args))
 
     forward(0, -1, 0, True, False)
     for layer in range(1, p):
@@ -596,10 +1190,10 @@ def _large_circuit(re, im, lre, lim, dc, tables, gammas, cb, sb, integer, grads)
         return forward(p % 2, p - 1, -1, False, True)
 
     def backward(g, mix_after, phase_layer, mix_before, start, write):
-        bits, stride, w = group[g]
-        args = (re, im, lre, lim, dc, bits, stride, w, *common)
+        blocks, bits, width, tiles = group[g]
+        args = (re, im, lre, lim, dc, blocks, bits, width, stride, *common)
         args += (mix_after, phase_layer, mix_before, start, write)
-        parts = _split(_backward_pass, _tiles(n, group[g]), *args)
+        parts = _split(_backward_pass, tiles, *args)
         return np.sum([part.sum(axis=0) for part in parts], axis=0)
 
     sums = backward(p % 2, p - 1, -1, -1, True, True)
@@ -638,8 +1232,11 @@ def required_memory(problems: Sequence[MaxCutProblem], n_qubits: int, float_dtyp
     itemsize = np.dtype(float_dtype).itemsize
     codes = len(problems) * dim * code_bytes_per_amplitude(problems, float_dtype)
     build = dim * 8  # one problem's int32 cut values (or float64 diagonal) while coding it
-    count = threads() if n_qubits <= _PARALLEL_ROWS_MAX_N else 1
-    states = 4 * dim * itemsize * count  # ψ and λ, real and imaginary parts
+    if n_qubits <= _PARALLEL_ROWS_MAX_N:  # ψ and λ, real and imaginary parts, per thread
+        states = 4 * dim * itemsize * threads()
+    else:  # padded rows, see layout()
+        rows, stride = layout(n_qubits)
+        states = 4 * (rows * stride * itemsize + 4096)
     return {"codes": codes, "build": build, "states": states, "total": codes + build + states}
 
 
@@ -713,6 +1310,9 @@ def run(
         ``(K,)`` float64 energies and the ``(K, 2p)`` float64 gradient or None.
     """
     params = np.ascontiguousarray(params, np.float64)
+    if codes.n < 3:  # the sweeps need 8 amplitudes: idle qubits leave ⟨C⟩ and its gradient as is
+        padded = np.repeat(codes.codes, 1 << (3 - codes.n), axis=1)
+        codes = CostCodes(padded, codes.levels, 3)
     integer = codes.levels is not None
     k, p2 = params.shape
     values = np.empty(k)
@@ -725,15 +1325,13 @@ def run(
         return values, (grads if with_grad else None)
     view = CostCodes(codes.codes, codes.levels[rows] if integer else None, codes.n)
     gammas, cb, sb, cos_t, sin_t, levels = layer_tables(view, params, float_dtype)
-    dim = 1 << codes.n
-    re = np.empty(dim, float_dtype)
-    im = np.empty(dim, float_dtype)
-    lre = np.empty(dim if with_grad else 0, float_dtype)
-    lim = np.empty(dim if with_grad else 0, float_dtype)
+    planes = state_planes(codes.n, 4 if with_grad else 2, float_dtype)
+    re, im = planes[:2]
+    lre, lim = planes[2:] if with_grad else (re[:0], im[:0])
     for i in range(k):
         tables = (cos_t[i], sin_t[i], levels[i])
         values[i] = _large_circuit(
-            re, im, lre, lim, codes.codes[rows[i]], tables, gammas[i], cb[i], sb[i], integer,
+            re, im, lre, lim, codes.codes[rows[i]], tables, gammas[i], cb[i], sb[i],
             grads[i] if with_grad else None,
         )  # fmt: skip
     return values, (grads if with_grad else None)
