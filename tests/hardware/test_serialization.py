@@ -191,3 +191,46 @@ def test_hardware_names_load_on_first_use():
     assert set(hardware.__all__) <= set(dir(hardware))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         hardware.nope  # noqa: B018
+
+
+# --- hardware's saved classes ------------------------------------------------------------------
+def test_energy_estimate_round_trip_and_strict_keys():
+    from hardware.simulate import EnergyEstimate
+
+    estimate = EnergyEstimate(1.5, 0.1, "sampling+mitigated", 100)
+    assert EnergyEstimate.from_dict(estimate.to_dict()) == estimate
+    assert json.loads(estimate.to_json()) == {
+        "value": 1.5,
+        "stderr": 0.1,
+        "method": "sampling+mitigated",
+        "samples": 100,
+    }
+    with pytest.raises(ValueError, match=r"Unknown EnergyEstimate keys \['shots'\]"):
+        EnergyEstimate.from_json('{"value": 1.0, "stderr": 0.0, "method": "exact", "shots": 3}')
+    with pytest.raises(ValueError, match="EnergyEstimate schema_version 2 is newer"):
+        EnergyEstimate.from_dict({**estimate.to_dict(), "schema_version": 2})
+
+
+def test_compiled_circuit_round_trip_version_and_keys():
+    import cirq
+
+    import hardware
+
+    qubits = cirq.LineQubit.range(3)
+    logical = cirq.Circuit(
+        cirq.H.on_each(*qubits), cirq.ZZ(qubits[0], qubits[2]) ** 0.3, cirq.rx(0.4).on_each(*qubits)
+    )
+    compiled = hardware.compile_circuit(logical, "grid:2x2", "cz", seed=1)
+    data = json.loads(compiled.to_json())
+    assert (data["schema_version"], data["kind"]) == (1, "hardware.CompiledCircuit")
+    assert data["summary"] == compiled.summary()
+    back = hardware.CompiledCircuit.from_json(compiled.to_json())
+    assert back.circuit == compiled.circuit and back.final_map == compiled.final_map
+    assert back.initial_map == compiled.initial_map and back.metadata == compiled.metadata
+    assert back.summary() == compiled.summary()
+    del data["schema_version"]  # files without a version are version 1
+    assert hardware.CompiledCircuit.from_dict(data).circuit == compiled.circuit
+    with pytest.raises(ValueError, match="CompiledCircuit schema_version 2 is newer .* \\(1\\)"):
+        hardware.CompiledCircuit.from_dict({**data, "schema_version": 2})
+    with pytest.raises(ValueError, match=r"Unknown CompiledCircuit keys \['qubits'\]"):
+        hardware.CompiledCircuit.from_dict({**data, "qubits": []})
