@@ -4,81 +4,75 @@ Works on Cirq circuits and interaction graphs only; it never imports ``qaoa_meta
 Importing it silences two upstream FutureWarnings that fire on every compile (cirq 1.5's
 ``use_repetition_ids`` notice from its own transformers, google.api_core's Python-version
 notice); all other warnings are untouched.
+
+The names below load on first use (PEP 562), so ``import hardware`` itself is cheap and
+modules that need only Cirq-free parts (:mod:`hardware.serialization`, the JSON helper that
+``qaoa_meta`` also uses) can be imported without loading Cirq. ``hardware.X`` and
+``from hardware import X`` work as before; submodules load the same way.
 """
 
+import importlib
 import warnings
 
 warnings.filterwarnings("ignore", message=r"(?s).*use_repetition_ids", category=FutureWarning)
 warnings.filterwarnings("ignore", category=FutureWarning, module=r"google\.api_core")
 
-# ruff: noqa: E402
+# name -> the submodule that defines it
+_EXPORTS = {
+    **dict.fromkeys(
+        (
+            "CompiledCircuit",
+            "RoutedCircuit",
+            "compile_circuit",
+            "interaction_graph",
+            "route",
+            "tfq_safe",
+            "to_gateset",
+            "to_gateset_symbolic",
+            "two_qubit_count",
+            "validate",
+        ),
+        "compile",
+    ),
+    **dict.fromkeys(
+        ("GATESETS", "NAMED_DEVICES", "Device", "get_device", "grid", "line", "place"), "devices"
+    ),
+    **dict.fromkeys(
+        ("load_compiled", "save_compiled", "to_device_form", "virtual_engine", "virtual_sampler"),
+        "export",
+    ),
+    **dict.fromkeys(
+        (
+            "CalibratedNoise",
+            "DepolarizingNoise",
+            "NoiseStack",
+            "ReadoutNoise",
+            "ThermalNoise",
+            "google_noise",
+            "noise_from_spec",
+            "scale",
+            "to_tfq_compatible",
+        ),
+        "noise",
+    ),
+    **dict.fromkeys(("EnergyEstimate", "energy", "sample"), "simulate"),
+}
 
-from hardware.compile import (
-    CompiledCircuit,
-    RoutedCircuit,
-    compile_circuit,
-    interaction_graph,
-    route,
-    tfq_safe,
-    to_gateset,
-    to_gateset_symbolic,
-    two_qubit_count,
-    validate,
-)
-from hardware.devices import GATESETS, NAMED_DEVICES, Device, get_device, grid, line, place
-from hardware.export import (
-    load_compiled,
-    save_compiled,
-    to_device_form,
-    virtual_engine,
-    virtual_sampler,
-)
-from hardware.noise import (
-    CalibratedNoise,
-    DepolarizingNoise,
-    NoiseStack,
-    ReadoutNoise,
-    ThermalNoise,
-    google_noise,
-    noise_from_spec,
-    scale,
-    to_tfq_compatible,
-)
-from hardware.simulate import EnergyEstimate, energy, sample
+__all__ = sorted(_EXPORTS, key=lambda name: (not name.isupper(), not name[0].isupper(), name))
 
-__all__ = [
-    "GATESETS",
-    "NAMED_DEVICES",
-    "CalibratedNoise",
-    "CompiledCircuit",
-    "DepolarizingNoise",
-    "Device",
-    "EnergyEstimate",
-    "NoiseStack",
-    "ReadoutNoise",
-    "RoutedCircuit",
-    "ThermalNoise",
-    "compile_circuit",
-    "energy",
-    "get_device",
-    "google_noise",
-    "grid",
-    "interaction_graph",
-    "line",
-    "load_compiled",
-    "noise_from_spec",
-    "place",
-    "route",
-    "sample",
-    "save_compiled",
-    "scale",
-    "tfq_safe",
-    "to_device_form",
-    "to_gateset",
-    "to_gateset_symbolic",
-    "to_tfq_compatible",
-    "two_qubit_count",
-    "validate",
-    "virtual_engine",
-    "virtual_sampler",
-]
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"hardware.{_EXPORTS[name]}"), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    try:
+        return importlib.import_module(f"hardware.{name}")  # a submodule, e.g. hardware.noise
+    except ModuleNotFoundError as error:
+        if error.name != f"hardware.{name}":
+            raise
+    raise AttributeError(f"module 'hardware' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

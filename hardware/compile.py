@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import cirq
 
+from hardware import serialization
 from hardware.devices import (
     GATESETS,
     Device,
@@ -115,6 +116,33 @@ class CompiledCircuit:
             "compile_seconds": self.compile_seconds,
         }
 
+    def to_dict(self) -> dict:
+        """The compiled circuit as plain JSON types: the circuit and qubit maps in Cirq's JSON
+        (``cirq.to_json``), the settings, :meth:`summary` and :attr:`metadata`.
+
+        The dict names its kind and schema version; :meth:`from_dict` reads it back.
+
+        Returns:
+            The dict.
+        """
+        return serialization.to_dict(self, _COMPILED_SCHEMA)
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> CompiledCircuit:
+        """Inverse of :meth:`to_dict`.
+
+        Args:
+            data: a dict written by :meth:`to_dict`.
+
+        Returns:
+            The compiled circuit, with its qubit maps and settings.
+
+        Raises:
+            ValueError: the dict is another kind of record, its schema is newer than this
+                version reads, or it has unknown keys or lacks required ones.
+        """
+        return serialization.from_dict(cls, data, _COMPILED_SCHEMA)
+
     def to_json(self) -> str:
         """Serialises the circuit and qubit maps (``cirq.to_json``) with the settings.
 
@@ -123,21 +151,7 @@ class CompiledCircuit:
         Returns:
             The JSON text (indented), with the :meth:`summary` and :attr:`metadata`.
         """
-        payload = {
-            "schema_version": COMPILED_SCHEMA_VERSION,
-            "kind": COMPILED_KIND,
-            "device": self.device,
-            "gateset": self.gateset,
-            "routing": self.routing,
-            "symbolic": self.symbolic,
-            "compile_seconds": self.compile_seconds,
-            "summary": self.summary(),
-            "metadata": self.metadata,
-            "circuit": json.loads(cirq.to_json(self.circuit)),
-            "initial_map": [json.loads(cirq.to_json([k, v])) for k, v in self.initial_map.items()],
-            "final_map": [json.loads(cirq.to_json([k, v])) for k, v in self.final_map.items()],
-        }
-        return json.dumps(payload, indent=1)
+        return json.dumps(self.to_dict(), indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> CompiledCircuit:
@@ -150,36 +164,44 @@ class CompiledCircuit:
             The compiled circuit, with its qubit maps and settings.
 
         Raises:
-            ValueError: the text is not a compiled circuit, or its schema is newer than this
-                version reads.
+            ValueError: for invalid JSON, or as :meth:`from_dict`.
         """
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("kind") != COMPILED_KIND:
-            kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
-            raise ValueError(
-                f"not a compiled-circuit JSON (kind={kind!r}); expected one written by "
-                "CompiledCircuit.to_json / qaoa-meta compile"
-            )
-        if data.get("schema_version", 0) > COMPILED_SCHEMA_VERSION:
-            raise ValueError(
-                f"schema_version {data['schema_version']} is newer than supported "
-                f"({COMPILED_SCHEMA_VERSION}); upgrade qaoa-meta"
-            )
+        return cls.from_dict(json.loads(text))
 
-        def qubit_map(items):
-            return dict(cirq.read_json(json_text=json.dumps(item)) for item in items)
 
-        return cls(
-            circuit=cirq.read_json(json_text=json.dumps(data["circuit"])),
-            initial_map=qubit_map(data["initial_map"]),
-            final_map=qubit_map(data["final_map"]),
-            device=data["device"],
-            gateset=data["gateset"],
-            routing=data["routing"],
-            symbolic=data["symbolic"],
-            compile_seconds=data.get("compile_seconds", 0.0),
-            metadata=data.get("metadata", {}),
-        )
+def _cirq_to_json(value) -> object:
+    return json.loads(cirq.to_json(value))
+
+
+def _cirq_from_json(data) -> object:
+    return cirq.read_json(json_text=json.dumps(data))
+
+
+def _qubit_map_to_json(qubit_map: Mapping) -> list:
+    return [_cirq_to_json([logical, physical]) for logical, physical in qubit_map.items()]
+
+
+def _qubit_map_from_json(items: list) -> dict:
+    return dict(_cirq_from_json(item) for item in items)
+
+
+# Cirq objects go through Cirq's JSON protocol; "summary" is derived from the circuit.
+_COMPILED_SCHEMA = serialization.Schema(
+    version=COMPILED_SCHEMA_VERSION,
+    tag=("kind", COMPILED_KIND),
+    derived={"summary": lambda compiled: compiled.summary()},
+    encode={
+        "circuit": _cirq_to_json,
+        "initial_map": _qubit_map_to_json,
+        "final_map": _qubit_map_to_json,
+    },
+    decode={
+        "circuit": _cirq_from_json,
+        "initial_map": _qubit_map_from_json,
+        "final_map": _qubit_map_from_json,
+    },
+    hint="pass a file written by CompiledCircuit.to_json (qaoa-meta compile)",
+)
 
 
 def check_target(device: Device | str, gateset: str, routing: str) -> Device:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import cirq
 import numpy as np
 
-from hardware import mitigation
+from hardware import mitigation, serialization
 from hardware.devices import SeedLike
 
 METHODS: tuple[str, ...] = ("exact", "trajectories", "sampling", "density_matrix")
@@ -46,13 +46,26 @@ class EnergyEstimate:
     method: str
     samples: int = 0
 
+    def to_dict(self) -> dict:
+        """The estimate as a dict of its four fields; :meth:`from_dict` reads it back."""
+        return serialization.to_dict(self, _ESTIMATE_SCHEMA)
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> EnergyEstimate:
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            ValueError: for an unknown key, a missing one or a newer ``schema_version``.
+        """
+        return serialization.from_dict(cls, data, _ESTIMATE_SCHEMA)
+
     def to_json(self) -> str:
         """The estimate as a JSON object of its four fields.
 
         Returns:
             The JSON text; :meth:`from_json` reads it back.
         """
-        return json.dumps(asdict(self))
+        return json.dumps(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str) -> EnergyEstimate:
@@ -63,8 +76,15 @@ class EnergyEstimate:
 
         Returns:
             The estimate.
+
+        Raises:
+            ValueError: for invalid JSON or as :meth:`from_dict`.
         """
-        return cls(**json.loads(text))
+        return cls.from_dict(json.loads(text))
+
+
+# Written inside larger records (the CLI's simulate output carries the version).
+_ESTIMATE_SCHEMA = serialization.Schema(write_version=False)
 
 
 def memory_estimate(n_qubits: int, method: str, n_logical: int | None = None) -> int:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.stats
 
+from hardware import serialization
 from qaoa_meta.optimize import Optimizer, OptimizeResult
 from qaoa_meta.problems import MaxCutProblem, max_cut
 
@@ -120,20 +121,7 @@ class InstanceRecord:
         Returns:
             A dict; :meth:`from_dict` reads it back.
         """
-        return {
-            "problem": self.problem.to_dict(),
-            "max_cut": self.max_cut,
-            "optimum": self.optimum,
-            "init_params": np.asarray(self.init_params, float).tolist(),
-            "init_value": float(self.init_value),
-            "result": self.result.to_dict(),
-            "phase1_values": None
-            if self.phase1_values is None
-            else np.asarray(self.phase1_values, float).tolist(),
-            "phase1_params": None
-            if self.phase1_params is None
-            else np.asarray(self.phase1_params, float).tolist(),
-        }
+        return serialization.to_dict(self, _INSTANCE_SCHEMA)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InstanceRecord:
@@ -146,23 +134,20 @@ class InstanceRecord:
             The instance record.
 
         Raises:
-            KeyError: when a required field is missing.
+            ValueError: when a required field is missing, or for an unknown key.
         """
-        init = np.asarray(data["init_params"], float)
-        return cls(
-            problem=MaxCutProblem.from_dict(data["problem"]),
-            max_cut=float(data["max_cut"]),
-            optimum=None if data.get("optimum") is None else float(data["optimum"]),
-            init_params=init,
-            init_value=float(data["init_value"]),
-            result=OptimizeResult.from_dict(data["result"]),
-            phase1_values=None
-            if data.get("phase1_values") is None
-            else np.asarray(data["phase1_values"], float),
-            phase1_params=None
-            if data.get("phase1_params") is None
-            else np.asarray(data["phase1_params"], float).reshape(-1, init.size),
-        )
+        return serialization.from_dict(cls, data, _INSTANCE_SCHEMA)
+
+
+# Parts of a run record (which carries the schema version); arrays read back as float.
+_INSTANCE_SCHEMA = serialization.Schema(
+    write_version=False,
+    decode={
+        name: serialization.array(float)
+        for name in ("init_params", "phase1_values", "phase1_params")
+    },
+)
+_METHOD_SCHEMA = serialization.Schema(write_version=False)
 
 
 @dataclasses.dataclass
@@ -191,14 +176,7 @@ class MethodRecord:
         Returns:
             A dict; :meth:`from_dict` reads it back.
         """
-        return {
-            "name": self.name,
-            "group": self.group,
-            "initializer": self.initializer,
-            "optimizer": self.optimizer,
-            "wall_time_s": self.wall_time_s,
-            "instances": [instance.to_dict() for instance in self.instances],
-        }
+        return serialization.to_dict(self, _METHOD_SCHEMA)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MethodRecord:
@@ -211,16 +189,9 @@ class MethodRecord:
             The method record.
 
         Raises:
-            KeyError: when a required field is missing.
+            ValueError: when a required field is missing, or for an unknown key.
         """
-        return cls(
-            name=data["name"],
-            group=data.get("group"),
-            initializer=dict(data["initializer"]),
-            optimizer=dict(data["optimizer"]),
-            wall_time_s=float(data.get("wall_time_s", 0.0)),
-            instances=[InstanceRecord.from_dict(item) for item in data["instances"]],
-        )
+        return serialization.from_dict(cls, data, _METHOD_SCHEMA)
 
 
 def package_versions() -> dict[str, str]:
@@ -295,15 +266,7 @@ class RunRecord:
         Returns:
             A dict; :meth:`from_dict` reads it back.
         """
-        return {
-            "schema_version": self.schema_version,
-            "type": "RunRecord",
-            "created": self.created,
-            "config": self.config,
-            "versions": self.versions,
-            "seeds": self.seeds,
-            "methods": [method.to_dict() for method in self.methods],
-        }
+        return serialization.to_dict(self, _RUN_SCHEMA)
 
     def to_json(self, indent: int | None = None) -> str:
         """The record as JSON text.
@@ -320,6 +283,9 @@ class RunRecord:
     def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
         """Inverse of :meth:`to_dict`.
 
+        A record without ``schema_version`` is read as version 1; ``seeds``, ``versions``
+        and ``created`` may be missing (empty).
+
         Args:
             data: a mapping written by :meth:`to_dict`.
 
@@ -327,21 +293,10 @@ class RunRecord:
             The run record.
 
         Raises:
-            ValueError: for another schema version.
-            KeyError: when a required field is missing.
+            ValueError: for a newer schema version, another ``type``, an unknown key, or a
+                missing ``config`` or ``methods``.
         """
-        version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(
-                f"Unsupported run-record schema_version {version!r}; expected {SCHEMA_VERSION}."
-            )
-        return cls(
-            config=dict(data["config"]),
-            methods=[MethodRecord.from_dict(item) for item in data["methods"]],
-            seeds=dict(data.get("seeds", {})),
-            versions=dict(data.get("versions", {})),
-            created=data.get("created", ""),
-        )
+        return serialization.from_dict(cls, data, _RUN_SCHEMA)
 
     @classmethod
     def from_json(cls, text: str) -> RunRecord:
@@ -354,7 +309,7 @@ class RunRecord:
             The run record.
 
         Raises:
-            ValueError: for invalid JSON or another schema version.
+            ValueError: for invalid JSON or as :meth:`from_dict`.
         """
         return cls.from_dict(json.loads(text))
 
@@ -400,6 +355,15 @@ class RunRecord:
             return cls.from_json(path.read_text())
         except (json.JSONDecodeError, gzip.BadGzipFile, EOFError) as error:
             raise ValueError(f"{str(path)!r} is not a JSON run record: {error}.") from None
+
+
+# A loaded record keeps what it says: missing versions and creation time stay empty instead of
+# taking the reader's (the dataclass defaults describe a new record).
+_RUN_SCHEMA = serialization.Schema(
+    version=SCHEMA_VERSION,
+    tag=("type", "RunRecord"),
+    defaults={"versions": dict, "created": str},
+)
 
 
 # --- the protocol -------------------------------------------------------------------------

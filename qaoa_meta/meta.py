@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from hardware import serialization
 from qaoa_meta import qaoa
 from qaoa_meta._tf import keras, tf, tfq
 from qaoa_meta.cells import CIRCUIT_BACKENDS, VARIANTS, build_cell, model_spec
@@ -147,6 +148,30 @@ class MetaConfig:
         """Size of the cell input x_t: 1 + 2p (+3 with graph features)."""
         return 1 + 2 * self.p + (3 if self.graph_features else 0)
 
+    def to_dict(self) -> dict:
+        """The config as plain JSON types (``schema_version`` first, then the fields).
+
+        Returns:
+            The dict; :meth:`from_dict` reads it back.
+        """
+        return serialization.to_dict(self, _CONFIG_SCHEMA)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MetaConfig:
+        """Inverse of :meth:`to_dict` (missing keys take their defaults).
+
+        Args:
+            data: the config's fields.
+
+        Returns:
+            The config.
+
+        Raises:
+            ValueError: for a newer ``schema_version``, an unknown key (the message names the
+                known ones) or an invalid setting.
+        """
+        return serialization.from_dict(cls, data, _CONFIG_SCHEMA)
+
     def to_json(self, indent: int | None = 2) -> str:
         """The config as JSON.
 
@@ -156,7 +181,7 @@ class MetaConfig:
         Returns:
             The JSON text; :meth:`from_json` reads it back.
         """
-        return json.dumps(dataclasses.asdict(self), indent=indent)
+        return json.dumps(self.to_dict(), indent=indent)
 
     @classmethod
     def from_json(cls, text: str) -> MetaConfig:
@@ -169,16 +194,13 @@ class MetaConfig:
             The config.
 
         Raises:
-            ValueError: for invalid JSON, another schema version or an invalid setting.
-            TypeError: for an unknown key.
+            ValueError: for invalid JSON, a newer schema version, an unknown key or an
+                invalid setting.
         """
-        data = json.loads(text)
-        version = data.get("schema_version", SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise ValueError(
-                f"Unsupported MetaConfig schema_version {version}; expected {SCHEMA_VERSION}."
-            )
-        return cls(**data)
+        return cls.from_dict(json.loads(text))
+
+
+_CONFIG_SCHEMA = serialization.Schema(version=SCHEMA_VERSION)
 
 
 class RolloutTensors(NamedTuple):
@@ -812,6 +834,8 @@ class MetaOptimizer(keras.Model):
             config = MetaConfig.from_json(config_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as error:
             raise ValueError(f"{config_path} is damaged ({error}); {fix}.") from None
+        except ValueError as error:  # a newer schema, an unknown key, an invalid setting
+            raise ValueError(f"{config_path}: {error}") from None
         if weights is None:
             pointer = directory / WEIGHTS_POINTER
             weights = str(directory / WEIGHTS_FILE)  # the layout of older versions

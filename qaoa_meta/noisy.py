@@ -42,7 +42,7 @@ import numpy as np
 import sympy
 
 import hardware
-from hardware import simulate
+from hardware import serialization, simulate
 from hardware.noise import readout_errors
 from hardware.template import compile_template
 from hardware.trajectories import NoisyTemplate
@@ -108,13 +108,21 @@ class NoisySetup:
         """
         return hardware.noise_from_spec(self.noise)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The setup as plain JSON types (``schema_version`` and the fields).
+
+        Returns:
+            The dict; :meth:`from_dict` reads it back.
+        """
+        return serialization.to_dict(self, _SETUP_SCHEMA)
+
     def to_json(self) -> str:
         """The setup as JSON (sorted keys).
 
         Returns:
             The JSON text; :meth:`from_json` reads it back.
         """
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> NoisySetup:
@@ -127,7 +135,8 @@ class NoisySetup:
             The setup.
 
         Raises:
-            ValueError: for invalid JSON, unknown keys or invalid values.
+            ValueError: for invalid JSON, unknown keys, a newer schema version or invalid
+                values.
         """
         return cls.from_dict(json.loads(text))
 
@@ -142,15 +151,12 @@ class NoisySetup:
             The setup.
 
         Raises:
-            ValueError: for unknown keys or invalid values.
+            ValueError: for unknown keys, a newer ``schema_version`` or invalid values.
         """
-        allowed = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - allowed
-        if unknown:
-            raise ValueError(
-                f"Unknown NoisySetup keys {sorted(unknown)}; expected some of {sorted(allowed)}."
-            )
-        return cls(**data)
+        return serialization.from_dict(cls, data, _SETUP_SCHEMA)
+
+
+_SETUP_SCHEMA = serialization.Schema(version=SCHEMA_VERSION)
 
 
 # --- the compiled, noisy QAOA of one problem -------------------------------------------------

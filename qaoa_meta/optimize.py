@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import scipy.optimize
 
+from hardware import serialization
 from qaoa_meta.problems import MaxCutProblem, Seed, as_generator, cost_diagonal
 
 if TYPE_CHECKING:
@@ -108,20 +109,7 @@ class OptimizeResult:
         Returns:
             A dict with one key per field; :meth:`from_dict` reads it back.
         """
-        return {
-            "params": np.asarray(self.params, float).tolist(),
-            "value": float(self.value),
-            "trace_params": np.asarray(self.trace_params, float).tolist(),
-            "trace_values": np.asarray(self.trace_values, float).tolist(),
-            "iterations": int(self.iterations),
-            "n_evaluations": int(self.n_evaluations),
-            "n_gradients": int(self.n_gradients),
-            "shots": int(self.shots),
-            "converged": bool(self.converged),
-            "trace_evaluations": None
-            if self.trace_evaluations is None
-            else np.asarray(self.trace_evaluations, int).tolist(),
-        }
+        return serialization.to_dict(self, _RESULT_SCHEMA)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OptimizeResult:
@@ -132,26 +120,24 @@ class OptimizeResult:
                 ``trace_evaluations`` may be missing).
 
         Returns:
-            The result, arrays as NumPy arrays.
+            The result, arrays as NumPy arrays (float, ``trace_evaluations`` int).
 
         Raises:
-            KeyError: when a required field is missing.
+            ValueError: when a required field is missing, or for an unknown key.
         """
-        trace_evaluations = data.get("trace_evaluations")
-        return cls(
-            params=np.asarray(data["params"], float),
-            value=float(data["value"]),
-            trace_params=np.asarray(data["trace_params"], float).reshape(-1, len(data["params"])),
-            trace_values=np.asarray(data["trace_values"], float),
-            iterations=int(data["iterations"]),
-            n_evaluations=int(data["n_evaluations"]),
-            n_gradients=int(data["n_gradients"]),
-            shots=int(data.get("shots", 0)),
-            converged=bool(data.get("converged", False)),
-            trace_evaluations=None
-            if trace_evaluations is None
-            else np.asarray(trace_evaluations, int),
-        )
+        return serialization.from_dict(cls, data, _RESULT_SCHEMA)
+
+
+# Part of a run record (which carries the schema version); arrays read back with their dtype.
+_RESULT_SCHEMA = serialization.Schema(
+    write_version=False,
+    decode={
+        "params": serialization.array(float),
+        "trace_params": serialization.array(float),
+        "trace_values": serialization.array(float),
+        "trace_evaluations": serialization.array(int),
+    },
+)
 
 
 # --- exact, counted objectives ------------------------------------------------------------

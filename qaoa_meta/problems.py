@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hardware import serialization
+
 if TYPE_CHECKING:  # networkx loads lazily: it costs ~0.25 s, and CLI errors must be fast
     import networkx as nx
 
@@ -112,10 +114,7 @@ class MaxCutProblem:
             ValueError: for an edge of another length, or anything the constructor refuses.
             TypeError: as the constructor.
         """
-        edge_list = [tuple(edge) for edge in edges]
-        for edge in edge_list:
-            if len(edge) not in (2, 3):
-                raise ValueError(f"Each edge must be (u, v) or (u, v, w), got {edge!r}.")
+        edge_list = list(_weighted_edges(edges))
         metadata = dict(metadata or {})
         if relabel:
             labels = sorted(
@@ -129,8 +128,7 @@ class MaxCutProblem:
         if n is None:
             nodes = [int(e[i]) for e in edge_list for i in (0, 1) if _is_int(e[i])]
             n = max(nodes) + 1 if nodes else 0
-        weighted = [(e[0], e[1], e[2] if len(e) == 3 else 1.0) for e in edge_list]
-        return cls(n=n, edges=tuple(weighted), name=name, metadata=metadata)
+        return cls(n=n, edges=tuple(edge_list), name=name, metadata=metadata)
 
     @classmethod
     def from_networkx(
@@ -271,18 +269,14 @@ class MaxCutProblem:
             A dict with ``schema_version``, ``type``, ``n``, ``edges`` (``[u, v, w]`` lists),
             ``name`` and ``metadata``; :meth:`from_dict` reads it back.
         """
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "type": "MaxCutProblem",
-            "n": self.n,
-            "edges": [[u, v, w] for u, v, w in self.edges],
-            "name": self.name,
-            "metadata": dict(self.metadata),
-        }
+        return serialization.to_dict(self, _SCHEMA)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MaxCutProblem:
         """Inverse of :meth:`to_dict`; also takes a bare ``{"n": .., "edges": ..}`` record.
+
+        The rule of :mod:`hardware.serialization`: no ``schema_version`` means version 1, a
+        newer one or a key other than those of :meth:`to_dict` is refused.
 
         Args:
             data: the record; edges may be ``[u, v]`` or ``[u, v, w]``.
@@ -291,19 +285,12 @@ class MaxCutProblem:
             The problem.
 
         Raises:
-            ValueError: when ``n`` or ``edges`` is missing, or for anything
-                :meth:`from_edge_list` refuses.
+            ValueError: when ``n`` or ``edges`` is missing, for an unknown key, a newer
+                ``schema_version``, another ``type``, or anything :meth:`from_edge_list`
+                refuses.
+            TypeError: as the constructor.
         """
-        if "n" not in data or "edges" not in data:
-            raise ValueError(
-                f"A Max-Cut problem record needs 'n' and 'edges' keys, got keys {sorted(data)}."
-            )
-        return cls.from_edge_list(
-            data["edges"],
-            n=data["n"],
-            name=data.get("name", ""),
-            metadata=data.get("metadata", {}),
-        )
+        return serialization.from_dict(cls, data, _SCHEMA)
 
     def to_json(self, indent: int | None = None) -> str:
         """The problem as JSON text.
@@ -365,6 +352,26 @@ class MaxCutProblem:
         label = f" {self.name!r}" if self.name else ""
         weighted = ", weighted" if self.is_weighted else ""
         return f"<MaxCutProblem{label}: n={self.n}, {self.num_edges} edges{weighted}>"
+
+
+def _weighted_edges(edges: Iterable[Sequence[Any]]) -> tuple[tuple[Any, Any, Any], ...]:
+    """``(u, v)`` and ``(u, v, w)`` edges as ``(u, v, w)`` tuples (missing weights are 1)."""
+    weighted = []
+    for edge in edges:
+        edge = tuple(edge)
+        if len(edge) not in (2, 3):
+            raise ValueError(f"Each edge must be (u, v) or (u, v, w), got {edge!r}.")
+        weighted.append(edge if len(edge) == 3 else (*edge, 1.0))
+    return tuple(weighted)
+
+
+# How a problem is saved (hardware.serialization): a "type" tag, and edges read as [u, v] or
+# [u, v, w] lists (the paper's records have no weights).
+_SCHEMA = serialization.Schema(
+    version=SCHEMA_VERSION,
+    tag=("type", "MaxCutProblem"),
+    decode={"edges": _weighted_edges},
+)
 
 
 def _is_int(value: Any) -> bool:

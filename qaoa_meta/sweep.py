@@ -36,6 +36,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from hardware import serialization
 from qaoa_meta.fileio import write_atomic
 
 SCHEMA_VERSION = 1
@@ -226,25 +227,9 @@ class SweepConfig:
 
         Raises:
             ValueError: for unknown keys (with close matches), missing ``name``, ``task`` or
-                ``output``, or invalid values.
+                ``output``, a newer ``schema_version``, or invalid values.
         """
-        allowed = [field.name for field in dataclasses.fields(cls)]
-        unknown = sorted(set(data) - set(allowed), key=str)
-        if unknown:
-            hints = [
-                f"{key!r} -> {close[0]!r}"
-                for key in unknown
-                if (close := difflib.get_close_matches(str(key), allowed, n=1))
-            ]
-            raise ValueError(
-                f"Unknown sweep configuration keys {unknown}"
-                + (f" (did you mean {', '.join(hints)}?)" if hints else "")
-                + f"; the keys are {allowed} (see {EXAMPLE})."
-            )
-        missing = [key for key in ("name", "task", "output") if key not in data]
-        if missing:
-            raise ValueError(f"The sweep configuration needs the keys {missing} (see {EXAMPLE}).")
-        return cls(**data)
+        return serialization.from_dict(cls, data, _CONFIG_SCHEMA)
 
     @classmethod
     def load(cls, path: str | pathlib.Path) -> SweepConfig:
@@ -292,10 +277,7 @@ class SweepConfig:
         Returns:
             A dict of the fields; :meth:`from_dict` reads it back.
         """
-        data = dataclasses.asdict(self)
-        data["seeds"] = list(self.seeds)
-        data["group_by"] = list(self.group_by)
-        return data
+        return serialization.to_dict(self, _CONFIG_SCHEMA)
 
     def to_json(self) -> str:
         """The config as JSON (sorted keys).
@@ -376,7 +358,7 @@ class Cell:
         Returns:
             ``{"task", "params", "seed"}``; :meth:`from_dict` reads it back.
         """
-        return {"task": self.task, "params": dict(self.params), "seed": self.seed}
+        return serialization.to_dict(self, _CELL_SCHEMA)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Cell:
@@ -389,9 +371,15 @@ class Cell:
             The cell.
 
         Raises:
-            KeyError: when a key is missing.
+            ValueError: when a key is missing, or for an unknown key.
         """
-        return cls(task=data["task"], params=dict(data["params"]), seed=int(data["seed"]))
+        return serialization.from_dict(cls, data, _CELL_SCHEMA)
+
+
+# A sweep file is the user's YAML (sweep.json wraps it with the version); a cell is part of
+# its cell record, which carries the version.
+_CONFIG_SCHEMA = serialization.Schema(write_version=False, hint=f"see {EXAMPLE}")
+_CELL_SCHEMA = serialization.Schema(write_version=False)
 
 
 def resolve_task(task: str) -> Callable[[dict[str, Any], int], dict[str, Any]]:
@@ -612,13 +600,41 @@ class SweepSummary:
         """Cells run per minute of wall time, start-up included."""
         return 60.0 * self.ran / self.wall_s if self.ran and self.wall_s > 0 else 0.0
 
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as plain JSON types, with :attr:`cells_per_minute`.
+
+        Returns:
+            The dict; :meth:`from_dict` reads it back (``cells_per_minute`` is recomputed).
+        """
+        return serialization.to_dict(self, _SUMMARY_SCHEMA)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SweepSummary:
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            ValueError: when a key is missing, or for an unknown key.
+        """
+        return serialization.from_dict(cls, data, _SUMMARY_SCHEMA)
+
     def to_json(self) -> str:
         """The summary as JSON, with :attr:`cells_per_minute`.
 
         Returns:
             The JSON text.
         """
-        return json.dumps({**dataclasses.asdict(self), "cells_per_minute": self.cells_per_minute})
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> SweepSummary:
+        """Inverse of :meth:`to_json` (raises as :meth:`from_dict`, or for invalid JSON)."""
+        return cls.from_dict(json.loads(text))
+
+
+# Part of the run information of a study (which carries the version).
+_SUMMARY_SCHEMA = serialization.Schema(
+    write_version=False, derived={"cells_per_minute": lambda s: s.cells_per_minute}
+)
 
 
 def pending_cells(config: SweepConfig, retry_failed: bool = False) -> tuple[list[Cell], int]:

@@ -17,6 +17,7 @@ import pathlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hardware import serialization
 from qaoa_meta.fileio import write_atomic
 from qaoa_meta.problems import MaxCutProblem
 from qaoa_meta.sweep import limit_threads, ray_session
@@ -47,12 +48,30 @@ class TuneResult:
     metric: str = "val_final_cost"
     schema_version: int = SCHEMA_VERSION
 
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain JSON types; :meth:`from_dict` reads it back."""
+        return serialization.to_dict(self, _RESULT_SCHEMA)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TuneResult:
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            ValueError: for a newer ``schema_version``, an unknown key or a missing one.
+        """
+        return serialization.from_dict(cls, data, _RESULT_SCHEMA)
+
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=1)
+        """The result as indented JSON (``trials.json``)."""
+        return json.dumps(self.to_dict(), indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> TuneResult:
-        return cls(**json.loads(text))
+        """Inverse of :meth:`to_json` (raises as :meth:`from_dict`, or for invalid JSON)."""
+        return cls.from_dict(json.loads(text))
+
+
+_RESULT_SCHEMA = serialization.Schema(version=SCHEMA_VERSION)
 
 
 def search_space(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from hardware import serialization
 from qaoa_meta import initializer_names as registry
 from qaoa_meta._tf import tf
 from qaoa_meta.fileio import atomic_path, write_atomic
@@ -964,7 +965,21 @@ class StudyConfig:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The study as plain JSON types (tuples become lists); :meth:`from_dict` reads it."""
+        return serialization.to_dict(self, _STUDY_SCHEMA)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StudyConfig:
+        """Inverse of :meth:`to_dict` (missing keys take the defaults of the full study).
+
+        Raises:
+            ValueError: for an unknown key, a newer ``schema_version`` or an invalid value.
+        """
+        return serialization.from_dict(cls, data, _STUDY_SCHEMA)
+
+
+# Part of the study's run record (which carries the version).
+_STUDY_SCHEMA = serialization.Schema(write_version=False)
 
 
 FULL_STUDY = StudyConfig()

@@ -53,5 +53,5 @@ def test_virtual_engine_rejects_unresolved_symbols_and_unknown_processors():
 
 
 def test_compiled_json_rejects_other_payloads():
-    with pytest.raises(ValueError, match="not a compiled-circuit JSON"):
+    with pytest.raises(ValueError, match="Not a CompiledCircuit record: kind is .x."):
         hardware.CompiledCircuit.from_json('{"kind": "x"}')
