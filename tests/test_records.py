@@ -186,11 +186,12 @@ def test_every_committed_record_loads_through_its_class(paper_dataset_path):
 
     # Noise-study records: every cell's Cell (its id recomputed), problem and NoisySetup; the
     # parts' sweep file (SweepConfig) or study (StudyConfig) and SweepSummary.
-    assert _cells(_load("docs/records/noise_study_grid.json.gz")) == 7200
+    grid = _load("docs/records/noise_study_grid.json.gz")
+    assert _cells(grid) == grid["cells_total"] == 10080
     assert _cells(_load("docs/records/noise_study_rainbow.json.gz")) == 180
     assert _cells(_load("docs/bench/noise_study.json")) == 225
     parts = [
-        *_load("docs/records/noise_study_grid.json.gz")["parts"],
+        *grid["parts"],
         *_load("docs/records/noise_study_rainbow.json.gz")["parts"],
     ]
     for part in parts:
@@ -206,7 +207,7 @@ def test_every_committed_record_loads_through_its_class(paper_dataset_path):
     # The committed models: config.json, training.json and the manifest.
     models = ROOT / "docs/records/noise_study_models"
     configs = sorted(models.glob("*/config.json"))
-    assert len(configs) == 14
+    assert len(configs) == 22  # 20 study models and the two of the reduced study
     for path in configs:
         MetaConfig.from_json(path.read_text())
     for path in models.glob("*/training.json"):
