@@ -74,6 +74,8 @@ class QKLSTMCell(QuantumGateLSTMCell):
             ``n_references`` means n_qubits), or an unknown variant or circuit backend.
     """
 
+    config_fields = ("circuit_backend", "n_qubits", "n_references")
+
     def __init__(
         self,
         units: int,
@@ -203,17 +205,3 @@ class QKLSTMCell(QuantumGateLSTMCell):
     def gate_features(self, y: tf.Tensor) -> tf.Tensor:
         """:meth:`kernel_features`, the features :meth:`call` feeds the gates."""
         return self.kernel_features(y)
-
-    def get_config(self) -> dict:
-        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_references``.
-
-        Returns:
-            A dict that :meth:`from_config` accepts.
-        """
-        config = super().get_config()
-        config.update(
-            circuit_backend=self.circuit_backend,
-            n_qubits=self.n_qubits,
-            n_references=self.n_references,
-        )
-        return config
