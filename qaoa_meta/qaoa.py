@@ -38,22 +38,16 @@ def gamma_symbols(p: int) -> list[sympy.Symbol]:
     Raises:
         ValueError: unless ``p`` is a positive integer.
     """
-    return [sympy.Symbol(f"gamma_{k}") for k in range(1, check_depth(p) + 1)]
+    return _numbered_symbols("gamma", p)
 
 
 def beta_symbols(p: int) -> list[sympy.Symbol]:
-    """Symbols ``beta_1..beta_p`` of the mixer layers.
+    """Symbols ``beta_1..beta_p`` of the mixer layers (checks ``p`` as :func:`gamma_symbols`)."""
+    return _numbered_symbols("beta", p)
 
-    Args:
-        p: QAOA depth.
 
-    Returns:
-        The p symbols, in order.
-
-    Raises:
-        ValueError: unless ``p`` is a positive integer.
-    """
-    return [sympy.Symbol(f"beta_{k}") for k in range(1, check_depth(p) + 1)]
+def _numbered_symbols(name: str, p: int) -> list[sympy.Symbol]:
+    return [sympy.Symbol(f"{name}_{k}") for k in range(1, check_depth(p) + 1)]
 
 
 def parameter_symbols(p: int) -> list[sympy.Symbol]:
