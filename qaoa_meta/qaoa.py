@@ -235,17 +235,9 @@ def textbook_to_pennylane(theta: Sequence[float] | np.ndarray) -> np.ndarray:
 def pennylane_to_textbook(theta_pl: Sequence[float] | np.ndarray) -> np.ndarray:
     """PennyLane ``(γ_PL, α)`` → textbook ``(γ, β) = (−γ_PL, α)`` (works on batches).
 
-    Args:
-        theta_pl: ``(..., 2p)`` PennyLane parameters.
-
-    Returns:
-        ``(..., 2p)`` textbook θ.
-
-    Raises:
-        ValueError: for an odd number of entries on the last axis.
+    Negating γ is its own inverse, so this is :func:`textbook_to_pennylane` (same errors).
     """
-    gamma_pl, alpha = _split(theta_pl)
-    return np.concatenate([-gamma_pl, alpha], axis=-1)
+    return textbook_to_pennylane(theta_pl)
 
 
 def pennylane_cost(cut_expectation: float | np.ndarray) -> float | np.ndarray:

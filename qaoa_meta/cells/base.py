@@ -250,6 +250,25 @@ class QuantumGateLSTMCell(LSTMStateCell):
     such cell.
     """
 
+    def build_linear_layers(self, input_shape, features: int) -> int:
+        """Creates and builds ``clayer_in`` Linear(input_dim + units → n_qubits) and the shared
+        ``clayer_out`` Linear(features → units), PyTorch-initialised.
+
+        Args:
+            input_shape: shape of the step input; its last entry is input_dim.
+            features: circuit features per gate.
+
+        Returns:
+            The seed left for the cell's own weights (the third of :func:`sub_seeds`).
+        """
+        input_dim = int(input_shape[-1])
+        seeds = sub_seeds(self.seed, 3)
+        self.clayer_in = torch_linear(self.n_qubits, input_dim + self.units, seeds[0], "clayer_in")
+        self.clayer_in.build((None, input_dim + self.units))
+        self.clayer_out = torch_linear(self.units, features, seeds[1], "clayer_out")
+        self.clayer_out.build((None, features))
+        return seeds[2]
+
     def gate_features(self, y: tf.Tensor) -> tf.Tensor:
         """The four gates' circuit features for circuit inputs ``y`` (subclasses)."""
         raise NotImplementedError(f"{type(self).__name__} must implement gate_features(y).")

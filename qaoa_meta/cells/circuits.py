@@ -171,19 +171,8 @@ def fwp_vqc(
     """QFWP circuit: H, RY(x_i), then per layer a brick CNOT layer and RY(w_l,i).
 
     The brick layer is CNOTs on (0,1), (2,3), ... then on (1,2), (3,4), ...;
-    ``cirq.ry(θ) = exp(−iθY/2)``, PennyLane's convention.
-
-    Args:
-        qubits: the register.
-        inputs: one symbol per qubit (the encoded angles x).
-        weights: ``(n_layers, n_qubits)`` array of symbols.
-
-    Returns:
-        The symbolic circuit.
-
-    Raises:
-        ValueError: when ``inputs`` or a row of ``weights`` does not have one entry per
-            qubit.
+    ``cirq.ry(θ) = exp(−iθY/2)``, PennyLane's convention. Arguments, result and errors as
+    :func:`qlstm_vqc` (``inputs``: the encoded angles x).
     """
     n = len(qubits)
     circuit = cirq.Circuit(cirq.H.on_each(*qubits))

@@ -24,11 +24,8 @@ class QFWPCell(circuits.LayeredVQC, MetaCell):
         units: outputs (the paper: 2p).
         n_qubits: VQC qubits (default ``units``; the paper: 2p).
         n_layers: VQC layers (the paper: 1).
-        variant: "paper" or "fixed".
-        seed: seed of the initializers.
-        circuit_backend: "tfq" (TensorFlow Quantum ops, the default) or "tf" (the same
-            circuits as XLA-compilable TF ops, used by stacked training).
-        **kwargs: passed to :class:`~qaoa_meta.cells.base.MetaCell`.
+        variant, seed, circuit_backend, **kwargs: as for
+            :class:`~qaoa_meta.cells.qlstm.QLSTMCell`.
 
     Raises:
         ValueError: for ``units``, ``n_qubits`` or ``n_layers`` < 1 (``None`` for

@@ -6,7 +6,7 @@ import math
 
 from qaoa_meta._tf import keras, tf
 from qaoa_meta.cells import circuits
-from qaoa_meta.cells.base import QuantumGateLSTMCell, sub_seeds, torch_linear
+from qaoa_meta.cells.base import QuantumGateLSTMCell
 
 GATES = ("forget", "input", "update", "output")
 
@@ -62,16 +62,11 @@ class QLSTMCell(circuits.LayeredVQC, QuantumGateLSTMCell):
         Args:
             input_shape: shape of the step input; its last entry is input_dim.
         """
-        input_dim = int(input_shape[-1])
-        seeds = sub_seeds(self.seed, 3)
-        self.clayer_in = torch_linear(self.n_qubits, input_dim + self.units, seeds[0], "clayer_in")
-        self.clayer_in.build((None, input_dim + self.units))
-        self.clayer_out = torch_linear(self.units, self.n_qubits, seeds[1], "clayer_out")
-        self.clayer_out.build((None, self.n_qubits))
+        weight_seed = self.build_linear_layers(input_shape, self.n_qubits)
         self.vqc_weights = self.add_weight(
             name="vqc_weights",
             shape=(len(GATES), self.n_layers * self.n_qubits),
-            initializer=keras.initializers.RandomUniform(0.0, 2 * math.pi, seed=seeds[2]),
+            initializer=keras.initializers.RandomUniform(0.0, 2 * math.pi, seed=weight_seed),
             trainable=self.variant == "fixed",
         )
         self.built = True
