@@ -7,7 +7,8 @@ notice); all other warnings are untouched.
 
 The names below load on first use (PEP 562), so ``import hardware`` itself is cheap and
 modules that need only Cirq-free parts (:mod:`hardware.serialization`, the JSON helper that
-``qaoa_meta`` also uses) can be imported without loading Cirq. ``hardware.X`` and
+``qaoa_meta`` also uses, and the standard-library-only :mod:`hardware.system`) can be imported
+without loading Cirq, e.g. by a command line that must answer before Cirq or TensorFlow load. ``hardware.X`` and
 ``from hardware import X`` work as before; submodules load the same way.
 """
 

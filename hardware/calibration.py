@@ -20,9 +20,8 @@ from hardware.devices import google_noise_properties, import_cirq_google
 from hardware.gatesets import is_native_two_qubit
 from hardware.noise_models import (
     NEVER,
-    MomentNoise,
+    ReadoutBeforeMeasurement,
     is_noise_free,
-    readout_moment,
     scaled_probability,
 )
 from hardware.tfq_noise import local_pauli_channels, pauli_twirl
@@ -108,7 +107,7 @@ def _two_qubit_class(gate) -> str:
 
 
 @dataclass(frozen=True)
-class CalibratedNoise(MomentNoise):
+class CalibratedNoise(ReadoutBeforeMeasurement):
     """Per-qubit/per-coupler calibrated noise written with TFQ's channels only.
 
     1q gates are classed by size, not type, so TFQ-safe circuits (``PhasedXPowGate``) get
@@ -146,17 +145,16 @@ class CalibratedNoise(MomentNoise):
     readout: Mapping
     durations_ns: Mapping
 
-    def before(self, moment, qubits):
-        """One moment of readout channels on the qubits measured in ``moment``.
+    def errors(self, q: cirq.Qid) -> tuple[float, float]:
+        """The calibrated readout errors of one qubit.
 
         Args:
-            moment: the circuit moment.
-            qubits: every qubit of the system (unused).
+            q: the qubit.
 
         Returns:
-            ``[cirq.Moment(channels)]``, empty when nothing with an error is measured.
+            ``(p01, p10)`` from ``readout``, ``(0.0, 0.0)`` where it has no entry.
         """
-        return readout_moment(moment, lambda q: self.readout.get(q, (0.0, 0.0)))
+        return tuple(self.readout.get(q, (0.0, 0.0)))
 
     def _p2(self, pair, cls) -> float:
         if (pair, cls) in self.p2:
@@ -241,17 +239,6 @@ class CalibratedNoise(MomentNoise):
             {q: tuple(_scaled_readout(e, f)) for q, e in self.readout.items()},
             self.durations_ns,
         )
-
-    def readout_errors(self, qubits):
-        """The calibrated readout errors of each qubit.
-
-        Args:
-            qubits: the qubits to report.
-
-        Returns:
-            ``{qubit: (p01, p10)}`` from ``readout``, ``(0.0, 0.0)`` where it has no entry.
-        """
-        return {q: tuple(self.readout.get(q, (0.0, 0.0))) for q in qubits}
 
     def tfq_compatible(self):
         """This model: it is written with TFQ's channels only.

@@ -112,27 +112,11 @@ class MomentNoise(cirq.NoiseModel):
     """
 
     def before(self, moment: cirq.Moment, qubits: Sequence[cirq.Qid]) -> list[cirq.Moment]:
-        """Noise moments to insert before ``moment`` (default: none).
-
-        Args:
-            moment: the circuit moment (never a virtual one).
-            qubits: every qubit of the system, idle ones included.
-
-        Returns:
-            Moments in circuit order; empty ones are dropped by the caller.
-        """
+        """Noise moments to insert before ``moment`` (default: none); see the class docstring."""
         return []
 
     def after(self, moment: cirq.Moment, qubits: Sequence[cirq.Qid]) -> list[cirq.Moment]:
-        """Noise moments to insert after ``moment`` (default: none).
-
-        Args:
-            moment: the circuit moment (never a virtual one).
-            qubits: every qubit of the system, idle ones included.
-
-        Returns:
-            Moments in circuit order; empty ones are dropped by the caller.
-        """
+        """Noise moments to insert after ``moment`` (default: none); see the class docstring."""
         return []
 
     def noisy_moment(self, moment: cirq.Moment, system_qubits: Sequence[cirq.Qid]):
@@ -392,8 +376,45 @@ class ThermalNoise(MomentNoise):
         return self
 
 
+class ReadoutBeforeMeasurement(MomentNoise):
+    """Base of the models with readout errors: channels before each measurement.
+
+    Subclass contract: :meth:`errors` gives a qubit's ``(p01, p10)``; :meth:`before` puts
+    the readout channels (:func:`readout_moment`) of those errors before each measurement and
+    :meth:`readout_errors` reports the same numbers, so that mitigation inverts exactly what
+    the model applies.
+    """
+
+    def errors(self, q: cirq.Qid) -> tuple[float, float]:
+        """Readout errors ``(p01, p10)`` of one qubit (subclasses)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement errors(q).")
+
+    def before(self, moment, qubits):
+        """One moment of readout channels on the qubits measured in ``moment``.
+
+        Args:
+            moment: the circuit moment.
+            qubits: every qubit of the system (unused).
+
+        Returns:
+            ``[cirq.Moment(channels)]``, empty when nothing with an error is measured.
+        """
+        return readout_moment(moment, self.errors)
+
+    def readout_errors(self, qubits):
+        """The readout errors of each qubit (:meth:`errors`).
+
+        Args:
+            qubits: the qubits to report.
+
+        Returns:
+            ``{qubit: (p01, p10)}``.
+        """
+        return {q: tuple(self.errors(q)) for q in qubits}
+
+
 @dataclass(frozen=True)
-class ReadoutNoise(MomentNoise):
+class ReadoutNoise(ReadoutBeforeMeasurement):
     """Readout errors: ``p01`` = P(read 1 | state 0), ``p10`` = P(read 0 | state 1).
 
     Per-qubit values can be given in ``per_qubit`` ({qubit: (p01, p10)}); others use the
@@ -438,18 +459,6 @@ class ReadoutNoise(MomentNoise):
         """
         return tuple((self.per_qubit or {}).get(q, (self.p01, self.p10)))
 
-    def before(self, moment, qubits):
-        """One moment of readout channels on the qubits measured in ``moment``.
-
-        Args:
-            moment: the circuit moment.
-            qubits: every qubit of the system (unused).
-
-        Returns:
-            ``[cirq.Moment(channels)]``, empty when nothing with an error is measured.
-        """
-        return readout_moment(moment, self.errors)
-
     def scaled(self, factor):
         """This model with every readout error (defaults and ``per_qubit``) times ``factor``.
 
@@ -475,17 +484,6 @@ class ReadoutNoise(MomentNoise):
             scaled_probability("p10", self.p10, factor),
             per_qubit,
         )
-
-    def readout_errors(self, qubits):
-        """The readout errors of each qubit (:meth:`errors`).
-
-        Args:
-            qubits: the qubits to report.
-
-        Returns:
-            ``{qubit: (p01, p10)}``: ``per_qubit`` entries, else the defaults.
-        """
-        return {q: self.errors(q) for q in qubits}
 
     def tfq_compatible(self):
         """This model: its readout channel is a generalized amplitude damping.
@@ -554,27 +552,11 @@ class NoiseStack(MomentNoise):
     models: tuple[MomentNoise, ...]
 
     def before(self, moment, qubits):
-        """The ``before`` moments of every model, model by model.
-
-        Args:
-            moment: the circuit moment.
-            qubits: every qubit of the system.
-
-        Returns:
-            The concatenated moments.
-        """
+        """The ``before`` moments of every model, concatenated model by model."""
         return [m for model in self.models for m in model.before(moment, qubits)]
 
     def after(self, moment, qubits):
-        """The ``after`` moments of every model, model by model.
-
-        Args:
-            moment: the circuit moment.
-            qubits: every qubit of the system.
-
-        Returns:
-            The concatenated moments.
-        """
+        """The ``after`` moments of every model, concatenated model by model."""
         return [m for model in self.models for m in model.after(moment, qubits)]
 
     def scaled(self, factor):
@@ -648,6 +630,7 @@ __all__ = [
     "DepolarizingNoise",
     "MomentNoise",
     "NoiseStack",
+    "ReadoutBeforeMeasurement",
     "ReadoutNoise",
     "ThermalNoise",
     "check_finite",

@@ -12,7 +12,6 @@ Bitstrings are big-endian in ``qubits`` order.
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import numpy as np
 
 from hardware import mitigation, serialization
 from hardware.devices import SeedLike
+from hardware.system import available_memory
 
 METHODS: tuple[str, ...] = ("exact", "trajectories", "sampling", "density_matrix")
 Edges = Sequence[tuple[int, int, float]]
@@ -110,27 +110,6 @@ def memory_estimate(n_qubits: int, method: str, n_logical: int | None = None) ->
     if method == "sampling":
         return state
     return state + (8 * n_logical + 16) * 2**n_logical
-
-
-def available_memory() -> int | None:
-    """Bytes of memory the system can still give (Linux ``MemAvailable``), None if unknown.
-
-    Falls back to ``os.sysconf`` (available physical pages) where ``/proc/meminfo`` is missing.
-
-    Returns:
-        The available bytes, or None when neither source answers.
-    """
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def check_memory(

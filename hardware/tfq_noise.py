@@ -140,14 +140,8 @@ class TwirledNoise(cirq.NoiseModel):
     base: cirq.NoiseModel
 
     def noisy_moment(self, moment: cirq.Moment, system_qubits: Sequence[cirq.Qid]):
-        """The base model's noisy moments with every noise op made TFQ-compatible.
-
-        Args:
-            moment: the circuit moment.
-            system_qubits: every qubit of the system.
-
-        Returns:
-            The list of moments that replaces ``moment``.
+        """The moments that replace ``moment``: the base model's, with every noise op made
+        TFQ-compatible (``system_qubits``: every qubit of the system).
 
         Raises:
             TypeError: when the base model adds a noise op on 3 or more qubits.

@@ -386,19 +386,15 @@ class NoisyTemplate:
     def _kernel(self, gates: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
         """One trajectory per row of ``uniforms`` (``2 n_channels + 2`` per row) at ``gates``
         (:meth:`gate_matrices`): ``(rows, 2**len(read))`` distributions without readout."""
-        return _run(
-            self.n_qubits,
-            len(self.read),
-            self._seg_q,
-            self._seg_range,
+        program = (
             self._kinds,
             self._refs,
             gates,
             self._fixed4,
             self._channel4,
             self._channel_range,
-            uniforms,
         )
+        return _run(self.n_qubits, len(self.read), self._seg_q, self._seg_range, program, uniforms)
 
     def apply_readout(self, probs: np.ndarray) -> np.ndarray:
         """Outcome distributions (rows, big-endian over :attr:`read`) after readout errors.
@@ -519,6 +515,30 @@ class NoisyTemplate:
 # one pass and no per-row 4x4 algebra.
 
 
+@numba.njit(cache=True, inline="always")
+def _row_parts(t, j):
+    """Row ``j`` of the 4×4 ``t`` as (real parts, imaginary parts), scalars numba keeps in
+    registers across :func:`_apply_pair`'s row loop."""
+    return (t[j, 0].real, t[j, 1].real, t[j, 2].real, t[j, 3].real), (
+        t[j, 0].imag,
+        t[j, 1].imag,
+        t[j, 2].imag,
+        t[j, 3].imag,
+    )
+
+
+@numba.njit(cache=True, fastmath=True, inline="always")
+def _row_times(row, first, second):
+    """(Re, Im) of a 4×4 row (:func:`_row_parts`) times a vector given as (Re, Im) of its
+    entries 0 and 1 (``first``) and of its entries 2 and 3 (``second``)."""
+    (a0, a1, a2, a3), (c0, c1, c2, c3) = row
+    x0, y0, x1, y1 = first
+    x2, y2, x3, y3 = second
+    u = a0 * x0 - c0 * y0 + a1 * x1 - c1 * y1
+    v = a0 * y0 + c0 * x0 + a1 * y1 + c1 * x1
+    return u + a2 * x2 - c2 * y2 + a3 * x3 - c3 * y3, v + a2 * y2 + c2 * x2 + a3 * y3 + c3 * x3
+
+
 @numba.njit(cache=True, fastmath=True)
 def _apply_pair(re, im, out_re, out_im, n, b0, b1, t, norms):
     """``out = t @ state`` on bits (b0, b1) for every row (``t`` shared), ``norms[r]`` the
@@ -528,14 +548,7 @@ def _apply_pair(re, im, out_re, out_im, n, b0, b1, t, norms):
     rows = re.shape[1]
     m0, m1 = 1 << b0, 1 << b1
     lo, hi = min(b0, b1), max(b0, b1)
-    a00, a01, a02, a03 = t[0, 0].real, t[0, 1].real, t[0, 2].real, t[0, 3].real
-    a10, a11, a12, a13 = t[1, 0].real, t[1, 1].real, t[1, 2].real, t[1, 3].real
-    a20, a21, a22, a23 = t[2, 0].real, t[2, 1].real, t[2, 2].real, t[2, 3].real
-    a30, a31, a32, a33 = t[3, 0].real, t[3, 1].real, t[3, 2].real, t[3, 3].real
-    c00, c01, c02, c03 = t[0, 0].imag, t[0, 1].imag, t[0, 2].imag, t[0, 3].imag
-    c10, c11, c12, c13 = t[1, 0].imag, t[1, 1].imag, t[1, 2].imag, t[1, 3].imag
-    c20, c21, c22, c23 = t[2, 0].imag, t[2, 1].imag, t[2, 2].imag, t[2, 3].imag
-    c30, c31, c32, c33 = t[3, 0].imag, t[3, 1].imag, t[3, 2].imag, t[3, 3].imag
+    t0, t1, t2, t3 = _row_parts(t, 0), _row_parts(t, 1), _row_parts(t, 2), _row_parts(t, 3)
     for r in range(rows):
         norms[r] = 0.0
     size = 1 << n
@@ -545,24 +558,12 @@ def _apply_pair(re, im, out_re, out_im, n, b0, b1, t, norms):
                 i1, i2 = i0 | m1, i0 | m0
                 i3 = i2 | m1
                 for r in range(rows):
-                    x0, y0, x1, y1 = re[i0, r], im[i0, r], re[i1, r], im[i1, r]
-                    x2, y2, x3, y3 = re[i2, r], im[i2, r], re[i3, r], im[i3, r]
-                    u = a00 * x0 - c00 * y0 + a01 * x1 - c01 * y1
-                    out_re[i0, r] = u + a02 * x2 - c02 * y2 + a03 * x3 - c03 * y3
-                    v = a00 * y0 + c00 * x0 + a01 * y1 + c01 * x1
-                    out_im[i0, r] = v + a02 * y2 + c02 * x2 + a03 * y3 + c03 * x3
-                    u = a10 * x0 - c10 * y0 + a11 * x1 - c11 * y1
-                    out_re[i1, r] = u + a12 * x2 - c12 * y2 + a13 * x3 - c13 * y3
-                    v = a10 * y0 + c10 * x0 + a11 * y1 + c11 * x1
-                    out_im[i1, r] = v + a12 * y2 + c12 * x2 + a13 * y3 + c13 * x3
-                    u = a20 * x0 - c20 * y0 + a21 * x1 - c21 * y1
-                    out_re[i2, r] = u + a22 * x2 - c22 * y2 + a23 * x3 - c23 * y3
-                    v = a20 * y0 + c20 * x0 + a21 * y1 + c21 * x1
-                    out_im[i2, r] = v + a22 * y2 + c22 * x2 + a23 * y3 + c23 * x3
-                    u = a30 * x0 - c30 * y0 + a31 * x1 - c31 * y1
-                    out_re[i3, r] = u + a32 * x2 - c32 * y2 + a33 * x3 - c33 * y3
-                    v = a30 * y0 + c30 * x0 + a31 * y1 + c31 * x1
-                    out_im[i3, r] = v + a32 * y2 + c32 * x2 + a33 * y3 + c33 * x3
+                    x = (re[i0, r], im[i0, r], re[i1, r], im[i1, r])
+                    y = (re[i2, r], im[i2, r], re[i3, r], im[i3, r])
+                    out_re[i0, r], out_im[i0, r] = _row_times(t0, x, y)
+                    out_re[i1, r], out_im[i1, r] = _row_times(t1, x, y)
+                    out_re[i2, r], out_im[i2, r] = _row_times(t2, x, y)
+                    out_re[i3, r], out_im[i3, r] = _row_times(t3, x, y)
                 for r in range(rows):
                     x0, y0, x1, y1 = out_re[i0, r], out_im[i0, r], out_re[i1, r], out_im[i1, r]
                     x2, y2, x3, y3 = out_re[i2, r], out_im[i2, r], out_re[i3, r], out_im[i3, r]
@@ -595,52 +596,45 @@ def _apply_single(re, im, out_re, out_im, n, b0, t, norms):
 
 
 @numba.njit(cache=True)
+def _bases(n, b0, b1, two):
+    """The indices whose bits b0 (and b1 when ``two``) are 0, in increasing order: the first
+    of each group of amplitudes (2 or 4) that a segment's operator mixes."""
+    mask = (1 << b0) | ((1 << b1) if two else 0)
+    out = np.empty((1 << n) >> (2 if two else 1), np.int64)
+    k = 0
+    for i in range(1 << n):
+        if i & mask == 0:
+            out[k] = i
+            k += 1
+    return out
+
+
+@numba.njit(cache=True)
 def _reduced_rows(re, im, n, b0, b1, two, who, count, scales, rho):
     """``rho[q]``: ``scales[q]`` times the reduced density matrix of row ``who[q]`` on bits
     (b0, b1) (index ``2 bit(b0) + bit(b1)``), or on b0 alone in entries (0, 0), (0, 2),
     (2, 0), (2, 2) (the kron(m, I) embedding), for ``q < count``; one pass for them all."""
     acc = np.zeros((16, count))  # 4 diagonal entries, then re/im of the 6 upper ones
+    upper = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
     m0 = 1 << b0
     m1 = (1 << b1) if two else 0
-    lo = min(b0, b1) if two else b0
-    hi = max(b0, b1) if two else b0
-    size = 1 << n
-    for a in range(0, size, 2 << hi):
-        for b in range(a, a + (1 << hi), 2 << lo if two else size):
-            for i0 in range(b, b + (1 << lo)):
-                i2 = i0 | m0
-                if two:
-                    i1, i3 = i0 | m1, i2 | m1
-                    for q in range(count):
-                        r = who[q]
-                        x0, y0, x1, y1 = re[i0, r], im[i0, r], re[i1, r], im[i1, r]
-                        x2, y2, x3, y3 = re[i2, r], im[i2, r], re[i3, r], im[i3, r]
-                        acc[0, q] += x0 * x0 + y0 * y0
-                        acc[1, q] += x1 * x1 + y1 * y1
-                        acc[2, q] += x2 * x2 + y2 * y2
-                        acc[3, q] += x3 * x3 + y3 * y3
-                        # rho[j, k] += v_j conj(v_k)
-                        acc[4, q] += x0 * x1 + y0 * y1
-                        acc[5, q] += y0 * x1 - x0 * y1
-                        acc[6, q] += x0 * x2 + y0 * y2
-                        acc[7, q] += y0 * x2 - x0 * y2
-                        acc[8, q] += x0 * x3 + y0 * y3
-                        acc[9, q] += y0 * x3 - x0 * y3
-                        acc[10, q] += x1 * x2 + y1 * y2
-                        acc[11, q] += y1 * x2 - x1 * y2
-                        acc[12, q] += x1 * x3 + y1 * y3
-                        acc[13, q] += y1 * x3 - x1 * y3
-                        acc[14, q] += x2 * x3 + y2 * y3
-                        acc[15, q] += y2 * x3 - x2 * y3
-                else:
-                    for q in range(count):
-                        r = who[q]
-                        x0, y0, x2, y2 = re[i0, r], im[i0, r], re[i2, r], im[i2, r]
-                        acc[0, q] += x0 * x0 + y0 * y0
-                        acc[2, q] += x2 * x2 + y2 * y2
-                        acc[6, q] += x0 * x2 + y0 * y2
-                        acc[7, q] += y0 * x2 - x0 * y2
-    upper = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+    for i0 in _bases(n, b0, b1, two):
+        i1, i2 = i0 | m1, i0 | m0
+        i3 = i2 | m1
+        for q in range(count):
+            r = who[q]
+            if two:
+                x = (re[i0, r], re[i1, r], re[i2, r], re[i3, r])
+                y = (im[i0, r], im[i1, r], im[i2, r], im[i3, r])
+            else:  # the amplitudes of b0 = 0, 1 as local indices 0 and 2
+                x = (re[i0, r], 0.0, re[i2, r], 0.0)
+                y = (im[i0, r], 0.0, im[i2, r], 0.0)
+            for d in range(4):
+                acc[d, q] += x[d] * x[d] + y[d] * y[d]
+            for u in range(6):  # rho[j, k] += v_j conj(v_k)
+                j, k = upper[u]
+                acc[4 + 2 * u, q] += x[j] * x[k] + y[j] * y[k]
+                acc[5 + 2 * u, q] += y[j] * x[k] - x[j] * y[k]
     for q in range(count):
         for d in range(4):
             rho[q, d, d] = scales[q] * acc[d, q]
@@ -664,48 +658,55 @@ def _apply_rows(re, im, out_re, out_im, n, b0, b1, two, who, count, totals):
                 ti[q, j, k] = totals[q, j, k].imag
     m0 = 1 << b0
     m1 = (1 << b1) if two else 0
-    lo = min(b0, b1) if two else b0
-    hi = max(b0, b1) if two else b0
-    size = 1 << n
-    for a in range(0, size, 2 << hi):
-        for b in range(a, a + (1 << hi), 2 << lo if two else size):
-            for i0 in range(b, b + (1 << lo)):
-                if two:
-                    index = (i0, i0 | m1, i0 | m0, i0 | m0 | m1)
-                    for q in range(count):
-                        r = who[q]
-                        x0, y0, x1, y1 = re[i0, r], im[i0, r], re[index[1], r], im[index[1], r]
-                        x2, y2 = re[index[2], r], im[index[2], r]
-                        x3, y3 = re[index[3], r], im[index[3], r]
-                        for j in range(4):
-                            u = tr[q, j, 0] * x0 - ti[q, j, 0] * y0 + tr[q, j, 1] * x1
-                            u += tr[q, j, 2] * x2 - ti[q, j, 2] * y2 + tr[q, j, 3] * x3
-                            v = tr[q, j, 0] * y0 + ti[q, j, 0] * x0 + tr[q, j, 1] * y1
-                            v += tr[q, j, 2] * y2 + ti[q, j, 2] * x2 + tr[q, j, 3] * y3
-                            out_re[index[j], r] = u - ti[q, j, 1] * y1 - ti[q, j, 3] * y3
-                            out_im[index[j], r] = v + ti[q, j, 1] * x1 + ti[q, j, 3] * x3
-                else:
-                    i2 = i0 | m0
-                    for q in range(count):
-                        r = who[q]
-                        x0, y0, x2, y2 = re[i0, r], im[i0, r], re[i2, r], im[i2, r]
-                        u = tr[q, 0, 0] * x0 - ti[q, 0, 0] * y0 + tr[q, 0, 2] * x2
-                        v = tr[q, 0, 0] * y0 + ti[q, 0, 0] * x0 + tr[q, 0, 2] * y2
-                        out_re[i0, r] = u - ti[q, 0, 2] * y2
-                        out_im[i0, r] = v + ti[q, 0, 2] * x2
-                        u = tr[q, 2, 0] * x0 - ti[q, 2, 0] * y0 + tr[q, 2, 2] * x2
-                        v = tr[q, 2, 0] * y0 + ti[q, 2, 0] * x0 + tr[q, 2, 2] * y2
-                        out_re[i2, r] = u - ti[q, 2, 2] * y2
-                        out_im[i2, r] = v + ti[q, 2, 2] * x2
+    for i0 in _bases(n, b0, b1, two):
+        if two:
+            index = (i0, i0 | m1, i0 | m0, i0 | m0 | m1)
+            for q in range(count):
+                r = who[q]
+                x0, y0, x1, y1 = re[i0, r], im[i0, r], re[index[1], r], im[index[1], r]
+                x2, y2 = re[index[2], r], im[index[2], r]
+                x3, y3 = re[index[3], r], im[index[3], r]
+                for j in range(4):
+                    u = tr[q, j, 0] * x0 - ti[q, j, 0] * y0 + tr[q, j, 1] * x1
+                    u += tr[q, j, 2] * x2 - ti[q, j, 2] * y2 + tr[q, j, 3] * x3
+                    v = tr[q, j, 0] * y0 + ti[q, j, 0] * x0 + tr[q, j, 1] * y1
+                    v += tr[q, j, 2] * y2 + ti[q, j, 2] * x2 + tr[q, j, 3] * y3
+                    out_re[index[j], r] = u - ti[q, j, 1] * y1 - ti[q, j, 3] * y3
+                    out_im[index[j], r] = v + ti[q, j, 1] * x1 + ti[q, j, 3] * x3
+        else:
+            i2 = i0 | m0
+            for q in range(count):
+                r = who[q]
+                x0, y0, x2, y2 = re[i0, r], im[i0, r], re[i2, r], im[i2, r]
+                u = tr[q, 0, 0] * x0 - ti[q, 0, 0] * y0 + tr[q, 0, 2] * x2
+                v = tr[q, 0, 0] * y0 + ti[q, 0, 0] * x0 + tr[q, 0, 2] * y2
+                out_re[i0, r] = u - ti[q, 0, 2] * y2
+                out_im[i0, r] = v + ti[q, 0, 2] * x2
+                u = tr[q, 2, 0] * x0 - ti[q, 2, 0] * y0 + tr[q, 2, 2] * x2
+                v = tr[q, 2, 0] * y0 + ti[q, 2, 0] * x0 + tr[q, 2, 2] * y2
+                out_re[i2, r] = u - ti[q, 2, 2] * y2
+                out_im[i2, r] = v + ti[q, 2, 2] * x2
+
+
+# The kernels below read the compiled circuit as one tuple, ``program``: (kinds, refs, gates,
+# fixed4, channel4, channel_range), element e of the segments being of kind ``kinds[e]`` (a
+# gate, a fixed unitary or a channel) and index ``refs[e]`` into ``gates``, ``fixed4`` or
+# ``channel_range`` (a channel's [start, stop) rows of ``channel4``, its Kraus operators).
 
 
 @numba.njit(cache=True)
-def _fuse(first, last, kinds, refs, gates, fixed4, channel4, channel_range, total, scratch):
-    """``total``: the product of a segment's gates, fixed unitaries and no-jump Kraus
-    operators; returns whether the segment has a channel."""
+def _identity(total):
     for r in range(4):
         for c in range(4):
             total[r, c] = 1.0 if r == c else 0.0
+
+
+@numba.njit(cache=True)
+def _fuse(first, last, program, total, scratch):
+    """``total``: the product of a segment's gates, fixed unitaries and no-jump Kraus
+    operators; returns whether the segment has a channel."""
+    kinds, refs, gates, fixed4, channel4, channel_range = program
+    _identity(total)
     noisy = False
     for e in range(first, last):
         kind = kinds[e]
@@ -748,31 +749,30 @@ def _sandwich(k, rho, tmp, out):
 
 
 @numba.njit(cache=True)
-def _segment(
-    first,
-    last,
-    kinds,
-    refs,
-    gates,
-    fixed4,
-    channel4,
-    channel_range,
-    uniforms,
-    row,
-    jump,
-    total,
-    rho,
-):
+def _take(k, weight, total, rho, after, scratch):
+    """Applies operator ``k`` of weight ``weight`` to the row: ``total = k @ total / √weight``
+    and ``rho = after / weight``, ``after`` being ``k rho k^H`` (:func:`_sandwich`)."""
+    _mul(k, total, scratch)
+    scale = 1.0 / np.sqrt(weight)
+    # Element loops, not ``total[:, :] = scratch``: a slice assignment compiles numba's
+    # shape-mismatch error formatting, a third of this kernel's compile time.
+    for r in range(4):
+        for c in range(4):
+            total[r, c] = scratch[r, c] * scale
+            rho[r, c] = after[r, c] / weight
+
+
+@numba.njit(cache=True)
+def _segment(first, last, program, uniforms, row, jump, total, rho):
     """One row's segment elements: fuses them into ``total`` and draws its jumps.
 
     ``jump`` holds the row's (threshold, survival, next uniform) and is updated in place.
     """
+    kinds, refs, gates, fixed4, channel4, channel_range = program
     scratch = np.empty((4, 4), np.complex128)
     tmp = np.empty((4, 4), np.complex128)
     after = np.empty((4, 4), np.complex128)
-    for r in range(4):
-        for c in range(4):
-            total[r, c] = 1.0 if r == c else 0.0
+    _identity(total)
     for e in range(first, last):
         kind = kinds[e]
         if kind == 2:
@@ -781,12 +781,7 @@ def _segment(
             q = _sandwich(k0, rho, tmp, after)
             if jump[1] * q >= jump[0] or stop - start == 1:
                 jump[1] *= q
-                scale = 1.0 / np.sqrt(q)
-                _mul(k0, total, scratch)
-                for r in range(4):
-                    for c in range(4):
-                        total[r, c] = scratch[r, c] * scale
-                        rho[r, c] = after[r, c] / q
+                _take(k0, q, total, rho, after, scratch)
             else:
                 # a jump: pick a Kraus operator j >= 1 by its weight on this state
                 draw = int(jump[2])
@@ -800,31 +795,18 @@ def _segment(
                         chosen = j
                         break
                 weight = _sandwich(channel4[chosen], rho, tmp, after)
-                scale = 1.0 / np.sqrt(weight)
-                _mul(channel4[chosen], total, scratch)
-                for r in range(4):
-                    for c in range(4):
-                        total[r, c] = scratch[r, c] * scale
-                        rho[r, c] = after[r, c] / weight
+                _take(channel4[chosen], weight, total, rho, after, scratch)
                 jump[0] = uniforms[row, draw + 1]
                 jump[1] = 1.0
                 jump[2] = draw + 2
         else:
             g = gates[refs[e]] if kind == 0 else fixed4[refs[e]]
-            _mul(g, total, scratch)
             _sandwich(g, rho, tmp, after)
-            # Element loops, not ``total[:, :] = scratch``: a slice assignment compiles numba's
-            # shape-mismatch error formatting, a third of this kernel's compile time.
-            for r in range(4):
-                for c in range(4):
-                    total[r, c] = scratch[r, c]
-                    rho[r, c] = after[r, c]
+            _take(g, 1.0, total, rho, after, scratch)  # a unitary: weight 1, exactly
 
 
 @numba.njit(cache=True)
-def _run(
-    n, n_read, seg_q, seg_range, kinds, refs, gates, fixed4, channel4, channel_range, uniforms
-):
+def _run(n, n_read, seg_q, seg_range, program, uniforms):
     """``(rows, 2**n_read)`` outcome distributions, one trajectory per row of ``uniforms``.
 
     All rows advance together segment by segment (their states side by side, rows innermost);
@@ -855,9 +837,7 @@ def _run(
         b0 = n - 1 - seg_q[s, 0]
         b1 = n - 1 - seg_q[s, 1] if two else 0
         first, last = seg_range[s, 0], seg_range[s, 1]
-        noisy = _fuse(
-            first, last, kinds, refs, gates, fixed4, channel4, channel_range, total, scratch
-        )
+        noisy = _fuse(first, last, program, total, scratch)
         if two:
             _apply_pair(re, im, out_re, out_im, n, b0, b1, total, norms)
         else:
@@ -877,21 +857,7 @@ def _run(
             _reduced_rows(re, im, n, b0, b1, two, who, count, scales, rho)
             for q in range(count):
                 r = who[q]
-                _segment(
-                    first,
-                    last,
-                    kinds,
-                    refs,
-                    gates,
-                    fixed4,
-                    channel4,
-                    channel_range,
-                    uniforms,
-                    r,
-                    jumps[r],
-                    totals[q],
-                    rho[q],
-                )
+                _segment(first, last, program, uniforms, r, jumps[r], totals[q], rho[q])
                 scale = np.sqrt(jumps[r, 1] * scales[q])
                 for j in range(4):
                     for k in range(4):

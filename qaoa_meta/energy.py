@@ -767,17 +767,7 @@ class Energy:
                 f"Expected params of shape (batch, {2 * self.p}) (gamma_1..gamma_{self.p}, "
                 f"beta_1..beta_{self.p}), got shape {tuple(params.shape)}."
             )
-        rows = params.shape[0]
-        if len(self.problems) == 1:
-            index = tf.zeros([rows], tf.int32)
-        elif rows == len(self.problems):
-            index = tf.range(rows)
-        else:
-            raise ValueError(
-                f"Got {rows} parameter rows for {len(self.problems)} problems; expected one row "
-                "per problem, a single (2p,) vector, or one problem with many rows."
-            )
-        return params, index
+        return params, tf.constant(self._row_index(params.shape[0]), tf.int32)
 
     def __call__(self, params: tf.Tensor) -> tf.Tensor:
         """``(rows,)`` ⟨C⟩ for params of shape ``(B, 2p)``, ``(K, 2p)`` or ``(2p,)``.

@@ -550,6 +550,9 @@ class _DepthHeuristic(Initializer):
             self._evaluator = ExactEvaluator()
         return self._evaluator
 
+    def config(self):
+        return {"kind": self.name, "base": self.base.config()}
+
 
 class Interp(_DepthHeuristic):
     """INTERP: optimise at depth 1..p−1 (L-BFGS-B, exact), interpolating to the next depth.
@@ -570,17 +573,11 @@ class Interp(_DepthHeuristic):
             theta = interp_extend(theta)
         return theta
 
-    def config(self):
-        return {"kind": "interp", "base": self.base.config()}
-
 
 class Fourier(_DepthHeuristic):
     """FOURIER[q=p, R=0]: optimise (u, v) at depth 1..p−1, append zero frequencies, map to θ.
 
-    At p = 1 it returns the base initialiser's point (default: linear ramp).
-
-    Args:
-        base: initialiser of the p = 1 point (default :class:`LinearRamp`).
+    At p = 1, and in its argument ``base``, as :class:`Interp`.
     """
 
     name = "fourier"
@@ -594,9 +591,6 @@ class Fourier(_DepthHeuristic):
             u, v = uv[:depth], uv[depth:]
             uv = np.concatenate([u, [0.0], v, [0.0]])
         return fourier_matrix(p, p) @ uv
-
-    def config(self):
-        return {"kind": "fourier", "base": self.base.config()}
 
 
 # --- learned --------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from hardware.template import compile_template
 from hardware.trajectories import NoisyTemplate
 from qaoa_meta import qaoa
 from qaoa_meta.energy import statevector_energy
-from qaoa_meta.optimize import Optimizer, OptimizeResult
+from qaoa_meta.optimize import CountedObjective, Optimizer, OptimizeResult
 from qaoa_meta.problems import MaxCutProblem, Seed, as_generator, cost_diagonal
 
 SCHEMA_VERSION = 1
@@ -501,7 +501,7 @@ class NoisyQAOA:
 
 
 # --- counted objective -----------------------------------------------------------------------
-class NoisyObjective:
+class NoisyObjective(CountedObjective):
     """Counted noisy ⟨C⟩(θ) of one problem: the :class:`~qaoa_meta.optimize.InstanceObjective`
     interface on :class:`NoisyQAOA` estimates.
 
@@ -533,15 +533,8 @@ class NoisyObjective:
             raise ValueError(f"shots must be a positive integer, got {shots!r}.")
         self.rng = as_generator(seed)
         self._diagonal = cost_diagonal(circuit.problem)
-        self.n_evaluations = 0
-        self.n_gradients = 0
+        super().__init__()
         self.n_circuits = 0
-        self.shots_used = 0
-
-    @property
-    def cost(self) -> int:
-        """Evaluations plus gradients so far."""
-        return self.n_evaluations + self.n_gradients
 
     def _run(self, theta: np.ndarray, shift=None) -> float:
         self.n_circuits += 1

@@ -141,7 +141,27 @@ _RESULT_SCHEMA = serialization.Schema(
 
 
 # --- exact, counted objectives ------------------------------------------------------------
-class InstanceObjective:
+class CountedObjective:
+    """The counters of :class:`Objective`, zero to start, and their sum :attr:`cost`.
+
+    Attributes:
+        n_evaluations: energy evaluations so far.
+        n_gradients: gradient evaluations so far.
+        shots_used: measurement shots so far.
+    """
+
+    def __init__(self):
+        self.n_evaluations = 0
+        self.n_gradients = 0
+        self.shots_used = 0
+
+    @property
+    def cost(self) -> int:
+        """Evaluations plus gradients so far."""
+        return self.n_evaluations + self.n_gradients
+
+
+class InstanceObjective(CountedObjective):
     """Counted ⟨C⟩(θ) of one problem, exact or estimated from ``shots`` samples.
 
     Args:
@@ -177,14 +197,7 @@ class InstanceObjective:
             raise ValueError(f"shots must be a positive integer or None, got {shots!r}.")
         self.shots = None if shots is None else int(shots)
         self.rng = as_generator(seed)
-        self.n_evaluations = 0
-        self.n_gradients = 0
-        self.shots_used = 0
-
-    @property
-    def cost(self) -> int:
-        """Evaluations plus gradients so far."""
-        return self.n_evaluations + self.n_gradients
+        super().__init__()
 
     def exact(self, theta: np.ndarray) -> float:
         """Exact ⟨C⟩, not counted (for traces and reports).
@@ -218,13 +231,8 @@ class InstanceObjective:
         return float(counts @ self.diagonal[0] / self.shots)
 
     def value_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """Exact ⟨C⟩ and gradient, counted as one gradient evaluation.
-
-        Args:
-            theta: ``(2p,)`` textbook θ.
-
-        Returns:
-            ``(value, (2p,) gradient)``.
+        """Exact ⟨C⟩ and gradient (:meth:`Objective.value_and_gradient`), counted as one
+        gradient evaluation.
 
         Raises:
             ValueError: when the objective uses shots (no exact gradient).
@@ -307,19 +315,22 @@ class Optimizer(abc.ABC):
 
     Subclasses implement :meth:`optimize` (one objective from one start), :meth:`run` (a
     batch of problems on exact or shot energies, one :class:`OptimizeResult` per problem, in
-    order) and :meth:`config`, and set :attr:`name` (the key in
-    :data:`OPTIMIZERS`). :meth:`optimize` must take only what the :class:`Objective`
-    protocol offers, record ``objective.exact`` at each iterate (initial and final point
-    included) and copy the objective's counters into the result; ``config()`` must hold
-    ``name`` and keyword settings that :func:`optimizer_from_config` turns back into an equal
-    optimiser. :class:`SGD` and :class:`Adam` batch exact energies in :meth:`run`;
+    order), and set :attr:`name` (the key in :data:`OPTIMIZERS`) and :attr:`config_fields`.
+    :meth:`optimize` must take only what the :class:`Objective` protocol offers, record
+    ``objective.exact`` at each iterate (initial and final point included) and copy the
+    objective's counters into the result; ``config()`` (``name`` and the
+    :attr:`config_fields`) must be keyword settings that :func:`optimizer_from_config` turns
+    back into an equal optimiser. :class:`SGD` and :class:`Adam` batch exact energies in :meth:`run`;
     :class:`ScipyOptimizer` and :class:`SPSA` run :meth:`optimize` per instance.
 
     Attributes:
         name: the optimiser's registry name.
+        config_fields: the constructor arguments :meth:`config` records, each stored as the
+            attribute of the same name.
     """
 
     name: str = "optimizer"
+    config_fields: tuple[str, ...] = ()
 
     @abc.abstractmethod
     def optimize(
@@ -364,13 +375,14 @@ class Optimizer(abc.ABC):
                 settings the energies refuse (e.g. ``shots`` < 1).
         """
 
-    @abc.abstractmethod
     def config(self) -> dict[str, Any]:
         """JSON-serialisable settings (``{"name": ..., ...}``) recreating this optimiser.
 
         Returns:
-            The settings; :func:`optimizer_from_config` builds the optimiser back from them.
+            ``name`` and the :attr:`config_fields`; :func:`optimizer_from_config` builds the
+            optimiser back from them.
         """
+        return {"name": self.name, **{field: getattr(self, field) for field in self.config_fields}}
 
 
 def _check_initial(problems: Sequence[MaxCutProblem], initial_params) -> np.ndarray:
@@ -554,6 +566,7 @@ class SGD(_FirstOrder):
     """
 
     name = "sgd"
+    config_fields = ("lr", "tol", "max_iter", "param_dtype")
 
     def __init__(
         self,
@@ -573,35 +586,22 @@ class SGD(_FirstOrder):
             return params + np.float32(-self.lr) * grad
         return params - self.lr * grad
 
-    def config(self):
-        return {
-            "name": self.name,
-            "lr": self.lr,
-            "tol": self.tol,
-            "max_iter": self.max_iter,
-            "param_dtype": self.param_dtype,
-        }
-
 
 class Adam(_FirstOrder):
     """Adam on −⟨C⟩ (PyTorch ``optim.Adam`` defaults) with the paper's stopping rule.
 
     Args:
-        lr: learning rate, > 0.
-        tol: stop once |Δ⟨C⟩| between iterations is at most this, >= 0.
-        max_iter: iteration cap, >= 1.
+        lr, tol, max_iter, param_dtype, batch_size: as for :class:`SGD` (here lr 1e-2 and
+            float64 parameters by default).
         beta1, beta2: decay rates of the first and second moment estimates.
         eps: added to the denominator.
-        param_dtype: ``float32`` or ``float64``: the dtype the parameters are held in.
-        batch_size: most instances in one batched energy call in :meth:`run` (default: all
-            instances of a size).
 
     Raises:
-        ValueError: for ``lr <= 0``, ``tol < 0``, ``max_iter < 1`` or another
-            ``param_dtype``.
+        ValueError: as :class:`SGD`.
     """
 
     name = "adam"
+    config_fields = ("lr", "tol", "max_iter", "beta1", "beta2", "eps", "param_dtype")
 
     def __init__(
         self,
@@ -627,18 +627,6 @@ class Adam(_FirstOrder):
         v_hat = state["v"] / (1 - self.beta2**t)
         step = self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
         return (params - step).astype(params.dtype)
-
-    def config(self):
-        return {
-            "name": self.name,
-            "lr": self.lr,
-            "tol": self.tol,
-            "max_iter": self.max_iter,
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "eps": self.eps,
-            "param_dtype": self.param_dtype,
-        }
 
 
 # --- per-instance optimisers --------------------------------------------------------------
@@ -714,6 +702,7 @@ class ScipyOptimizer(_PerInstance):
     """
 
     METHODS = ("L-BFGS-B", "COBYLA", "Nelder-Mead")
+    config_fields = ("method", "max_iter", "tol", "shots", "options")
 
     def __init__(
         self,
@@ -786,16 +775,6 @@ class ScipyOptimizer(_PerInstance):
         iterations = int(getattr(result, "nit", 0) or result.nfev)
         return recorder.result(iterations, bool(result.success))
 
-    def config(self):
-        return {
-            "name": self.name,
-            "method": self.method,
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-            "shots": self.shots,
-            "options": self.options,
-        }
-
 
 class SPSA(_PerInstance):
     """Simultaneous-perturbation stochastic approximation (Spall 1998), maximising ⟨C⟩.
@@ -810,6 +789,7 @@ class SPSA(_PerInstance):
     """
 
     name = "spsa"
+    config_fields = ("max_iter", "a", "c", "A", "alpha", "gamma", "shots")
 
     def __init__(
         self,
@@ -850,18 +830,6 @@ class SPSA(_PerInstance):
             theta = theta + ak * gradient
             recorder.record(theta)
         return recorder.result(self.max_iter, False)
-
-    def config(self):
-        return {
-            "name": self.name,
-            "max_iter": self.max_iter,
-            "a": self.a,
-            "c": self.c,
-            "A": self.A,
-            "alpha": self.alpha,
-            "gamma": self.gamma,
-            "shots": self.shots,
-        }
 
 
 # --- registry -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import dataclasses
 import json
 import math
 import pathlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -746,6 +746,17 @@ def _chunks(total: int, n: int, max_chunk_elements: int = 1 << 23) -> Iterable[t
         yield start, min(start + size, total)
 
 
+def _cut_values_by_chunk(
+    problem: MaxCutProblem, count: int
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(start, stop, cut values)`` of the assignments ``0..count-1`` (big-endian, node 0 the
+    most significant bit), chunk by chunk so that memory stays bounded."""
+    adjacency = problem.adjacency_matrix()
+    degree = adjacency.sum(axis=1)
+    for start, stop in _chunks(count, problem.n):
+        yield start, stop, _chunk_cut_values(start, stop, problem.n, degree, adjacency)
+
+
 def max_cut(problem: MaxCutProblem) -> MaxCutSolution:
     """Exact Max-Cut by vectorised brute force over the 2^(n-1) cuts with node 0 fixed.
 
@@ -766,11 +777,8 @@ def max_cut(problem: MaxCutProblem) -> MaxCutSolution:
             f"Brute-force Max-Cut is limited to n <= {MAX_BRUTE_FORCE_NODES} nodes "
             f"(2^(n-1) cuts), got n = {n}; use a heuristic or an external solver for larger graphs."
         )
-    adjacency = problem.adjacency_matrix()
-    degree = adjacency.sum(axis=1)
     best_value, best_index = -np.inf, 0
-    for start, stop in _chunks(1 << (n - 1), n):
-        values = _chunk_cut_values(start, stop, n, degree, adjacency)
+    for start, _, values in _cut_values_by_chunk(problem, 1 << (n - 1)):
         k = int(np.argmax(values))
         if values[k] > best_value + 1e-12:
             best_value, best_index = float(values[k]), start + k
@@ -797,11 +805,9 @@ def cost_diagonal(problem: MaxCutProblem, dtype: Any = np.float64) -> np.ndarray
             f"The cost diagonal has 2^n entries; it is limited to n <= {MAX_DIAGONAL_NODES}, "
             f"got n = {n}."
         )
-    adjacency = problem.adjacency_matrix()
-    degree = adjacency.sum(axis=1)
     diagonal = np.empty(1 << n, dtype=dtype)
-    for start, stop in _chunks(1 << n, n):
-        diagonal[start:stop] = _chunk_cut_values(start, stop, n, degree, adjacency)
+    for start, stop, values in _cut_values_by_chunk(problem, 1 << n):
+        diagonal[start:stop] = values
     return diagonal
 
 

@@ -38,22 +38,16 @@ def gamma_symbols(p: int) -> list[sympy.Symbol]:
     Raises:
         ValueError: unless ``p`` is a positive integer.
     """
-    return [sympy.Symbol(f"gamma_{k}") for k in range(1, check_depth(p) + 1)]
+    return _numbered_symbols("gamma", p)
 
 
 def beta_symbols(p: int) -> list[sympy.Symbol]:
-    """Symbols ``beta_1..beta_p`` of the mixer layers.
+    """Symbols ``beta_1..beta_p`` of the mixer layers (checks ``p`` as :func:`gamma_symbols`)."""
+    return _numbered_symbols("beta", p)
 
-    Args:
-        p: QAOA depth.
 
-    Returns:
-        The p symbols, in order.
-
-    Raises:
-        ValueError: unless ``p`` is a positive integer.
-    """
-    return [sympy.Symbol(f"beta_{k}") for k in range(1, check_depth(p) + 1)]
+def _numbered_symbols(name: str, p: int) -> list[sympy.Symbol]:
+    return [sympy.Symbol(f"{name}_{k}") for k in range(1, check_depth(p) + 1)]
 
 
 def parameter_symbols(p: int) -> list[sympy.Symbol]:
@@ -241,17 +235,9 @@ def textbook_to_pennylane(theta: Sequence[float] | np.ndarray) -> np.ndarray:
 def pennylane_to_textbook(theta_pl: Sequence[float] | np.ndarray) -> np.ndarray:
     """PennyLane ``(γ_PL, α)`` → textbook ``(γ, β) = (−γ_PL, α)`` (works on batches).
 
-    Args:
-        theta_pl: ``(..., 2p)`` PennyLane parameters.
-
-    Returns:
-        ``(..., 2p)`` textbook θ.
-
-    Raises:
-        ValueError: for an odd number of entries on the last axis.
+    Negating γ is its own inverse, so this is :func:`textbook_to_pennylane` (same errors).
     """
-    gamma_pl, alpha = _split(theta_pl)
-    return np.concatenate([-gamma_pl, alpha], axis=-1)
+    return textbook_to_pennylane(theta_pl)
 
 
 def pennylane_cost(cut_expectation: float | np.ndarray) -> float | np.ndarray:

@@ -283,3 +283,11 @@ def test_initializer_names_imports_without_tensorflow_or_cirq():
     where, heavy = out.stdout.strip().splitlines()
     assert pathlib.Path(where).is_relative_to(root)  # this checkout's registry, standing alone
     assert heavy == "[]"
+
+
+def test_depth_heuristics_record_their_base():
+    base = inits.LinearRamp(dt=0.5)
+    for heuristic, kind in ((inits.Interp(base), "interp"), (inits.Fourier(base), "fourier")):
+        config = heuristic.config()
+        assert config == {"kind": kind, "base": base.config()}
+        assert type(inits.initializer_from_config(config)) is type(heuristic)

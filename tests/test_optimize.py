@@ -148,6 +148,53 @@ def test_result_and_config_round_trip():
         make_optimizer("newton")
 
 
+def test_configs_list_every_setting_in_a_fixed_order():
+    configs = [
+        SGD(lr=0.5, tol=0.0, max_iter=7, param_dtype="float64").config(),
+        Adam(lr=0.1, beta1=0.8, beta2=0.99, eps=1e-6).config(),
+        ScipyOptimizer("COBYLA", max_iter=9, tol=None, shots=100, options={"rhobeg": 0.3}).config(),
+        SPSA(max_iter=5, a=0.1, shots=64).config(),
+    ]
+    assert configs == [
+        {"name": "sgd", "lr": 0.5, "tol": 0.0, "max_iter": 7, "param_dtype": "float64"},
+        {
+            "name": "adam",
+            "lr": 0.1,
+            "tol": 1e-6,
+            "max_iter": 300,
+            "beta1": 0.8,
+            "beta2": 0.99,
+            "eps": 1e-6,
+            "param_dtype": "float64",
+        },
+        {
+            "name": "cobyla",
+            "method": "COBYLA",
+            "max_iter": 9,
+            "tol": None,
+            "shots": 100,
+            "options": {"rhobeg": 0.3},
+        },
+        {
+            "name": "spsa",
+            "max_iter": 5,
+            "a": 0.1,
+            "c": 0.1,
+            "A": 10.0,
+            "alpha": 0.602,
+            "gamma": 0.101,
+            "shots": 64,
+        },
+    ]
+    # the order of the keys is the order of the JSON records
+    assert [list(config) for config in configs] == [
+        ["name", "lr", "tol", "max_iter", "param_dtype"],
+        ["name", "lr", "tol", "max_iter", "beta1", "beta2", "eps", "param_dtype"],
+        ["name", "method", "max_iter", "tol", "shots", "options"],
+        ["name", "max_iter", "a", "c", "A", "alpha", "gamma", "shots"],
+    ]
+
+
 class PeakObjective:
     """A user's own objective (the :class:`qaoa_meta.optimize.Objective` protocol):
     ⟨C⟩(θ) = 3 − |θ − c|², maximised at c, with its analytic gradient."""

@@ -13,24 +13,34 @@ from qaoa_meta._tf import keras, tf
 VARIANTS = ("paper", "fixed")
 
 
-def check_variant(variant: str) -> str:
-    """Returns ``variant`` if it is one of :data:`VARIANTS`, else raises ``ValueError``.
+def check_choice(value: str, choices: tuple[str, ...], what: str, meanings: str) -> str:
+    """Returns ``value`` if it is one of ``choices``, else raises ``ValueError``.
 
     Args:
-        variant: the name to check.
+        value: the name to check.
+        choices: the accepted names.
+        what: what the name selects, for the message (e.g. ``"cell variant"``).
+        meanings: what each choice means, for the message.
 
     Returns:
-        ``variant`` unchanged.
+        ``value`` unchanged.
 
     Raises:
-        ValueError: when it is not ``"paper"`` or ``"fixed"``.
+        ValueError: naming ``value``, the ``choices`` and their ``meanings``.
     """
-    if variant not in VARIANTS:
-        raise ValueError(
-            f"Unknown cell variant {variant!r}; expected one of {VARIANTS} ('paper' reproduces "
-            "the published code, 'fixed' is the model as the paper describes it)."
-        )
-    return variant
+    if value not in choices:
+        raise ValueError(f"Unknown {what} {value!r}; expected one of {choices} ({meanings}).")
+    return value
+
+
+def check_variant(variant: str) -> str:
+    """Returns ``variant`` if it is one of :data:`VARIANTS`, else raises ``ValueError``."""
+    return check_choice(
+        variant,
+        VARIANTS,
+        "cell variant",
+        "'paper' reproduces the published code, 'fixed' is the model as the paper describes it",
+    )
 
 
 def sub_seeds(seed: int, count: int) -> list[int]:
@@ -99,8 +109,9 @@ class MetaCell(keras.layers.AbstractRNNCell):
       gives the same weights; sets ``self.built``.
     - ``call(inputs, states, training=None)``: ``inputs`` (B, input_dim) and one (B, size)
       tensor per state; returns ``(output, new_states)`` with output (B, output_size).
-    - ``get_config()``: extends the base config with every extra constructor argument, so
-      that ``type(cell).from_config(cell.get_config())`` rebuilds the cell.
+    - ``config_fields``: the names of every extra constructor argument, each stored as the
+      attribute of the same name; :meth:`get_config` adds them, so that
+      ``type(cell).from_config(cell.get_config())`` rebuilds the cell.
     - ``variant``: ``"paper"`` reproduces the published code, its bugs included;
       ``"fixed"`` is the model as the paper describes it. A cell where they coincide still
       accepts both.
@@ -119,6 +130,8 @@ class MetaCell(keras.layers.AbstractRNNCell):
         ValueError: when ``units`` is not a positive int (bools rejected) or ``variant``
             is unknown.
     """
+
+    config_fields: tuple[str, ...] = ()
 
     def __init__(self, units: int, variant: str = "fixed", seed: int = 0, **kwargs):
         super().__init__(**kwargs)
@@ -159,13 +172,15 @@ class MetaCell(keras.layers.AbstractRNNCell):
         return contextlib.nullcontext()
 
     def get_config(self) -> dict:
-        """The Keras layer config plus ``units``, ``variant`` and ``seed``.
+        """The Keras layer config plus ``units``, ``variant``, ``seed`` and the
+        :attr:`config_fields`.
 
         Returns:
             A dict that ``type(cell).from_config`` accepts.
         """
         config = super().get_config()
         config.update(units=self.units, variant=self.variant, seed=self.seed)
+        config.update({name: getattr(self, name) for name in self.config_fields})
         return config
 
 
@@ -186,7 +201,11 @@ def lstm_update(
 
 
 class LSTMStateCell(MetaCell):
-    """A cell with the LSTM's state ``[h, c]`` (both ``units`` wide) whose output is h."""
+    """An LSTM: state ``[h, c]`` (both ``units`` wide), output h.
+
+    Subclass contract: :meth:`gate_preactivations` gives the four gates' pre-activations;
+    :meth:`call` is the same for every LSTM cell.
+    """
 
     @property
     def state_size(self):
@@ -198,19 +217,12 @@ class LSTMStateCell(MetaCell):
         """``units``: the step output is h."""
         return self.units
 
-
-class QuantumGateLSTMCell(LSTMStateCell):
-    """An LSTM whose four gates read features of quantum circuits (QLSTM, QK-LSTM).
-
-    Subclass contract: ``build`` creates ``clayer_in`` (concat(h, x) → circuit inputs y) and
-    ``clayer_out`` (one gate's features → ``units`` pre-activations), and
-    :meth:`gate_features` maps y to the ``(4, B, features)`` features of the gates in the
-    order forget, input, update, output. :meth:`call` is the same for every such cell.
-    """
-
-    def gate_features(self, y: tf.Tensor) -> tf.Tensor:
-        """The four gates' circuit features for circuit inputs ``y`` (subclasses)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement gate_features(y).")
+    def gate_preactivations(
+        self, inputs: tf.Tensor, h: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
+        """The ``(B, units)`` pre-activations of the forget, input, update and output gates
+        for the step input ``inputs`` and the hidden state ``h`` (subclasses)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement gate_preactivations.")
 
     def call(self, inputs, states, training=None):
         """One LSTM step.
@@ -224,6 +236,44 @@ class QuantumGateLSTMCell(LSTMStateCell):
             ``(h, [h, c])``, the new hidden and cell states.
         """
         h, c = states[0], states[1]
-        z = self.gate_features(self.clayer_in(tf.concat([h, inputs], axis=-1)))
-        h, c = lstm_update(*(self.clayer_out(z[gate]) for gate in range(4)), c)
+        h, c = lstm_update(*self.gate_preactivations(inputs, h), c)
         return h, [h, c]
+
+
+class QuantumGateLSTMCell(LSTMStateCell):
+    """An LSTM whose four gates read features of quantum circuits (QLSTM, QK-LSTM).
+
+    Subclass contract: ``build`` creates ``clayer_in`` (concat(h, x) → circuit inputs y) and
+    ``clayer_out`` (one gate's features → ``units`` pre-activations), and
+    :meth:`gate_features` maps y to the ``(4, B, features)`` features of the gates in the
+    order forget, input, update, output. :meth:`gate_preactivations` is the same for every
+    such cell.
+    """
+
+    def build_linear_layers(self, input_shape, features: int) -> int:
+        """Creates and builds ``clayer_in`` Linear(input_dim + units → n_qubits) and the shared
+        ``clayer_out`` Linear(features → units), PyTorch-initialised.
+
+        Args:
+            input_shape: shape of the step input; its last entry is input_dim.
+            features: circuit features per gate.
+
+        Returns:
+            The seed left for the cell's own weights (the third of :func:`sub_seeds`).
+        """
+        input_dim = int(input_shape[-1])
+        seeds = sub_seeds(self.seed, 3)
+        self.clayer_in = torch_linear(self.n_qubits, input_dim + self.units, seeds[0], "clayer_in")
+        self.clayer_in.build((None, input_dim + self.units))
+        self.clayer_out = torch_linear(self.units, features, seeds[1], "clayer_out")
+        self.clayer_out.build((None, features))
+        return seeds[2]
+
+    def gate_features(self, y: tf.Tensor) -> tf.Tensor:
+        """The four gates' circuit features for circuit inputs ``y`` (subclasses)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement gate_features(y).")
+
+    def gate_preactivations(self, inputs, h):
+        """``clayer_out`` of each gate's :meth:`gate_features` of ``clayer_in([h, x])``."""
+        z = self.gate_features(self.clayer_in(tf.concat([h, inputs], axis=-1)))
+        return tuple(self.clayer_out(z[gate]) for gate in range(4))

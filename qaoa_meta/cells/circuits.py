@@ -1,5 +1,7 @@
 """Small Cirq circuits used by the quantum meta-learner cells, and helpers to batch them in TFQ.
 
+(:class:`LayeredVQC` builds the one VQC of the QFWP and QLSTM cells.)
+
 Every circuit here is symbolic: data and weights enter as sympy symbols whose values are fed
 to a TFQ op (``tfq.layers.Expectation`` or ``tfq.math.inner_product``) from the classical
 part of a cell, so a whole step of a cell (all gates, all batch rows) is one TFQ call with one
@@ -16,6 +18,7 @@ import numpy as np
 import sympy
 
 from qaoa_meta._tf import tf, tfq
+from qaoa_meta.cells.base import check_choice
 
 # TFQ's adjoint gradient op of ``tfq.math.inner_product`` (the function ``tfq.math.fidelity``
 # calls); imported after ``qaoa_meta._tf`` so TensorFlow loads with its environment settings.
@@ -168,19 +171,8 @@ def fwp_vqc(
     """QFWP circuit: H, RY(x_i), then per layer a brick CNOT layer and RY(w_l,i).
 
     The brick layer is CNOTs on (0,1), (2,3), ... then on (1,2), (3,4), ...;
-    ``cirq.ry(θ) = exp(−iθY/2)``, PennyLane's convention.
-
-    Args:
-        qubits: the register.
-        inputs: one symbol per qubit (the encoded angles x).
-        weights: ``(n_layers, n_qubits)`` array of symbols.
-
-    Returns:
-        The symbolic circuit.
-
-    Raises:
-        ValueError: when ``inputs`` or a row of ``weights`` does not have one entry per
-            qubit.
+    ``cirq.ry(θ) = exp(−iθY/2)``, PennyLane's convention. Arguments, result and errors as
+    :func:`qlstm_vqc` (``inputs``: the encoded angles x).
     """
     n = len(qubits)
     circuit = cirq.Circuit(cirq.H.on_each(*qubits))
@@ -374,26 +366,33 @@ def _z_qubits(observables: Sequence[cirq.PauliSum], qubits: Sequence[cirq.Qid]) 
 
 
 def check_circuit_backend(backend: str) -> str:
-    """Returns ``backend`` if it is one of :data:`CIRCUIT_BACKENDS`, else raises.
-
-    Args:
-        backend: the name to check.
-
-    Returns:
-        ``backend`` unchanged.
-
-    Raises:
-        ValueError: when it is not ``"tfq"`` or ``"tf"``.
-    """
-    if backend not in CIRCUIT_BACKENDS:
-        raise ValueError(
-            f"Unknown circuit backend {backend!r}; expected one of {CIRCUIT_BACKENDS} ('tfq': "
-            "TensorFlow Quantum ops; 'tf': the same circuit as XLA-compilable TF ops)."
-        )
-    return backend
+    """Returns ``backend`` if it is one of :data:`CIRCUIT_BACKENDS`, else raises ``ValueError``."""
+    return check_choice(
+        backend,
+        CIRCUIT_BACKENDS,
+        "circuit backend",
+        "'tfq': TensorFlow Quantum ops; 'tf': the same circuit as XLA-compilable TF ops",
+    )
 
 
-class BatchedExpectation:
+class _BatchedCircuit:
+    """What the batched evaluators share: one symbolic circuit, the symbol names in the
+    column order of the values, the backend and, for ``"tfq"``, the serialized circuit that
+    :meth:`_programs` tiles to a batch's rows inside the graph."""
+
+    def __init__(self, circuit: cirq.Circuit, symbol_names: Sequence[sympy.Symbol], backend: str):
+        self.circuit = circuit
+        self.symbol_names = [str(s) for s in symbol_names]
+        self.backend = check_circuit_backend(backend)
+        if self.backend == "tfq":
+            self._circuit = tfq.convert_to_tensor([circuit]).numpy()
+
+    def _programs(self, rows: tf.Tensor) -> tf.Tensor:
+        """The circuit string once per row (``rows`` may vary between calls)."""
+        return tf.tile(tf.constant(self._circuit), [rows])
+
+
+class BatchedExpectation(_BatchedCircuit):
     """One symbolic circuit and its observables, evaluated for many symbol-value rows at once.
 
     Wraps ``tfq.layers.Expectation`` with the adjoint differentiator: ``__call__(values)``
@@ -422,16 +421,13 @@ class BatchedExpectation:
         observables: Sequence[cirq.PauliSum],
         backend: str = "tfq",
     ):
-        self.circuit = circuit
-        self.symbol_names = [str(s) for s in symbol_names]
+        super().__init__(circuit, symbol_names, backend)
         self.observables = list(observables)
-        self.backend = check_circuit_backend(backend)
         if backend == "tf":
             qubits = sorted(circuit.all_qubits())
             self._simulator = StateVectorCircuit(circuit, symbol_names, qubits)
             self._z_index = _z_qubits(self.observables, qubits)
             return
-        self._circuit = tfq.convert_to_tensor([circuit]).numpy()
         self._operators = tfq.convert_to_tensor([self.observables]).numpy()
         self.layer = tfq.layers.Expectation(differentiator=tfq.differentiators.Adjoint())
 
@@ -448,10 +444,9 @@ class BatchedExpectation:
             z = self._simulator.z_expectations(values)
             return tf.gather(z, self._z_index, axis=1)
         rows = tf.shape(values)[0]
-        circuits = tf.tile(tf.constant(self._circuit), [rows])
         operators = tf.tile(tf.constant(self._operators), [rows, 1])
         return self.layer(
-            circuits,
+            self._programs(rows),
             symbol_names=tf.constant(self.symbol_names),
             symbol_values=tf.cast(values, tf.float32),
             operators=operators,
@@ -482,7 +477,7 @@ def _inner_products(values, programs, symbol_names, other_programs):
     return inner, grad
 
 
-class BatchedAmplitudes:
+class BatchedAmplitudes(_BatchedCircuit):
     """The state amplitudes ``⟨b|U(values)|0⟩`` of one symbolic circuit, for many value rows.
 
     ``__call__(values)`` takes ``(N, len(symbol_names))`` symbol values and returns
@@ -513,14 +508,11 @@ class BatchedAmplitudes:
         qubits: Sequence[cirq.Qid],
         backend: str = "tfq",
     ):
-        self.circuit = circuit
-        self.symbol_names = [str(s) for s in symbol_names]
+        super().__init__(circuit, symbol_names, backend)
         self.qubits = list(qubits)
-        self.backend = check_circuit_backend(backend)
         if backend == "tf":
             self._simulator = StateVectorCircuit(circuit, symbol_names, self.qubits)
             return
-        self._circuit = tfq.convert_to_tensor([circuit]).numpy()
         self._basis = tfq.convert_to_tensor(basis_state_circuits(self.qubits)).numpy()
 
     def __call__(self, values: tf.Tensor) -> tf.Tensor:
@@ -535,9 +527,47 @@ class BatchedAmplitudes:
         if self.backend == "tf":
             return self._simulator.states(values)
         rows = tf.shape(values)[0]
-        programs = tf.tile(tf.constant(self._circuit), [rows])
         basis = tf.tile(tf.constant(self._basis)[None], [rows, 1])
         inner = _inner_products(  # ⟨ψ(values)|b⟩
-            tf.cast(values, tf.float32), programs, tf.constant(self.symbol_names), basis
+            tf.cast(values, tf.float32), self._programs(rows), tf.constant(self.symbol_names), basis
         )
         return tf.math.conj(inner)
+
+
+class LayeredVQC:
+    """Mixin of the cells built on one VQC read out as ⟨Z_i⟩ (QFWP, QLSTM).
+
+    The VQC takes ``n_qubits`` input angles, then ``n_layers`` layers of ``n_qubits``
+    weights; :meth:`init_vqc` builds it and its evaluator, and the three constructor
+    arguments it stores are the cell's :attr:`~qaoa_meta.cells.base.MetaCell.config_fields`.
+    """
+
+    config_fields = ("circuit_backend", "n_qubits", "n_layers")
+
+    def init_vqc(self, ansatz, input_prefix: str, n_qubits: int, n_layers: int, backend: str):
+        """Stores ``circuit_backend``, ``n_qubits`` and ``n_layers``; builds ``circuit``.
+
+        Args:
+            ansatz: ``(qubits, inputs, weights) -> cirq.Circuit``, e.g. :func:`qlstm_vqc`.
+            input_prefix: prefix of the input symbols (the weights' is ``w``).
+            n_qubits: qubits, >= 1.
+            n_layers: layers, >= 1.
+            backend: ``"tfq"`` or ``"tf"``.
+
+        Raises:
+            ValueError: for ``n_qubits`` or ``n_layers`` < 1, or an unknown backend.
+        """
+        self.circuit_backend = check_circuit_backend(backend)
+        self.n_qubits, self.n_layers = int(n_qubits), int(n_layers)
+        if self.n_qubits < 1 or self.n_layers < 1:
+            raise ValueError(f"n_qubits and n_layers must be >= 1, got {n_qubits}, {n_layers}.")
+        qubits = cirq.LineQubit.range(self.n_qubits)
+        inputs = symbols(input_prefix, self.n_qubits)
+        weights = np.array(symbols("w", self.n_layers * self.n_qubits)).reshape(
+            self.n_layers, self.n_qubits
+        )
+        self.circuit = ansatz(qubits, inputs, weights)
+        # ⟨Z_i⟩ for value rows [inputs, weights layer-major]
+        self._expectation = BatchedExpectation(
+            self.circuit, inputs + list(weights.ravel()), z_observables(qubits), backend=backend
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from qaoa_meta._tf import tf
-from qaoa_meta.cells.base import LSTMStateCell, lstm_update, sub_seeds, torch_uniform
+from qaoa_meta.cells.base import LSTMStateCell, sub_seeds, torch_uniform
 
 
 class LSTMCell(LSTMStateCell):
@@ -26,6 +26,8 @@ class LSTMCell(LSTMStateCell):
     Raises:
         ValueError: when ``units`` is not a positive int or ``variant`` is unknown.
     """
+
+    config_fields = ("double_bias",)
 
     def __init__(
         self, units: int, double_bias: bool = True, variant: str = "fixed", seed: int = 0, **kwargs
@@ -67,31 +69,11 @@ class LSTMCell(LSTMStateCell):
             )
         self.built = True
 
-    def call(self, inputs, states, training=None):
-        """One LSTM step.
-
-        Args:
-            inputs: ``(B, input_dim)`` step input.
-            states: ``[h, c]``, each ``(B, units)``.
-            training: unused.
-
-        Returns:
-            ``(h, [h, c])``, the new hidden and cell states.
-        """
-        h, c = states[0], states[1]
+    def gate_preactivations(self, inputs, h):
+        """``x W + h U + b (+ b_hh)`` split into PyTorch's gate blocks i, f, g, o, returned
+        in the order forget, input, update, output."""
         z = tf.matmul(inputs, self.kernel) + tf.matmul(h, self.recurrent_kernel) + self.bias
         if self.recurrent_bias is not None:
             z = z + self.recurrent_bias
         i, f, g, o = tf.split(z, 4, axis=-1)
-        h, c = lstm_update(f, i, g, o, c)
-        return h, [h, c]
-
-    def get_config(self) -> dict:
-        """The base config plus ``double_bias``.
-
-        Returns:
-            A dict that :meth:`from_config` accepts.
-        """
-        config = super().get_config()
-        config.update(double_bias=self.double_bias)
-        return config
+        return f, i, g, o

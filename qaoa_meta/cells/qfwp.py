@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import cirq
-import numpy as np
-
 from qaoa_meta._tf import tf
 from qaoa_meta.cells import circuits
 from qaoa_meta.cells.base import MetaCell, sub_seeds, torch_linear
 
 
-class QFWPCell(MetaCell):
+class QFWPCell(circuits.LayeredVQC, MetaCell):
     """QFWP as an RNN cell whose state is the fast weights of its VQC.
 
     Per step: ``e = Linear(x → n_qubits)`` (input encoder); ``s = Linear(x → n_qubits)``
@@ -27,11 +24,8 @@ class QFWPCell(MetaCell):
         units: outputs (the paper: 2p).
         n_qubits: VQC qubits (default ``units``; the paper: 2p).
         n_layers: VQC layers (the paper: 1).
-        variant: "paper" or "fixed".
-        seed: seed of the initializers.
-        circuit_backend: "tfq" (TensorFlow Quantum ops, the default) or "tf" (the same
-            circuits as XLA-compilable TF ops, used by stacked training).
-        **kwargs: passed to :class:`~qaoa_meta.cells.base.MetaCell`.
+        variant, seed, circuit_backend, **kwargs: as for
+            :class:`~qaoa_meta.cells.qlstm.QLSTMCell`.
 
     Raises:
         ValueError: for ``units``, ``n_qubits`` or ``n_layers`` < 1 (``None`` for
@@ -49,23 +43,8 @@ class QFWPCell(MetaCell):
         **kwargs,
     ):
         super().__init__(units, variant, seed, **kwargs)
-        self.circuit_backend = circuits.check_circuit_backend(circuit_backend)
-        self.n_qubits = int(units if n_qubits is None else n_qubits)
-        self.n_layers = int(n_layers)
-        if self.n_qubits < 1 or self.n_layers < 1:
-            raise ValueError(f"n_qubits and n_layers must be >= 1, got {n_qubits}, {n_layers}.")
-        qubits = cirq.LineQubit.range(self.n_qubits)
-        inputs = circuits.symbols("e", self.n_qubits)
-        weights = np.array(circuits.symbols("w", self.n_layers * self.n_qubits)).reshape(
-            self.n_layers, self.n_qubits
-        )
-        self.circuit = circuits.fwp_vqc(qubits, inputs, weights)
-        self._expectation = circuits.BatchedExpectation(
-            self.circuit,
-            inputs + list(weights.ravel()),
-            circuits.z_observables(qubits),
-            backend=self.circuit_backend,
-        )
+        n_qubits = units if n_qubits is None else n_qubits
+        self.init_vqc(circuits.fwp_vqc, "e", n_qubits, n_layers, circuit_backend)
 
     @property
     def state_size(self):
@@ -127,15 +106,3 @@ class QFWPCell(MetaCell):
         fast = delta if self.variant == "paper" else states[0] + delta
         z = self._expectation(tf.concat([encoded, fast], axis=-1))
         return self.post_mapping(z), [fast]
-
-    def get_config(self) -> dict:
-        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_layers``.
-
-        Returns:
-            A dict that :meth:`from_config` accepts.
-        """
-        config = super().get_config()
-        config.update(
-            circuit_backend=self.circuit_backend, n_qubits=self.n_qubits, n_layers=self.n_layers
-        )
-        return config

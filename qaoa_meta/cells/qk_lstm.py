@@ -8,7 +8,7 @@ import cirq
 
 from qaoa_meta._tf import keras, tf
 from qaoa_meta.cells import circuits
-from qaoa_meta.cells.base import QuantumGateLSTMCell, sub_seeds, torch_linear
+from qaoa_meta.cells.base import QuantumGateLSTMCell
 
 GATES = ("forget", "input", "update", "output")
 
@@ -63,16 +63,15 @@ class QKLSTMCell(QuantumGateLSTMCell):
         units: hidden size (the paper: 2p + 1).
         n_qubits: qubits of the kernel circuit (the paper: 4).
         n_references: reference vectors per gate in the fixed variant (default n_qubits).
-        variant: "paper" or "fixed".
-        seed: seed of the initializers.
-        circuit_backend: "tfq" (TensorFlow Quantum ops, the default) or "tf" (the same
-            circuits as XLA-compilable TF ops, used by stacked training).
-        **kwargs: passed to :class:`~qaoa_meta.cells.base.MetaCell`.
+        variant, seed, circuit_backend, **kwargs: as for
+            :class:`~qaoa_meta.cells.qlstm.QLSTMCell`.
 
     Raises:
         ValueError: for ``units``, ``n_qubits`` or ``n_references`` < 1 (``None`` for
             ``n_references`` means n_qubits), or an unknown variant or circuit backend.
     """
+
+    config_fields = ("circuit_backend", "n_qubits", "n_references")
 
     def __init__(
         self,
@@ -126,18 +125,13 @@ class QKLSTMCell(QuantumGateLSTMCell):
         Args:
             input_shape: shape of the step input; its last entry is input_dim.
         """
-        input_dim = int(input_shape[-1])
-        seeds = sub_seeds(self.seed, 3)
-        self.clayer_in = torch_linear(self.n_qubits, input_dim + self.units, seeds[0], "clayer_in")
-        self.clayer_in.build((None, input_dim + self.units))
-        self.clayer_out = torch_linear(self.units, self.features, seeds[1], "clayer_out")
-        self.clayer_out.build((None, self.features))
+        weight_seed = self.build_linear_layers(input_shape, self.features)
         self.references = None
         if self.variant == "fixed":
             self.references = self.add_weight(
                 name="references",
                 shape=(len(GATES), self.n_references, self.n_qubits),
-                initializer=keras.initializers.RandomUniform(-1.0, 1.0, seed=seeds[2]),
+                initializer=keras.initializers.RandomUniform(-1.0, 1.0, seed=weight_seed),
             )
         self.built = True
 
@@ -203,17 +197,3 @@ class QKLSTMCell(QuantumGateLSTMCell):
     def gate_features(self, y: tf.Tensor) -> tf.Tensor:
         """:meth:`kernel_features`, the features :meth:`call` feeds the gates."""
         return self.kernel_features(y)
-
-    def get_config(self) -> dict:
-        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_references``.
-
-        Returns:
-            A dict that :meth:`from_config` accepts.
-        """
-        config = super().get_config()
-        config.update(
-            circuit_backend=self.circuit_backend,
-            n_qubits=self.n_qubits,
-            n_references=self.n_references,
-        )
-        return config

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import math
 
-import cirq
-import numpy as np
-
 from qaoa_meta._tf import keras, tf
 from qaoa_meta.cells import circuits
-from qaoa_meta.cells.base import QuantumGateLSTMCell, sub_seeds, torch_linear
+from qaoa_meta.cells.base import QuantumGateLSTMCell
 
 GATES = ("forget", "input", "update", "output")
 
 
-class QLSTMCell(QuantumGateLSTMCell):
+class QLSTMCell(circuits.LayeredVQC, QuantumGateLSTMCell):
     """LSTM whose four gates are variational quantum circuits.
 
     Per step: ``y = Linear(concat[h, x] → n_qubits)``; for each gate a VQC (RX(y_i) angle
@@ -53,23 +50,7 @@ class QLSTMCell(QuantumGateLSTMCell):
         **kwargs,
     ):
         super().__init__(units, variant, seed, **kwargs)
-        self.circuit_backend = circuits.check_circuit_backend(circuit_backend)
-        self.n_qubits = int(n_qubits)
-        self.n_layers = int(n_layers)
-        if self.n_qubits < 1 or self.n_layers < 1:
-            raise ValueError(f"n_qubits and n_layers must be >= 1, got {n_qubits}, {n_layers}.")
-        qubits = cirq.LineQubit.range(self.n_qubits)
-        inputs = circuits.symbols("x", self.n_qubits)
-        weights = np.array(circuits.symbols("w", self.n_layers * self.n_qubits)).reshape(
-            self.n_layers, self.n_qubits
-        )
-        self.circuit = circuits.qlstm_vqc(qubits, inputs, weights)
-        self._expectation = circuits.BatchedExpectation(
-            self.circuit,
-            inputs + list(weights.ravel()),
-            circuits.z_observables(qubits),
-            backend=self.circuit_backend,
-        )
+        self.init_vqc(circuits.qlstm_vqc, "x", n_qubits, n_layers, circuit_backend)
 
     def build(self, input_shape):
         """Creates the two Linear layers and the VQC weights.
@@ -81,16 +62,11 @@ class QLSTMCell(QuantumGateLSTMCell):
         Args:
             input_shape: shape of the step input; its last entry is input_dim.
         """
-        input_dim = int(input_shape[-1])
-        seeds = sub_seeds(self.seed, 3)
-        self.clayer_in = torch_linear(self.n_qubits, input_dim + self.units, seeds[0], "clayer_in")
-        self.clayer_in.build((None, input_dim + self.units))
-        self.clayer_out = torch_linear(self.units, self.n_qubits, seeds[1], "clayer_out")
-        self.clayer_out.build((None, self.n_qubits))
+        weight_seed = self.build_linear_layers(input_shape, self.n_qubits)
         self.vqc_weights = self.add_weight(
             name="vqc_weights",
             shape=(len(GATES), self.n_layers * self.n_qubits),
-            initializer=keras.initializers.RandomUniform(0.0, 2 * math.pi, seed=seeds[2]),
+            initializer=keras.initializers.RandomUniform(0.0, 2 * math.pi, seed=weight_seed),
             trainable=self.variant == "fixed",
         )
         self.built = True
@@ -113,15 +89,3 @@ class QLSTMCell(QuantumGateLSTMCell):
     def gate_features(self, y: tf.Tensor) -> tf.Tensor:
         """:meth:`gate_expectations`, the features :meth:`call` feeds the gates."""
         return self.gate_expectations(y)
-
-    def get_config(self) -> dict:
-        """The base config plus ``circuit_backend``, ``n_qubits`` and ``n_layers``.
-
-        Returns:
-            A dict that :meth:`from_config` accepts.
-        """
-        config = super().get_config()
-        config.update(
-            circuit_backend=self.circuit_backend, n_qubits=self.n_qubits, n_layers=self.n_layers
-        )
-        return config

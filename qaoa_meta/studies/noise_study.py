@@ -534,6 +534,17 @@ def _curve(results: Sequence[Mapping[str, Any]], grid: np.ndarray) -> tuple[np.n
     return mean, np.nan_to_num(se) if len(curves) > 1 else np.zeros_like(mean)
 
 
+def _save_figure(fig, path: str | pathlib.Path) -> pathlib.Path:
+    """Writes ``fig`` atomically (the format from the suffix, png without one), closes it."""
+    import matplotlib.pyplot as plt
+
+    path = pathlib.Path(path)
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, dpi=120, format=path.suffix.lstrip(".") or "png")
+    plt.close(fig)
+    return path
+
+
 def plot_ar_vs_shots(
     records: Sequence[Mapping[str, Any]],
     path: str | pathlib.Path,
@@ -600,11 +611,7 @@ def plot_ar_vs_shots(
         axes.flat[-1].legend(handles, labels, loc="center", fontsize=9, title="initialiser")
     else:
         fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9)
-    path = pathlib.Path(path)
-    with atomic_path(path) as temporary:
-        fig.savefig(temporary, dpi=120, format=path.suffix.lstrip(".") or "png")
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path)
 
 
 def plot_ar_vs_noise(
@@ -656,11 +663,7 @@ def plot_ar_vs_noise(
         fig.suptitle(f"3-regular, n = {n}, p = {p}, weber noise")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=min(5, len(labels)), fontsize=9)
-    path = pathlib.Path(path)
-    with atomic_path(path) as temporary:
-        fig.savefig(temporary, dpi=120, format=path.suffix.lstrip(".") or "png")
-    plt.close(fig)
-    return path
+    return _save_figure(fig, path)
 
 
 def write_outputs(

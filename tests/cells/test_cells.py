@@ -267,6 +267,25 @@ def test_cells_work_in_keras_rnn_and_config_round_trip():
         assert clone.get_config() == cell.get_config()
 
 
+@pytest.mark.parametrize(
+    "cls, extra",
+    [
+        (LSTMCell, {"double_bias": False}),
+        (QLSTMCell, {"circuit_backend": "tf", "n_qubits": 3, "n_layers": 2}),
+        (QKLSTMCell, {"circuit_backend": "tf", "n_qubits": 3, "n_references": 2}),
+        (QFWPCell, {"circuit_backend": "tf", "n_qubits": 3, "n_layers": 2}),
+    ],
+)
+def test_config_holds_every_constructor_argument(cls, extra):
+    config = cls(3, variant="paper", seed=7, **extra).get_config()
+    assert {k: config[k] for k in ("units", "variant", "seed", *extra)} == {
+        "units": 3,
+        "variant": "paper",
+        "seed": 7,
+        **extra,
+    }
+
+
 def test_bad_arguments_raise_clear_errors():
     with pytest.raises(ValueError, match="variant"):
         QKLSTMCell(3, variant="broken")
@@ -359,3 +378,18 @@ def test_tf_circuit_backend_refuses_unsupported_circuits():
         circuits.StateVectorCircuit(cirq.Circuit(cirq.rx(a * b).on(q[0])), [a, b], q)
     with pytest.raises(ValueError, match="circuit backend"):
         build_cell("qlstm", circuit_backend="qsim")
+
+
+def test_unknown_names_are_refused_with_the_choices_and_their_meaning():
+    with pytest.raises(ValueError) as variant:
+        build_cell("lstm", variant="pytorch")
+    assert str(variant.value) == (
+        "Unknown cell variant 'pytorch'; expected one of ('paper', 'fixed') ('paper' reproduces "
+        "the published code, 'fixed' is the model as the paper describes it)."
+    )
+    with pytest.raises(ValueError) as backend:
+        circuits.check_circuit_backend("qsim")
+    assert str(backend.value) == (
+        "Unknown circuit backend 'qsim'; expected one of ('tfq', 'tf') ('tfq': TensorFlow "
+        "Quantum ops; 'tf': the same circuit as XLA-compilable TF ops)."
+    )
