@@ -110,7 +110,6 @@ class _Program:
         # Tr(O ρ) = Σ_rc O[c, r] ρ[r, c]: the observable as a vector in ρ's index layout.
         self.observable = matrix.T.reshape([2] * (2 * self.n)).astype(self.dtype)
         self.symbol_count = len(symbols)
-        self.parameterized = sum(1 for s in self.steps if s[0] == "param")
         self.steps = [self._plan(step) for step in self.steps]
 
     def _plan(self, step: tuple) -> tuple:
