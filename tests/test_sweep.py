@@ -32,6 +32,40 @@ def results_by_cell(output):
     return {r["cell_id"]: (r["status"], r.get("result")) for r in load_records(output)}
 
 
+def assert_same_results(first, second, path="records"):
+    """Equal records, floats to float32 round-off as an optimiser carries it.
+
+    A numba kernel compiled in the process and the same kernel loaded from numba's on-disk
+    cache can differ in the last bit of a float32 gradient (a cold cache on a fresh clone: one
+    process compiles, the other loads); L-BFGS-B carries that to ~1e-3 in the angles of a flat
+    optimum, and to ~1e-7 in its value.
+    """
+    if isinstance(first, dict) and isinstance(second, dict):
+        assert first.keys() == second.keys(), path
+        for key in first:
+            assert_same_results(first[key], second[key], f"{path}[{key!r}]")
+    elif isinstance(first, (list, tuple)) and isinstance(second, (list, tuple)):
+        assert len(first) == len(second), path
+        for i, (a, b) in enumerate(zip(first, second, strict=True)):
+            assert_same_results(a, b, f"{path}[{i}]")
+    elif isinstance(first, float) or isinstance(second, float):
+        tolerance = 2e-3 if path.endswith(("gamma']", "beta']")) else 1e-5
+        assert first == pytest.approx(second, rel=tolerance, abs=tolerance), path
+    elif not path.endswith("['evaluations']"):  # the optimiser's count can differ by a step
+        assert first == second, path
+
+
+def test_same_results_tolerates_round_off_and_nothing_else():
+    record = {"c": ("ok", {"optimum_gamma": 0.599084, "optimum_ar": 0.7, "max_cut": 5.0})}
+    near = {"c": ("ok", {"optimum_gamma": 0.598653, "optimum_ar": 0.7000001, "max_cut": 5.0})}
+    assert_same_results(record, near)
+    for key, value in [("optimum_gamma", 0.59), ("optimum_ar", 0.701), ("max_cut", 6.0)]:
+        with pytest.raises(AssertionError, match=key):
+            assert_same_results(record, {"c": ("ok", {**record["c"][1], key: value})})
+    with pytest.raises(AssertionError):
+        assert_same_results(record, {"c": ("failed", record["c"][1])})
+
+
 def test_cells_expand_the_grid_and_ids_are_stable(tmp_path):
     sweep_config = config(tmp_path)
     cells = sweep_config.cells()
@@ -231,7 +265,7 @@ def test_unreachable_cluster_fails_fast_with_the_fix(tmp_path, monkeypatch):
         run_sweep(config(tmp_path), "ray", address="127.0.0.1:1", progress=False)
 
 
-def test_local_and_ray_backends_give_identical_records(tmp_path, ray_local):
+def test_local_and_ray_backends_give_the_same_records(tmp_path, ray_local):
     grid = {"n": [4, 5], "family": ["erdos_renyi", "bogus"]}
     fixed = {"p": 0.6, "points": 3}
     local = config(tmp_path, output=str(tmp_path / "local"), grid=grid, fixed=fixed)
@@ -240,7 +274,7 @@ def test_local_and_ray_backends_give_identical_records(tmp_path, ray_local):
     # One cell at a time: one worker process loads TensorFlow (the slow part on 2 cores).
     summary = run_sweep(on_ray, "ray", workers=1, progress=False)
     assert (summary.ran, summary.failed) == (8, 4)
-    assert results_by_cell(local.output) == results_by_cell(on_ray.output)
+    assert_same_results(results_by_cell(local.output), results_by_cell(on_ray.output))
     records = load_records(on_ray.output)
     assert os.getpid() not in {r["pid"] for r in records}
     # Each worker capped its own TensorFlow pools before TensorFlow started.
