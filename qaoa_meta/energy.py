@@ -697,6 +697,9 @@ class Energy:
 
     def _numpy_params(self, params) -> np.ndarray:
         """``params`` as a float64 ``(rows, 2p)`` array (a ``(2p,)`` vector is repeated)."""
+        if type(params) is np.ndarray and params.dtype == np.float64 and params.ndim == 2:
+            if params.shape[1] == 2 * self.p:  # the common case, checked in a microsecond
+                return params
         if not isinstance(params, np.ndarray):
             params = params.numpy() if hasattr(params, "numpy") else params
         params = np.asarray(params, np.float64)
@@ -730,6 +733,12 @@ class Energy:
             self.codes, self._row_index(len(params)), params, with_grad, self._float
         )
 
+    def _kernel_in_dtype(self, params, with_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`kernel` on any accepted θ, with results in the batch's dtype (no cast)."""
+        rows = self._numpy_params(params)
+        index = self._row_index(len(rows))
+        return energy_kernel.run(self.codes, index, rows, with_grad, self._float, self._float)
+
     def _eager_exact(self, params) -> tf.Tensor | EnergyValues:
         """Eager call on the kernel path, with a custom gradient when a tape may record.
 
@@ -737,14 +746,12 @@ class Energy:
         TensorFlow; tensor input gives a tensor.
         """
         if not isinstance(params, (tf.Tensor, tf.Variable)):
-            values, _ = self.kernel(self._numpy_params(params), False)
-            return values.astype(self._float, copy=False).view(EnergyValues)
+            return self._kernel_in_dtype(params, False)[0].view(EnergyValues)
         params = tf.cast(tf.convert_to_tensor(params), self.dtype)
         if params.shape.rank == 1 and params.shape[0] == 2 * self.p:
             params = tf.tile(params[None, :], [len(self.problems), 1])
         if not _tape_may_record(params):
-            values, _ = self.kernel(self._numpy_params(params), False)
-            return tf.constant(values.astype(self._float))
+            return tf.constant(self._kernel_in_dtype(params, False)[0])
         values, grads = self.kernel(self._numpy_params(params), True)
         dtype = self.dtype
 
@@ -788,8 +795,7 @@ class Energy:
         """
         if self.backend == "exact":
             if isinstance(params, (np.ndarray, list, tuple)):  # NumPy in, NumPy out: no TF
-                values, _ = self.kernel(self._numpy_params(params), False)
-                return values.astype(self._float, copy=False).view(EnergyValues)
+                return self._kernel_in_dtype(params, False)[0].view(EnergyValues)
             if tf.executing_eagerly():
                 return self._eager_exact(params)
         params, index = self._broadcast(params)
@@ -818,8 +824,7 @@ class Energy:
             ValueError: as :meth:`__call__`.
         """
         if self.backend == "exact":
-            values, grads = self.kernel(self._numpy_params(params), True)
-            return values.astype(self._float, copy=False), grads.astype(self._float, copy=False)
+            return self._kernel_in_dtype(params, True)
         params = tf.Variable(tf.cast(tf.convert_to_tensor(params), self.dtype))
         with tf.GradientTape() as tape:
             values = self(params)

@@ -1296,6 +1296,7 @@ def run(
     params: np.ndarray,
     with_grad: bool,
     float_dtype=np.float32,
+    out_dtype=np.float64,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """⟨C⟩ (and d⟨C⟩/dθ) for ``params[i]`` on the problem ``codes.codes[rows[i]]``.
 
@@ -1305,9 +1306,11 @@ def run(
         params: ``(K, 2p)`` float64 θ = (γ_1..γ_p, β_1..β_p).
         with_grad: also return the ``(K, 2p)`` gradient.
         float_dtype: precision of the state (np.float32 or np.float64).
+        out_dtype: dtype of the returned arrays. Sums are reduced in float64 either way and
+            rounded once when stored, so a float32 result equals the float64 one cast.
 
     Returns:
-        ``(K,)`` float64 energies and the ``(K, 2p)`` float64 gradient or None.
+        ``(K,)`` energies and the ``(K, 2p)`` gradient (or None), of ``out_dtype``.
     """
     params = np.ascontiguousarray(params, np.float64)
     if codes.n < 3:  # the sweeps need 8 amplitudes: idle qubits leave ⟨C⟩ and its gradient as is
@@ -1315,14 +1318,18 @@ def run(
         codes = CostCodes(padded, codes.levels, 3)
     integer = codes.levels is not None
     k, p2 = params.shape
-    values = np.empty(k)
-    grads = np.zeros((k, p2 if with_grad else 0))
     if codes.n <= _PARALLEL_ROWS_MAX_N:
+        # Written in out_dtype by the kernel: small circuits take microseconds, and a cast
+        # after them would be a visible part of a call.
+        values = np.empty(k, out_dtype)
+        grads = np.zeros((k, p2 if with_grad else 0), out_dtype)
         levels = codes.levels if integer else _NO_LEVELS
         one = _ONE[np.dtype(float_dtype).char]
         args = (codes.codes, rows, levels, params, integer, values, grads, one)
         _split(_block_rows, k, *args)
         return values, (grads if with_grad else None)
+    values = np.empty(k)
+    grads = np.zeros((k, p2 if with_grad else 0))
     view = CostCodes(codes.codes, codes.levels[rows] if integer else None, codes.n)
     gammas, cb, sb, cos_t, sin_t, levels = layer_tables(view, params, float_dtype)
     planes = state_planes(codes.n, 4 if with_grad else 2, float_dtype)
@@ -1334,4 +1341,5 @@ def run(
             re, im, lre, lim, codes.codes[rows[i]], tables, gammas[i], cb[i], sb[i],
             grads[i] if with_grad else None,
         )  # fmt: skip
-    return values, (grads if with_grad else None)
+    values = values.astype(out_dtype, copy=False)
+    return values, (grads.astype(out_dtype, copy=False) if with_grad else None)
