@@ -13,7 +13,20 @@ import tempfile
 
 
 def write_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> pathlib.Path:
-    """Writes ``text`` to ``path`` atomically (creating the parent directory)."""
+    """Writes ``text`` to ``path`` atomically (creating the parent directory).
+
+    Args:
+        path: the target file; it is replaced whole, never left half-written.
+        text: the content.
+        encoding: the text encoding.
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+
+    Raises:
+        OSError: when the directory cannot be created or the file not written or renamed
+            (the temporary file is removed first).
+    """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -112,11 +112,27 @@ class MomentNoise(cirq.NoiseModel):
     """
 
     def before(self, moment: cirq.Moment, qubits: Sequence[cirq.Qid]) -> list[cirq.Moment]:
-        """Noise moments to insert before ``moment`` (default: none); see the class docstring."""
+        """Noise moments to insert before ``moment`` (default: none); see the class docstring.
+
+        Args:
+            moment: the circuit moment (never a virtual one).
+            qubits: every qubit of the system, idle ones included.
+
+        Returns:
+            The noise moments, in circuit order (empty moments are dropped by the caller).
+        """
         return []
 
     def after(self, moment: cirq.Moment, qubits: Sequence[cirq.Qid]) -> list[cirq.Moment]:
-        """Noise moments to insert after ``moment`` (default: none); see the class docstring."""
+        """Noise moments to insert after ``moment`` (default: none); see the class docstring.
+
+        Args:
+            moment: the circuit moment (never a virtual one).
+            qubits: every qubit of the system, idle ones included.
+
+        Returns:
+            The noise moments, in circuit order (empty moments are dropped by the caller).
+        """
         return []
 
     def noisy_moment(self, moment: cirq.Moment, system_qubits: Sequence[cirq.Qid]):
@@ -386,7 +402,17 @@ class ReadoutBeforeMeasurement(MomentNoise):
     """
 
     def errors(self, q: cirq.Qid) -> tuple[float, float]:
-        """Readout errors ``(p01, p10)`` of one qubit (subclasses)."""
+        """Readout errors ``(p01, p10)`` of one qubit; every subclass must implement it.
+
+        Args:
+            q: the qubit.
+
+        Returns:
+            ``(p01, p10)``: P(read 1 | state 0) and P(read 0 | state 1), each in [0, 1].
+
+        Raises:
+            NotImplementedError: here, in the base class.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement errors(q).")
 
     def before(self, moment, qubits):
@@ -552,11 +578,27 @@ class NoiseStack(MomentNoise):
     models: tuple[MomentNoise, ...]
 
     def before(self, moment, qubits):
-        """The ``before`` moments of every model, concatenated model by model."""
+        """The ``before`` moments of every model, concatenated model by model.
+
+        Args:
+            moment: the circuit moment; every member sees this original moment.
+            qubits: every qubit of the system.
+
+        Returns:
+            The members' ``before`` moments, first member's first.
+        """
         return [m for model in self.models for m in model.before(moment, qubits)]
 
     def after(self, moment, qubits):
-        """The ``after`` moments of every model, concatenated model by model."""
+        """The ``after`` moments of every model, concatenated model by model.
+
+        Args:
+            moment: the circuit moment; every member sees this original moment.
+            qubits: every qubit of the system.
+
+        Returns:
+            The members' ``after`` moments, first member's first.
+        """
         return [m for model in self.models for m in model.after(moment, qubits)]
 
     def scaled(self, factor):

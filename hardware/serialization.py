@@ -164,7 +164,16 @@ def to_dict(obj: Any, schema: Schema = PLAIN) -> dict[str, Any]:
 
 
 def to_json(obj: Any, schema: Schema = PLAIN, **dumps: Any) -> str:
-    """:func:`to_dict` as JSON text (``dumps``: options of :func:`json.dumps`)."""
+    """:func:`to_dict` as JSON text.
+
+    Args:
+        obj: the dataclass instance.
+        schema: the class's :class:`Schema`.
+        **dumps: options passed to :func:`json.dumps` (e.g. ``indent``).
+
+    Returns:
+        The JSON text.
+    """
     return json.dumps(to_dict(obj, schema), **dumps)
 
 
@@ -296,6 +305,14 @@ def array(dtype: Any) -> Callable[[Any], np.ndarray]:
 
 def from_json(cls: type[T], text: str | bytes, schema: Schema = PLAIN) -> T:
     """:func:`from_dict` of JSON text.
+
+    Args:
+        cls: the dataclass.
+        text: the JSON text.
+        schema: the class's :class:`Schema`.
+
+    Returns:
+        ``cls(**fields)``, as :func:`from_dict`.
 
     Raises:
         ValueError: for invalid JSON (:class:`json.JSONDecodeError`) or as :func:`from_dict`.

@@ -54,6 +54,12 @@ class EnergyEstimate:
     def from_dict(cls, data: Mapping) -> EnergyEstimate:
         """Inverse of :meth:`to_dict`.
 
+        Args:
+            data: a dict written by :meth:`to_dict`.
+
+        Returns:
+            The estimate.
+
         Raises:
             ValueError: for an unknown key, a missing one or a newer ``schema_version``.
         """

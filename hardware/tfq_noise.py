@@ -141,7 +141,14 @@ class TwirledNoise(cirq.NoiseModel):
 
     def noisy_moment(self, moment: cirq.Moment, system_qubits: Sequence[cirq.Qid]):
         """The moments that replace ``moment``: the base model's, with every noise op made
-        TFQ-compatible (``system_qubits``: every qubit of the system).
+        TFQ-compatible.
+
+        Args:
+            moment: the circuit moment.
+            system_qubits: every qubit of the system.
+
+        Returns:
+            The list of moments that replaces ``moment``.
 
         Raises:
             TypeError: when the base model adds a noise op on 3 or more qubits.

@@ -46,7 +46,15 @@ class GridResult:
 
 
 def default_problems(seed: int = 7) -> list[MaxCutProblem]:
-    """The demo's embedded problems: a mix of generator families, n = 6..10."""
+    """The demo's embedded problems: a mix of generator families, n = 6..10.
+
+    Args:
+        seed: seed of the generators.
+
+    Returns:
+        An Erdős–Rényi graph (n = 6), a 3-regular graph (n = 8), an SK instance with ±1
+        weights (n = 7) and a G(10, j/10) graph of the paper's family.
+    """
     rng = np.random.default_rng(seed)
     return [
         erdos_renyi(6, 0.5, rng, name="erdos_renyi_n6"),
@@ -59,7 +67,18 @@ def default_problems(seed: int = 7) -> list[MaxCutProblem]:
 def scan(
     problem: MaxCutProblem, grid: np.ndarray, backend: str, optimum: float
 ) -> tuple[GridResult, np.ndarray]:
-    """Evaluates ⟨C⟩ on every grid point with one backend; returns the best and all values."""
+    """Evaluates ⟨C⟩ on every grid point with one backend; returns the best and all values.
+
+    Args:
+        problem: the problem.
+        grid: ``(points², 2)`` rows (γ, β), as :func:`qaoa_meta.qaoa.parameter_grid`.
+        backend: an :class:`qaoa_meta.energy.Energy` backend (``"exact"``, ``"tfq"``, ...).
+        optimum: the max-cut value, for the approximation ratio.
+
+    Returns:
+        ``(best, values)``: the :class:`GridResult` of the best point and the energies at
+        every grid point.
+    """
     from qaoa_meta.energy import Energy  # TensorFlow loads only when energies are needed
 
     values = Energy([problem], p=1, backend=backend)(grid.astype(np.float32)).numpy()
@@ -79,7 +98,16 @@ def scan(
 
 
 def run_energy_stage(points: int = 24, seed: int = 7, out: str | None = None) -> list[GridResult]:
-    """Stage 1: grid scans with both backends; prints a table, optionally writes JSON."""
+    """Stage 1: grid scans with both backends; prints a table, optionally writes JSON.
+
+    Args:
+        points: grid points per axis.
+        seed: seed of :func:`default_problems`.
+        out: JSON file for the results, or None.
+
+    Returns:
+        Two :class:`GridResult` per problem (exact, then TFQ).
+    """
     from qaoa_meta.qaoa import qaoa_circuit
 
     problems = default_problems(seed)
@@ -131,7 +159,14 @@ class MethodSummary:
 
 
 def demo_graphs(seed: int = 7) -> tuple[list[MaxCutProblem], list[MaxCutProblem]]:
-    """Training graphs (paper family, n = 6..8) and unseen test graphs (n = 10)."""
+    """Training graphs (paper family, n = 6..8) and unseen test graphs (n = 10).
+
+    Args:
+        seed: seed of the graphs (offset by 1000 from the other demo graphs).
+
+    Returns:
+        ``(train, test)``; edgeless training graphs are dropped.
+    """
     rng = np.random.default_rng(seed + 1000)
     train = [pr for pr in paper_family([6, 7, 8], 4, rng) if pr.num_edges > 0]
     test = paper_family([10], 1, rng)
@@ -143,7 +178,14 @@ def run_meta_stage(
 ) -> tuple[list[MethodSummary], np.ndarray]:
     """Stage 2: trains a QK-LSTM on small graphs and compares initialisers on unseen ones.
 
-    Returns the per-method summaries and the learned θ for the demo's 3-regular graph.
+    Args:
+        epochs: training epochs.
+        seed: seed of the graphs, the model and the evaluation.
+        out: directory for the graphs, the trained model and the evaluation record, or None.
+
+    Returns:
+        ``(summaries, theta)``: one :class:`MethodSummary` per initialiser and the learned
+        ``(2,)`` θ for the demo's 3-regular graph.
     """
     from qaoa_meta import training
     from qaoa_meta.evaluate import evaluate
@@ -211,7 +253,18 @@ def run_meta_stage(
 def run_hardware_stage(
     theta: np.ndarray, seed: int = 7, shots: int = 2000, out: str | pathlib.Path | None = None
 ) -> dict:
-    """Stage 3: compiles the 3-regular demo graph for weber and samples it under noise."""
+    """Stage 3: compiles the 3-regular demo graph for weber and samples it under noise.
+
+    Args:
+        theta: ``(2,)`` p = 1 textbook θ.
+        seed: seed of the graphs, the compilation and the shots.
+        shots: shots per estimate.
+        out: directory for the compiled circuit and ``hardware.json``, or None.
+
+    Returns:
+        ``{"problem", "max_cut", "theta", "shots", "rows"}``; ``rows`` holds the noiseless,
+        noisy and readout-mitigated energies and approximation ratios.
+    """
     import hardware
     from qaoa_meta.noisy import NoisyQAOA, NoisySetup
 
@@ -285,7 +338,19 @@ def run_demo(
     epochs: int = 8,
     shots: int = 2000,
 ) -> dict:
-    """Runs the chosen demo stages, printing a table for each and saving results in ``out``."""
+    """Runs the chosen demo stages, printing a table for each and saving results in ``out``.
+
+    Args:
+        points: grid points per axis of stage 1.
+        seed: seed of every stage.
+        out: output directory, or None to write nothing.
+        stages: any of :data:`STAGES`; without ``"meta"``, stage 3 uses θ = (0.6, 0.4).
+        epochs: training epochs of stage 2.
+        shots: shots per estimate of stage 3.
+
+    Returns:
+        ``{stage: result}`` for the stages run (``"meta"``: the method summaries).
+    """
     results: dict = {}
     folder = pathlib.Path(out) if out else None
     if "energies" in stages:

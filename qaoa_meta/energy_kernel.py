@@ -136,6 +136,19 @@ def cost_codes(
 
     Integer-weighted batches whose cut values span at most 65536 levels get ``uint8``/``uint16``
     codes; others float codes of ``float_dtype``.
+
+    Args:
+        problems: the batch; each ``problem.n <= n_qubits``.
+        n_qubits: register size of the codes (the batch's largest ``n``).
+        float_dtype: dtype of float codes (unused for integer codes).
+
+    Returns:
+        :class:`CostCodes` with ``(B, 2^n_qubits)`` codes; ``levels`` is ``(B, L)`` for
+        integer codes (the same row for every problem), None for float codes.
+
+    Raises:
+        ValueError: on the float path, for a problem with more than
+            :data:`~qaoa_meta.problems.MAX_DIAGONAL_NODES` nodes.
     """
     if all(_integer_weights(pr) for pr in problems):
         values = []
@@ -1106,6 +1119,12 @@ def groups(n: int) -> tuple[int, int, int]:
 
     The low group is the ``low`` least significant bits (contiguous blocks); the high group the
     rest, as tiles of ``2^high`` rows ``2^low`` apart, each ``width`` amplitudes wide.
+
+    Args:
+        n: register size (the kernel uses this for ``n > BLOCK_BITS``).
+
+    Returns:
+        ``(low, high, width)``: ``high = max(1, n - BLOCK_BITS)``, ``low = n - high``.
     """
     high = max(1, n - BLOCK_BITS)
     low = n - high
@@ -1115,13 +1134,30 @@ def groups(n: int) -> tuple[int, int, int]:
 
 def layout(n: int) -> tuple[int, int]:
     """(rows, row stride) of the state planes: 2^high rows of 2^low amplitudes, each row padded
-    by up to 64 amplitudes so that a tile's rows do not all fall in the same cache sets."""
+    by up to 64 amplitudes so that a tile's rows do not all fall in the same cache sets.
+
+    Args:
+        n: register size.
+
+    Returns:
+        ``(2^high, 2^low + min(width, 64))`` with ``(low, high, width)`` of :func:`groups`.
+    """
     low, high, width = groups(n)
     return 1 << high, (1 << low) + min(width, 64)
 
 
 def state_planes(n: int, count: int, dtype) -> list[np.ndarray]:
-    """``count`` state planes of the padded layout (see :func:`layout`)."""
+    """``count`` state planes of the padded layout (see :func:`layout`).
+
+    Args:
+        n: register size.
+        count: how many planes.
+        dtype: element dtype.
+
+    Returns:
+        ``count`` uninitialised 1-D arrays of ``rows * stride`` elements, views of one
+        buffer, each starting at a different offset modulo 4 KiB.
+    """
     rows, stride = layout(n)
     return _staggered(count, rows * stride, np.empty(1, dtype))
 
@@ -1135,6 +1171,16 @@ def set_threads(count: int | None = None) -> int:
     Circuits up to ``BLOCK_BITS`` qubits are split across threads by batch row; larger ones by
     tiles of each sweep. The compiled functions release the GIL, so plain Python threads run
     them side by side (no OpenMP or TBB runtime, and nothing to compile per thread count).
+
+    Args:
+        count: number of threads; None (or 0) for ``os.cpu_count()``. Changing it replaces
+            the thread pool.
+
+    Returns:
+        The thread count now in use.
+
+    Raises:
+        ValueError: for a negative count.
     """
     count = int(count or os.cpu_count() or 1)
     if count < 1:
@@ -1218,7 +1264,16 @@ class MemoryLimitError(ValueError):
 
 
 def code_bytes_per_amplitude(problems: Sequence[MaxCutProblem], float_dtype) -> int:
-    """Bytes per amplitude of the cost codes of ``problems`` (an upper bound for integers)."""
+    """Bytes per amplitude of the cost codes of ``problems`` (an upper bound for integers).
+
+    Args:
+        problems: the batch.
+        float_dtype: dtype of float codes.
+
+    Returns:
+        1 or 2 for integer weights whose cut values may span at most 256 or 65536 levels
+        (bounded by twice the largest total absolute weight), else ``float_dtype``'s size.
+    """
     if all(_integer_weights(pr) for pr in problems):
         span = max(sum(abs(int(w)) for _, _, w in pr.edges) for pr in problems) * 2 + 1
         if span <= 65536:
@@ -1227,7 +1282,17 @@ def code_bytes_per_amplitude(problems: Sequence[MaxCutProblem], float_dtype) -> 
 
 
 def required_memory(problems: Sequence[MaxCutProblem], n_qubits: int, float_dtype) -> dict:
-    """Bytes the kernel path needs for ``problems`` on ``n_qubits``: codes, build, states."""
+    """Bytes the kernel path needs for ``problems`` on ``n_qubits``: codes, build, states.
+
+    Args:
+        problems: the batch.
+        n_qubits: register size.
+        float_dtype: dtype of the state vectors (and of float codes).
+
+    Returns:
+        ``{"codes", "build", "states", "total"}`` in bytes; ``states`` counts one set of
+        state vectors per thread for small registers.
+    """
     dim = 1 << n_qubits
     itemsize = np.dtype(float_dtype).itemsize
     codes = len(problems) * dim * code_bytes_per_amplitude(problems, float_dtype)
@@ -1242,6 +1307,13 @@ def required_memory(problems: Sequence[MaxCutProblem], n_qubits: int, float_dtyp
 
 def check_memory(problems: Sequence[MaxCutProblem], n_qubits: int, float_dtype) -> None:
     """Raises :class:`MemoryLimitError` (before allocating) if the batch does not fit.
+
+    Nothing is checked when the available memory cannot be determined.
+
+    Args:
+        problems: the batch.
+        n_qubits: register size.
+        float_dtype: dtype of the state vectors.
 
     Raises:
         MemoryLimitError: with the memory needed (codes, states) and the memory available.
@@ -1265,7 +1337,18 @@ def check_memory(problems: Sequence[MaxCutProblem], n_qubits: int, float_dtype) 
 def layer_tables(
     codes: CostCodes, params: np.ndarray, float_dtype
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-row (γ, cos β, sin β, cos γv, sin γv, levels) arrays the kernels read."""
+    """Per-row (γ, cos β, sin β, cos γv, sin γv, levels) arrays the kernels read.
+
+    Args:
+        codes: the batch's :class:`CostCodes`.
+        params: ``(B, 2p)`` textbook θ.
+        float_dtype: dtype of the trigonometric tables.
+
+    Returns:
+        ``gammas`` ``(B, p)`` float64; ``cos β``, ``sin β`` ``(B, p)``; ``cos γv``,
+        ``sin γv`` ``(B, p, L)`` for every level v (``(B, p, 1)`` zeros for float codes);
+        ``levels`` ``(B, L)`` (``(B, 1)`` zeros for float codes).
+    """
     p = params.shape[1] // 2
     gammas = np.ascontiguousarray(params[:, :p], np.float64)
     betas = params[:, p:]

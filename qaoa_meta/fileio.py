@@ -30,7 +30,19 @@ def write_atomic(
 ) -> pathlib.Path:
     """Writes ``data`` to ``path`` so that readers see the old or the complete new content.
 
-    Creates the parent directory. Returns the path.
+    Creates the parent directory.
+
+    Args:
+        path: the target file.
+        data: text (written with ``encoding``) or bytes (written as they are).
+        encoding: the text encoding; unused for bytes.
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+
+    Raises:
+        OSError: when the directory, the file or the rename fails (the temporary file is
+            removed).
     """
     path = pathlib.Path(path)
     with atomic_path(path) as temporary:
@@ -44,6 +56,16 @@ def write_atomic(
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
     """A temporary path beside ``path``; renamed onto ``path`` when the block succeeds.
+
+    The parent directory is created; the temporary file exists (empty) on entry, is fsynced
+    and renamed onto ``path`` when the block exits normally, and is deleted when the block
+    raises (the exception propagates, ``path`` is left as it was).
+
+    Args:
+        path: the target file.
+
+    Yields:
+        The temporary :class:`pathlib.Path` (same directory, name ending in ``.tmp``).
 
     Example:
         >>> with atomic_path("runs/fig.png") as tmp:
@@ -73,6 +95,13 @@ def _umask() -> int:
 
 def read_json(path: str | os.PathLike, fix: str = "delete it and re-create it") -> Any:
     """Parses the JSON file ``path``; a damaged file raises a ValueError naming it and ``fix``.
+
+    Args:
+        path: the JSON file (UTF-8).
+        fix: what the reader should do about a damaged file, ending the error message.
+
+    Returns:
+        The parsed JSON value.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.

@@ -102,7 +102,17 @@ ALIASES: dict[str, str] = {alias: entry.name for entry in REGISTRY for alias in 
 def names(
     kind: str | None = None, *, evaluate: bool | None = None, study: bool | None = None
 ) -> tuple[str, ...]:
-    """Canonical names in registry order, optionally of one kind / offered by one front end."""
+    """Canonical names in registry order, optionally of one kind / offered by one front end.
+
+    Args:
+        kind: only names of this kind (``data-free``, ``fitted``, ``learned``); None for all.
+        evaluate: only names whose :attr:`InitializerName.evaluate` equals this; None for
+            all.
+        study: only names whose :attr:`InitializerName.study` equals this; None for all.
+
+    Returns:
+        The matching canonical names (aliases are not included).
+    """
     return tuple(
         entry.name
         for entry in REGISTRY
@@ -123,7 +133,15 @@ STUDY_LEARNED = tuple(name for name in STUDY if BY_NAME[name].kind == LEARNED_KI
 
 def listing(choices: Iterable[str], separator: str = ", ") -> str:
     """``choices`` for a help text or an error, each with its aliases, e.g.
-    ``"random, fixed-angle (or fixed-angle-table)"``."""
+    ``"random, fixed-angle (or fixed-angle-table)"``.
+
+    Args:
+        choices: canonical names; a name not in the registry is listed without aliases.
+        separator: what joins the entries.
+
+    Returns:
+        The joined text.
+    """
     parts = []
     for name in choices:
         aliases = BY_NAME[name].aliases if name in BY_NAME else ()
@@ -156,6 +174,13 @@ def canonical(name: str, choices: Iterable[str] | None = None, what: str = "init
 def study_name(name: str) -> str:
     """The noise study's label for ``name``: a canonical :data:`STUDY` name, or a learned one
     followed by :data:`NOISE_AWARE_SUFFIX`; aliases resolve.
+
+    Args:
+        name: a name or alias of :data:`STUDY`, or a learned study name followed by
+            :data:`NOISE_AWARE_SUFFIX` (the suffix is not resolved through aliases).
+
+    Returns:
+        The canonical study label.
 
     Raises:
         ValueError: one line listing the study's names, for any other name.

@@ -30,9 +30,20 @@ def encode_noisy(
 ) -> dict[str, np.ndarray]:
     """:func:`qaoa_meta.meta.encode_problems` plus the TFQ tensors of the noisy energy.
 
-    Extra keys: ``noisy_circuit`` (B,) serialized compiled circuits with the TFQ-compatible
-    noise channels, ``noisy_operator`` (B, 1) ZZ operators on the read-out device qubits and
-    ``offset`` (B,) = W/2, encoded by :func:`qaoa_meta.energy.tfq_qaoa_inputs`.
+    Args:
+        problems: the batch.
+        config: the meta-learner's :class:`qaoa_meta.meta.MetaConfig` (``p`` and the
+            encoding).
+        setup: the :class:`qaoa_meta.noisy.NoisySetup` (device, noise); compiled with the
+            symbolic engine, as TFQ needs exponents linear in the symbols.
+        seed: seed of the compilation (:class:`qaoa_meta.noisy.NoisyQAOA`).
+
+    Returns:
+        :func:`qaoa_meta.meta.encode_problems`'s dict plus ``noisy_circuit`` (B,) serialized
+        compiled circuits with the TFQ-compatible noise channels (none when ``setup`` is
+        noiseless), ``noisy_operator`` (B, 1) ZZ operators on the read-out device qubits,
+        ``offset`` (B,) = W/2 (encoded by :func:`qaoa_meta.energy.tfq_qaoa_inputs`) and
+        ``problem_index`` (B,) int32 ``0..B-1``.
     """
     import hardware
     from hardware import simulate
@@ -102,6 +113,9 @@ def noisy_energy(data: Mapping[str, np.ndarray], p: int, repetitions: int | None
         p: QAOA depth.
         repetitions: TFQ trajectories per expectation (:class:`TFQNoisyEnergy`), or None for
             the exact density-matrix energy (:class:`qaoa_meta.noisy_exact.ExactNoisyEnergy`).
+
+    Returns:
+        A callable ``(batch, theta) -> (B,) energies`` for :meth:`MetaOptimizer.set_energy`.
     """
     if repetitions is None:
         from qaoa_meta.noisy_exact import ExactNoisyEnergy
@@ -131,8 +145,22 @@ def train_meta(
     (:class:`qaoa_meta.noisy_exact.ExactNoisyEnergy`), bit-identical per seed, for registers
     of at most 8 qubits.
 
+    Args:
+        problems: the training problems.
+        config: the :class:`qaoa_meta.meta.MetaConfig` of the model to train.
+        setup: a :class:`qaoa_meta.noisy.NoisySetup`, or None for noiseless training.
+        epochs: training epochs.
+        batch_size: problems per batch.
+        learning_rate: of the PyTorch-style RMSprop (both optimisers of the model).
+        repetitions: TFQ trajectories per noisy expectation, or None for the exact noisy
+            energy; unused when noiseless.
+        seed: TensorFlow's global seed and the compilation seed.
+        verbose: Keras verbosity.
+
     Returns:
-        ``(model, history)``; the model's energy is reset to its configured backend.
+        ``(model, history)``: the trained :class:`qaoa_meta.meta.MetaOptimizer` (its energy
+        reset to its configured backend) and the per-epoch logs
+        (:attr:`qaoa_meta.training.TrainingResult.history`).
     """
     from qaoa_meta.meta import MetaOptimizer, make_dataset, torch_rmsprop
     from qaoa_meta.training import train
@@ -162,6 +190,17 @@ def noisy_meta_loss(
     """Mean meta-loss of ``model``'s rollout under the TFQ noisy energy of ``setup``.
 
     ``repetitions=None``: the exact noisy energy (density matrix in TF), a deterministic score.
+
+    Args:
+        model: a trained :class:`qaoa_meta.meta.MetaOptimizer`; its energy is reset to its
+            configured backend afterwards, also on error.
+        problems: the problems to score.
+        setup: the :class:`qaoa_meta.noisy.NoisySetup` whose noise the energy carries.
+        repetitions: TFQ trajectories per expectation, or None for the exact noisy energy.
+        seed: seed of the compilation.
+
+    Returns:
+        The mean of the meta-loss (``model.config.loss``) over the rollout's costs.
     """
     from qaoa_meta.meta import meta_loss
 

@@ -234,6 +234,12 @@ class InstanceObjective(CountedObjective):
         """Exact ⟨C⟩ and gradient (:meth:`Objective.value_and_gradient`), counted as one
         gradient evaluation.
 
+        Args:
+            theta: ``(2p,)`` textbook θ.
+
+        Returns:
+            ``(value, (2p,) gradient)`` of the exact expectation.
+
         Raises:
             ValueError: when the objective uses shots (no exact gradient).
         """

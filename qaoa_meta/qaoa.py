@@ -42,7 +42,17 @@ def gamma_symbols(p: int) -> list[sympy.Symbol]:
 
 
 def beta_symbols(p: int) -> list[sympy.Symbol]:
-    """Symbols ``beta_1..beta_p`` of the mixer layers (checks ``p`` as :func:`gamma_symbols`)."""
+    """Symbols ``beta_1..beta_p`` of the mixer layers.
+
+    Args:
+        p: QAOA depth.
+
+    Returns:
+        The p symbols, in order.
+
+    Raises:
+        ValueError: unless ``p`` is a positive integer.
+    """
     return _numbered_symbols("beta", p)
 
 
@@ -235,7 +245,16 @@ def textbook_to_pennylane(theta: Sequence[float] | np.ndarray) -> np.ndarray:
 def pennylane_to_textbook(theta_pl: Sequence[float] | np.ndarray) -> np.ndarray:
     """PennyLane ``(γ_PL, α)`` → textbook ``(γ, β) = (−γ_PL, α)`` (works on batches).
 
-    Negating γ is its own inverse, so this is :func:`textbook_to_pennylane` (same errors).
+    Negating γ is its own inverse, so this is :func:`textbook_to_pennylane`.
+
+    Args:
+        theta_pl: ``(..., 2p)`` PennyLane parameters.
+
+    Returns:
+        ``(..., 2p)`` textbook θ.
+
+    Raises:
+        ValueError: for an odd number of entries on the last axis.
     """
     return textbook_to_pennylane(theta_pl)
 

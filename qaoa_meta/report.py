@@ -60,14 +60,33 @@ def _pyplot():
 
 
 def sizes(record: RunRecord) -> list[int]:
-    """Problem sizes present in the record."""
+    """Problem sizes present in the record.
+
+    Args:
+        record: the run record.
+
+    Returns:
+        The distinct ``n`` of every method's instances, ascending.
+    """
     return sorted({inst.problem.n for m in record.methods for inst in m.instances})
 
 
 def summary_rows(
     record: RunRecord, eps: float = 1e-3, by_size: bool = True, all_sizes: bool = True
 ) -> list[dict[str, Any]]:
-    """One summary dict per (method, n) (and per method over all n when ``all_sizes``)."""
+    """One summary dict per (method, n) (and per method over all n when ``all_sizes``).
+
+    Args:
+        record: the run record.
+        eps: relative tolerance of the targets (:func:`qaoa_meta.evaluate.summarize`).
+        by_size: one row per (method, n) present.
+        all_sizes: one row per method over all sizes; always given when not ``by_size``.
+
+    Returns:
+        Rows of ``method``, ``n`` (the size as a string, or ``"all"``) and the
+        :func:`~qaoa_meta.evaluate.summarize` statistics; the target metrics are None where
+        no instance has a known optimum.
+    """
     rows = []
     for method in record.methods:
         groups: list[tuple[str, list]] = []
@@ -100,7 +119,15 @@ def _fmt(value: Any, digits: int = 4) -> str:
 
 
 def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] = COLUMNS) -> str:
-    """A Markdown table; ``{"mean", "ci"}`` cells print as ``mean ± ci``."""
+    """A Markdown table; ``{"mean", "ci"}`` cells print as ``mean ± ci``.
+
+    Args:
+        rows: rows of :func:`summary_rows` (missing keys print as empty cells).
+        columns: the keys to show, in order; headers from ``HEADERS`` where known.
+
+    Returns:
+        The table text, without a trailing newline.
+    """
     digits = {"iterations": 1, "evaluations": 1, "evaluations_to_target": 1, "reached_target": 2}
     header = " | ".join(HEADERS.get(c, c) for c in columns)
     lines = ["| " + header + " |", "|" + "---|" * len(columns)]
@@ -110,7 +137,15 @@ def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] = COLU
 
 
 def write_csv(rows: Sequence[dict[str, Any]], path: str | pathlib.Path) -> pathlib.Path:
-    """CSV with ``<metric>_mean``/``<metric>_ci`` columns for interval metrics."""
+    """CSV with ``<metric>_mean``/``<metric>_ci`` columns for interval metrics.
+
+    Args:
+        rows: rows of :func:`summary_rows`.
+        path: the CSV file (overwritten; its directory must exist).
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+    """
     path = pathlib.Path(path)
     flat = []
     for row in rows:
@@ -136,7 +171,17 @@ def plot_relative_error(
     methods: Sequence[str] | None = None,
     max_iter: int = 300,
 ) -> pathlib.Path:
-    """Mean relative error |y − y*|/|y*| vs iteration, one panel per n, ±1 s.e. bands."""
+    """Mean relative error |y − y*|/|y*| vs iteration, one panel per n, ±1 s.e. bands.
+
+    Args:
+        record: the run record.
+        path: the image file (its directory is created; format from the suffix).
+        methods: names of the methods to draw; None for all.
+        max_iter: curves are cut after ``max_iter + 12`` points.
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+    """
     plt = _pyplot()
     ns = sizes(record)
     chosen = [m for m in record.methods if methods is None or m.name in methods]
@@ -223,6 +268,13 @@ def plot_approximation_ratios(record: RunRecord, path: str | pathlib.Path) -> pa
 
     Methods are rows with horizontal labels (any number stays legible); the AR axis spans the
     data and its error bars, so nothing is clipped.
+
+    Args:
+        record: the run record.
+        path: the image file (its directory is created).
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
     """
     plt = _pyplot()
     rows = summary_rows(record, by_size=False)
@@ -269,7 +321,21 @@ def plot_landscape(
     methods: Sequence[str] | None = None,
     grid: int = 80,
 ) -> pathlib.Path:
-    """p=1 landscape ⟨C⟩(γ, β)/max-cut of one instance with each method's trajectory."""
+    """p=1 landscape ⟨C⟩(γ, β)/max-cut of one instance with each method's trajectory.
+
+    Args:
+        record: a p = 1 run record.
+        path: the image file (its directory is created).
+        instance: index of the instance (the same in every method).
+        methods: names of the methods to draw; None for all.
+        grid: landscape points per axis.
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+
+    Raises:
+        ValueError: when the record's ``p`` is not 1.
+    """
     from qaoa_meta.problems import cost_diagonal
 
     if record.config.get("p", 1) != 1:
@@ -333,6 +399,14 @@ def p1_landscape(diagonal: np.ndarray, gammas: np.ndarray, betas: np.ndarray) ->
     Batched over β, one γ at a time; no TensorFlow, so reports need only NumPy and matplotlib.
     Same convention as :func:`qaoa_meta.energy.qaoa_probabilities` (e^{-iβX} per qubit), kept
     here batched over β and free of TensorFlow and Cirq.
+
+    Args:
+        diagonal: ``(2^n,)`` cut values.
+        gammas: the γ values.
+        betas: the β values.
+
+    Returns:
+        ``(len(gammas), len(betas))`` float64 expectations.
     """
     diagonal = np.asarray(diagonal, np.float64)
     betas = np.asarray(betas, np.float64)
@@ -354,7 +428,20 @@ def p1_landscape(diagonal: np.ndarray, gammas: np.ndarray, betas: np.ndarray) ->
 def write_report(
     record: RunRecord, directory: str | pathlib.Path, eps: float = 1e-3, title: str = "Run report"
 ) -> pathlib.Path:
-    """Writes ``summary.md``, ``summary.csv`` and the PNG figures into ``directory``."""
+    """Writes ``summary.md``, ``summary.csv`` and the PNG figures into ``directory``.
+
+    The figures are the relative-error and approximation-ratio plots, plus the landscape
+    of the first instance for p = 1 records.
+
+    Args:
+        record: the run record.
+        directory: the output directory (created).
+        eps: relative tolerance of the targets.
+        title: the Markdown document's title.
+
+    Returns:
+        The path of ``summary.md``.
+    """
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     rows = summary_rows(record, eps)

@@ -612,6 +612,12 @@ class SweepSummary:
     def from_dict(cls, data: Mapping[str, Any]) -> SweepSummary:
         """Inverse of :meth:`to_dict`.
 
+        Args:
+            data: a dict written by :meth:`to_dict`.
+
+        Returns:
+            The summary.
+
         Raises:
             ValueError: when a key is missing, or for an unknown key.
         """
@@ -627,7 +633,18 @@ class SweepSummary:
 
     @classmethod
     def from_json(cls, text: str) -> SweepSummary:
-        """Inverse of :meth:`to_json` (raises as :meth:`from_dict`, or for invalid JSON)."""
+        """Inverse of :meth:`to_json`.
+
+        Args:
+            text: JSON written by :meth:`to_json`.
+
+        Returns:
+            The summary.
+
+        Raises:
+            ValueError: for invalid JSON (:class:`json.JSONDecodeError`), or as
+                :meth:`from_dict`.
+        """
         return cls.from_dict(json.loads(text))
 
 

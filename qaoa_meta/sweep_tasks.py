@@ -14,8 +14,20 @@ from qaoa_meta.problems import generate, max_cut
 def landscape_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     """p=1 landscape of one generated problem: grid scan, then L-BFGS-B from the best point.
 
-    Params: ``family``, ``n`` and the family's options (see :func:`problems.generate`), and
-    ``points`` (grid points per axis, default 16).
+    Args:
+        params: ``family``, ``n`` and the family's options (see :func:`problems.generate`),
+            and ``points`` (grid points per axis, default 16).
+        seed: seed of the generated problem.
+
+    Returns:
+        A JSON-ready record: ``problem`` (its dict), ``max_cut``, ``grid_best_ar`` (best
+        grid AR), ``optimum_gamma``, ``optimum_beta`` and ``optimum_ar`` (the L-BFGS-B
+        result), and ``evaluations`` (grid points plus L-BFGS-B function evaluations).
+
+    Raises:
+        KeyError: when ``family`` or ``n`` is missing.
+        ValueError: for option values :func:`problems.generate` refuses.
+        TypeError: for an option the family's generator does not take.
     """
     from qaoa_meta.energy import Energy
     from qaoa_meta.qaoa import parameter_grid
@@ -48,8 +60,16 @@ def landscape_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
 def smoke_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     """A cell that needs no TensorFlow: checks a cluster's set-up and the sweep machinery.
 
-    Params: ``seconds`` to sleep (default 0), ``fail`` (raise a RuntimeError when true) and
-    anything else, which is echoed back. Returns a value drawn from ``seed``.
+    Args:
+        params: ``seconds`` to sleep (default 0), ``fail`` (raise when true) and anything
+            else, which is echoed back.
+        seed: the cell's seed.
+
+    Returns:
+        ``{"seed": seed, "params": the other params, "value": a uniform draw from seed}``.
+
+    Raises:
+        RuntimeError: when ``params["fail"]`` is true (after sleeping).
     """
     options = dict(params)
     time.sleep(float(options.pop("seconds", 0.0)))

@@ -143,6 +143,16 @@ class PlateauScheduler(keras.callbacks.Callback):
         self.bad_epochs = 0
 
     def on_epoch_end(self, epoch, logs=None):
+        """Keras hook: counts an epoch without relative improvement, reducing the rates after
+        more than ``patience`` of them.
+
+        Args:
+            epoch: the 0-based index of the epoch that ended.
+            logs: the epoch's metrics (``loss``, ``val_loss``, ...).
+
+        Raises:
+            ValueError: when ``monitor`` is missing from ``logs``.
+        """
         current = (logs or {}).get(self.monitor)
         if current is None:
             raise ValueError(
@@ -209,6 +219,12 @@ class ConvergenceStop(keras.callbacks.Callback):
         self.stopped = False
 
     def on_epoch_end(self, epoch, logs=None):
+        """Keras hook: stops training when ``monitor`` changed by at most ``tolerance``.
+
+        Args:
+            epoch: the 0-based index of the epoch that ended.
+            logs: the epoch's metrics (``loss``, ``val_loss``, ...).
+        """
         current = (logs or {}).get(self.monitor)
         if current is None:
             return
@@ -259,14 +275,32 @@ class TimeBudget(keras.callbacks.Callback):
         self.stopped = False
 
     def on_train_begin(self, logs=None):
+        """Keras hook: starts the clock and clears ``stopped``.
+
+        Args:
+            logs: unused.
+        """
         self.start = self.epoch_start = time.perf_counter()
         self.slowest = 0.0
         self.stopped = False
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Keras hook: starts the epoch's clock.
+
+        Args:
+            epoch: the 0-based epoch index (unused).
+            logs: unused.
+        """
         self.epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        """Keras hook: stops training when the elapsed time plus the slowest epoch so far
+        would exceed ``seconds``.
+
+        Args:
+            epoch: the 0-based epoch index (unused).
+            logs: unused.
+        """
         now = time.perf_counter()
         self.slowest = max(self.slowest, now - self.epoch_start)
         if now - self.start + self.slowest > self.seconds:
@@ -296,6 +330,15 @@ class JsonHistory(keras.callbacks.Callback):
         self.keep_epochs: int | None = None
 
     def on_train_begin(self, logs=None):
+        """Keras hook: starts the record, keeping an existing log's entries up to
+        ``keep_epochs`` (all when None, none when 0).
+
+        Args:
+            logs: unused.
+
+        Raises:
+            ValueError: when an existing ``path`` is damaged or is not a training log.
+        """
         self.record = {"schema_version": SCHEMA_VERSION, **self.run_info, "epochs": []}
         if self.path.exists() and self.keep_epochs != 0:
             previous = read_json(self.path, "delete it or pass --restart")
@@ -307,6 +350,13 @@ class JsonHistory(keras.callbacks.Callback):
             ]
 
     def on_epoch_end(self, epoch, logs=None):
+        """Keras hook: appends the epoch (replacing an entry of the same number) and rewrites
+        the file atomically.
+
+        Args:
+            epoch: the 0-based epoch index; the entry records ``epoch + 1``.
+            logs: the epoch's metrics, stored as floats beside the learning rates.
+        """
         entry = {"epoch": int(epoch) + 1, **{k: float(v) for k, v in (logs or {}).items()}}
         for name, optimizer in zip(
             ("lr_sequence", "lr_mapping"), self.model.optimizers_in_use(), strict=False
@@ -447,6 +497,17 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         return self.epochs_done
 
     def on_epoch_end(self, epoch, logs=None):
+        """Keras hook: tracks the best ``monitor`` (saving the best model to ``best_dir``),
+        requests early stopping after ``patience`` epochs without improvement, then commits
+        the epoch (:meth:`save`) and calls ``on_commit``.
+
+        Args:
+            epoch: the 0-based index of the epoch that ended.
+            logs: the epoch's metrics (``loss``, ``val_loss``, ...).
+
+        Raises:
+            ValueError: when ``monitor`` is missing from ``logs``.
+        """
         current = (logs or {}).get(self.monitor)
         if current is None:
             raise ValueError(
@@ -525,6 +586,12 @@ class BestWeights(keras.callbacks.Callback):
         self.scores: list[float] = []
 
     def on_train_begin(self, logs=None):
+        """Keras hook: resets the scores; with ``include_start``, scores the starting weights
+        as epoch 0.
+
+        Args:
+            logs: unused.
+        """
         self.best, self.best_epoch, self.weights = np.inf, None, None
         self.scores = []
         if self.include_start:
@@ -533,6 +600,12 @@ class BestWeights(keras.callbacks.Callback):
             self.scores.append(self.best)
 
     def on_epoch_end(self, epoch, logs=None):
+        """Keras hook: scores the epoch and keeps a copy of the weights when it is the best.
+
+        Args:
+            epoch: the 0-based epoch index; the best is recorded as ``epoch + 1``.
+            logs: the epoch's metrics (read for ``monitor`` when there is no ``score``).
+        """
         if self.score is not None:
             value = self.score()
         else:
@@ -543,6 +616,11 @@ class BestWeights(keras.callbacks.Callback):
             self.weights = self.model.get_weights()
 
     def on_train_end(self, logs=None):
+        """Keras hook: sets the model's weights to the best epoch's (when there was one).
+
+        Args:
+            logs: unused.
+        """
         if self.weights is not None:
             self.model.set_weights(self.weights)
 

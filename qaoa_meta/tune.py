@@ -56,6 +56,12 @@ class TuneResult:
     def from_dict(cls, data: Mapping[str, Any]) -> TuneResult:
         """Inverse of :meth:`to_dict`.
 
+        Args:
+            data: a dict written by :meth:`to_dict`.
+
+        Returns:
+            The result.
+
         Raises:
             ValueError: for a newer ``schema_version``, an unknown key or a missing one.
         """
@@ -67,7 +73,18 @@ class TuneResult:
 
     @classmethod
     def from_json(cls, text: str) -> TuneResult:
-        """Inverse of :meth:`to_json` (raises as :meth:`from_dict`, or for invalid JSON)."""
+        """Inverse of :meth:`to_json`.
+
+        Args:
+            text: JSON written by :meth:`to_json`.
+
+        Returns:
+            The result.
+
+        Raises:
+            ValueError: for invalid JSON (:class:`json.JSONDecodeError`), or as
+                :meth:`from_dict`.
+        """
         return cls.from_dict(json.loads(text))
 
 
@@ -75,7 +92,20 @@ _RESULT_SCHEMA = serialization.Schema(version=SCHEMA_VERSION)
 
 
 def search_space(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Turns a plain spec (``{"key": {"choice": [...]}}``, ``loguniform``, ``uniform``) into Tune's."""
+    """Turns a plain spec (``{"key": {"choice": [...]}}``, ``loguniform``, ``uniform``) into Tune's.
+
+    Args:
+        spec: ``{key: {sampler: arguments}}`` with exactly one sampler per key:
+            ``choice`` or ``grid`` (a list of values: ``tune.choice``/``tune.grid_search``),
+            ``loguniform`` or ``uniform`` (``[low, high]``, unpacked into the Tune call).
+
+    Returns:
+        ``{key: Tune search-space object}``.
+
+    Raises:
+        ValueError: for an entry that is not a one-key mapping of a known sampler.
+        ImportError: when Ray Tune is not installed.
+    """
     from ray import tune
 
     samplers = {

@@ -34,7 +34,17 @@ def check_choice(value: str, choices: tuple[str, ...], what: str, meanings: str)
 
 
 def check_variant(variant: str) -> str:
-    """Returns ``variant`` if it is one of :data:`VARIANTS`, else raises ``ValueError``."""
+    """Returns ``variant`` if it is one of :data:`VARIANTS`, else raises ``ValueError``.
+
+    Args:
+        variant: the cell variant name.
+
+    Returns:
+        ``variant`` unchanged.
+
+    Raises:
+        ValueError: when ``variant`` is not ``"paper"`` or ``"fixed"``.
+    """
     return check_choice(
         variant,
         VARIANTS,
@@ -203,8 +213,14 @@ def lstm_update(
 class LSTMStateCell(MetaCell):
     """An LSTM: state ``[h, c]`` (both ``units`` wide), output h.
 
-    Subclass contract: :meth:`gate_preactivations` gives the four gates' pre-activations;
-    :meth:`call` is the same for every LSTM cell.
+    Subclass contract: implement :meth:`gate_preactivations` (the four gates'
+    ``(B, units)`` pre-activations, in the order forget, input, update, output) and ``build``
+    (which creates the weights it reads, as :class:`MetaCell` says). Do not override
+    :attr:`state_size`, :attr:`output_size` or :meth:`call`: they are the same for every LSTM
+    cell. A subclass may rely on :meth:`call` applying :func:`lstm_update` (sigmoid on the
+    forget, input and output gates, tanh on the update) to its pre-activations, and on
+    everything :class:`MetaCell` provides (``units``, ``variant``, ``seed``, zero initial
+    states).
     """
 
     @property
@@ -220,8 +236,19 @@ class LSTMStateCell(MetaCell):
     def gate_preactivations(
         self, inputs: tf.Tensor, h: tf.Tensor
     ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]:
-        """The ``(B, units)`` pre-activations of the forget, input, update and output gates
-        for the step input ``inputs`` and the hidden state ``h`` (subclasses)."""
+        """The pre-activations of the four gates; every subclass must implement it.
+
+        Args:
+            inputs: ``(B, input_dim)`` step input x.
+            h: ``(B, units)`` hidden state of the previous step.
+
+        Returns:
+            ``(forget, input, update, output)``, each ``(B, units)``, before their
+            nonlinearities (applied by :func:`lstm_update`).
+
+        Raises:
+            NotImplementedError: here, in the base class.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement gate_preactivations.")
 
     def call(self, inputs, states, training=None):
@@ -243,11 +270,19 @@ class LSTMStateCell(MetaCell):
 class QuantumGateLSTMCell(LSTMStateCell):
     """An LSTM whose four gates read features of quantum circuits (QLSTM, QK-LSTM).
 
-    Subclass contract: ``build`` creates ``clayer_in`` (concat(h, x) → circuit inputs y) and
-    ``clayer_out`` (one gate's features → ``units`` pre-activations), and
-    :meth:`gate_features` maps y to the ``(4, B, features)`` features of the gates in the
-    order forget, input, update, output. :meth:`gate_preactivations` is the same for every
-    such cell.
+    Subclass contract:
+
+    - set ``self.n_qubits`` (the width of the circuit inputs y) in ``__init__``;
+    - ``build`` creates ``clayer_in`` (concat(h, x) → circuit inputs y) and
+      ``clayer_out`` (one gate's features → ``units`` pre-activations), normally by
+      calling :meth:`build_linear_layers`, then the cell's own circuit weights from the seed
+      it returns, and sets ``self.built``;
+    - :meth:`gate_features` maps y to the ``(4, B, features)`` features of the gates in the
+      order forget, input, update, output (``features`` as passed to
+      :meth:`build_linear_layers`).
+
+    :meth:`gate_preactivations` (``clayer_out`` shared by the four gates) and everything of
+    :class:`LSTMStateCell` are the same for every such cell: do not override them.
     """
 
     def build_linear_layers(self, input_shape, features: int) -> int:
@@ -270,10 +305,29 @@ class QuantumGateLSTMCell(LSTMStateCell):
         return seeds[2]
 
     def gate_features(self, y: tf.Tensor) -> tf.Tensor:
-        """The four gates' circuit features for circuit inputs ``y`` (subclasses)."""
+        """The four gates' circuit features; every subclass must implement it.
+
+        Args:
+            y: ``(B, n_qubits)`` circuit inputs, the output of ``clayer_in``.
+
+        Returns:
+            ``(4, B, features)`` float32 features, gates in the order forget, input,
+            update, output.
+
+        Raises:
+            NotImplementedError: here, in the base class.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement gate_features(y).")
 
     def gate_preactivations(self, inputs, h):
-        """``clayer_out`` of each gate's :meth:`gate_features` of ``clayer_in([h, x])``."""
+        """``clayer_out`` of each gate's :meth:`gate_features` of ``clayer_in([h, x])``.
+
+        Args:
+            inputs: ``(B, input_dim)`` step input x.
+            h: ``(B, units)`` hidden state.
+
+        Returns:
+            ``(forget, input, update, output)`` pre-activations, each ``(B, units)``.
+        """
         z = self.gate_features(self.clayer_in(tf.concat([h, inputs], axis=-1)))
         return tuple(self.clayer_out(z[gate]) for gate in range(4))

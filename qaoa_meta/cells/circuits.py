@@ -171,8 +171,19 @@ def fwp_vqc(
     """QFWP circuit: H, RY(x_i), then per layer a brick CNOT layer and RY(w_l,i).
 
     The brick layer is CNOTs on (0,1), (2,3), ... then on (1,2), (3,4), ...;
-    ``cirq.ry(θ) = exp(−iθY/2)``, PennyLane's convention. Arguments, result and errors as
-    :func:`qlstm_vqc` (``inputs``: the encoded angles x).
+    ``cirq.ry(θ) = exp(−iθY/2)``, PennyLane's convention.
+
+    Args:
+        qubits: the register.
+        inputs: one symbol per qubit (the encoded angles x).
+        weights: ``(n_layers, n_qubits)`` array of symbols.
+
+    Returns:
+        The symbolic circuit.
+
+    Raises:
+        ValueError: when ``inputs`` or a row of ``weights`` does not have one entry per
+            qubit.
     """
     n = len(qubits)
     circuit = cirq.Circuit(cirq.H.on_each(*qubits))
@@ -366,7 +377,17 @@ def _z_qubits(observables: Sequence[cirq.PauliSum], qubits: Sequence[cirq.Qid]) 
 
 
 def check_circuit_backend(backend: str) -> str:
-    """Returns ``backend`` if it is one of :data:`CIRCUIT_BACKENDS`, else raises ``ValueError``."""
+    """Returns ``backend`` if it is one of :data:`CIRCUIT_BACKENDS`, else raises ``ValueError``.
+
+    Args:
+        backend: ``"tfq"`` or ``"tf"``.
+
+    Returns:
+        ``backend`` unchanged.
+
+    Raises:
+        ValueError: for any other name.
+    """
     return check_choice(
         backend,
         CIRCUIT_BACKENDS,

@@ -195,5 +195,12 @@ class QKLSTMCell(QuantumGateLSTMCell):
         return tf.transpose(k, [1, 0, 2])
 
     def gate_features(self, y: tf.Tensor) -> tf.Tensor:
-        """:meth:`kernel_features`, the features :meth:`call` feeds the gates."""
+        """:meth:`kernel_features`, the features :meth:`call` feeds the gates.
+
+        Args:
+            y: ``(B, n_qubits)`` output of ``clayer_in``.
+
+        Returns:
+            ``(4, B, features)`` float32, as :meth:`kernel_features`.
+        """
         return self.kernel_features(y)

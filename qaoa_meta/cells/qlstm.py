@@ -87,5 +87,12 @@ class QLSTMCell(circuits.LayeredVQC, QuantumGateLSTMCell):
         return tf.reshape(out, [len(GATES), batch, self.n_qubits])
 
     def gate_features(self, y: tf.Tensor) -> tf.Tensor:
-        """:meth:`gate_expectations`, the features :meth:`call` feeds the gates."""
+        """:meth:`gate_expectations`, the features :meth:`call` feeds the gates.
+
+        Args:
+            y: ``(B, n_qubits)`` RX embedding angles.
+
+        Returns:
+            ``(4, B, n_qubits)`` float32 expectations, as :meth:`gate_expectations`.
+        """
         return self.gate_expectations(y)

@@ -41,6 +41,14 @@ class Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors are one line: what was wrong and where help is."""
 
     def error(self, message: str):
+        """Prints a one-line usage error and exits (``argparse.ArgumentParser.error``).
+
+        Args:
+            message: argparse's description of what was wrong.
+
+        Raises:
+            SystemExit: always, with status 2.
+        """
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -57,7 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``qaoa-meta`` console script."""
+    """Entry point of the ``qaoa-meta`` console script.
+
+    Runs :func:`qaoa_meta.cli.checks.check` on the parsed arguments, then the sub-command.
+
+    Args:
+        argv: the arguments after the program name; None for ``sys.argv[1:]``.
+
+    Returns:
+        The exit status: the sub-command's (0 when it returns None), 2 when no sub-command
+        is given (after printing the help) or for a :class:`UserError` (printed as one line
+        on stderr).
+
+    Raises:
+        SystemExit: from argparse, for unparseable arguments or ``--help``.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -45,14 +45,35 @@ RECORD_HINT = "pass a run record written by `qaoa-meta evaluate --out runs/recor
 
 # --- building blocks ----------------------------------------------------------------------
 def finite(value: float, option: str) -> float:
-    """Refuses NaN and ±inf."""
+    """Refuses NaN and ±inf.
+
+    Args:
+        value: the option's value.
+        option: the option's name, for the message (e.g. ``"--lr"``).
+
+    Returns:
+        ``value`` unchanged.
+
+    Raises:
+        UserError: when ``value`` is not finite.
+    """
     if not math.isfinite(value):
         raise UserError(f"{option} must be a finite number, got {value}.")
     return value
 
 
 def at_least(value: int | float | None, option: str, low: float, unit: str = "") -> None:
-    """Refuses ``value < low`` (and NaN); ``None`` (option not given) passes."""
+    """Refuses ``value < low`` (and NaN); ``None`` (option not given) passes.
+
+    Args:
+        value: the option's value, or None.
+        option: the option's name, for the message.
+        low: the smallest allowed value.
+        unit: appended to ``low`` in the message (e.g. ``" s"``).
+
+    Raises:
+        UserError: when ``value < low``, or a float ``value`` is not finite.
+    """
     if value is None:
         return
     if isinstance(value, float):
@@ -62,7 +83,15 @@ def at_least(value: int | float | None, option: str, low: float, unit: str = "")
 
 
 def positive(value: float | None, option: str) -> None:
-    """Refuses ``value <= 0``, NaN and inf; ``None`` passes."""
+    """Refuses ``value <= 0``, NaN and inf; ``None`` passes.
+
+    Args:
+        value: the option's value, or None.
+        option: the option's name, for the message.
+
+    Raises:
+        UserError: when ``value`` is not finite or not positive.
+    """
     if value is None:
         return
     finite(value, option)
@@ -71,7 +100,19 @@ def positive(value: float | None, option: str) -> None:
 
 
 def existing_file(path: str, what: str, hint: str) -> pathlib.Path:
-    """The path of an existing regular file; otherwise an error saying how to make one."""
+    """The path of an existing regular file; otherwise an error saying how to make one.
+
+    Args:
+        path: the file's path as given.
+        what: what the file is, starting the message (e.g. ``"Problem file"``).
+        hint: how to make one, ending the message.
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+
+    Raises:
+        UserError: when ``path`` is a directory or does not exist.
+    """
     file = pathlib.Path(path)
     if file.is_dir():
         raise UserError(f"{what} {path!r} is a directory, not a file; {hint}.")
@@ -81,7 +122,19 @@ def existing_file(path: str, what: str, hint: str) -> pathlib.Path:
 
 
 def read_json(path: str, what: str, hint: str) -> Any:
-    """Parsed JSON of an existing file; a truncated or non-JSON file names itself."""
+    """Parsed JSON of an existing file; a truncated or non-JSON file names itself.
+
+    Args:
+        path: the file's path as given.
+        what: what the file is, starting the message.
+        hint: how to make a good one, ending the message.
+
+    Returns:
+        The parsed JSON value.
+
+    Raises:
+        UserError: as :func:`existing_file`, or when the file is not valid UTF-8 JSON.
+    """
     file = existing_file(path, what, hint)
     try:
         return json.loads(file.read_text())
@@ -92,7 +145,18 @@ def read_json(path: str, what: str, hint: str) -> Any:
 
 
 def problem_file(path: str):
-    """A :class:`MaxCutProblem` from a file (clear errors for every malformed one)."""
+    """A :class:`MaxCutProblem` from a file (clear errors for every malformed one).
+
+    Args:
+        path: the problem JSON file.
+
+    Returns:
+        The problem.
+
+    Raises:
+        UserError: as :func:`read_json`, for JSON that is not an object with ``n`` and
+            ``edges``, or for anything :meth:`MaxCutProblem.from_dict` refuses.
+    """
     from qaoa_meta.problems import MaxCutProblem
 
     data = read_json(path, "Problem file", PROBLEM_HINT)
@@ -109,7 +173,20 @@ def problem_file(path: str):
 
 
 def dataset_file(path: str, need_val: bool = False):
-    """A :class:`PaperDataset` from a file; ``need_val`` refuses an empty validation split."""
+    """A :class:`PaperDataset` from a file; ``need_val`` refuses an empty validation split.
+
+    Args:
+        path: the dataset JSON file.
+        need_val: also require a validation graph and a training graph with an edge (what
+            training needs).
+
+    Returns:
+        The dataset.
+
+    Raises:
+        UserError: for a missing or malformed file, or (with ``need_val``) an empty
+            validation split or no training graph with an edge.
+    """
     from qaoa_meta.problems import load_paper_dataset
 
     with user_input():
@@ -137,7 +214,20 @@ def _json_kind(data: Any) -> str:
 
 
 def device_qubits(spec: str, gateset: str | None = None) -> int:
-    """Qubits of a device specification (named, ``grid:RxC``, ``line:N``), checked cheaply."""
+    """Qubits of a device specification (named, ``grid:RxC``, ``line:N``), checked cheaply.
+
+    Args:
+        spec: the ``--device`` value (case and surrounding spaces ignored).
+        gateset: the ``--gateset`` value, checked against a named device's gate sets; None
+            to skip (it is not checked for grids and lines).
+
+    Returns:
+        The device's qubit count.
+
+    Raises:
+        UserError: for a malformed grid (a side < 1) or line (N < 2), an unknown device
+            name, or a gate set the named device lacks.
+    """
     key = spec.strip().lower()
     if key.startswith("grid:"):
         match = re.fullmatch(r"grid:(\d+)x(\d+)", key)
@@ -163,7 +253,18 @@ def device_qubits(spec: str, gateset: str | None = None) -> int:
 
 
 def noise_spec(spec: str | None, option: str = "--noise") -> None:
-    """Checks a noise specification's grammar and numbers (finite) without importing Cirq."""
+    """Checks a noise specification's grammar and numbers (finite) without importing Cirq.
+
+    Args:
+        spec: the noise specification (e.g. ``"depolarizing:0.001,0.01+readout:0.02,0.03*2"``);
+            None, empty or ``"none"`` passes.
+        option: the option's name, for the messages.
+
+    Raises:
+        UserError: for a scale after ``*`` that is not a finite number >= 0, an unknown part
+            or wrong number of arguments, a non-finite or non-numeric argument, or a Google
+            calibration model (``rainbow``, ``weber``) joined with other parts.
+    """
     if spec is None or spec.strip().lower() in ("", "none"):
         return
     text = spec.strip().lower()
@@ -207,7 +308,15 @@ def noise_spec(spec: str | None, option: str = "--noise") -> None:
 
 
 def angles(text: str | None, p: int) -> None:
-    """``--params``: 2p finite comma-separated numbers."""
+    """``--params``: 2p finite comma-separated numbers.
+
+    Args:
+        text: the ``--params`` value, or None (not given; passes).
+        p: QAOA depth.
+
+    Raises:
+        UserError: for a non-number, a count other than 2p, or a non-finite number.
+    """
     if text is None:
         return
     try:
@@ -225,7 +334,16 @@ def angles(text: str | None, p: int) -> None:
 
 
 def simulation_bytes(n_qubits: int, method: str) -> int:
-    """Literal copy of :func:`hardware.simulate.memory_estimate` (all qubits read out)."""
+    """Literal copy of :func:`hardware.simulate.memory_estimate` (all qubits read out).
+
+    Args:
+        n_qubits: qubits simulated.
+        method: ``"density_matrix"``, ``"sampling"``, or another simulation method
+            (state vector plus per-outcome tables).
+
+    Returns:
+        The estimated bytes.
+    """
     if method == "density_matrix":
         return 2 * 16 * 4**n_qubits
     state = 16 * 2**n_qubits
@@ -289,7 +407,15 @@ def _hardware(args: argparse.Namespace, simulate: bool) -> None:
 
 
 def check_train(args: argparse.Namespace) -> None:
-    """``train`` (and scripts/train.py): run by :func:`cli_train.train_from_args` itself."""
+    """``train`` (and scripts/train.py): run by :func:`cli_train.train_from_args` itself.
+
+    Args:
+        args: the parsed ``train`` arguments.
+
+    Raises:
+        UserError: for a count option below 1, or a dataset :func:`dataset_file` refuses
+            with ``need_val=True``.
+    """
     for name in ("epochs", "batch_size", "p", "steps", "steps_per_execution", "limit", "hidden"):
         at_least(getattr(args, name, None), f"--{name.replace('_', '-')}", 1)
     dataset_file(args.dataset, need_val=True)
@@ -442,7 +568,14 @@ CHECKS: dict[str, Callable[[argparse.Namespace], None]] = {
 
 
 def check(args: argparse.Namespace) -> None:
-    """Runs the checks of ``args.command`` (if it has any); raises :class:`UserError`."""
+    """Runs the checks of ``args.command`` (if it has any); raises :class:`UserError`.
+
+    Args:
+        args: the parsed command line; ``args.command`` selects the checks in ``CHECKS``.
+
+    Raises:
+        UserError: for the first bad option or input file found.
+    """
     checker = CHECKS.get(getattr(args, "command", None) or "")
     if checker is not None:
         checker(args)

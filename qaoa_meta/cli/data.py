@@ -29,7 +29,12 @@ from qaoa_meta.cli.names import PROBLEM_KINDS as KINDS
 
 
 def add_parser(subparsers) -> None:
-    """Registers the ``problem`` and ``dataset`` sub-commands."""
+    """Registers the ``problem`` and ``dataset`` sub-commands.
+
+    Args:
+        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
+            sub-command's ``func`` default is its ``run_*`` function.
+    """
     problem = subparsers.add_parser(
         "problem",
         help="write a Max-Cut problem file (ER, regular, SK, paper family, edge list, networkx)",
@@ -166,7 +171,20 @@ def _read_networkx(path: pathlib.Path):
 
 
 def make_problem(args: argparse.Namespace):
-    """The :class:`MaxCutProblem` the ``problem`` arguments describe."""
+    """The :class:`MaxCutProblem` the ``problem`` arguments describe.
+
+    Args:
+        args: the parsed ``problem`` arguments (``kind`` and its options).
+
+    Returns:
+        The problem (not saved).
+
+    Raises:
+        UserError: for a missing option the kind needs, ``--n`` < 2, ``--prob`` outside
+            [0, 1], ``edges`` without ``--edges`` or ``--file``, a missing or unreadable
+            ``--file`` or unknown graph format, or options the generators refuse
+            (``ValueError``, ``TypeError``).
+    """
     import networkx as nx
 
     from qaoa_meta import problems
@@ -231,6 +249,17 @@ def _output(path: str) -> pathlib.Path:
 
 
 def run_problem(args: argparse.Namespace) -> int:
+    """``qaoa-meta problem``: writes the problem file and prints what it wrote.
+
+    Args:
+        args: the parsed ``problem`` arguments.
+
+    Returns:
+        0, the exit status.
+
+    Raises:
+        UserError: as :func:`make_problem`, or for an unusable ``--out``.
+    """
     from qaoa_meta.problems import max_cut
 
     out = _output(args.out)
@@ -314,7 +343,22 @@ def _record(graph: Any, where: str) -> dict[str, Any]:
 
 
 def read_paper_source(path: str):
-    """The paper's dataset from its published pickle or its JSON conversion."""
+    """The paper's dataset from its published pickle or its JSON conversion.
+
+    A pickle's splits are converted to the JSON format and read back by
+    :func:`qaoa_meta.problems.load_paper_dataset`, so both sources are validated alike.
+
+    Args:
+        path: ``datasets.pkl`` (``.pkl``/``.pickle``) or a JSON dataset.
+
+    Returns:
+        The :class:`PaperDataset`.
+
+    Raises:
+        UserError: for a missing file, an unreadable pickle, one that is not a dict of
+            ``train_data``/``val_data``/``test_data`` lists of graphs, or a dataset the
+            loader refuses.
+    """
     from qaoa_meta.problems import SPLITS, load_paper_dataset
 
     file = pathlib.Path(path)
@@ -358,6 +402,18 @@ def _sizes(problems) -> str:
 
 
 def run_dataset(args: argparse.Namespace) -> int:
+    """``qaoa-meta dataset``: converts the paper's dataset (``--from``) or generates a paper-like one, and writes it.
+
+    Args:
+        args: the parsed ``dataset`` arguments.
+
+    Returns:
+        0, the exit status.
+
+    Raises:
+        UserError: for a count option < 1, a size < 4, ``--val-graphs`` above
+            ``--val-size - 3``, an unusable ``--out``, or as :func:`read_paper_source`.
+    """
     from qaoa_meta.problems import paper_like_dataset, save_dataset
 
     out = _output(args.out)

@@ -10,7 +10,12 @@ from qaoa_meta.cli.errors import UserError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Registers the ``demo`` sub-command."""
+    """Registers the ``demo`` sub-command.
+
+    Args:
+        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
+            sub-command's ``func`` default is its ``run_*`` function.
+    """
     parser = subparsers.add_parser("demo", help="run the small end-to-end demo")
     parser.add_argument("--points", type=int, default=24, help="grid points per axis (24)")
     parser.add_argument("--seed", type=int, default=7, help="seed of every random choice (7)")

@@ -38,7 +38,14 @@ def user_input(what: str = "") -> Iterator[None]:
 
 
 def one_line(message: object) -> str:
-    """An error message on one line (multi-line messages are folded)."""
+    """An error message on one line (multi-line messages are folded).
+
+    Args:
+        message: the message, or anything ``str()`` accepts (e.g. an exception).
+
+    Returns:
+        The non-blank lines, stripped and joined by single spaces.
+    """
     return " ".join(part.strip() for part in str(message).splitlines() if part.strip())
 
 

@@ -19,7 +19,12 @@ from qaoa_meta.cli.names import EVALUATE_METHODS, FITTED, OPTIMIZER_NAMES
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Registers ``evaluate``, ``report`` and ``reproduce``."""
+    """Registers ``evaluate``, ``report`` and ``reproduce``.
+
+    Args:
+        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
+            sub-command's ``func`` default is its ``run_*`` function.
+    """
     evaluate = subparsers.add_parser(
         "evaluate", help="Run initialisers + a Phase-II optimiser and write a run record (JSON)."
     )
@@ -93,6 +98,19 @@ def _optimizer(args):
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    """``qaoa-meta evaluate``: runs the initialisers and the Phase-II optimiser, prints the summary table and saves the run record.
+
+    Args:
+        args: the parsed ``evaluate`` arguments.
+
+    Returns:
+        0, the exit status.
+
+    Raises:
+        UserError: for unreadable problems or dataset, no problem left after ``--sizes``/
+            ``--max-graphs``, a fitted method without ``--dataset``, an unknown method, an
+            unloadable ``--model`` directory or bad optimiser settings.
+    """
     from qaoa_meta import initializers as inits
     from qaoa_meta.evaluate import evaluate
     from qaoa_meta.problems import MaxCutProblem, load_paper_dataset
@@ -152,6 +170,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    """``qaoa-meta report``: writes :func:`qaoa_meta.report.write_report` for a run record.
+
+    Args:
+        args: the parsed ``report`` arguments (``record``, ``out``: default the record's path
+            without its suffix, ``eps``).
+
+    Returns:
+        0, the exit status.
+
+    Raises:
+        UserError: for a missing or malformed record.
+    """
     from qaoa_meta.evaluate import RunRecord
     from qaoa_meta.report import write_report
 
@@ -164,6 +194,18 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_reproduce(args: argparse.Namespace) -> int:
+    """``qaoa-meta reproduce``: runs :func:`qaoa_meta.studies.reproduce.run` and writes the comparison document.
+
+    Args:
+        args: the parsed ``reproduce`` arguments.
+
+    Returns:
+        0, the exit status.
+
+    Raises:
+        UserError: for settings :class:`~qaoa_meta.studies.reproduce.ReproductionConfig`
+            refuses, ``--epochs`` < 1 or ``--train-budget`` <= 0, or an unknown model.
+    """
     from qaoa_meta.studies import reproduce
 
     with user_input():

@@ -21,7 +21,12 @@ from qaoa_meta.fileio import write_atomic
 
 
 def add_parser(subparsers) -> None:
-    """Registers the ``compile`` and ``simulate`` sub-commands."""
+    """Registers the ``compile`` and ``simulate`` sub-commands.
+
+    Args:
+        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
+            sub-command's ``func`` default is its ``run_*`` function.
+    """
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--problem", required=True, help="MaxCutProblem JSON file")
@@ -105,6 +110,18 @@ def _compile(args, circuit):
 
 
 def run_compile(args) -> int:
+    """``qaoa-meta compile``: compiles the problem's QAOA circuit for the device and saves it.
+
+    Args:
+        args: the parsed ``compile`` arguments; without ``--out`` the file goes beside the
+            problem, named after the device, gate set and depth.
+
+    Returns:
+        0, the exit status.
+
+    Raises:
+        UserError: for an unreadable problem, bad ``--params`` or device options.
+    """
     problem, circuit, params = _load(args)
     compiled = _compile(args, circuit)
     compiled.metadata.update(
@@ -134,6 +151,18 @@ def run_compile(args) -> int:
 
 
 def run_simulate(args) -> int:
+    """``qaoa-meta simulate``: compiles the circuit, estimates ⟨C⟩ under the noise model and prints it (and writes a JSON record with ``--out``).
+
+    Args:
+        args: the parsed ``simulate`` arguments.
+
+    Returns:
+        0, the exit status.
+
+    Raises:
+        UserError: without ``--params``, for a bad ``--noise``, for ``--method exact``
+            with noise, or as :func:`run_compile`.
+    """
     from hardware import energy, noise_from_spec, to_device_form
     from hardware.noise import readout_errors
     from qaoa_meta.problems import cost_diagonal, max_cut

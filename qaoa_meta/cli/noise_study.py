@@ -19,7 +19,12 @@ def _floats(text: str) -> tuple[float, ...]:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Registers the ``noise-study`` sub-command."""
+    """Registers the ``noise-study`` sub-command.
+
+    Args:
+        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
+            sub-command's ``func`` default is its ``run_*`` function.
+    """
     parser = subparsers.add_parser(
         "noise-study",
         help="AR vs shots of initialisers under scaled weber noise (resumable sweep)",
@@ -65,7 +70,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def study_from_args(args: argparse.Namespace):
-    """The :class:`StudyConfig` the arguments describe."""
+    """The :class:`StudyConfig` the arguments describe.
+
+    Starts from the reduced (or, with ``--full``, the full) study and replaces every field
+    whose option was given.
+
+    Args:
+        args: the parsed ``noise-study`` arguments.
+
+    Returns:
+        The study configuration.
+
+    Raises:
+        UserError: for ``--seeds`` < 1 or values :class:`StudyConfig` refuses.
+    """
     from qaoa_meta.studies.noise_study import FULL_STUDY, REDUCED_STUDY
 
     study = FULL_STUDY if args.full else REDUCED_STUDY

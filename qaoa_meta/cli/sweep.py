@@ -19,7 +19,12 @@ from qaoa_meta.sweep import (
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Registers the ``sweep`` sub-command."""
+    """Registers the ``sweep`` sub-command.
+
+    Args:
+        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
+            sub-command's ``func`` default is its ``run_*`` function.
+    """
     parser = subparsers.add_parser(
         "sweep",
         help="run a sweep configuration (YAML) locally or on Ray",

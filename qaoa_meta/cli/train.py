@@ -17,7 +17,12 @@ from qaoa_meta.fileio import write_atomic
 
 
 def add_parser(subparsers) -> None:
-    """Registers the ``train`` and ``models`` sub-commands."""
+    """Registers the ``train`` and ``models`` sub-commands.
+
+    Args:
+        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
+            sub-command's ``func`` default is its ``run_*`` function.
+    """
     train = subparsers.add_parser(
         "train",
         help="meta-train a sequence model on a dataset of Max-Cut problems",
@@ -31,7 +36,11 @@ def add_parser(subparsers) -> None:
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """The training options, shared with ``scripts/train.py``."""
+    """The training options, shared with ``scripts/train.py``.
+
+    Args:
+        parser: the parser to add the options to.
+    """
     parser.add_argument("--model", choices=MODELS, default="qk-lstm")
     parser.add_argument("--variant", choices=VARIANTS, default="fixed")
     parser.add_argument("--dataset", required=True, help="paper-format datasets.json")
@@ -80,7 +89,17 @@ KILL_ENV = "QAOA_META_TEST_KILL"  # test hook: "batch:E", "history:E", "checkpoi
 
 
 def check_train_args(args: argparse.Namespace) -> None:
-    """Argument checks that need no TensorFlow (a bad value fails in well under a second)."""
+    """Argument checks that need no TensorFlow (a bad value fails in well under a second).
+
+    Prints a warning on stderr for a learning rate above ``LARGE_LR``.
+
+    Args:
+        args: the parsed ``train`` arguments.
+
+    Raises:
+        UserError: for a negative patience, a learning rate that is not a positive finite
+            number, or as :func:`qaoa_meta.cli.checks.check_train`.
+    """
     for name in ("patience", "plateau_patience"):
         if getattr(args, name) < 0:
             raise UserError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}.")
@@ -145,6 +164,19 @@ def train_from_args(args: argparse.Namespace) -> dict:
     and ends bit-identical to an uninterrupted run (see :func:`qaoa_meta.training.train` and
     :class:`qaoa_meta.training.TrainingCheckpoint`);
     re-running a finished run only reports it. ``--restart`` starts over.
+
+    Args:
+        args: the parsed ``train`` arguments (:func:`add_train_arguments`).
+
+    Returns:
+        The JSON log written to ``<output>/log.json``, with a ``summary`` entry (epochs run,
+        stop reason, best epoch and validation loss, final learning rates, resumed-from
+        epoch, training seconds, the ``final`` model directory, and ``diverged`` when the
+        training loss rose).
+
+    Raises:
+        UserError: for bad arguments, a damaged or mismatched checkpoint or log, a NaN/inf
+            meta-loss or gradient, or when no epoch completed.
     """
     check_train_args(args)
     output = pathlib.Path(args.output)
@@ -303,13 +335,31 @@ def train_from_args(args: argparse.Namespace) -> dict:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    """``qaoa-meta train``: :func:`train_from_args`, then prints the summary as JSON.
+
+    Args:
+        args: the parsed ``train`` arguments.
+
+    Returns:
+        0, the exit status.
+
+    Raises:
+        UserError: as :func:`train_from_args`.
+    """
     summary = train_from_args(args)["summary"]
     print(json.dumps(summary, indent=2))
     return 0
 
 
 def run_models(args: argparse.Namespace) -> int:
-    """Prints count_params() of every model and variant beside the paper's counts."""
+    """Prints count_params() of every model and variant beside the paper's counts.
+
+    Args:
+        args: the parsed ``models`` arguments (``p``).
+
+    Returns:
+        0, the exit status.
+    """
     from qaoa_meta.cells import model_spec
     from qaoa_meta.meta import MetaConfig, MetaOptimizer
 

@@ -54,6 +54,12 @@ def check_initializer(name: str) -> str:
     """The study label of ``name``: one of :data:`INITIALIZERS` or ``<learned>+noise-aware``;
     an alias (``fixed-angle-table``, ``feature-regression``) gives its canonical label.
 
+    Args:
+        name: an initialiser name or alias.
+
+    Returns:
+        The canonical study label.
+
     Raises:
         ValueError: one line listing the study's initialisers, for any other name.
     """
@@ -62,7 +68,18 @@ def check_initializer(name: str) -> str:
 
 # --- noise-aware meta-training ---------------------------------------------------------------
 def noise_spec(base: str, scale_factor: float) -> str:
-    """The :func:`hardware.noise_from_spec` string for ``base`` scaled by ``scale_factor``."""
+    """The :func:`hardware.noise_from_spec` string for ``base`` scaled by ``scale_factor``.
+
+    Args:
+        base: a noise specification (e.g. ``"weber"``); ``""`` or ``"none"`` for none.
+        scale_factor: the multiplier of every error rate, >= 0.
+
+    Returns:
+        ``"none"`` for factor 0 or no base, ``base`` for factor 1, else ``"<base>*<factor>"``.
+
+    Raises:
+        ValueError: for a negative factor.
+    """
     if scale_factor < 0:
         raise ValueError(f"noise scale must be >= 0, got {scale_factor}.")
     if scale_factor == 0 or base in ("", "none"):
@@ -136,17 +153,28 @@ def _initial_point(name: str, problem: MaxCutProblem, p: int, params: Mapping[st
 def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     """One noise-study cell: instance ``seed`` of the family, one initialiser and noise level.
 
-    Params: ``n``, ``p``, ``initializer`` (see :func:`check_initializer`), ``noise_scale``
-    (× ``noise``, default ``weber``), ``shots`` per evaluation, ``iterations`` (SPSA
-    iterations, default 10), ``family`` (default ``random_regular``, ``d`` 3), ``device``,
-    ``gateset``, ``trajectories``, ``eval_trajectories``, ``artifacts`` (fitted classical
-    initialisers), ``models`` (trained meta-learners, :mod:`qaoa_meta.studies.study_models`).
-
     The noisy circuit is the route-once template (the resolved compile's native count)
     with numba trajectories; compiled circuits are cached across the cells of an instance.
-    Returns the AR (noiseless ⟨C⟩/max-cut of the current θ, and the noisy ⟨C⟩/max-cut at the
-    start and end, raw and readout-mitigated from the same noisy distribution) against
-    cumulative shots, plus every counter.
+
+    Args:
+        params: ``n``, ``p``, ``initializer`` (see :func:`check_initializer`),
+            ``noise_scale`` (× ``noise``, default ``weber``), ``shots`` per evaluation,
+            ``iterations`` (SPSA iterations, default 10), ``family`` (default
+            ``random_regular``, ``d`` 3), ``device``, ``gateset``, ``trajectories``,
+            ``eval_trajectories``, ``artifacts`` (fitted classical initialisers), ``models``
+            (trained meta-learners, :mod:`qaoa_meta.studies.study_models`).
+        seed: the instance seed (the generated graph) and the seed of the cell's
+            randomness.
+
+    Returns:
+        A JSON-ready dict: the AR (noiseless ⟨C⟩/max-cut of the current θ, and the noisy
+        ⟨C⟩/max-cut at the start and end, raw and readout-mitigated from the same noisy
+        distribution) against cumulative shots, plus every counter.
+
+    Raises:
+        KeyError: when ``n``, ``p`` or ``initializer`` is missing.
+        ValueError: for an unknown initialiser or a bad noise scale.
+        FileNotFoundError: when a fitted initialiser or trained model is missing.
     """
     from qaoa_meta.noisy import NoisyObjective, NoisySetup, noisy_phase1, optimize_noisy
     from qaoa_meta.optimize import SPSA
@@ -236,6 +264,27 @@ def prepare_artifacts(
     from :func:`qaoa_meta.studies.study_models.train_study_models` into ``models``, which skips the
     ones already saved (``train_models=False``: use what is there). Only what
     ``initializers`` needs is made.
+
+    Args:
+        output: directory for the fitted classical initialisers (``<name>_p<p>.json``;
+            existing files are kept).
+        ps: the depths.
+        initializers: the study's initialisers (names or aliases).
+        models: the study-model directory of the learned initialisers.
+        train_size: fit on the first this many training graphs; None (or 0) for all.
+        device: device of the noise-aware models' circuits.
+        noise: noise specification of the noise-aware training.
+        train_models: train the learned models that are missing (else use what is saved).
+        progress: log the learned models' training progress.
+        log: where progress lines go.
+
+    Returns:
+        ``{"timings_s", "models"}``, plus ``train_graphs`` when classical initialisers were
+        fitted and ``learned`` (the manifest) when learned models were trained or loaded.
+
+    Raises:
+        ValueError: for an unknown initialiser, or as
+            :func:`~qaoa_meta.studies.study_models.train_study_models`.
     """
     from qaoa_meta.initializers import fit_initializer
     from qaoa_meta.studies.study_models import load_training_data, train_study_models
@@ -292,6 +341,19 @@ def compare_models(
     The noisy numbers use the exact noisy energy of TFQ's approximation of the noise
     (``repetitions=None``, density matrix; registers of at most 8 qubits) or TFQ trajectories,
     i.e. the objective the noise-aware models were trained on, on problems no model saw.
+
+    Args:
+        models: the study-model directory.
+        ps: the depths.
+        problems: the problems to score.
+        setup: the :class:`qaoa_meta.noisy.NoisySetup` of the noisy numbers.
+        names: study initialiser names of learned models (``<model>`` or
+            ``<model>+noise-aware``); models not saved are skipped.
+        repetitions: TFQ trajectories per expectation, or None for the exact noisy energy.
+
+    Returns:
+        One row per saved (p, model): ``p``, ``model``, ``meta_loss_noiseless``,
+        ``meta_loss_noisy``, ``final_ar_noiseless``, ``final_ar_noisy``.
     """
     from qaoa_meta.meta import meta_loss
 
@@ -338,7 +400,14 @@ AR_KEYS = (
 
 
 def summarize(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (n, p, noise scale, shots, initialiser): means and standard errors."""
+    """One row per (n, p, noise scale, shots, initialiser): means and standard errors.
+
+    Args:
+        records: sweep cell records; only those with ``status == "ok"`` count.
+
+    Returns:
+        Rows sorted by that key, with the AR means and their ``_se`` standard errors.
+    """
     groups: dict[tuple, list[Mapping[str, Any]]] = {}
     for record in records:
         if record.get("status") != "ok":
@@ -380,7 +449,17 @@ def paired_differences(
     second: str = "fitted-fixed-angle",
     keys: Sequence[str] = ("ar_noisy_init", "ar_noisy_final"),
 ) -> list[dict[str, Any]]:
-    """``first − second`` per (n, p, noise scale, shots), paired by instance seed: mean ± s.e."""
+    """``first − second`` per (n, p, noise scale, shots), paired by instance seed: mean ± s.e.
+
+    Args:
+        records: sweep cell records; only those with ``status == "ok"`` count.
+        first: the initialiser subtracted from.
+        second: the initialiser subtracted.
+        keys: the result entries compared.
+
+    Returns:
+        One row per key tuple with at least one seed run by both initialisers.
+    """
     table: dict[tuple, dict[str, dict[int, Mapping[str, Any]]]] = {}
     for record in records:
         if record.get("status") != "ok":
@@ -432,8 +511,15 @@ def shots_to_target(
     """Shots each initialiser needs until the noiseless AR of its current θ reaches a target.
 
     The target of an instance is ``fraction`` × the best noiseless AR any cell reached on it
-    (same n, p and seed, any initialiser, noise level or budget). Rows: mean shots over the
-    runs that reached it, how many did, and the mean target.
+    (same n, p and seed, any initialiser, noise level or budget).
+
+    Args:
+        records: sweep cell records; only those with ``status == "ok"`` count.
+        fraction: the target as a fraction of the instance's best noiseless AR.
+
+    Returns:
+        Rows of the mean shots over the runs that reached the target, how many did, and the
+        mean target.
     """
     ok = [r for r in records if r.get("status") == "ok"]
     best: dict[tuple, float] = {}
@@ -487,7 +573,15 @@ TABLE_COLUMNS = (
 
 
 def initializer_order(names) -> list[str]:
-    """Study initialisers in table order: classical, learned, then noise-aware copies."""
+    """Study initialisers in table order: classical, learned, then noise-aware copies.
+
+    Args:
+        names: study labels (duplicates are dropped).
+
+    Returns:
+        The distinct names, in :data:`INITIALIZERS` order within each group; unknown names
+        last, alphabetically.
+    """
     rank = {name: i for i, name in enumerate(INITIALIZERS)}
     return sorted(
         set(names),
@@ -500,7 +594,17 @@ def initializer_order(names) -> list[str]:
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Markdown table of :func:`summarize` rows (AR as mean ± standard error)."""
+    """Markdown table of :func:`summarize` rows (AR as mean ± standard error).
+
+    Args:
+        rows: rows of :func:`summarize`.
+
+    Returns:
+        The table text, ending with a newline.
+
+    Raises:
+        KeyError: when a row lacks a column of ``TABLE_COLUMNS``.
+    """
     head = "| " + " | ".join(TABLE_COLUMNS) + " |\n|" + "---|" * len(TABLE_COLUMNS) + "\n"
     lines = []
     for row in rows:
@@ -553,7 +657,18 @@ def plot_ar_vs_shots(
     n: int | None = None,
 ) -> pathlib.Path:
     """AR of the current θ against total shots, one panel per shot budget, per initialiser
-    (cells of size ``n`` only, when given)."""
+    (cells of size ``n`` only, when given).
+
+    Args:
+        records: sweep cell records; only those with ``status == "ok"`` count.
+        path: the image file.
+        noise_scale: the noise level of the cells drawn.
+        p: the depth of the cells drawn.
+        n: the size of the cells drawn; None for all.
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -622,7 +737,17 @@ def plot_ar_vs_noise(
 ) -> pathlib.Path:
     """Final noisy AR (measured on the noisy device) against noise scale, per initialiser
     (rows of size ``n`` and depth ``p`` only, when given; otherwise they must be one size
-    and depth, or the means would mix them)."""
+    and depth, or the means would mix them).
+
+    Args:
+        rows: rows of :func:`summarize`.
+        path: the image file.
+        n: the size drawn; None for all.
+        p: the depth drawn; None for all.
+
+    Returns:
+        ``path`` as a :class:`pathlib.Path`.
+    """
     rows = [r for r in rows if (n is None or r["n"] == n) and (p is None or r["p"] == p)]
     import matplotlib
 
@@ -672,7 +797,18 @@ def write_outputs(
     run_info: Mapping[str, Any],
     figures: str | pathlib.Path | None = None,
 ) -> dict[str, str]:
-    """Writes ``summary.md``, ``summary.csv``, ``run_record.json`` and PNG plots."""
+    """Writes ``summary.md``, ``summary.csv``, ``run_record.json`` and PNG plots.
+
+    Args:
+        output: directory of the tables and the run record.
+        records: sweep cell records.
+        run_info: entries of the run record (config, timings, ``model_comparison`` rows,
+            which are added to the Markdown table).
+        figures: directory of the PNG plots; None for ``output``.
+
+    Returns:
+        ``{"table", "csv", "run_record", <figure name>: path}`` as strings.
+    """
     import csv
 
     output = pathlib.Path(output)
@@ -805,7 +941,15 @@ def _span(records: Sequence[Mapping[str, Any]]) -> float:
 
 def busy_seconds(records: Sequence[Mapping[str, Any]]) -> float:
     """Seconds during which at least one cell ran: the length of the union of the cells'
-    [start, end] intervals (parts run side by side count once, hours between parts not)."""
+    [start, end] intervals (parts run side by side count once, hours between parts not).
+
+    Args:
+        records: cell records; those without ``started_unix`` and ``finished_unix`` are
+            skipped.
+
+    Returns:
+        The seconds (0.0 for no timed record).
+    """
     intervals = sorted(
         (r["started_unix"], r["finished_unix"])
         for r in records
@@ -838,6 +982,14 @@ def merge_studies(
     count once, and parts run hours apart do not count the hours between them),
     ``grid_span_s`` the first cell's start to the last cell's end, and ``cell_seconds`` the
     sum of the cells' times.
+
+    Args:
+        runs: the study output directories.
+        output: directory of the merged tables and run record.
+        figures: directory of the plots; None for ``output``.
+
+    Returns:
+        The paths written, as :func:`write_outputs`.
     """
     from qaoa_meta.sweep import load_records
 
@@ -938,6 +1090,13 @@ class StudyConfig:
         noisy circuit once and reuses it, and the instance's template across noise levels
         (:func:`noise_cell` caches them per process); the largest instances go first, so the
         last groups to finish are short ones.
+
+        Args:
+            output: the sweep's output directory.
+            artifacts: the fitted initialisers' directory, passed to every cell.
+
+        Returns:
+            The :class:`qaoa_meta.sweep.SweepConfig`.
         """
         from qaoa_meta.sweep import SweepConfig
 
@@ -975,6 +1134,12 @@ class StudyConfig:
     def from_dict(cls, data: Mapping[str, Any]) -> StudyConfig:
         """Inverse of :meth:`to_dict` (missing keys take the defaults of the full study).
 
+        Args:
+            data: a dict written by :meth:`to_dict`.
+
+        Returns:
+            The study configuration.
+
         Raises:
             ValueError: for an unknown key, a newer ``schema_version`` or an invalid value.
         """
@@ -1009,7 +1174,23 @@ def run_study(
     log: Any = print,
 ) -> dict[str, Any]:
     """Fits/loads the initialisers, runs (or resumes) the grid with :func:`run_sweep`, writes
-    the tables, figures and the run record (with the grid's wall time)."""
+    the tables, figures and the run record (with the grid's wall time).
+
+    Args:
+        study: the study configuration.
+        output: the study's output directory (artifacts, sweep records, tables).
+        backend: the sweep backend, ``"local"`` or ``"ray"``.
+        workers: Ray only: the most cells running at once (see
+            :func:`qaoa_meta.sweep.run_sweep`); None for its default.
+        figures: directory of the plots; None for ``output``.
+        progress: log progress.
+        log: where progress lines go.
+
+    Returns:
+        ``paths`` (the files written, as :func:`write_outputs`) and the run information:
+        ``study``, ``training``, ``grid_wall_s``, ``model_comparison``, ``sweep``,
+        ``cells_total``, ``cells_failed``.
+    """
     from qaoa_meta.sweep import load_records, run_sweep
 
     output = pathlib.Path(output)

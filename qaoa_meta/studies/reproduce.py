@@ -156,6 +156,23 @@ def train_model(
     additionally stops at the last epoch boundary inside that many seconds; the reason the
     run stopped is recorded as ``stopped_by``. The schedule is
     :class:`qaoa_meta.training.Schedule`'s defaults, run by :func:`qaoa_meta.training.train`.
+
+    Args:
+        model: the cell (``"lstm"``, ``"qlstm"``, ``"qk-lstm"``, ``"qfwp"``).
+        variant: ``"paper"`` or ``"fixed"``.
+        seed: TensorFlow's global seed and the model's seed.
+        train: the training graphs.
+        val: the validation graphs (one batch).
+        epochs: the epoch cap.
+        batch_size: graphs per step (published: 1).
+        directory: where the model and ``training.json`` are saved, and reused from when
+            it holds a ``config.json``; None to neither save nor reuse.
+        budget_s: wall-time budget in seconds, or None (0 also means none).
+
+    Returns:
+        ``(MetaOptimizer, info)``: ``info`` holds the model, variant, seed, ``epochs_run``,
+        ``stopped_by``, the loss curves, ``train_time_s`` and ``parameters``; a reused model's
+        is its saved ``training.json`` (empty if absent) plus ``"reused": True``.
     """
     from qaoa_meta import training
     from qaoa_meta._tf import tf
@@ -210,6 +227,16 @@ def train_stacked(
     the paper's unweighted graphs; the state vector otherwise) and the cells' circuits as TF
     ops. A spec whose directory under ``root`` already holds a saved model is reused.
     ``budget_s`` is per model (the stack gets ``budget_s`` × its size).
+
+    Args:
+        specs: ``(model, variant, seed)`` triples.
+        train: the training graphs.
+        val: the validation graphs.
+        epochs: the epoch cap.
+        root: directory under which each spec's model is saved (``<model>-<variant>-seed<s>``)
+            and reused from; None to neither save nor reuse.
+        budget_s: wall-time budget per model in seconds, or None.
+        progress: a callable taking a message string, or None for silence.
 
     Returns:
         ``{spec: (MetaOptimizer, training summary)}``.
@@ -266,6 +293,16 @@ def train_stacked(
 def select_test(
     test: Sequence[MaxCutProblem], sizes: Sequence[int], per_size: int | None
 ) -> list[MaxCutProblem]:
+    """The test graphs of the chosen sizes, the first ``per_size`` of each size.
+
+    Args:
+        test: the test split.
+        sizes: the sizes to keep, in output order.
+        per_size: graphs kept per size, in dataset order; None for all.
+
+    Returns:
+        The chosen graphs, grouped by size in the order of ``sizes``.
+    """
     chosen = []
     for n in sizes:
         of_size = [pr for pr in test if pr.n == n]
@@ -282,7 +319,20 @@ def run(
     out: str | pathlib.Path,
     config: ReproductionConfig | None = None,
 ) -> RunRecord:
-    """Runs the reproduction and returns the combined run record (also saved to ``out``)."""
+    """Runs the reproduction and returns the combined run record (also saved to ``out``).
+
+    Args:
+        dataset: the paper's ``datasets.json``.
+        out: output directory (created) for the record and the trained models.
+        config: the settings; None for :class:`ReproductionConfig`'s defaults.
+
+    Returns:
+        The :class:`RunRecord` of every baseline and trained model.
+
+    Raises:
+        ValueError: for a dataset :func:`qaoa_meta.problems.load_paper_dataset` refuses.
+        FileNotFoundError: when ``dataset`` does not exist.
+    """
     config = config or ReproductionConfig()
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -445,7 +495,15 @@ def _methods(record: RunRecord, prefix: str) -> list:
 
 
 def paper_table(record: RunRecord) -> tuple[str, list[dict[str, Any]]]:
-    """Markdown table of our results beside the paper's, per n (seed spread as mean ± s.d.)."""
+    """Markdown table of our results beside the paper's, per n (seed spread as mean ± s.d.).
+
+    Args:
+        record: the reproduction's run record (methods named ``<model>/paper/seed<s>``).
+
+    Returns:
+        ``(table, rows)``: the Markdown text and one dict per (n, model) with our values,
+        the paper's (None where it reports none) and ``agrees``.
+    """
     rows = []
     ns = sorted({i.problem.n for m in record.methods for i in m.instances})
     lines = [
@@ -507,7 +565,14 @@ def paper_table(record: RunRecord) -> tuple[str, list[dict[str, Any]]]:
 
 
 def agreement_notes(rows: list[dict[str, Any]]) -> list[str]:
-    """One line per model: where its Phase-I AR is outside the agreement band, and why."""
+    """One line per model: where its Phase-I AR is outside the agreement band, and why.
+
+    Args:
+        rows: the rows of :func:`paper_table`.
+
+    Returns:
+        Markdown bullet lines, one per model with at least one comparable size.
+    """
     notes = []
     for model in MODELS:
         mine = [r for r in rows if r["model"] == model and r.get("agrees") is not None]
@@ -535,7 +600,13 @@ def _opt(value, digits: int = 4) -> str:
 
 
 def write_document(record: RunRecord, path: str | pathlib.Path, figures: str = "figures") -> None:
-    """Writes ``docs/reproduction.md`` (tables generated from the record) and its figures."""
+    """Writes ``docs/reproduction.md`` (tables generated from the record) and its figures.
+
+    Args:
+        record: the reproduction's run record.
+        path: the Markdown document to write.
+        figures: directory beside ``path`` for the figures and the summary CSV.
+    """
     path = pathlib.Path(path)
     figure_dir = path.parent / figures
     figure_dir.mkdir(parents=True, exist_ok=True)

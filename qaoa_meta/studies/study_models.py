@@ -119,7 +119,17 @@ ENGINE_NAMES = {
 def model_directory(
     output: str | pathlib.Path, name: str, p: int, noise_aware: bool
 ) -> pathlib.Path:
-    """``output/<name>[-noise-aware]_p<p>``."""
+    """``output/<name>[-noise-aware]_p<p>``.
+
+    Args:
+        output: the study-model directory.
+        name: the study model's name.
+        p: QAOA depth.
+        noise_aware: the noise-aware copy.
+
+    Returns:
+        The model's directory (not checked to exist).
+    """
     return pathlib.Path(output) / f"{name}{'-noise-aware' if noise_aware else ''}_p{p}"
 
 
@@ -135,7 +145,17 @@ def _check_name(name: str) -> tuple[str, str]:
 
 # --- manifest --------------------------------------------------------------------------------
 def read_manifest(output: str | pathlib.Path) -> dict[str, Any]:
-    """The manifest of ``output`` (an empty one when there is none yet)."""
+    """The manifest of ``output`` (an empty one when there is none yet).
+
+    Args:
+        output: the study-model directory.
+
+    Returns:
+        The manifest dict; ``{"schema_version", "models": {}}`` when there is no file.
+
+    Raises:
+        ValueError: for a damaged file, or one that is not a manifest of this schema.
+    """
     path = pathlib.Path(output) / MANIFEST
     if not path.exists():
         return {"schema_version": SCHEMA_VERSION, "models": {}}
@@ -146,7 +166,15 @@ def read_manifest(output: str | pathlib.Path) -> dict[str, Any]:
 
 
 def write_manifest(output: str | pathlib.Path, manifest: Mapping[str, Any]) -> pathlib.Path:
-    """Writes ``manifest.json`` atomically (sorted model entries)."""
+    """Writes ``manifest.json`` atomically (sorted model entries).
+
+    Args:
+        output: the study-model directory.
+        manifest: the manifest; not modified.
+
+    Returns:
+        The path written.
+    """
     path = pathlib.Path(output) / MANIFEST
     data = dict(manifest)
     data["models"] = dict(sorted(data.get("models", {}).items()))
@@ -187,14 +215,34 @@ def _known_entry(manifest: dict[str, Any], directory: pathlib.Path) -> None:
 
 # --- data ------------------------------------------------------------------------------------
 def study_instances(sizes: Sequence[int] = STUDY_SIZES, seeds: Sequence[int] = STUDY_SEEDS):
-    """The noise study's instances: 3-regular graphs on ``sizes`` nodes, seeds ``seeds``."""
+    """The noise study's instances: 3-regular graphs on ``sizes`` nodes, seeds ``seeds``.
+
+    Args:
+        sizes: node counts.
+        seeds: generator seeds.
+
+    Returns:
+        One problem per (size, seed), size-major.
+    """
     from qaoa_meta.problems import generate
 
     return [generate("random_regular", n, s, d=3) for n in sizes for s in seeds]
 
 
 def check_disjoint(train: Sequence[MaxCutProblem], instances: Sequence[MaxCutProblem]) -> int:
-    """Raises if a training graph is isomorphic to a study instance; returns pairs checked."""
+    """Raises if a training graph is isomorphic to a study instance; returns pairs checked.
+
+    Args:
+        train: the training graphs.
+        instances: the study's instances.
+
+    Returns:
+        The number of (training graph, instance) pairs of equal node and edge counts that
+        were tested for isomorphism.
+
+    Raises:
+        ValueError: naming the first training graph isomorphic to an instance.
+    """
     import networkx as nx
 
     def graph(problem: MaxCutProblem):
@@ -219,7 +267,15 @@ def check_disjoint(train: Sequence[MaxCutProblem], instances: Sequence[MaxCutPro
 
 
 def load_training_data(dataset: str | pathlib.Path = DEFAULT_DATASET):
-    """(train, val) of the paper's dataset, graphs without edges dropped."""
+    """(train, val, dataset) of the paper's dataset, graphs without edges dropped from train.
+
+    Args:
+        dataset: the paper's ``datasets.json``.
+
+    Returns:
+        ``(train, val, data)``: the training graphs with at least one edge, the validation
+        graphs and the loaded :class:`PaperDataset`.
+    """
     from qaoa_meta.problems import load_paper_dataset
 
     data = load_paper_dataset(dataset)
@@ -232,7 +288,22 @@ def _select(train: Sequence[MaxCutProblem], plan: DepthPlan) -> list[MaxCutProbl
 
 
 def noise_aware_graphs(train: Sequence[MaxCutProblem], plan: NoiseAwarePlan) -> list[int]:
-    """Indices into ``train`` of the noise-aware fine-tuning graphs (dataset order)."""
+    """Indices into ``train`` of the noise-aware fine-tuning graphs (dataset order).
+
+    The sizes of ``plan.sizes`` take turns: the first graph of each size, then the second,
+    and so on, until ``plan.graphs`` are chosen.
+
+    Args:
+        train: the training graphs.
+        plan: the fine-tuning plan (``sizes``, ``graphs``).
+
+    Returns:
+        ``plan.graphs`` indices into ``train``.
+
+    Raises:
+        ValueError: for a size above the exact noisy energy's qubit limit, or too few
+            training graphs of the plan's sizes.
+    """
     from qaoa_meta.noisy_exact import MAX_QUBITS
 
     if any(n > MAX_QUBITS for n in plan.sizes):
@@ -421,9 +492,29 @@ def train_study_models(
     manifest is rewritten after every stage. ``progress`` logs each epoch and a heartbeat
     every 30 s (``log``); ``progress=False`` is silent.
 
+    Args:
+        output: the study-model directory (created).
+        ps: the depths.
+        noise_aware: also fine-tune the noise-aware copies.
+        device: device the noise-aware circuits are compiled for.
+        noise: noise specification of the noise-aware energy.
+        seed: seed of the models, the training and the compilation.
+        progress: log progress through ``log``.
+        log: where progress lines go.
+        names: the study models to train (keys of :data:`STUDY_MODELS`).
+        dataset: the paper's ``datasets.json``.
+        plans: ``{p: DepthPlan}``; None for :data:`DEFAULT_PLANS`.
+        noise_aware_plan: the noise-aware fine-tuning plan.
+        steps: rollout length T of the meta-learners.
+
     Returns:
         The manifest: ``models`` maps ``<name>[-noise-aware]_p<p>`` to its configuration,
         epochs, losses, wall time and ``noise_aware`` flag.
+
+    Raises:
+        ValueError: for an unknown model name, a depth without a plan, a training or
+            validation graph isomorphic to a study instance, a damaged manifest, or (with
+            ``noise_aware``) as :func:`noise_aware_graphs`.
     """
     from qaoa_meta.meta import MetaOptimizer
     from qaoa_meta.noise_aware import encode_noisy
@@ -592,7 +683,18 @@ VARIANT_REASONS = {
 
 
 def manifest_section(manifest: Mapping[str, Any], output: str = str(DEFAULT_OUTPUT)) -> str:
-    """The "Learned initialisers" section of ``docs/noise_study.md``, from the manifest."""
+    """The "Learned initialisers" section of ``docs/noise_study.md``, from the manifest.
+
+    Args:
+        manifest: the manifest (:func:`read_manifest`).
+        output: the directory named in the text as the manifest's location.
+
+    Returns:
+        The Markdown section, starting with its ``## Learned initialisers`` heading.
+
+    Raises:
+        KeyError: when the manifest has no ``models`` entry.
+    """
     models = manifest["models"]
     lines = [
         "## Learned initialisers",
@@ -685,7 +787,20 @@ def update_doc(
     doc: str | pathlib.Path = "docs/noise_study.md", output: str | pathlib.Path = DEFAULT_OUTPUT
 ) -> pathlib.Path:
     """Replaces (or inserts before "## Running the study") the "Learned initialisers"
-    section of ``doc`` with :func:`manifest_section` of ``output``; nothing else changes."""
+    section of ``doc`` with :func:`manifest_section` of ``output``; nothing else changes.
+
+    Without either heading the section is appended. The file is replaced atomically.
+
+    Args:
+        doc: the Markdown document.
+        output: the study-model directory whose manifest is described.
+
+    Returns:
+        ``doc`` as a :class:`pathlib.Path`.
+
+    Raises:
+        ValueError: for a damaged manifest (as :func:`read_manifest`).
+    """
     doc = pathlib.Path(doc)
     text = doc.read_text()
     section = manifest_section(read_manifest(output), str(output))
@@ -703,6 +818,15 @@ def update_doc(
 
 def load_study_model(output: str | pathlib.Path, name: str, p: int, noise_aware: bool = False):
     """The saved :class:`~qaoa_meta.meta.MetaOptimizer` ``name`` at depth ``p``.
+
+    Args:
+        output: the study-model directory.
+        name: one of :data:`STUDY_MODELS`.
+        p: QAOA depth.
+        noise_aware: load the noise-aware copy.
+
+    Returns:
+        The loaded model.
 
     Raises:
         ValueError: ``name`` is not one of :data:`STUDY_MODELS`.
