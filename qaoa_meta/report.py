@@ -334,7 +334,7 @@ def plot_landscape(
         ``path`` as a :class:`pathlib.Path`.
 
     Raises:
-        ValueError: when the record's ``p`` is not 1.
+        ValueError: when the record's ``p`` is not 1, or ``methods`` names none of its methods.
     """
     from qaoa_meta.problems import cost_diagonal
 
@@ -342,6 +342,11 @@ def plot_landscape(
         raise ValueError("The landscape plot is for p = 1 records.")
     plt = _pyplot()
     chosen: list[MethodRecord] = [m for m in record.methods if methods is None or m.name in methods]
+    if not chosen:
+        raise ValueError(
+            f"No method of the record is among {sorted(methods or [])}; expected some of "
+            f"{[m.name for m in record.methods]}."
+        )
     first = chosen[0].instances[instance]
     problem = first.problem
     trajectories = []

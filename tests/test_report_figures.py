@@ -107,6 +107,11 @@ def test_landscape_explains_its_markers(record, figures, tmp_path):
     assert "end of Phase II" in labels
 
 
+def test_landscape_names_the_methods_when_none_is_selected(record, tmp_path):
+    with pytest.raises(ValueError, match=r"No method of the record is among \['nope'\]"):
+        report.plot_landscape(record, tmp_path / "land.png", methods=["nope"])
+
+
 def test_noise_study_figures_from_the_committed_record(tmp_path):
     import json
     import pathlib

@@ -25,6 +25,7 @@ from qaoa_meta.evaluate import (
     paper_curve,
     reference_values,
 )
+from qaoa_meta.fileio import write_atomic
 from qaoa_meta.optimize import SGD, Adam, Optimizer, ScipyOptimizer
 from qaoa_meta.problems import MaxCutProblem, load_paper_dataset
 from qaoa_meta.report import (
@@ -172,15 +173,15 @@ def train_model(
     Returns:
         ``(MetaOptimizer, info)``: ``info`` holds the model, variant, seed, ``epochs_run``,
         ``stopped_by``, the loss curves, ``train_time_s`` and ``parameters``; a reused model's
-        is its saved ``training.json`` (empty if absent) plus ``"reused": True``.
+        is its saved ``training.json`` plus ``"reused": True``.
     """
     from qaoa_meta import training
     from qaoa_meta._tf import tf
     from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
 
-    if directory is not None and (directory / "config.json").exists():
-        info_path = directory / "training.json"
-        info = json.loads(info_path.read_text()) if info_path.exists() else {}
+    # training.json is written last, so a run killed while saving is trained again.
+    if directory is not None and (directory / "training.json").exists():
+        info = json.loads((directory / "training.json").read_text())
         return MetaOptimizer.load_model(directory), {**info, "reused": True}
     tf.random.set_seed(seed)
     config = MetaConfig(model=model, variant=variant, p=1, steps=10, loss="weighted", seed=seed)
@@ -206,7 +207,7 @@ def train_model(
     }
     if directory is not None:
         meta.save_model(directory)
-        (directory / "training.json").write_text(json.dumps(info, indent=1))
+        write_atomic(directory / "training.json", json.dumps(info, indent=1))
     return meta, info
 
 
