@@ -649,6 +649,7 @@ class Energy:
             self._float = dtype.as_numpy_dtype
             energy_kernel.check_memory(self.problems, self.n_qubits, self._float)
             self.codes = energy_kernel.cost_codes(self.problems, self.n_qubits, self._float)
+            self._workspace = energy_kernel.Workspace()
             self._function = None  # the TF path, built on first use inside a tf.function
         else:
             self._init_tfq()
@@ -729,15 +730,18 @@ class Energy:
             ValueError: when the row count fits neither one row per problem nor a single
                 problem.
         """
+        index = self._row_index(len(params))
         return energy_kernel.run(
-            self.codes, self._row_index(len(params)), params, with_grad, self._float
+            self.codes, index, params, with_grad, self._float, workspace=self._workspace
         )
 
     def _kernel_in_dtype(self, params, with_grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """:meth:`kernel` on any accepted θ, with results in the batch's dtype (no cast)."""
         rows = self._numpy_params(params)
         index = self._row_index(len(rows))
-        return energy_kernel.run(self.codes, index, rows, with_grad, self._float, self._float)
+        return energy_kernel.run(
+            self.codes, index, rows, with_grad, self._float, self._float, self._workspace
+        )
 
     def _eager_exact(self, params) -> tf.Tensor | EnergyValues:
         """Eager call on the kernel path, with a custom gradient when a tape may record.

@@ -41,10 +41,13 @@ in-vector bits of both mixers, the phase term and the division by the phase shar
 
 from __future__ import annotations
 
+import contextlib
 import math
+import mmap
 import operator
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -1146,6 +1149,33 @@ def layout(n: int) -> tuple[int, int]:
     return 1 << high, (1 << low) + min(width, 64)
 
 
+_HUGE_PAGE = 2 << 20
+
+
+def page_backed(nbytes: int) -> np.ndarray:
+    """``nbytes`` of fresh anonymous memory, 2 MiB aligned, advised onto transparent huge pages.
+
+    A sweep over the high bits of a 2^22+ state touches a new 4 KiB page every few cache
+    lines, so the TLB misses of 4 KiB pages cost more than the arithmetic; with Linux's
+    transparent huge pages in ``madvise`` mode only memory that asks gets 2 MiB pages.
+    Elsewhere (no ``madvise``) it is plain memory.
+
+    Args:
+        nbytes: size of the buffer.
+
+    Returns:
+        A ``uint8`` array of ``nbytes`` (zeroed), which keeps its mapping alive.
+    """
+    memory = mmap.mmap(-1, nbytes + _HUGE_PAGE)
+    try:
+        memory.madvise(mmap.MADV_HUGEPAGE)
+    except (AttributeError, OSError, ValueError):  # not Linux, or no transparent huge pages
+        pass
+    raw = np.frombuffer(memory, np.uint8)
+    start = -raw.ctypes.data % _HUGE_PAGE
+    return raw[start : start + nbytes]
+
+
 def state_planes(n: int, count: int, dtype) -> list[np.ndarray]:
     """``count`` state planes of the padded layout (see :func:`layout`).
 
@@ -1155,11 +1185,54 @@ def state_planes(n: int, count: int, dtype) -> list[np.ndarray]:
         dtype: element dtype.
 
     Returns:
-        ``count`` uninitialised 1-D arrays of ``rows * stride`` elements, views of one
-        buffer, each starting at a different offset modulo 4 KiB.
+        ``count`` 1-D arrays of ``rows * stride`` elements, views of one huge-page-backed
+        buffer (:func:`page_backed`), each starting at a different offset modulo 4 KiB.
     """
     rows, stride = layout(n)
-    return _staggered(count, rows * stride, np.empty(1, dtype))
+    size = rows * stride
+    itemsize = np.dtype(dtype).itemsize
+    period, step = 4096 // itemsize, _PLANE_STAGGER // itemsize
+    buffer = page_backed(count * (size + period) * itemsize).view(dtype)
+    return [buffer[k * (size + period) + (k * step) % period :][:size] for k in range(count)]
+
+
+class Workspace:
+    """State planes kept from one call of :func:`run` to the next on the same register size.
+
+    Fresh planes cost a page fault per 4 KiB on every call (a quarter of a GiB of faults per
+    call at n = 24); kept planes are faulted in once. An :class:`~qaoa_meta.energy.Energy`
+    owns one, so the memory goes with it. A call that finds the planes in use by another
+    thread takes fresh ones instead of waiting.
+    """
+
+    def __init__(self) -> None:
+        self._planes: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def planes(self, n: int, count: int, dtype) -> Iterator[list[np.ndarray]]:
+        """``count`` planes as :func:`state_planes` gives, reused when the last ones fit.
+
+        Args:
+            n: register size.
+            count: how many planes (2 for values, 4 with the gradient).
+            dtype: element dtype.
+
+        Yields:
+            The planes, for the duration of the ``with`` block.
+        """
+        if not self._lock.acquire(blocking=False):
+            yield state_planes(n, count, dtype)
+            return
+        try:
+            size = layout(n)[0] * layout(n)[1]
+            kept = self._planes
+            if len(kept) < count or kept[0].size != size or kept[0].dtype != np.dtype(dtype):
+                self._planes = []  # released before the new ones are allocated
+                self._planes = state_planes(n, count, dtype)
+            yield self._planes[:count]
+        finally:
+            self._lock.release()
 
 
 _POOL: list = [None, 0]  # a ThreadPoolExecutor and its size
@@ -1380,6 +1453,7 @@ def run(
     with_grad: bool,
     float_dtype=np.float32,
     out_dtype=np.float64,
+    workspace: Workspace | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """⟨C⟩ (and d⟨C⟩/dθ) for ``params[i]`` on the problem ``codes.codes[rows[i]]``.
 
@@ -1391,6 +1465,8 @@ def run(
         float_dtype: precision of the state (np.float32 or np.float64).
         out_dtype: dtype of the returned arrays. Sums are reduced in float64 either way and
             rounded once when stored, so a float32 result equals the float64 one cast.
+        workspace: where circuits larger than a block keep their state planes between calls;
+            None for planes of this call only.
 
     Returns:
         ``(K,)`` energies and the ``(K, 2p)`` gradient (or None), of ``out_dtype``.
@@ -1415,14 +1491,14 @@ def run(
     grads = np.zeros((k, p2 if with_grad else 0))
     view = CostCodes(codes.codes, codes.levels[rows] if integer else None, codes.n)
     gammas, cb, sb, cos_t, sin_t, levels = layer_tables(view, params, float_dtype)
-    planes = state_planes(codes.n, 4 if with_grad else 2, float_dtype)
-    re, im = planes[:2]
-    lre, lim = planes[2:] if with_grad else (re[:0], im[:0])
-    for i in range(k):
-        tables = (cos_t[i], sin_t[i], levels[i])
-        values[i] = _large_circuit(
-            re, im, lre, lim, codes.codes[rows[i]], tables, gammas[i], cb[i], sb[i],
-            grads[i] if with_grad else None,
-        )  # fmt: skip
+    with (workspace or Workspace()).planes(codes.n, 4 if with_grad else 2, float_dtype) as planes:
+        re, im = planes[:2]
+        lre, lim = planes[2:] if with_grad else (re[:0], im[:0])
+        for i in range(k):
+            tables = (cos_t[i], sin_t[i], levels[i])
+            values[i] = _large_circuit(
+                re, im, lre, lim, codes.codes[rows[i]], tables, gammas[i], cb[i], sb[i],
+                grads[i] if with_grad else None,
+            )  # fmt: skip
     values = values.astype(out_dtype, copy=False)
     return values, (grads.astype(out_dtype, copy=False) if with_grad else None)

@@ -265,6 +265,40 @@ def test_kernel_sweeps_over_memory_match_the_reference(monkeypatch, block_bits, 
     )
 
 
+def test_circuits_over_memory_keep_their_state_planes_between_calls(monkeypatch):
+    from qaoa_meta import energy_kernel
+
+    monkeypatch.setattr(energy_kernel, "BLOCK_BITS", 4)
+    monkeypatch.setattr(energy_kernel, "_PARALLEL_ROWS_MAX_N", 4)
+    problem = erdos_renyi(7, 0.6, seed=3)
+    theta = np.random.default_rng(7).uniform(-1, 1, size=(1, 4))
+    energy = Energy([problem], 2, dtype=tf.float64)
+    first = energy.value_and_gradient(theta)
+    kept = energy._workspace._planes
+    assert len(kept) == 4 and kept[0].ctypes.data % 64 == 0
+    second = energy.value_and_gradient(theta)
+    assert energy._workspace._planes is kept  # reused, not allocated again
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    assert energy(theta)[0] == first[0][0]  # values only: the first two kept planes
+    # A call that finds the planes in use (another thread) takes fresh ones.
+    with energy._workspace.planes(7, 4, np.float64):
+        busy = energy.value_and_gradient(theta)
+    np.testing.assert_array_equal(busy[1], first[1])
+    assert busy[0][0] == pytest.approx(numpy_energy(problem, theta[0]), abs=1e-11)
+
+
+def test_page_backed_memory_is_aligned_to_a_huge_page():
+    from qaoa_meta import energy_kernel
+
+    buffer = energy_kernel.page_backed(3 << 20)
+    assert buffer.size == 3 << 20 and buffer.ctypes.data % (2 << 20) == 0
+    buffer[-1] = 7  # writable to its last byte
+    planes = energy_kernel.state_planes(16, 4, np.float32)
+    offsets = {plane.ctypes.data % 4096 for plane in planes}
+    assert len(offsets) == 4  # staggered: no two planes share cache sets
+
+
 def test_tape_gradient_of_a_call_is_the_kernel_adjoint_gradient():
     problems = mixed_batch(3)
     theta = np.random.default_rng(4).uniform(-1, 1, size=(4, 4))
