@@ -53,9 +53,29 @@ COMPILED_KIND = "hardware.CompiledCircuit"
 COMPILED_SCHEMA_VERSION = 1
 
 
+def _cirq_to_json(value) -> object:
+    return json.loads(cirq.to_json(value))
+
+
+def _cirq_from_json(data) -> object:
+    return cirq.read_json(json_text=json.dumps(data))
+
+
+def _qubit_map_to_json(qubit_map: Mapping) -> list:
+    return [_cirq_to_json([logical, physical]) for logical, physical in qubit_map.items()]
+
+
+def _qubit_map_from_json(items: list) -> dict:
+    return dict(_cirq_from_json(item) for item in items)
+
+
 @dataclass
-class CompiledCircuit:
+class CompiledCircuit(serialization.Serializable):
     """A compiled circuit and how its logical qubits sit on the device.
+
+    Saved (:class:`hardware.serialization.Serializable`) with its kind and schema version: the
+    circuit and qubit maps in Cirq's JSON (``cirq.to_json``), the settings, :meth:`summary`
+    and :attr:`metadata`.
 
     Attributes:
         circuit: native circuit on device qubits.
@@ -116,92 +136,27 @@ class CompiledCircuit:
             "compile_seconds": self.compile_seconds,
         }
 
-    def to_dict(self) -> dict:
-        """The compiled circuit as plain JSON types: the circuit and qubit maps in Cirq's JSON
-        (``cirq.to_json``), the settings, :meth:`summary` and :attr:`metadata`.
+    # Cirq objects go through Cirq's JSON protocol; "summary" is derived from the circuit.
+    _schema = serialization.Schema(
+        version=COMPILED_SCHEMA_VERSION,
+        tag=("kind", COMPILED_KIND),
+        derived={"summary": lambda compiled: compiled.summary()},
+        encode={
+            "circuit": _cirq_to_json,
+            "initial_map": _qubit_map_to_json,
+            "final_map": _qubit_map_to_json,
+        },
+        decode={
+            "circuit": _cirq_from_json,
+            "initial_map": _qubit_map_from_json,
+            "final_map": _qubit_map_from_json,
+        },
+        hint="pass a file written by CompiledCircuit.to_json (qaoa-meta compile)",
+    )
 
-        The dict names its kind and schema version; :meth:`from_dict` reads it back.
-
-        Returns:
-            The dict.
-        """
-        return serialization.to_dict(self, _COMPILED_SCHEMA)
-
-    @classmethod
-    def from_dict(cls, data: Mapping) -> CompiledCircuit:
-        """Inverse of :meth:`to_dict`.
-
-        Args:
-            data: a dict written by :meth:`to_dict`.
-
-        Returns:
-            The compiled circuit, with its qubit maps and settings.
-
-        Raises:
-            ValueError: the dict is another kind of record, its schema is newer than this
-                version reads, or it has unknown keys or lacks required ones.
-        """
-        return serialization.from_dict(cls, data, _COMPILED_SCHEMA)
-
-    def to_json(self) -> str:
-        """Serialises the circuit and qubit maps (``cirq.to_json``) with the settings.
-
-        The file names its kind and schema version; :meth:`from_json` reads it back.
-
-        Returns:
-            The JSON text (indented), with the :meth:`summary` and :attr:`metadata`.
-        """
-        return json.dumps(self.to_dict(), indent=1)
-
-    @classmethod
-    def from_json(cls, text: str) -> CompiledCircuit:
-        """Inverse of :meth:`to_json`.
-
-        Args:
-            text: JSON written by :meth:`to_json`.
-
-        Returns:
-            The compiled circuit, with its qubit maps and settings.
-
-        Raises:
-            ValueError: for invalid JSON, or as :meth:`from_dict`.
-        """
-        return cls.from_dict(json.loads(text))
-
-
-def _cirq_to_json(value) -> object:
-    return json.loads(cirq.to_json(value))
-
-
-def _cirq_from_json(data) -> object:
-    return cirq.read_json(json_text=json.dumps(data))
-
-
-def _qubit_map_to_json(qubit_map: Mapping) -> list:
-    return [_cirq_to_json([logical, physical]) for logical, physical in qubit_map.items()]
-
-
-def _qubit_map_from_json(items: list) -> dict:
-    return dict(_cirq_from_json(item) for item in items)
-
-
-# Cirq objects go through Cirq's JSON protocol; "summary" is derived from the circuit.
-_COMPILED_SCHEMA = serialization.Schema(
-    version=COMPILED_SCHEMA_VERSION,
-    tag=("kind", COMPILED_KIND),
-    derived={"summary": lambda compiled: compiled.summary()},
-    encode={
-        "circuit": _cirq_to_json,
-        "initial_map": _qubit_map_to_json,
-        "final_map": _qubit_map_to_json,
-    },
-    decode={
-        "circuit": _cirq_from_json,
-        "initial_map": _qubit_map_from_json,
-        "final_map": _qubit_map_from_json,
-    },
-    hint="pass a file written by CompiledCircuit.to_json (qaoa-meta compile)",
-)
+    def to_json(self, indent: int | None = 1) -> str:
+        """:meth:`~hardware.serialization.Serializable.to_json`, indented by default."""
+        return super().to_json(indent)
 
 
 def check_target(device: Device | str, gateset: str, routing: str) -> Device:

@@ -2,7 +2,8 @@
 
 Every saved result, config and record of ``hardware`` and ``qaoa_meta`` is a dataclass whose
 ``to_dict``/``to_json`` and ``from_dict``/``from_json`` call :func:`to_dict` and
-:func:`from_dict` here with a :class:`Schema` that declares what is special about the class.
+:func:`from_dict` here with a :class:`Schema` that declares what is special about the class;
+most get those four methods from the mixin :class:`Serializable`.
 
 Writing (:func:`to_dict`): one key per field, in field order, after ``schema_version`` (when
 the schema writes one) and the class's tag (e.g. ``"type": "MaxCutProblem"``); nested
@@ -41,7 +42,7 @@ import pathlib
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 
@@ -320,6 +321,72 @@ def from_json(cls: type[T], text: str | bytes, schema: Schema = PLAIN) -> T:
     return from_dict(cls, json.loads(text), schema)
 
 
+class Serializable:
+    """Mixin giving a dataclass ``to_dict``/``from_dict``/``to_json``/``from_json`` by its schema.
+
+    The dataclass sets the class attribute ``_schema`` (a ``ClassVar``, so not a field) to its
+    :class:`Schema`, and ``_json_sort_keys`` to True where its JSON files should list keys
+    sorted; a class whose JSON is indented by default overrides :meth:`to_json` with that
+    default.
+    """
+
+    _schema: ClassVar[Schema] = PLAIN
+    _json_sort_keys: ClassVar[bool] = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """This object as plain JSON types (:func:`to_dict` with the class's schema).
+
+        Returns:
+            A dict of the fields (after ``schema_version`` and the tag, where the schema
+            writes them); :meth:`from_dict` reads it back.
+        """
+        return to_dict(self, self._schema)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Inverse of :meth:`to_dict` (:func:`from_dict` with the class's schema).
+
+        Args:
+            data: a mapping written by :meth:`to_dict`; missing keys with a default take it.
+
+        Returns:
+            The object.
+
+        Raises:
+            ValueError: for a newer ``schema_version``, another tag, an unknown key (the
+                message names the known ones), a missing required key, or a value the
+                constructor refuses.
+        """
+        return from_dict(cls, data, cls._schema)
+
+    def to_json(self, indent: int | None = None) -> str:
+        """This object as JSON text.
+
+        Args:
+            indent: ``json.dumps`` indentation (None: one line).
+
+        Returns:
+            The JSON of :meth:`to_dict`; :meth:`from_json` reads it back.
+        """
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=self._json_sort_keys)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Self:
+        """Inverse of :meth:`to_json`.
+
+        Args:
+            text: JSON written by :meth:`to_json`.
+
+        Returns:
+            The object.
+
+        Raises:
+            ValueError: for invalid JSON (:class:`json.JSONDecodeError`), or as
+                :meth:`from_dict`.
+        """
+        return cls.from_dict(json.loads(text))
+
+
 def _hint(hint: str) -> str:
     return f"; {hint}" if hint else ""
 
@@ -372,6 +439,7 @@ __all__ = [
     "PLAIN",
     "SCHEMA_KEY",
     "Schema",
+    "Serializable",
     "array",
     "from_dict",
     "from_json",

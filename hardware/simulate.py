@@ -11,9 +11,8 @@ Bitstrings are big-endian in ``qubits`` order.
 
 from __future__ import annotations
 
-import json
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cirq
@@ -30,8 +29,10 @@ Observable = np.ndarray | cirq.PauliSum
 
 
 @dataclass(frozen=True)
-class EnergyEstimate:
+class EnergyEstimate(serialization.Serializable):
     """An energy estimate with its statistical error.
+
+    Saved as a dict of its four fields (:class:`hardware.serialization.Serializable`).
 
     Attributes:
         value: estimated <C>.
@@ -46,51 +47,8 @@ class EnergyEstimate:
     method: str
     samples: int = 0
 
-    def to_dict(self) -> dict:
-        """The estimate as a dict of its four fields; :meth:`from_dict` reads it back."""
-        return serialization.to_dict(self, _ESTIMATE_SCHEMA)
-
-    @classmethod
-    def from_dict(cls, data: Mapping) -> EnergyEstimate:
-        """Inverse of :meth:`to_dict`.
-
-        Args:
-            data: a dict written by :meth:`to_dict`.
-
-        Returns:
-            The estimate.
-
-        Raises:
-            ValueError: for an unknown key, a missing one or a newer ``schema_version``.
-        """
-        return serialization.from_dict(cls, data, _ESTIMATE_SCHEMA)
-
-    def to_json(self) -> str:
-        """The estimate as a JSON object of its four fields.
-
-        Returns:
-            The JSON text; :meth:`from_json` reads it back.
-        """
-        return json.dumps(self.to_dict())
-
-    @classmethod
-    def from_json(cls, text: str) -> EnergyEstimate:
-        """Inverse of :meth:`to_json`.
-
-        Args:
-            text: JSON written by :meth:`to_json`.
-
-        Returns:
-            The estimate.
-
-        Raises:
-            ValueError: for invalid JSON or as :meth:`from_dict`.
-        """
-        return cls.from_dict(json.loads(text))
-
-
-# Written inside larger records (the CLI's simulate output carries the version).
-_ESTIMATE_SCHEMA = serialization.Schema(write_version=False)
+    # Written inside larger records (the CLI's simulate output carries the version).
+    _schema = serialization.Schema(write_version=False)
 
 
 def memory_estimate(n_qubits: int, method: str, n_logical: int | None = None) -> int:

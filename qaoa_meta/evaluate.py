@@ -43,8 +43,10 @@ PAPER_CONVERGENCE_TOL = 1e-4
 
 # --- records ------------------------------------------------------------------------------
 @dataclasses.dataclass
-class InstanceRecord:
+class InstanceRecord(serialization.Serializable):
     """One problem run through one method.
+
+    Saved inside a run record (:class:`hardware.serialization.Serializable`).
 
     Attributes:
         problem: the problem.
@@ -66,6 +68,15 @@ class InstanceRecord:
     result: OptimizeResult
     phase1_values: np.ndarray | None = None
     phase1_params: np.ndarray | None = None
+
+    # Part of a run record (which carries the schema version); arrays read back as float.
+    _schema = serialization.Schema(
+        write_version=False,
+        decode={
+            name: serialization.array(float)
+            for name in ("init_params", "phase1_values", "phase1_params")
+        },
+    )
 
     @property
     def ar_init(self) -> float:
@@ -115,44 +126,12 @@ class InstanceRecord:
             return None
         return int(costs[k]) if k > 0 else 0
 
-    def to_dict(self) -> dict[str, Any]:
-        """The record as plain JSON types (arrays become lists).
-
-        Returns:
-            A dict; :meth:`from_dict` reads it back.
-        """
-        return serialization.to_dict(self, _INSTANCE_SCHEMA)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> InstanceRecord:
-        """Inverse of :meth:`to_dict`.
-
-        Args:
-            data: a mapping written by :meth:`to_dict`.
-
-        Returns:
-            The instance record.
-
-        Raises:
-            ValueError: when a required field is missing, or for an unknown key.
-        """
-        return serialization.from_dict(cls, data, _INSTANCE_SCHEMA)
-
-
-# Parts of a run record (which carries the schema version); arrays read back as float.
-_INSTANCE_SCHEMA = serialization.Schema(
-    write_version=False,
-    decode={
-        name: serialization.array(float)
-        for name in ("init_params", "phase1_values", "phase1_params")
-    },
-)
-_METHOD_SCHEMA = serialization.Schema(write_version=False)
-
 
 @dataclasses.dataclass
-class MethodRecord:
+class MethodRecord(serialization.Serializable):
     """All instances of one method (initialiser + optimiser).
+
+    Saved inside a run record (:class:`hardware.serialization.Serializable`).
 
     Attributes:
         name: the method's label.
@@ -170,28 +149,7 @@ class MethodRecord:
     wall_time_s: float = 0.0
     group: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """The record as plain JSON types (arrays become lists).
-
-        Returns:
-            A dict; :meth:`from_dict` reads it back.
-        """
-        return serialization.to_dict(self, _METHOD_SCHEMA)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> MethodRecord:
-        """Inverse of :meth:`to_dict`.
-
-        Args:
-            data: a mapping written by :meth:`to_dict`.
-
-        Returns:
-            The method record.
-
-        Raises:
-            ValueError: when a required field is missing, or for an unknown key.
-        """
-        return serialization.from_dict(cls, data, _METHOD_SCHEMA)
+    _schema = serialization.Schema(write_version=False)
 
 
 def package_versions() -> dict[str, str]:
@@ -212,8 +170,12 @@ def package_versions() -> dict[str, str]:
 
 
 @dataclasses.dataclass
-class RunRecord:
+class RunRecord(serialization.Serializable):
     """A full evaluation: config, versions, seeds and one :class:`MethodRecord` per method.
+
+    Saved with its ``type`` and ``schema_version``
+    (:class:`hardware.serialization.Serializable`); a record without ``schema_version`` is
+    version 1, and one without ``seeds``, ``versions`` or ``created`` reads them as empty.
 
     Attributes:
         config: the run's settings (``p``, ``n_problems`` and any extra entries).
@@ -232,6 +194,14 @@ class RunRecord:
         default_factory=lambda: datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     )
     schema_version: int = SCHEMA_VERSION
+
+    # A loaded record keeps what it says: missing versions and creation time stay empty
+    # instead of taking the reader's (the dataclass defaults describe a new record).
+    _schema = serialization.Schema(
+        version=SCHEMA_VERSION,
+        tag=("type", "RunRecord"),
+        defaults={"versions": dict, "created": str},
+    )
 
     def method(self, name: str) -> MethodRecord:
         """The method record called ``name``.
@@ -259,59 +229,6 @@ class RunRecord:
             other: the record whose methods to append.
         """
         self.methods.extend(other.methods)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The record as plain JSON types (arrays become lists).
-
-        Returns:
-            A dict; :meth:`from_dict` reads it back.
-        """
-        return serialization.to_dict(self, _RUN_SCHEMA)
-
-    def to_json(self, indent: int | None = None) -> str:
-        """The record as JSON text.
-
-        Args:
-            indent: ``json.dumps`` indentation (None: one line).
-
-        Returns:
-            The JSON of :meth:`to_dict`.
-        """
-        return json.dumps(self.to_dict(), indent=indent)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
-        """Inverse of :meth:`to_dict`.
-
-        A record without ``schema_version`` is read as version 1; ``seeds``, ``versions``
-        and ``created`` may be missing (empty).
-
-        Args:
-            data: a mapping written by :meth:`to_dict`.
-
-        Returns:
-            The run record.
-
-        Raises:
-            ValueError: for a newer schema version, another ``type``, an unknown key, or a
-                missing ``config`` or ``methods``.
-        """
-        return serialization.from_dict(cls, data, _RUN_SCHEMA)
-
-    @classmethod
-    def from_json(cls, text: str) -> RunRecord:
-        """Inverse of :meth:`to_json`.
-
-        Args:
-            text: JSON written by :meth:`to_json`.
-
-        Returns:
-            The run record.
-
-        Raises:
-            ValueError: for invalid JSON or as :meth:`from_dict`.
-        """
-        return cls.from_dict(json.loads(text))
 
     def save(self, path: str | pathlib.Path) -> pathlib.Path:
         """Writes the record as JSON (gzip-compressed when ``path`` ends in ``.gz``).
@@ -355,15 +272,6 @@ class RunRecord:
             return cls.from_json(path.read_text())
         except (json.JSONDecodeError, gzip.BadGzipFile, EOFError) as error:
             raise ValueError(f"{str(path)!r} is not a JSON run record: {error}.") from None
-
-
-# A loaded record keeps what it says: missing versions and creation time stay empty instead of
-# taking the reader's (the dataclass defaults describe a new record).
-_RUN_SCHEMA = serialization.Schema(
-    version=SCHEMA_VERSION,
-    tag=("type", "RunRecord"),
-    defaults={"versions": dict, "created": str},
-)
 
 
 # --- the protocol -------------------------------------------------------------------------

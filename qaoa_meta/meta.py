@@ -57,8 +57,11 @@ WEIGHTS_POINTER = "weights.json"  # names the committed weights version of a mod
 
 
 @dataclasses.dataclass(frozen=True)
-class MetaConfig:
+class MetaConfig(serialization.Serializable):
     """Everything that defines a meta-optimizer; saved beside its weights.
+
+    Saved with ``schema_version`` (:class:`hardware.serialization.Serializable`); keys a file
+    lacks take their defaults.
 
     Attributes:
         model: "lstm", "qlstm", "qk-lstm" or "qfwp".
@@ -102,6 +105,8 @@ class MetaConfig:
     validation_loss: str = "final"
     seed: int = 42
     schema_version: int = SCHEMA_VERSION
+
+    _schema = serialization.Schema(version=SCHEMA_VERSION)
 
     def __post_init__(self) -> None:
         model_spec(self.model)
@@ -148,59 +153,9 @@ class MetaConfig:
         """Size of the cell input x_t: 1 + 2p (+3 with graph features)."""
         return 1 + 2 * self.p + (3 if self.graph_features else 0)
 
-    def to_dict(self) -> dict:
-        """The config as plain JSON types (``schema_version`` first, then the fields).
-
-        Returns:
-            The dict; :meth:`from_dict` reads it back.
-        """
-        return serialization.to_dict(self, _CONFIG_SCHEMA)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> MetaConfig:
-        """Inverse of :meth:`to_dict` (missing keys take their defaults).
-
-        Args:
-            data: the config's fields.
-
-        Returns:
-            The config.
-
-        Raises:
-            ValueError: for a newer ``schema_version``, an unknown key (the message names the
-                known ones) or an invalid setting.
-        """
-        return serialization.from_dict(cls, data, _CONFIG_SCHEMA)
-
     def to_json(self, indent: int | None = 2) -> str:
-        """The config as JSON.
-
-        Args:
-            indent: ``json.dumps`` indentation (None: one line).
-
-        Returns:
-            The JSON text; :meth:`from_json` reads it back.
-        """
-        return json.dumps(self.to_dict(), indent=indent)
-
-    @classmethod
-    def from_json(cls, text: str) -> MetaConfig:
-        """Inverse of :meth:`to_json`.
-
-        Args:
-            text: JSON of a config.
-
-        Returns:
-            The config.
-
-        Raises:
-            ValueError: for invalid JSON, a newer schema version, an unknown key or an
-                invalid setting.
-        """
-        return cls.from_dict(json.loads(text))
-
-
-_CONFIG_SCHEMA = serialization.Schema(version=SCHEMA_VERSION)
+        """:meth:`~hardware.serialization.Serializable.to_json`, indented by default."""
+        return super().to_json(indent)
 
 
 class RolloutTensors(NamedTuple):

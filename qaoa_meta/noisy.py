@@ -32,9 +32,8 @@ Phase-II optimiser runs on it through :func:`optimize_noisy`.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import cirq
@@ -57,8 +56,11 @@ ENGINES = ("template", "symbolic")
 
 # --- configuration ---------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
-class NoisySetup:
+class NoisySetup(serialization.Serializable):
     """Where and how a QAOA circuit is run: device, gate set, noise, shots, mitigation.
+
+    Saved with ``schema_version``, keys sorted (:class:`hardware.serialization.Serializable`);
+    keys a file lacks take their defaults.
 
     Attributes:
         device: ``weber``, ``rainbow``, ``sycamore23`` or a grid such as ``grid4x4``
@@ -89,6 +91,9 @@ class NoisySetup:
     engine: str = "template"
     schema_version: int = SCHEMA_VERSION
 
+    _schema = serialization.Schema(version=SCHEMA_VERSION)
+    _json_sort_keys = True
+
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {self.engine!r}.")
@@ -107,56 +112,6 @@ class NoisySetup:
             ValueError: for a malformed noise spec.
         """
         return hardware.noise_from_spec(self.noise)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The setup as plain JSON types (``schema_version`` and the fields).
-
-        Returns:
-            The dict; :meth:`from_dict` reads it back.
-        """
-        return serialization.to_dict(self, _SETUP_SCHEMA)
-
-    def to_json(self) -> str:
-        """The setup as JSON (sorted keys).
-
-        Returns:
-            The JSON text; :meth:`from_json` reads it back.
-        """
-        return json.dumps(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> NoisySetup:
-        """Inverse of :meth:`to_json`.
-
-        Args:
-            text: JSON of a setup.
-
-        Returns:
-            The setup.
-
-        Raises:
-            ValueError: for invalid JSON, unknown keys, a newer schema version or invalid
-                values.
-        """
-        return cls.from_dict(json.loads(text))
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> NoisySetup:
-        """The setup from a mapping of its fields (missing ones take the defaults).
-
-        Args:
-            data: field name -> value.
-
-        Returns:
-            The setup.
-
-        Raises:
-            ValueError: for unknown keys, a newer ``schema_version`` or invalid values.
-        """
-        return serialization.from_dict(cls, data, _SETUP_SCHEMA)
-
-
-_SETUP_SCHEMA = serialization.Schema(version=SCHEMA_VERSION)
 
 
 # --- the compiled, noisy QAOA of one problem -------------------------------------------------

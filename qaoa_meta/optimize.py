@@ -54,8 +54,10 @@ SCHEMA_VERSION = 1
 
 # --- results ------------------------------------------------------------------------------
 @dataclasses.dataclass
-class OptimizeResult:
+class OptimizeResult(serialization.Serializable):
     """The outcome of optimising one instance.
+
+    Saved inside a run record (:class:`hardware.serialization.Serializable`).
 
     Attributes:
         params: ``(2p,)`` the final point (the last evaluated iterate).
@@ -82,6 +84,17 @@ class OptimizeResult:
     converged: bool = False
     trace_evaluations: np.ndarray | None = None
 
+    # Part of a run record (which carries the schema version); arrays read back with their dtype.
+    _schema = serialization.Schema(
+        write_version=False,
+        decode={
+            "params": serialization.array(float),
+            "trace_params": serialization.array(float),
+            "trace_values": serialization.array(float),
+            "trace_evaluations": serialization.array(int),
+        },
+    )
+
     def circuit_evaluations(self) -> int:
         """Circuit executions on hardware: one per energy, ``2 * 2p`` per gradient.
 
@@ -102,42 +115,6 @@ class OptimizeResult:
         """
         values = -np.asarray(self.trace_values, dtype=np.float64)
         return np.concatenate([values[:1], values])
-
-    def to_dict(self) -> dict[str, Any]:
-        """The result as plain JSON types (arrays become lists).
-
-        Returns:
-            A dict with one key per field; :meth:`from_dict` reads it back.
-        """
-        return serialization.to_dict(self, _RESULT_SCHEMA)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> OptimizeResult:
-        """Inverse of :meth:`to_dict`.
-
-        Args:
-            data: a mapping written by :meth:`to_dict` (``shots``, ``converged`` and
-                ``trace_evaluations`` may be missing).
-
-        Returns:
-            The result, arrays as NumPy arrays (float, ``trace_evaluations`` int).
-
-        Raises:
-            ValueError: when a required field is missing, or for an unknown key.
-        """
-        return serialization.from_dict(cls, data, _RESULT_SCHEMA)
-
-
-# Part of a run record (which carries the schema version); arrays read back with their dtype.
-_RESULT_SCHEMA = serialization.Schema(
-    write_version=False,
-    decode={
-        "params": serialization.array(float),
-        "trace_params": serialization.array(float),
-        "trace_values": serialization.array(float),
-        "trace_evaluations": serialization.array(int),
-    },
-)
 
 
 # --- exact, counted objectives ------------------------------------------------------------

@@ -50,8 +50,19 @@ def as_generator(seed: Seed) -> np.random.Generator:
     raise TypeError(f"seed must be an int, a numpy.random.Generator or None, got {seed!r}.")
 
 
+def _weighted_edges(edges: Iterable[Sequence[Any]]) -> tuple[tuple[Any, Any, Any], ...]:
+    """``(u, v)`` and ``(u, v, w)`` edges as ``(u, v, w)`` tuples (missing weights are 1)."""
+    weighted = []
+    for edge in edges:
+        edge = tuple(edge)
+        if len(edge) not in (2, 3):
+            raise ValueError(f"Each edge must be (u, v) or (u, v, w), got {edge!r}.")
+        weighted.append(edge if len(edge) == 3 else (*edge, 1.0))
+    return tuple(weighted)
+
+
 @dataclasses.dataclass(frozen=True)
-class MaxCutProblem:
+class MaxCutProblem(serialization.Serializable):
     """A weighted Max-Cut instance on nodes ``0..n-1``.
 
     Attributes:
@@ -64,6 +75,10 @@ class MaxCutProblem:
     Edges are normalised on construction (sorted, ``u < v``, float weights; a repeated edge
     with the same weight is kept once).
 
+    Saved with its ``type`` and ``schema_version``
+    (:class:`hardware.serialization.Serializable`); a bare ``{"n": .., "edges": ..}`` record
+    reads too, its edges ``[u, v]`` or ``[u, v, w]``.
+
     Raises:
         TypeError: for a non-integer ``n`` or a non-numeric weight.
         ValueError: for ``n < 2``, an edge that is not ``(u, v, w)``, a node outside
@@ -75,6 +90,14 @@ class MaxCutProblem:
     edges: tuple[tuple[int, int, float], ...]
     name: str = ""
     metadata: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
+
+    # How a problem is saved (hardware.serialization): a "type" tag, and edges read as [u, v] or
+    # [u, v, w] lists (the paper's records have no weights).
+    _schema = serialization.Schema(
+        version=SCHEMA_VERSION,
+        tag=("type", "MaxCutProblem"),
+        decode={"edges": _weighted_edges},
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.n, bool) or not isinstance(self.n, int | np.integer):
@@ -262,62 +285,6 @@ class MaxCutProblem:
         return float(np.sum(self.weights * (bits[edges[:, 0]] != bits[edges[:, 1]])))
 
     # --- serialisation ------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """The problem as plain JSON types.
-
-        Returns:
-            A dict with ``schema_version``, ``type``, ``n``, ``edges`` (``[u, v, w]`` lists),
-            ``name`` and ``metadata``; :meth:`from_dict` reads it back.
-        """
-        return serialization.to_dict(self, _SCHEMA)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> MaxCutProblem:
-        """Inverse of :meth:`to_dict`; also takes a bare ``{"n": .., "edges": ..}`` record.
-
-        The rule of :mod:`hardware.serialization`: no ``schema_version`` means version 1, a
-        newer one or a key other than those of :meth:`to_dict` is refused.
-
-        Args:
-            data: the record; edges may be ``[u, v]`` or ``[u, v, w]``.
-
-        Returns:
-            The problem.
-
-        Raises:
-            ValueError: when ``n`` or ``edges`` is missing, for an unknown key, a newer
-                ``schema_version``, another ``type``, or anything :meth:`from_edge_list`
-                refuses.
-            TypeError: as the constructor.
-        """
-        return serialization.from_dict(cls, data, _SCHEMA)
-
-    def to_json(self, indent: int | None = None) -> str:
-        """The problem as JSON text.
-
-        Args:
-            indent: ``json.dumps`` indentation (None: one line).
-
-        Returns:
-            The JSON of :meth:`to_dict`.
-        """
-        return json.dumps(self.to_dict(), indent=indent)
-
-    @classmethod
-    def from_json(cls, text: str) -> MaxCutProblem:
-        """Inverse of :meth:`to_json`.
-
-        Args:
-            text: JSON of a problem record.
-
-        Returns:
-            The problem.
-
-        Raises:
-            ValueError: for invalid JSON or a record :meth:`from_dict` refuses.
-        """
-        return cls.from_dict(json.loads(text))
-
     def save(self, path: str | pathlib.Path) -> None:
         """Writes :meth:`to_json` (indented) to ``path``.
 
@@ -352,26 +319,6 @@ class MaxCutProblem:
         label = f" {self.name!r}" if self.name else ""
         weighted = ", weighted" if self.is_weighted else ""
         return f"<MaxCutProblem{label}: n={self.n}, {self.num_edges} edges{weighted}>"
-
-
-def _weighted_edges(edges: Iterable[Sequence[Any]]) -> tuple[tuple[Any, Any, Any], ...]:
-    """``(u, v)`` and ``(u, v, w)`` edges as ``(u, v, w)`` tuples (missing weights are 1)."""
-    weighted = []
-    for edge in edges:
-        edge = tuple(edge)
-        if len(edge) not in (2, 3):
-            raise ValueError(f"Each edge must be (u, v) or (u, v, w), got {edge!r}.")
-        weighted.append(edge if len(edge) == 3 else (*edge, 1.0))
-    return tuple(weighted)
-
-
-# How a problem is saved (hardware.serialization): a "type" tag, and edges read as [u, v] or
-# [u, v, w] lists (the paper's records have no weights).
-_SCHEMA = serialization.Schema(
-    version=SCHEMA_VERSION,
-    tag=("type", "MaxCutProblem"),
-    decode={"edges": _weighted_edges},
-)
 
 
 def _is_int(value: Any) -> bool:

@@ -121,8 +121,11 @@ def check_task_params(task: str, keys: Sequence[str]) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class SweepConfig:
+class SweepConfig(serialization.Serializable):
     """A sweep: a task, a grid of parameters, seeds and where the results go.
+
+    Read from a YAML file (:meth:`load`) or a mapping; its JSON lists the keys sorted
+    (:class:`hardware.serialization.Serializable`).
 
     Attributes:
         name: the sweep's name.
@@ -153,6 +156,10 @@ class SweepConfig:
     # after another in one worker (one Ray task per group), so a task's per-process caches
     # (compiled circuits, loaded models) serve the whole group; () runs cell by cell
     group_by: tuple[str, ...] = ()
+
+    # A sweep file is the user's YAML (sweep.json wraps it with the version).
+    _schema = serialization.Schema(write_version=False, hint=f"see {EXAMPLE}")
+    _json_sort_keys = True
 
     def __post_init__(self) -> None:
         for key in ("name", "task", "output"):
@@ -216,22 +223,6 @@ class SweepConfig:
         check_task_params(self.task, [*self.grid, *self.fixed])
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SweepConfig:
-        """The config from a mapping of its fields (a parsed YAML/JSON file).
-
-        Args:
-            data: field name -> value.
-
-        Returns:
-            The config.
-
-        Raises:
-            ValueError: for unknown keys (with close matches), missing ``name``, ``task`` or
-                ``output``, a newer ``schema_version``, or invalid values.
-        """
-        return serialization.from_dict(cls, data, _CONFIG_SCHEMA)
-
-    @classmethod
     def load(cls, path: str | pathlib.Path) -> SweepConfig:
         """Reads a YAML (or JSON) configuration file.
 
@@ -271,37 +262,6 @@ class SweepConfig:
             )
         return cls.from_dict(data)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The config as plain JSON types (tuples become lists).
-
-        Returns:
-            A dict of the fields; :meth:`from_dict` reads it back.
-        """
-        return serialization.to_dict(self, _CONFIG_SCHEMA)
-
-    def to_json(self) -> str:
-        """The config as JSON (sorted keys).
-
-        Returns:
-            The JSON of :meth:`to_dict`.
-        """
-        return json.dumps(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> SweepConfig:
-        """Inverse of :meth:`to_json`.
-
-        Args:
-            text: JSON of a config.
-
-        Returns:
-            The config.
-
-        Raises:
-            ValueError: for invalid JSON or an invalid configuration.
-        """
-        return cls.from_dict(json.loads(text))
-
     def cells(self) -> list[Cell]:
         """The grid's cells: every combination of grid values, for every seed.
 
@@ -331,7 +291,7 @@ def yaml_error_line(error: Exception) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class Cell:
+class Cell(serialization.Serializable):
     """One unit of work: a task applied to parameters with a seed.
 
     Attributes:
@@ -344,6 +304,9 @@ class Cell:
     params: Mapping[str, Any]
     seed: int
 
+    # Part of its cell record, which carries the version.
+    _schema = serialization.Schema(write_version=False)
+
     @property
     def cell_id(self) -> str:
         """16 hex digits of a SHA-256 of (task, params, seed): the cell's file name."""
@@ -351,35 +314,6 @@ class Cell:
             {"task": self.task, "params": self.params, "seed": self.seed}, sort_keys=True
         )
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The cell as plain JSON types.
-
-        Returns:
-            ``{"task", "params", "seed"}``; :meth:`from_dict` reads it back.
-        """
-        return serialization.to_dict(self, _CELL_SCHEMA)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Cell:
-        """Inverse of :meth:`to_dict`.
-
-        Args:
-            data: ``{"task", "params", "seed"}``.
-
-        Returns:
-            The cell.
-
-        Raises:
-            ValueError: when a key is missing, or for an unknown key.
-        """
-        return serialization.from_dict(cls, data, _CELL_SCHEMA)
-
-
-# A sweep file is the user's YAML (sweep.json wraps it with the version); a cell is part of
-# its cell record, which carries the version.
-_CONFIG_SCHEMA = serialization.Schema(write_version=False, hint=f"see {EXAMPLE}")
-_CELL_SCHEMA = serialization.Schema(write_version=False)
 
 
 def resolve_task(task: str) -> Callable[[dict[str, Any], int], dict[str, Any]]:
@@ -572,8 +506,11 @@ def load_records(
 
 
 @dataclasses.dataclass(frozen=True)
-class SweepSummary:
+class SweepSummary(serialization.Serializable):
     """What a run of a sweep did.
+
+    Saved (:class:`hardware.serialization.Serializable`) with :attr:`cells_per_minute`, which
+    is recomputed when read.
 
     Attributes:
         total: cells of the sweep.
@@ -595,63 +532,15 @@ class SweepSummary:
     workers: int
     startup_s: float = 0.0  # starting (or connecting to) Ray, within wall_s
 
+    # Part of the run information of a study (which carries the version).
+    _schema = serialization.Schema(
+        write_version=False, derived={"cells_per_minute": lambda s: s.cells_per_minute}
+    )
+
     @property
     def cells_per_minute(self) -> float:
         """Cells run per minute of wall time, start-up included."""
         return 60.0 * self.ran / self.wall_s if self.ran and self.wall_s > 0 else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """The summary as plain JSON types, with :attr:`cells_per_minute`.
-
-        Returns:
-            The dict; :meth:`from_dict` reads it back (``cells_per_minute`` is recomputed).
-        """
-        return serialization.to_dict(self, _SUMMARY_SCHEMA)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SweepSummary:
-        """Inverse of :meth:`to_dict`.
-
-        Args:
-            data: a dict written by :meth:`to_dict`.
-
-        Returns:
-            The summary.
-
-        Raises:
-            ValueError: when a key is missing, or for an unknown key.
-        """
-        return serialization.from_dict(cls, data, _SUMMARY_SCHEMA)
-
-    def to_json(self) -> str:
-        """The summary as JSON, with :attr:`cells_per_minute`.
-
-        Returns:
-            The JSON text.
-        """
-        return json.dumps(self.to_dict())
-
-    @classmethod
-    def from_json(cls, text: str) -> SweepSummary:
-        """Inverse of :meth:`to_json`.
-
-        Args:
-            text: JSON written by :meth:`to_json`.
-
-        Returns:
-            The summary.
-
-        Raises:
-            ValueError: for invalid JSON (:class:`json.JSONDecodeError`), or as
-                :meth:`from_dict`.
-        """
-        return cls.from_dict(json.loads(text))
-
-
-# Part of the run information of a study (which carries the version).
-_SUMMARY_SCHEMA = serialization.Schema(
-    write_version=False, derived={"cells_per_minute": lambda s: s.cells_per_minute}
-)
 
 
 def pending_cells(config: SweepConfig, retry_failed: bool = False) -> tuple[list[Cell], int]:

@@ -37,8 +37,11 @@ NOT_SEARCHABLE = ("schema_version",)
 
 
 @dataclasses.dataclass(frozen=True)
-class TuneResult:
-    """Outcome of a search: the best trial's settings and metrics, and every trial's."""
+class TuneResult(serialization.Serializable):
+    """Outcome of a search: the best trial's settings and metrics, and every trial's.
+
+    Saved with ``schema_version`` (:class:`hardware.serialization.Serializable`).
+    """
 
     best_params: dict[str, Any]
     best_config: dict[str, Any]
@@ -48,47 +51,11 @@ class TuneResult:
     metric: str = "val_final_cost"
     schema_version: int = SCHEMA_VERSION
 
-    def to_dict(self) -> dict[str, Any]:
-        """The result as plain JSON types; :meth:`from_dict` reads it back."""
-        return serialization.to_dict(self, _RESULT_SCHEMA)
+    _schema = serialization.Schema(version=SCHEMA_VERSION)
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TuneResult:
-        """Inverse of :meth:`to_dict`.
-
-        Args:
-            data: a dict written by :meth:`to_dict`.
-
-        Returns:
-            The result.
-
-        Raises:
-            ValueError: for a newer ``schema_version``, an unknown key or a missing one.
-        """
-        return serialization.from_dict(cls, data, _RESULT_SCHEMA)
-
-    def to_json(self) -> str:
-        """The result as indented JSON (``trials.json``)."""
-        return json.dumps(self.to_dict(), indent=1)
-
-    @classmethod
-    def from_json(cls, text: str) -> TuneResult:
-        """Inverse of :meth:`to_json`.
-
-        Args:
-            text: JSON written by :meth:`to_json`.
-
-        Returns:
-            The result.
-
-        Raises:
-            ValueError: for invalid JSON (:class:`json.JSONDecodeError`), or as
-                :meth:`from_dict`.
-        """
-        return cls.from_dict(json.loads(text))
-
-
-_RESULT_SCHEMA = serialization.Schema(version=SCHEMA_VERSION)
+    def to_json(self, indent: int | None = 1) -> str:
+        """:meth:`~hardware.serialization.Serializable.to_json`, indented (``trials.json``)."""
+        return super().to_json(indent)
 
 
 def search_space(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

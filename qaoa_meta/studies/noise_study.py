@@ -1037,13 +1037,15 @@ def merge_studies(
 
 # --- the study -------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
-class StudyConfig:
+class StudyConfig(serialization.Serializable):
     """The noise-study grid and its fixed settings (:data:`FULL_STUDY`, :data:`REDUCED_STUDY`).
 
     ``models`` is where the learned initialisers live (trained by
     :func:`qaoa_meta.studies.study_models.train_study_models` when missing, unless
     ``train_models`` is False); ``train_size`` limits the classical fits to the first
-    training graphs (None: all).
+    training graphs (None: all). Saved inside the study's run record
+    (:class:`hardware.serialization.Serializable`); keys a record lacks take the full study's
+    values.
     """
 
     ns: tuple[int, ...] = (8, 10, 12)
@@ -1062,6 +1064,9 @@ class StudyConfig:
     models: str = DEFAULT_MODELS
     train_size: int | None = None
     train_models: bool = True
+
+    # Part of the study's run record (which carries the version).
+    _schema = serialization.Schema(write_version=False)
 
     def __post_init__(self) -> None:
         # aliases (e.g. fixed-angle-table) become the study's labels (fixed-angle)
@@ -1125,29 +1130,6 @@ class StudyConfig:
             seeds=self.seeds,
             group_by=("n", "p", "noise_scale", "seed"),
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The study as plain JSON types (tuples become lists); :meth:`from_dict` reads it."""
-        return serialization.to_dict(self, _STUDY_SCHEMA)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> StudyConfig:
-        """Inverse of :meth:`to_dict` (missing keys take the defaults of the full study).
-
-        Args:
-            data: a dict written by :meth:`to_dict`.
-
-        Returns:
-            The study configuration.
-
-        Raises:
-            ValueError: for an unknown key, a newer ``schema_version`` or an invalid value.
-        """
-        return serialization.from_dict(cls, data, _STUDY_SCHEMA)
-
-
-# Part of the study's run record (which carries the version).
-_STUDY_SCHEMA = serialization.Schema(write_version=False)
 
 
 FULL_STUDY = StudyConfig()

@@ -80,6 +80,29 @@ def test_round_trip_of_nested_dataclasses_tuples_arrays_enums_and_paths():
     assert ser.from_json(Shape, ser.to_json(shape(), SHAPE), SHAPE) == shape()
 
 
+@dataclasses.dataclass(frozen=True)
+class Labelled(ser.Serializable):
+    label: str
+    at: Point = Point(0.0)
+
+    _schema = ser.Schema(version=2, tag=("type", "Labelled"))
+    _json_sort_keys = True
+
+
+def test_serializable_gives_the_four_methods_by_the_class_schema():
+    labelled = Labelled("b", Point(1.0, 2.0))
+    assert [field.name for field in dataclasses.fields(Labelled)] == ["label", "at"]
+    assert labelled.to_dict() == ser.to_dict(labelled, Labelled._schema)
+    assert list(json.loads(labelled.to_json())) == ["at", "label", "schema_version", "type"]
+    assert labelled.to_json(indent=1).startswith("{\n")
+    assert Labelled.from_json(labelled.to_json()) == labelled
+    assert Labelled.from_dict({"label": "b", "at": {"x": 1, "y": 2}}) == labelled
+    with pytest.raises(ValueError, match="Not a Labelled record"):
+        Labelled.from_dict({"label": "b", "type": "Other"})
+    with pytest.raises(ValueError):
+        Labelled.from_json("{")
+
+
 def test_a_missing_schema_version_is_version_1_and_a_newer_one_is_refused():
     assert ser.from_dict(Point, {"x": 1}) == Point(1.0)
     assert isinstance(ser.from_dict(Point, {"x": 1}).x, float)  # ints into float fields
