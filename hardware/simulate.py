@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import cirq
 import numpy as np
+import qsimcirq
 
 from hardware import mitigation, serialization
 from hardware.devices import SeedLike
@@ -195,8 +196,6 @@ def _marginal(probs: np.ndarray, n_keep: int) -> np.ndarray:
 
 
 def _qsim(noise=None, seed: SeedLike = None):
-    import qsimcirq
-
     return qsimcirq.QSimSimulator(
         seed=None if seed is None else _int_seed(seed), noise=noise, circuit_memoization_size=1
     )
