@@ -17,6 +17,7 @@ def landscape_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     Params: ``family``, ``n`` and the family's options (see :func:`problems.generate`), and
     ``points`` (grid points per axis, default 16).
     """
+    # Lazy: Cirq loads only for this task, so a Ray worker running smoke cells starts light.
     from qaoa_meta.energy import Energy
     from qaoa_meta.qaoa import parameter_grid
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import functools
 import json
@@ -22,11 +23,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from hardware import serialization
+from hardware.template import compile_template
 from qaoa_meta import initializer_names as registry
+from qaoa_meta import initializers as ini
+from qaoa_meta import qaoa
 from qaoa_meta._tf import tf
+from qaoa_meta.evaluate import package_versions
 from qaoa_meta.fileio import atomic_path, write_atomic
+from qaoa_meta.initializers import fit_initializer
+from qaoa_meta.meta import meta_loss
 from qaoa_meta.noise_aware import (
     TFQNoisyEnergy,
     encode_noisy,
@@ -34,7 +42,12 @@ from qaoa_meta.noise_aware import (
     noisy_meta_loss,
     train_meta,
 )
-from qaoa_meta.problems import MaxCutProblem, generate, max_cut
+from qaoa_meta.noisy import NoisyObjective, NoisyQAOA, NoisySetup, noisy_phase1, optimize_noisy
+from qaoa_meta.optimize import SPSA
+from qaoa_meta.problems import MaxCutProblem, as_generator, generate, max_cut
+from qaoa_meta.report import _pyplot, _style
+from qaoa_meta.studies.study_models import load_study_model, load_training_data, train_study_models
+from qaoa_meta.sweep import SweepConfig, load_records, run_sweep
 
 SCHEMA_VERSION = 2
 # The study's initialisers, from the registry (qaoa_meta.initializer_names): the nine of the
@@ -80,10 +93,6 @@ def _problem(family: str, n: int, seed: int, options: str) -> MaxCutProblem:
 def _template(key: tuple, p: int, device: str, gateset: str, routing: str, seed: int):
     """The routed template of one instance: shared by every noise level, shot budget and
     initialiser of that instance (routing is the slow part)."""
-    from hardware.template import compile_template
-    from qaoa_meta import qaoa
-    from qaoa_meta.problems import as_generator
-
     return compile_template(
         qaoa.qaoa_circuit(_problem(*key), p),
         device,
@@ -98,24 +107,18 @@ def _template(key: tuple, p: int, device: str, gateset: str, routing: str, seed:
 def _noisy_circuit(key: tuple, p: int, setup: Any, seed: int):
     """The noisy circuit of one instance (``key`` of :func:`_problem`) and noise level,
     cached across the cells that share them."""
-    from qaoa_meta.noisy import NoisyQAOA
-
     template = _template(key, p, setup.device, setup.gateset, setup.routing, seed)
     return NoisyQAOA(_problem(*key), p, setup, seed, template=template)
 
 
 @functools.lru_cache(maxsize=16)
 def _learned_model(models: str, name: str, p: int):
-    from qaoa_meta.studies.study_models import load_study_model
-
     base = name.removesuffix(NOISE_AWARE_SUFFIX)
     return load_study_model(models, base, p, noise_aware=name.endswith(NOISE_AWARE_SUFFIX))
 
 
 def _initial_point(name: str, problem: MaxCutProblem, p: int, params: Mapping[str, Any], seed: int):
     """θ_0 of initialiser ``name`` (classical) or the learned model that runs Phase I."""
-    from qaoa_meta import initializers as ini
-
     name = check_initializer(name)
     if name == "random":
         return ini.RandomInitializer(seed)(problem, p), None
@@ -148,9 +151,6 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     start and end, raw and readout-mitigated from the same noisy distribution) against
     cumulative shots, plus every counter.
     """
-    from qaoa_meta.noisy import NoisyObjective, NoisySetup, noisy_phase1, optimize_noisy
-    from qaoa_meta.optimize import SPSA
-
     start = time.perf_counter()
     options = dict(params)
     n, p = int(options["n"]), int(options["p"])
@@ -237,9 +237,6 @@ def prepare_artifacts(
     ones already saved (``train_models=False``: use what is there). Only what
     ``initializers`` needs is made.
     """
-    from qaoa_meta.initializers import fit_initializer
-    from qaoa_meta.studies.study_models import load_training_data, train_study_models
-
     initializers = [check_initializer(name) for name in initializers]
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
@@ -293,8 +290,6 @@ def compare_models(
     (``repetitions=None``, density matrix; registers of at most 8 qubits) or TFQ trajectories,
     i.e. the objective the noise-aware models were trained on, on problems no model saw.
     """
-    from qaoa_meta.meta import meta_loss
-
     cuts = np.array([max_cut(pr).value for pr in problems])
     rows = []
     for p in ps:
@@ -419,8 +414,6 @@ def paired_differences(
 
 def _paired_p_value(diff: np.ndarray) -> float:
     """Two-sided paired t-test p-value of mean(diff) = 0 (NaN below two pairs)."""
-    from scipy import stats
-
     if diff.size < 2 or np.allclose(diff, diff[0]):
         return float("nan") if diff.size < 2 else (1.0 if abs(diff[0]) < 1e-15 else 0.0)
     return float(stats.ttest_1samp(diff, 0.0).pvalue)
@@ -536,12 +529,10 @@ def _curve(results: Sequence[Mapping[str, Any]], grid: np.ndarray) -> tuple[np.n
 
 def _save_figure(fig, path: str | pathlib.Path) -> pathlib.Path:
     """Writes ``fig`` atomically (the format from the suffix, png without one), closes it."""
-    import matplotlib.pyplot as plt
-
     path = pathlib.Path(path)
     with atomic_path(path) as temporary:
         fig.savefig(temporary, dpi=120, format=path.suffix.lstrip(".") or "png")
-    plt.close(fig)
+    _pyplot().close(fig)
     return path
 
 
@@ -554,11 +545,7 @@ def plot_ar_vs_shots(
 ) -> pathlib.Path:
     """AR of the current θ against total shots, one panel per shot budget, per initialiser
     (cells of size ``n`` only, when given)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     ok = [
         r
         for r in records
@@ -567,8 +554,6 @@ def plot_ar_vs_shots(
         and int(r["cell"]["params"]["p"]) == p
         and (n is None or int(r["cell"]["params"]["n"]) == n)
     ]
-    from qaoa_meta.report import _style
-
     budgets = sorted({r["cell"]["params"]["shots"] for r in ok})
     panels = max(1, len(budgets))
     cols = 1 if panels == 1 else 2
@@ -624,13 +609,7 @@ def plot_ar_vs_noise(
     (rows of size ``n`` and depth ``p`` only, when given; otherwise they must be one size
     and depth, or the means would mix them)."""
     rows = [r for r in rows if (n is None or r["n"] == n) and (p is None or r["p"] == p)]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from qaoa_meta.report import _style
-
+    plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.4), sharey=True, layout="constrained")
     every_scale = sorted({float(r["noise_scale"]) for r in rows})
     # initialisers side by side at each noise level, so their error bars do not overlap
@@ -673,8 +652,6 @@ def write_outputs(
     figures: str | pathlib.Path | None = None,
 ) -> dict[str, str]:
     """Writes ``summary.md``, ``summary.csv``, ``run_record.json`` and PNG plots."""
-    import csv
-
     output = pathlib.Path(output)
     figures = pathlib.Path(figures) if figures else output
     rows = summarize(records)
@@ -747,7 +724,6 @@ def write_outputs(
             paths[name] = str(plot_ar_vs_shots(records, figures / name, scale_, p, n))
         name = "noise_ar_vs_noise.png" if len(sizes) == 1 else f"noise_ar_vs_noise_{tag}.png"
         paths[name] = str(plot_ar_vs_noise(rows, figures / name, n, p))
-    from qaoa_meta.evaluate import package_versions
 
     record = {
         "schema_version": SCHEMA_VERSION,
@@ -839,8 +815,6 @@ def merge_studies(
     ``grid_span_s`` the first cell's start to the last cell's end, and ``cell_seconds`` the
     sum of the cells' times.
     """
-    from qaoa_meta.sweep import load_records
-
     records, parts, comparison = [], [], []
     for run in runs:
         run = pathlib.Path(run)
@@ -939,8 +913,6 @@ class StudyConfig:
         (:func:`noise_cell` caches them per process); the largest instances go first, so the
         last groups to finish are short ones.
         """
-        from qaoa_meta.sweep import SweepConfig
-
         return SweepConfig(
             name="noise-study",
             task="noise",
@@ -1010,8 +982,6 @@ def run_study(
 ) -> dict[str, Any]:
     """Fits/loads the initialisers, runs (or resumes) the grid with :func:`run_sweep`, writes
     the tables, figures and the run record (with the grid's wall time)."""
-    from qaoa_meta.sweep import load_records, run_sweep
-
     output = pathlib.Path(output)
     artifacts = output / "artifacts"
     t0 = time.perf_counter()
@@ -1035,7 +1005,6 @@ def run_study(
     )
     grid_s = time.perf_counter() - t1
     records = load_records(output)
-    from qaoa_meta.noisy import NoisySetup
 
     learned = [n for n in study.initializers if n not in CLASSICAL]
     comparison = []

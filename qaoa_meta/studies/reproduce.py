@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from qaoa_meta import initializers as inits
+from qaoa_meta import training
+from qaoa_meta._tf import tf
 from qaoa_meta.evaluate import (
     RunRecord,
     convergence_iteration,
@@ -25,6 +27,8 @@ from qaoa_meta.evaluate import (
     paper_curve,
     reference_values,
 )
+from qaoa_meta.fileio import write_atomic
+from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
 from qaoa_meta.optimize import SGD, Adam, Optimizer, ScipyOptimizer
 from qaoa_meta.problems import MaxCutProblem, load_paper_dataset
 from qaoa_meta.report import (
@@ -35,6 +39,7 @@ from qaoa_meta.report import (
     summary_rows,
     write_csv,
 )
+from qaoa_meta.training import Schedule, StackedTrainer
 
 MODELS = ("qk-lstm", "qlstm", "lstm", "qfwp")
 MODEL_LABELS = {"qk-lstm": "QK-LSTM", "qlstm": "QLSTM", "lstm": "LSTM", "qfwp": "QFWP"}
@@ -157,10 +162,6 @@ def train_model(
     run stopped is recorded as ``stopped_by``. The schedule is
     :class:`qaoa_meta.training.Schedule`'s defaults, run by :func:`qaoa_meta.training.train`.
     """
-    from qaoa_meta import training
-    from qaoa_meta._tf import tf
-    from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
-
     if directory is not None and (directory / "config.json").exists():
         info_path = directory / "training.json"
         info = json.loads(info_path.read_text()) if info_path.exists() else {}
@@ -214,10 +215,6 @@ def train_stacked(
     Returns:
         ``{spec: (MetaOptimizer, training summary)}``.
     """
-    from qaoa_meta.fileio import write_atomic
-    from qaoa_meta.meta import MetaConfig, MetaOptimizer
-    from qaoa_meta.training import Schedule, StackedTrainer
-
     results: dict[tuple[str, str, int], tuple[Any, dict[str, Any]]] = {}
     pending = []
     for spec in specs:

@@ -28,10 +28,18 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+import networkx as nx
 import numpy as np
 
+from qaoa_meta import training
+from qaoa_meta._tf import keras, tf
 from qaoa_meta.fileio import read_json, write_atomic
-from qaoa_meta.problems import MaxCutProblem
+from qaoa_meta.meta import MetaConfig, MetaOptimizer, meta_loss, torch_rmsprop
+from qaoa_meta.noise_aware import encode_noisy
+from qaoa_meta.noisy import NoisySetup
+from qaoa_meta.noisy_exact import MAX_QUBITS, ExactNoisyEnergy
+from qaoa_meta.problems import MaxCutProblem, generate, load_paper_dataset
+from qaoa_meta.training import BestWeights, Schedule, StackedTrainer
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -188,14 +196,11 @@ def _known_entry(manifest: dict[str, Any], directory: pathlib.Path) -> None:
 # --- data ------------------------------------------------------------------------------------
 def study_instances(sizes: Sequence[int] = STUDY_SIZES, seeds: Sequence[int] = STUDY_SEEDS):
     """The noise study's instances: 3-regular graphs on ``sizes`` nodes, seeds ``seeds``."""
-    from qaoa_meta.problems import generate
-
     return [generate("random_regular", n, s, d=3) for n in sizes for s in seeds]
 
 
 def check_disjoint(train: Sequence[MaxCutProblem], instances: Sequence[MaxCutProblem]) -> int:
     """Raises if a training graph is isomorphic to a study instance; returns pairs checked."""
-    import networkx as nx
 
     def graph(problem: MaxCutProblem):
         g = nx.Graph()
@@ -220,8 +225,6 @@ def check_disjoint(train: Sequence[MaxCutProblem], instances: Sequence[MaxCutPro
 
 def load_training_data(dataset: str | pathlib.Path = DEFAULT_DATASET):
     """(train, val) of the paper's dataset, graphs without edges dropped."""
-    from qaoa_meta.problems import load_paper_dataset
-
     data = load_paper_dataset(dataset)
     return [pr for pr in data.train if pr.num_edges > 0], list(data.val), data
 
@@ -233,8 +236,6 @@ def _select(train: Sequence[MaxCutProblem], plan: DepthPlan) -> list[MaxCutProbl
 
 def noise_aware_graphs(train: Sequence[MaxCutProblem], plan: NoiseAwarePlan) -> list[int]:
     """Indices into ``train`` of the noise-aware fine-tuning graphs (dataset order)."""
-    from qaoa_meta.noisy_exact import MAX_QUBITS
-
     if any(n > MAX_QUBITS for n in plan.sizes):
         raise ValueError(
             f"Noise-aware training uses the exact noisy energy (at most {MAX_QUBITS} qubits); "
@@ -286,10 +287,6 @@ def _train_noiseless(
     log: Callable[[str], None] | None,
 ) -> list[tuple[Any, dict[str, Any]]]:
     """One stack (:class:`~qaoa_meta.training.StackedTrainer`) of every pending model at p."""
-    from qaoa_meta._tf import tf
-    from qaoa_meta.meta import MetaConfig, MetaOptimizer
-    from qaoa_meta.training import Schedule, StackedTrainer
-
     tf.random.set_seed(seed)
     backend = "p1" if p == 1 and not any(pr.is_weighted for pr in [*train, *val]) else "exact"
     models = []
@@ -335,10 +332,6 @@ def _fine_tune_noise_aware(
     The score of an epoch is the noisy meta-loss over those graphs (deterministic); the
     starting weights count as epoch 0, so the result is never worse than ``base`` there.
     """
-    from qaoa_meta._tf import keras, tf
-    from qaoa_meta.meta import MetaOptimizer, meta_loss, torch_rmsprop
-    from qaoa_meta.training import BestWeights, train
-
     tf.random.set_seed(seed)
     model = MetaOptimizer(base.config)
     model.set_weights(base.get_weights())
@@ -367,7 +360,7 @@ def _fine_tune_noise_aware(
 
     report = keras.callbacks.LambdaCallback(on_train_begin=started, on_epoch_end=ended_epoch)
     dataset = tf.data.Dataset.from_tensor_slices(data).batch(plan.batch_size)
-    result = train(model, dataset, epochs=plan.epochs, callbacks=[best, report])
+    result = training.train(model, dataset, epochs=plan.epochs, callbacks=[best, report])
     model.set_energy(None)
     scores = best.scores
     return model, {
@@ -425,11 +418,6 @@ def train_study_models(
         The manifest: ``models`` maps ``<name>[-noise-aware]_p<p>`` to its configuration,
         epochs, losses, wall time and ``noise_aware`` flag.
     """
-    from qaoa_meta.meta import MetaOptimizer
-    from qaoa_meta.noise_aware import encode_noisy
-    from qaoa_meta.noisy import NoisySetup
-    from qaoa_meta.noisy_exact import ExactNoisyEnergy
-
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
     plans = dict(DEFAULT_PLANS if plans is None else plans)
@@ -709,8 +697,6 @@ def load_study_model(output: str | pathlib.Path, name: str, p: int, noise_aware:
         FileNotFoundError: the model directory is missing; the message names it and the
             command that creates it.
     """
-    from qaoa_meta.meta import MetaOptimizer
-
     _check_name(name)
     directory = model_directory(output, name, p, noise_aware)
     if not (directory / "config.json").exists():
