@@ -20,14 +20,20 @@ import pathlib
 
 import numpy as np
 
+import hardware
+from qaoa_meta.fileio import write_atomic
 from qaoa_meta.problems import (
     MaxCutProblem,
     erdos_renyi,
     max_cut,
     paper_family,
     random_regular,
+    save_dataset,
     sherrington_kirkpatrick,
 )
+
+# Cirq and TensorFlow are imported in the stages that use them: the CLI imports this module for
+# `qaoa-meta --help` (qaoa_meta.cli.demo reads STAGES), which must stay fast and TensorFlow-free.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,10 +86,9 @@ def scan(
 
 def run_energy_stage(points: int = 24, seed: int = 7, out: str | None = None) -> list[GridResult]:
     """Stage 1: grid scans with both backends; prints a table, optionally writes JSON."""
-    from qaoa_meta.qaoa import qaoa_circuit
+    from qaoa_meta.qaoa import parameter_grid, qaoa_circuit  # Cirq loads only when a stage runs
 
     problems = default_problems(seed)
-    from qaoa_meta.qaoa import parameter_grid  # Cirq loads only when a stage runs
 
     grid = parameter_grid(points)
     print(f"[1/3] p=1 QAOA grid scan ({points}x{points} points) on {len(problems)} problems")
@@ -113,8 +118,6 @@ def run_energy_stage(points: int = 24, seed: int = 7, out: str | None = None) ->
 
 
 def _write_json(path: str | pathlib.Path, data) -> None:
-    from qaoa_meta.fileio import write_atomic
-
     path = pathlib.Path(path)
     write_atomic(path, json.dumps(data, indent=1))
     print(f"  wrote {path}")
@@ -195,8 +198,6 @@ def run_meta_stage(
     hardware_graph = default_problems(seed)[1]
     theta = model.rollout([hardware_graph], n_qubits=max(pr.n for pr in test)).final_theta[0]
     if out:
-        from qaoa_meta.problems import save_dataset
-
         folder = pathlib.Path(out)
         graphs = folder / "graphs.json"
         save_dataset(graphs, train, test[:1], test, source=f"qaoa-meta demo graphs, seed {seed}")
@@ -212,7 +213,6 @@ def run_hardware_stage(
     theta: np.ndarray, seed: int = 7, shots: int = 2000, out: str | pathlib.Path | None = None
 ) -> dict:
     """Stage 3: compiles the 3-regular demo graph for weber and samples it under noise."""
-    import hardware
     from qaoa_meta.noisy import NoisyQAOA, NoisySetup
 
     problem = default_problems(seed)[1]

@@ -30,7 +30,6 @@ import json
 import os
 import pathlib
 import platform
-import socket
 import sys
 import time
 import traceback
@@ -40,9 +39,10 @@ from typing import Any
 from hardware import serialization
 from qaoa_meta.fileio import write_atomic
 
-# Imported in the functions that use them: yaml, tqdm and importlib.metadata (this module is
-# loaded by `qaoa-meta --help`, through qaoa_meta.cli.sweep) and ray (optional: the [ray]
-# extra). Nothing here imports TensorFlow: run_cell caps the thread pools before a task loads it.
+# Imported in the functions that use them: yaml, tqdm, importlib.metadata and socket (this
+# module is loaded by `qaoa-meta --help`, through qaoa_meta.cli.sweep) and ray (optional: the
+# [ray] extra). Nothing here imports TensorFlow: run_cell caps the thread pools before a task
+# loads it.
 
 SCHEMA_VERSION = 1
 BACKENDS = ("local", "ray")
@@ -832,6 +832,8 @@ def ray_session(workers: int | None, address: str | None, threads: int) -> Itera
 
 def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
     """Fails fast on an unreachable ``host:port`` (``ray.init`` would retry forever)."""
+    import socket
+
     target = address.removeprefix("ray://")
     host, _, port = target.rpartition(":")
     if not host or not port.isdigit():
