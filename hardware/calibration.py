@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import cirq
 import numpy as np
+from cirq.devices import noise_utils
 
 from hardware.devices import google_noise_properties, import_cirq_google
 from hardware.gatesets import is_native_two_qubit
@@ -58,8 +59,6 @@ def google_noise(processor_id: str) -> cirq.NoiseModel:
 
 def _google_properties(processor_id: str):
     """The stored calibration with CZ errors set to the coupler's √iSWAP Pauli error."""
-    from cirq.devices import noise_utils
-
     props = google_noise_properties(processor_id)
     errors = dict(props.gate_pauli_errors)
     for op_id, err in props.gate_pauli_errors.items():

@@ -232,6 +232,8 @@ def import_cirq_google():
     Returns:
         The ``cirq_google`` module.
     """
+    # Lazy: cirq_google adds about 1.4 s to cirq's import and only Google devices and
+    # calibrations need it; importing it here also keeps its warning inside this filter.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=FutureWarning)
         import cirq_google

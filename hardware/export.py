@@ -9,7 +9,9 @@ uses the processor's median calibration.
 from __future__ import annotations
 
 import cirq
+import qsimcirq
 
+from hardware._fileio import write_atomic
 from hardware.compile import COMPILED_SCHEMA_VERSION, CompiledCircuit
 from hardware.devices import CALIBRATED_DEVICES, import_cirq_google
 from hardware.gatesets import is_sycamore_gate, quiet_cirq
@@ -55,8 +57,6 @@ def save_compiled(compiled, path: str) -> None:
         compiled: the :class:`hardware.CompiledCircuit`.
         path: file to write.
     """
-    from hardware._fileio import write_atomic
-
     write_atomic(path, compiled_to_json(compiled))
 
 
@@ -92,8 +92,7 @@ def virtual_engine(processor_id: str, *, noisy: bool = False, seed: int | None =
         ValueError: for a processor id not in :data:`hardware.devices.CALIBRATED_DEVICES`.
     """
     cg = import_cirq_google()
-    import qsimcirq
-    from cirq_google.engine import virtual_engine_factory as vef
+    from cirq_google.engine import virtual_engine_factory as vef  # lazy like cirq_google itself
 
     if processor_id not in CALIBRATED_DEVICES:
         raise ValueError(

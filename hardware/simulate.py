@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import cirq
 import numpy as np
+import qsimcirq
 
 from hardware import mitigation, serialization
 from hardware.devices import SeedLike
@@ -159,8 +160,6 @@ def _marginal(probs: np.ndarray, n_keep: int) -> np.ndarray:
 
 
 def _qsim(noise=None, seed: SeedLike = None):
-    import qsimcirq
-
     return qsimcirq.QSimSimulator(
         seed=None if seed is None else _int_seed(seed), noise=noise, circuit_memoization_size=1
     )

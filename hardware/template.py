@@ -141,7 +141,7 @@ def _sqrt_iswap_layers(vector: tuple[float, float, float], natives: int) -> _Dec
     building operations) where this cirq has it, else the public
     ``cirq.two_qubit_matrix_to_sqrt_iswap_operations`` on the unitary.
     """
-    try:
+    try:  # lazy: a private cirq module that other cirq versions may lack (fallback below)
         from cirq.transformers.analytical_decompositions import two_qubit_to_sqrt_iswap
 
         solver = two_qubit_to_sqrt_iswap._single_qubit_matrices_with_sqrt_iswap

@@ -20,14 +20,20 @@ import pathlib
 
 import numpy as np
 
+import hardware
+from qaoa_meta.fileio import write_atomic
 from qaoa_meta.problems import (
     MaxCutProblem,
     erdos_renyi,
     max_cut,
     paper_family,
     random_regular,
+    save_dataset,
     sherrington_kirkpatrick,
 )
+
+# Cirq and TensorFlow are imported in the stages that use them: the CLI imports this module for
+# `qaoa-meta --help` (qaoa_meta.cli.demo reads STAGES), which must stay fast and TensorFlow-free.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,10 +114,9 @@ def run_energy_stage(points: int = 24, seed: int = 7, out: str | None = None) ->
     Returns:
         Two :class:`GridResult` per problem (exact, then TFQ).
     """
-    from qaoa_meta.qaoa import qaoa_circuit
+    from qaoa_meta.qaoa import parameter_grid, qaoa_circuit  # Cirq loads only when a stage runs
 
     problems = default_problems(seed)
-    from qaoa_meta.qaoa import parameter_grid  # Cirq loads only when a stage runs
 
     grid = parameter_grid(points)
     print(f"[1/3] p=1 QAOA grid scan ({points}x{points} points) on {len(problems)} problems")
@@ -141,8 +146,6 @@ def run_energy_stage(points: int = 24, seed: int = 7, out: str | None = None) ->
 
 
 def _write_json(path: str | pathlib.Path, data) -> None:
-    from qaoa_meta.fileio import write_atomic
-
     path = pathlib.Path(path)
     write_atomic(path, json.dumps(data, indent=1))
     print(f"  wrote {path}")
@@ -237,8 +240,6 @@ def run_meta_stage(
     hardware_graph = default_problems(seed)[1]
     theta = model.rollout([hardware_graph], n_qubits=max(pr.n for pr in test)).final_theta[0]
     if out:
-        from qaoa_meta.problems import save_dataset
-
         folder = pathlib.Path(out)
         graphs = folder / "graphs.json"
         save_dataset(graphs, train, test[:1], test, source=f"qaoa-meta demo graphs, seed {seed}")
@@ -265,7 +266,6 @@ def run_hardware_stage(
         ``{"problem", "max_cut", "theta", "shots", "rows"}``; ``rows`` holds the noiseless,
         noisy and readout-mitigated energies and approximation ratios.
     """
-    import hardware
     from qaoa_meta.noisy import NoisyQAOA, NoisySetup
 
     problem = default_problems(seed)[1]

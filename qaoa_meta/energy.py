@@ -52,7 +52,7 @@ class _LazyModule:
         self._name = name
 
     def __getattr__(self, attr: str):
-        from qaoa_meta import _tf
+        from qaoa_meta import _tf  # the deferred import this class exists for
 
         module = getattr(_tf, self._name)
         globals()[self._name] = module
@@ -573,7 +573,7 @@ class EnergyValues(np.ndarray):
 
 def _tape_may_record(tensor: tf.Tensor) -> bool:
     """Whether an active ``tf.GradientTape`` may record ops on ``tensor`` (True if unsure)."""
-    try:
+    try:  # lazy: TF's private API (may be missing), and this module imports without TF
         from tensorflow.python.eager import record
 
         return bool(record.could_possibly_record() and record.should_record_backprop([tensor]))

@@ -24,12 +24,14 @@ import pathlib
 import platform
 import time
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.stats
 
 from hardware import serialization
+from qaoa_meta.fileio import write_atomic
 from qaoa_meta.optimize import Optimizer, OptimizeResult
 from qaoa_meta.problems import MaxCutProblem, max_cut
 
@@ -158,8 +160,6 @@ def package_versions() -> dict[str, str]:
     Returns:
         ``{package: version}``; packages that are not installed are left out.
     """
-    from importlib import metadata
-
     versions = {"python": platform.python_version()}
     for package in ("qaoa-meta", "numpy", "scipy", "tensorflow", "tensorflow-quantum", "cirq"):
         try:
@@ -241,8 +241,6 @@ class RunRecord(serialization.Serializable):
         Returns:
             The path written.
         """
-        from qaoa_meta.fileio import write_atomic
-
         text = self.to_json()
         if str(path).endswith(".gz"):
             return write_atomic(path, gzip.compress(text.encode(), mtime=0))
@@ -291,7 +289,7 @@ def reference_values(
     Raises:
         ValueError: for a problem too large for brute-force max-cut.
     """
-    # Imported here: optima loads TensorFlow, and records are read (reports) without it.
+    # Imported here: optima loads Cirq, and records are read (reports) without Cirq or TF.
     from qaoa_meta.optima import instance_optimum
 
     cuts = [max_cut(problem).value for problem in problems]

@@ -39,6 +39,7 @@ import numpy as np
 import scipy.optimize
 
 from qaoa_meta import initializer_names as registry
+from qaoa_meta import optima as _optima
 from qaoa_meta import qaoa
 from qaoa_meta.energy import ExactEvaluator, analytic_p1_expectation, edge_statistics, pad_diagonals
 from qaoa_meta.optima import canonical_p1, lbfgs_optimum, p1_grid_argmax, p1_optimum
@@ -613,6 +614,7 @@ class LearnedInitializer(Initializer):
 
     def __init__(self, model: Any, name: str | None = None, source: str | None = None):
         if isinstance(model, str | pathlib.Path):
+            # Lazy: qaoa_meta.meta loads TensorFlow; the classical initialisers do not need it.
             from qaoa_meta.meta import MetaOptimizer
 
             source = source or str(model)
@@ -668,13 +670,11 @@ class LearnedInitializer(Initializer):
         return self.batch([problem], p)[0]
 
     def config(self):
-        import dataclasses as dc
-
         return {
             "kind": "learned",
             "name": self.name,
             "source": self.source,
-            "meta_config": dc.asdict(self.model.config),
+            "meta_config": dataclasses.asdict(self.model.config),
         }
 
 
@@ -701,7 +701,7 @@ FITTED_INITIALIZERS: dict[str, Callable[[Sequence[MaxCutProblem], int], Initiali
 def __getattr__(name: str):
     # Deprecated aliases of names that moved to qaoa_meta.optima and qaoa_meta.energy.
     if name == "instance_optimum":
-        from qaoa_meta.optima import instance_optimum as moved
+        moved = _optima.instance_optimum
     elif name == "analytic_p1_grid":
 
         def moved(problem, gammas, betas, stats=None):

@@ -21,8 +21,17 @@ from typing import Any
 
 import numpy as np
 
+import hardware
+from hardware import simulate
+from hardware.noise import to_tfq_compatible
+from qaoa_meta import qaoa
 from qaoa_meta._tf import tf, tfq
+from qaoa_meta.energy import tfq_qaoa_inputs
+from qaoa_meta.meta import MetaOptimizer, encode_problems, make_dataset, meta_loss, torch_rmsprop
+from qaoa_meta.noisy import NoisyQAOA
+from qaoa_meta.noisy_exact import ExactNoisyEnergy
 from qaoa_meta.problems import MaxCutProblem
+from qaoa_meta.training import train
 
 
 def encode_noisy(
@@ -45,13 +54,6 @@ def encode_noisy(
         ``offset`` (B,) = W/2 (encoded by :func:`qaoa_meta.energy.tfq_qaoa_inputs`) and
         ``problem_index`` (B,) int32 ``0..B-1``.
     """
-    import hardware
-    from hardware import simulate
-    from hardware.noise import to_tfq_compatible
-    from qaoa_meta.energy import tfq_qaoa_inputs
-    from qaoa_meta.meta import encode_problems
-    from qaoa_meta.noisy import NoisyQAOA
-
     data = encode_problems(problems, config)
     model = setup.noise_model()
     tfq_model = to_tfq_compatible(model) if model is not None else None
@@ -85,8 +87,6 @@ class TFQNoisyEnergy:
     """
 
     def __init__(self, p: int, repetitions: int = 64):
-        from qaoa_meta import qaoa
-
         self.repetitions = int(repetitions)
         self.symbols = tf.constant([s.name for s in qaoa.parameter_symbols(p)])
         self.layer = tfq.layers.Expectation(
@@ -118,8 +118,6 @@ def noisy_energy(data: Mapping[str, np.ndarray], p: int, repetitions: int | None
         A callable ``(batch, theta) -> (B,) energies`` for :meth:`MetaOptimizer.set_energy`.
     """
     if repetitions is None:
-        from qaoa_meta.noisy_exact import ExactNoisyEnergy
-
         return ExactNoisyEnergy(data, p)
     return TFQNoisyEnergy(p, repetitions)
 
@@ -162,9 +160,6 @@ def train_meta(
         reset to its configured backend) and the per-epoch logs
         (:attr:`qaoa_meta.training.TrainingResult.history`).
     """
-    from qaoa_meta.meta import MetaOptimizer, make_dataset, torch_rmsprop
-    from qaoa_meta.training import train
-
     tf.random.set_seed(seed)
     model = MetaOptimizer(config)
     model.compile(torch_rmsprop(learning_rate), torch_rmsprop(learning_rate))
@@ -202,8 +197,6 @@ def noisy_meta_loss(
     Returns:
         The mean of the meta-loss (``model.config.loss``) over the rollout's costs.
     """
-    from qaoa_meta.meta import meta_loss
-
     data = encode_noisy(problems, model.config, setup, seed)
     model.set_energy(noisy_energy(data, model.config.p, repetitions))
     try:

@@ -625,7 +625,7 @@ class ShotEnergy:
         Returns:
             ``(B,)`` float32 tensor of estimates (no gradient).
         """
-        from qaoa_meta._tf import tf
+        from qaoa_meta._tf import tf  # lazy: this module imports without TF
 
         def run(values):
             if self.objective is None:

@@ -23,8 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import cirq
 import numpy as np
+import sympy
 
+from qaoa_meta import qaoa
 from qaoa_meta._tf import tf, tfq
 
 MAX_QUBITS = 8
@@ -43,9 +46,6 @@ class _Program:
     """One circuit as a list of steps: ("const", S, axes) or ("param", terms, axes, c, b, j)."""
 
     def __init__(self, circuit, observable, symbols: Sequence[str], dtype=np.complex64):
-        import cirq
-        import sympy
-
         self.dtype = np.dtype(dtype)
         qubits = sorted(set(circuit.all_qubits()) | set(observable.qubits))
         self.n = len(qubits)
@@ -263,8 +263,6 @@ class ExactNoisyEnergy:
     """
 
     def __init__(self, data: Mapping[str, np.ndarray], p: int, dtype=np.complex64):
-        from qaoa_meta import qaoa
-
         symbols = [s.name for s in qaoa.parameter_symbols(p)]
         circuits = tfq.from_tensor(tf.constant(data["noisy_circuit"]))
         operators = tfq.from_tensor(tf.constant(data["noisy_operator"]))

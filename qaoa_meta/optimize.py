@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import scipy.optimize
+from tqdm.auto import tqdm
 
 from hardware import serialization
 from qaoa_meta.problems import MaxCutProblem, Seed, as_generator, cost_diagonal
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
     from qaoa_meta.energy import ExactEvaluator
 
 # Moved to qaoa_meta.energy (which owns every <C> path); still importable from here, loaded on
-# first use so that this module (and run records) import without TensorFlow or Cirq.
+# first use so that this module (and run records) import without TensorFlow or Cirq: for that
+# reason every import of qaoa_meta.energy in this module sits in the function that needs it.
 _MOVED_TO_ENERGY = ("ExactEvaluator", "qaoa_probabilities")
 
 
@@ -200,7 +202,7 @@ class InstanceObjective(CountedObjective):
         self.n_evaluations += 1
         if self.shots is None:
             return self.exact(theta)
-        from qaoa_meta.energy import qaoa_probabilities
+        from qaoa_meta.energy import qaoa_probabilities  # lazy: Cirq (see _MOVED_TO_ENERGY)
 
         probabilities = qaoa_probabilities(self.diagonal[0], theta)
         counts = self.rng.multinomial(self.shots, probabilities / probabilities.sum())
@@ -450,7 +452,7 @@ class _FirstOrder(Optimizer):
         problems = list(problems)
         params0 = _check_initial(problems, initial_params)
         results: list[OptimizeResult | None] = [None] * len(problems)
-        from qaoa_meta.energy import ExactEvaluator
+        from qaoa_meta.energy import ExactEvaluator  # lazy: Cirq (see _MOVED_TO_ENERGY)
 
         evaluator = ExactEvaluator()
         # Group by size so no qubits are padded; optionally split big groups.
@@ -463,8 +465,6 @@ class _FirstOrder(Optimizer):
             chunks += [indices[i : i + size] for i in range(0, len(indices), size)]
         iterator = chunks
         if progress:
-            from tqdm.auto import tqdm
-
             iterator = tqdm(chunks, desc=f"Phase II ({self.name})", unit="batch")
         for indices in iterator:
             batch = self._run_batch([problems[i] for i in indices], params0[indices], evaluator)
@@ -622,15 +622,13 @@ class _PerInstance(Optimizer):
     def run(self, problems, initial_params, *, seed=None, progress=False):
         problems = list(problems)
         params0 = _check_initial(problems, initial_params)
-        from qaoa_meta.energy import ExactEvaluator
+        from qaoa_meta.energy import ExactEvaluator  # lazy: Cirq (see _MOVED_TO_ENERGY)
 
         evaluator = ExactEvaluator()
         rng = as_generator(seed)
         seeds = rng.integers(2**32, size=len(problems))
         iterator = range(len(problems))
         if progress:
-            from tqdm.auto import tqdm
-
             iterator = tqdm(iterator, desc=f"Phase II ({self.name})", unit="graph")
         results = []
         for i in iterator:

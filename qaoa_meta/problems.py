@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hardware import serialization
+from qaoa_meta.fileio import write_atomic
 
-if TYPE_CHECKING:  # networkx loads lazily: it costs ~0.25 s, and CLI errors must be fast
+# networkx is imported in the functions that use it: it costs ~0.25 s, and the CLI (whose
+# --help and argument errors must be fast) loads this module.
+if TYPE_CHECKING:
     import networkx as nx
 
 SCHEMA_VERSION = 1
@@ -610,7 +613,6 @@ def save_dataset(
         data["config"] = dict(config)
     for key, split in zip(SPLITS, (train, val, test), strict=True):
         data[key] = [record(problem) for problem in split]
-    from qaoa_meta.fileio import write_atomic
 
     path = pathlib.Path(path)
     write_atomic(path, json.dumps(data))

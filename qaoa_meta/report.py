@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 from qaoa_meta.evaluate import (
     MethodRecord,
@@ -25,6 +26,7 @@ from qaoa_meta.evaluate import (
     paper_curve,
     summarize,
 )
+from qaoa_meta.problems import cost_diagonal
 
 COLUMNS = (
     "method",
@@ -336,8 +338,6 @@ def plot_landscape(
     Raises:
         ValueError: when the record's ``p`` is not 1, or ``methods`` names none of its methods.
     """
-    from qaoa_meta.problems import cost_diagonal
-
     if record.config.get("p", 1) != 1:
         raise ValueError("The landscape plot is for p = 1 records.")
     plt = _pyplot()
@@ -362,7 +362,6 @@ def plot_landscape(
     gammas, betas = np.linspace(g_lo, g_hi, grid), np.linspace(b_lo, b_hi, grid)
     G, B = np.meshgrid(gammas, betas, indexing="ij")
     values = p1_landscape(cost_diagonal(problem), gammas, betas) / first.max_cut
-    from matplotlib.lines import Line2D
 
     fig, ax = plt.subplots(
         figsize=(6.4, 5.4 + 0.25 * math.ceil(len(chosen) / 2)), layout="constrained"

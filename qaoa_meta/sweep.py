@@ -39,6 +39,11 @@ from typing import Any
 from hardware import serialization
 from qaoa_meta.fileio import write_atomic
 
+# Imported in the functions that use them: yaml, tqdm, importlib.metadata and socket (this
+# module is loaded by `qaoa-meta --help`, through qaoa_meta.cli.sweep) and ray (optional: the
+# [ray] extra). Nothing here imports TensorFlow: run_cell caps the thread pools before a task
+# loads it.
+
 SCHEMA_VERSION = 1
 BACKENDS = ("local", "ray")
 EXAMPLE = "examples/sweep_small.yaml"
@@ -704,10 +709,11 @@ def ray_session(workers: int | None, address: str | None, threads: int) -> Itera
             "TF_USE_LEGACY_KERAS": "1",
         }
     }
+    if address:  # also beside a running session: a wrong address fails, not silently ignored
+        _check_reachable(address)
     started_here = not ray.is_initialized()
     if started_here:
         if address:
-            _check_reachable(address)
             try:
                 ray.init(address=address, runtime_env=env, log_to_driver=False)
             except ConnectionError as error:

@@ -29,6 +29,7 @@ def landscape_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
         ValueError: for option values :func:`problems.generate` refuses.
         TypeError: for an option the family's generator does not take.
     """
+    # Lazy: Cirq loads only for this task, so a Ray worker running smoke cells starts light.
     from qaoa_meta.energy import Energy
     from qaoa_meta.qaoa import parameter_grid
 

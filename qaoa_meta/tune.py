@@ -73,7 +73,7 @@ def search_space(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         ValueError: for an entry that is not a one-key mapping of a known sampler.
         ImportError: when Ray Tune is not installed.
     """
-    from ray import tune
+    from ray import tune  # lazy: Ray is optional (the [ray] extra)
 
     samplers = {
         "choice": tune.choice,
@@ -105,8 +105,9 @@ def _trial(
     batch_size: int,
     threads: int,
 ) -> None:
-    from ray import tune
+    from ray import tune  # lazy: Ray is optional (the [ray] extra)
 
+    # TensorFlow must load after the thread cap: it sizes its pools once, when it starts.
     limit_threads(threads)
     from qaoa_meta._tf import keras
     from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
@@ -166,10 +167,12 @@ def tune_meta(
         address: address of an existing Ray cluster.
         seed: seed of the search algorithm's sampling.
     """
-    try:
+    try:  # lazy: Ray is optional (the [ray] extra)
         from ray import tune
     except ImportError:
         raise ValueError("Hyperparameter search needs Ray: pip install 'qaoa-meta[ray]'.") from None
+    # Lazy, like _trial's: Ray workers import this module, and TensorFlow must start there
+    # only after limit_threads.
     from qaoa_meta.meta import MetaConfig
 
     if not train or not val:

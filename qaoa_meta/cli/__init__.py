@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from qaoa_meta.cli.checks import check
+    from qaoa_meta.cli.checks import check  # lazy: ~10 ms that --help need not pay
 
     try:
         check(args)  # arguments and input files, before TensorFlow or Cirq load

@@ -5,8 +5,9 @@ sub-command itself, so a bad number, a missing or malformed file, an impossible 
 noise specification is reported in well under a second as one line (exit code 2), before
 TensorFlow or Cirq are imported. This module imports only the standard library,
 :mod:`qaoa_meta.cli.names` (the name tables), :mod:`qaoa_meta.initializer_names` (the
-initialiser registry) and :mod:`qaoa_meta.problems` (NumPy; networkx only when a graph is built
-from or to networkx); tests/cli/test_cli_checks.py keeps the tables and the simulators' memory
+initialiser registry), :mod:`qaoa_meta.problems` (NumPy; networkx only when a graph is built
+from or to networkx) and :mod:`qaoa_meta.sweep` (the sweep configuration, without Ray or
+TensorFlow); tests/cli/test_cli_checks.py keeps the tables and the simulators' memory
 estimates equal to the library's.
 """
 
@@ -33,6 +34,8 @@ from qaoa_meta.cli.names import (
     NOISE_STUDY_INITIALIZERS,
     VARIANTS,
 )
+from qaoa_meta.problems import MAX_BRUTE_FORCE_NODES, MaxCutProblem, load_paper_dataset
+from qaoa_meta.sweep import SweepConfig
 from qaoa_meta.system import available_memory
 
 NOISE_EXAMPLE = "e.g. 'weber', 'depolarizing:0.001,0.01+readout:0.02,0.05*2' or 'thermal:20,30'"
@@ -157,8 +160,6 @@ def problem_file(path: str):
         UserError: as :func:`read_json`, for JSON that is not an object with ``n`` and
             ``edges``, or for anything :meth:`MaxCutProblem.from_dict` refuses.
     """
-    from qaoa_meta.problems import MaxCutProblem
-
     data = read_json(path, "Problem file", PROBLEM_HINT)
     if not isinstance(data, dict) or "n" not in data or "edges" not in data:
         kind = _json_kind(data)
@@ -187,8 +188,6 @@ def dataset_file(path: str, need_val: bool = False):
         UserError: for a missing or malformed file, or (with ``need_val``) an empty
             validation split or no training graph with an edge.
     """
-    from qaoa_meta.problems import load_paper_dataset
-
     with user_input():
         data = load_paper_dataset(path)
     if need_val and not data.val:
@@ -372,7 +371,6 @@ def _hardware(args: argparse.Namespace, simulate: bool) -> None:
         )
     if not simulate:
         return
-    from qaoa_meta.problems import MAX_BRUTE_FORCE_NODES
 
     if args.params is None:
         raise UserError(
@@ -513,7 +511,6 @@ def _tune(args: argparse.Namespace) -> None:
 
 def _sweep(args: argparse.Namespace) -> None:
     at_least(args.workers, "--workers", 1)
-    from qaoa_meta.sweep import SweepConfig
 
     with user_input():
         SweepConfig.load(args.config)

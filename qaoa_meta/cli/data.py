@@ -23,9 +23,14 @@ import pickle
 import tempfile
 from typing import Any
 
+from qaoa_meta import problems
 from qaoa_meta.cli.errors import UserError, user_input
 from qaoa_meta.cli.names import NETWORKX_FORMATS
 from qaoa_meta.cli.names import PROBLEM_KINDS as KINDS
+from qaoa_meta.problems import SPLITS, load_paper_dataset, paper_like_dataset, save_dataset
+
+# networkx (~0.25 s) is imported in the functions that read or build networkx graphs:
+# `qaoa-meta --help` imports every sub-command module, and it must stay fast.
 
 
 def add_parser(subparsers) -> None:
@@ -187,8 +192,6 @@ def make_problem(args: argparse.Namespace):
     """
     import networkx as nx
 
-    from qaoa_meta import problems
-
     kind = args.kind
     if kind in ("er", "regular", "sk", "paper"):
         _need(args, "n")
@@ -260,8 +263,6 @@ def run_problem(args: argparse.Namespace) -> int:
     Raises:
         UserError: as :func:`make_problem`, or for an unusable ``--out``.
     """
-    from qaoa_meta.problems import max_cut
-
     out = _output(args.out)
     with user_input():
         problem = make_problem(args)
@@ -274,7 +275,7 @@ def run_problem(args: argparse.Namespace) -> int:
         for key, value in problem.metadata.items()
         if key not in ("relabelling", "file") and value is not None
     )
-    cut = f"; max cut {max_cut(problem).value:g}" if problem.n <= 20 else ""
+    cut = f"; max cut {problems.max_cut(problem).value:g}" if problem.n <= 20 else ""
     weighted = ", weighted" if problem.is_weighted else ""
     print(
         f"wrote {out}: {problem.name or 'problem'}, n = {problem.n}, "
@@ -359,8 +360,6 @@ def read_paper_source(path: str):
             ``train_data``/``val_data``/``test_data`` lists of graphs, or a dataset the
             loader refuses.
     """
-    from qaoa_meta.problems import SPLITS, load_paper_dataset
-
     file = pathlib.Path(path)
     if not file.is_file():
         raise UserError(
@@ -394,8 +393,8 @@ def read_paper_source(path: str):
     return loaded
 
 
-def _sizes(problems) -> str:
-    ns = sorted({pr.n for pr in problems})
+def _sizes(graphs) -> str:
+    ns = sorted({pr.n for pr in graphs})
     if not ns:
         return "none"
     return f"n = {ns[0]}" if len(ns) == 1 else f"n = {ns[0]}..{ns[-1]}"
@@ -414,8 +413,6 @@ def run_dataset(args: argparse.Namespace) -> int:
         UserError: for a count option < 1, a size < 4, ``--val-graphs`` above
             ``--val-size - 3``, an unusable ``--out``, or as :func:`read_paper_source`.
     """
-    from qaoa_meta.problems import paper_like_dataset, save_dataset
-
     out = _output(args.out)
     if args.source is not None:
         data = read_paper_source(args.source)

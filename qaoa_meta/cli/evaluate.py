@@ -16,6 +16,10 @@ import time
 from qaoa_meta import initializer_names
 from qaoa_meta.cli.errors import UserError, user_input
 from qaoa_meta.cli.names import EVALUATE_METHODS, FITTED, OPTIMIZER_NAMES
+from qaoa_meta.problems import MaxCutProblem, load_paper_dataset
+
+# The library (SciPy, Cirq, TensorFlow) is imported in the commands that use it:
+# `qaoa-meta --help` imports every sub-command module, and it must stay fast and TF-free.
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -113,7 +117,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """
     from qaoa_meta import initializers as inits
     from qaoa_meta.evaluate import evaluate
-    from qaoa_meta.problems import MaxCutProblem, load_paper_dataset
     from qaoa_meta.report import markdown_table, summary_rows
 
     train = None

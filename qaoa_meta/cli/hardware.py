@@ -18,6 +18,11 @@ import numpy as np
 from qaoa_meta.cli.errors import UserError, user_input
 from qaoa_meta.cli.names import GATESETS, ROUTERS
 from qaoa_meta.fileio import write_atomic
+from qaoa_meta.problems import MaxCutProblem, cost_diagonal, max_cut
+
+# hardware's compiler, noise and simulator and qaoa_meta.qaoa (Cirq) are imported in the
+# commands that use them: `qaoa-meta --help` imports every sub-command module, and it must
+# stay fast and Cirq-free.
 
 
 def add_parser(subparsers) -> None:
@@ -75,7 +80,6 @@ def add_parser(subparsers) -> None:
 
 
 def _load(args):
-    from qaoa_meta.problems import MaxCutProblem
     from qaoa_meta.qaoa import qaoa_circuit
 
     path = pathlib.Path(args.problem)
@@ -165,7 +169,6 @@ def run_simulate(args) -> int:
     """
     from hardware import energy, noise_from_spec, to_device_form
     from hardware.noise import readout_errors
-    from qaoa_meta.problems import cost_diagonal, max_cut
 
     problem, circuit, params = _load(args)
     if params is None:

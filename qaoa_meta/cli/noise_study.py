@@ -9,6 +9,9 @@ import json
 from qaoa_meta import initializer_names
 from qaoa_meta.cli.errors import UserError, user_input
 
+# qaoa_meta.studies.noise_study (TensorFlow) is imported in the functions that use it:
+# `qaoa-meta --help` imports every sub-command module, and it must stay fast and TF-free.
+
 
 def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(",") if x.strip())

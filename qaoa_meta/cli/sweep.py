@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import sys
 
 from qaoa_meta.cli.errors import UserError, user_input
+from qaoa_meta.problems import load_paper_dataset
 from qaoa_meta.sweep import (
     BACKENDS,
     SweepConfig,
@@ -16,6 +18,9 @@ from qaoa_meta.sweep import (
     run_sweep,
     yaml_error_line,
 )
+
+# yaml and qaoa_meta.tune (~50 ms together) are imported in the one command that uses them:
+# `qaoa-meta --help` imports every sub-command module, and it must stay fast.
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -94,11 +99,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _tune(args: argparse.Namespace) -> int:
-    import json
-
     import yaml
 
-    from qaoa_meta.problems import load_paper_dataset
     from qaoa_meta.tune import tune_meta
 
     for name in ("samples", "epochs", "batch_size", "threads"):

@@ -9,11 +9,19 @@ import os
 import pathlib
 import platform
 import shutil
+import signal
 import sys
+
+import numpy as np
 
 from qaoa_meta.cli.errors import UserError, user_input
 from qaoa_meta.cli.names import MODELS, VARIANTS
-from qaoa_meta.fileio import write_atomic
+from qaoa_meta.fileio import read_json, write_atomic
+from qaoa_meta.problems import load_paper_dataset
+
+# TensorFlow and the modules that load it (meta, training, cells) are imported in the commands
+# that use them: `qaoa-meta --help` imports every sub-command module, and it must stay fast
+# and TensorFlow-free.
 
 
 def add_parser(subparsers) -> None:
@@ -115,7 +123,7 @@ def check_train_args(args: argparse.Namespace) -> None:
                 f"useful range (<= 0.1): training will likely diverge.",
                 file=sys.stderr,
             )
-    from qaoa_meta.cli.checks import check_train
+    from qaoa_meta.cli.checks import check_train  # lazy: ~10 ms that --help need not pay
 
     check_train(args)  # the dataset file: exists, valid, a validation split; says how to make one
 
@@ -124,8 +132,6 @@ def _kill_hook(point: str, epoch: int | None = None) -> None:
     """Test hook: SIGKILLs this process at ``point`` when ``$QAOA_META_TEST_KILL`` names it."""
     wanted = os.environ.get(KILL_ENV)
     if wanted and wanted == (point if epoch is None else f"{point}:{epoch}"):
-        import signal
-
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -136,8 +142,6 @@ def _train_dataset(train, config, args, initial_epoch: int):
     sees the same batches as an uninterrupted one (tf.data's reshuffling restarts with the
     process).
     """
-    import numpy as np
-
     from qaoa_meta._tf import tf
     from qaoa_meta.meta import encode_problems, make_dataset
 
@@ -187,9 +191,7 @@ def train_from_args(args: argparse.Namespace) -> dict:
 
     from qaoa_meta import training
     from qaoa_meta._tf import keras, tf
-    from qaoa_meta.fileio import read_json
     from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
-    from qaoa_meta.problems import load_paper_dataset
     from qaoa_meta.training import (
         ConvergenceStop,
         JsonHistory,

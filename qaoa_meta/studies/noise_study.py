@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import functools
 import json
@@ -22,11 +23,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from hardware import serialization
+from hardware.template import compile_template
 from qaoa_meta import initializer_names as registry
+from qaoa_meta import initializers as ini
+from qaoa_meta import qaoa
 from qaoa_meta._tf import tf
+from qaoa_meta.evaluate import package_versions
 from qaoa_meta.fileio import atomic_path, write_atomic
+from qaoa_meta.initializers import fit_initializer
+from qaoa_meta.meta import meta_loss
 from qaoa_meta.noise_aware import (
     TFQNoisyEnergy,
     encode_noisy,
@@ -34,7 +42,12 @@ from qaoa_meta.noise_aware import (
     noisy_meta_loss,
     train_meta,
 )
-from qaoa_meta.problems import MaxCutProblem, generate, max_cut
+from qaoa_meta.noisy import NoisyObjective, NoisyQAOA, NoisySetup, noisy_phase1, optimize_noisy
+from qaoa_meta.optimize import SPSA
+from qaoa_meta.problems import MaxCutProblem, as_generator, generate, max_cut
+from qaoa_meta.report import _pyplot, _style
+from qaoa_meta.studies.study_models import load_study_model, load_training_data, train_study_models
+from qaoa_meta.sweep import SweepConfig, load_records, run_sweep
 
 SCHEMA_VERSION = 2
 # The study's initialisers, from the registry (qaoa_meta.initializer_names): the nine of the
@@ -97,10 +110,6 @@ def _problem(family: str, n: int, seed: int, options: str) -> MaxCutProblem:
 def _template(key: tuple, p: int, device: str, gateset: str, routing: str, seed: int):
     """The routed template of one instance: shared by every noise level, shot budget and
     initialiser of that instance (routing is the slow part)."""
-    from hardware.template import compile_template
-    from qaoa_meta import qaoa
-    from qaoa_meta.problems import as_generator
-
     return compile_template(
         qaoa.qaoa_circuit(_problem(*key), p),
         device,
@@ -115,24 +124,18 @@ def _template(key: tuple, p: int, device: str, gateset: str, routing: str, seed:
 def _noisy_circuit(key: tuple, p: int, setup: Any, seed: int):
     """The noisy circuit of one instance (``key`` of :func:`_problem`) and noise level,
     cached across the cells that share them."""
-    from qaoa_meta.noisy import NoisyQAOA
-
     template = _template(key, p, setup.device, setup.gateset, setup.routing, seed)
     return NoisyQAOA(_problem(*key), p, setup, seed, template=template)
 
 
 @functools.lru_cache(maxsize=16)
 def _learned_model(models: str, name: str, p: int):
-    from qaoa_meta.studies.study_models import load_study_model
-
     base = name.removesuffix(NOISE_AWARE_SUFFIX)
     return load_study_model(models, base, p, noise_aware=name.endswith(NOISE_AWARE_SUFFIX))
 
 
 def _initial_point(name: str, problem: MaxCutProblem, p: int, params: Mapping[str, Any], seed: int):
     """θ_0 of initialiser ``name`` (classical) or the learned model that runs Phase I."""
-    from qaoa_meta import initializers as ini
-
     name = check_initializer(name)
     if name == "random":
         return ini.RandomInitializer(seed)(problem, p), None
@@ -176,9 +179,6 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
         ValueError: for an unknown initialiser or a bad noise scale.
         FileNotFoundError: when a fitted initialiser or trained model is missing.
     """
-    from qaoa_meta.noisy import NoisyObjective, NoisySetup, noisy_phase1, optimize_noisy
-    from qaoa_meta.optimize import SPSA
-
     start = time.perf_counter()
     options = dict(params)
     n, p = int(options["n"]), int(options["p"])
@@ -286,9 +286,6 @@ def prepare_artifacts(
         ValueError: for an unknown initialiser, or as
             :func:`~qaoa_meta.studies.study_models.train_study_models`.
     """
-    from qaoa_meta.initializers import fit_initializer
-    from qaoa_meta.studies.study_models import load_training_data, train_study_models
-
     initializers = [check_initializer(name) for name in initializers]
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
@@ -355,8 +352,6 @@ def compare_models(
         One row per saved (p, model): ``p``, ``model``, ``meta_loss_noiseless``,
         ``meta_loss_noisy``, ``final_ar_noiseless``, ``final_ar_noisy``.
     """
-    from qaoa_meta.meta import meta_loss
-
     cuts = np.array([max_cut(pr).value for pr in problems])
     rows = []
     for p in ps:
@@ -498,8 +493,6 @@ def paired_differences(
 
 def _paired_p_value(diff: np.ndarray) -> float:
     """Two-sided paired t-test p-value of mean(diff) = 0 (NaN below two pairs)."""
-    from scipy import stats
-
     if diff.size < 2 or np.allclose(diff, diff[0]):
         return float("nan") if diff.size < 2 else (1.0 if abs(diff[0]) < 1e-15 else 0.0)
     return float(stats.ttest_1samp(diff, 0.0).pvalue)
@@ -640,12 +633,10 @@ def _curve(results: Sequence[Mapping[str, Any]], grid: np.ndarray) -> tuple[np.n
 
 def _save_figure(fig, path: str | pathlib.Path) -> pathlib.Path:
     """Writes ``fig`` atomically (the format from the suffix, png without one), closes it."""
-    import matplotlib.pyplot as plt
-
     path = pathlib.Path(path)
     with atomic_path(path) as temporary:
         fig.savefig(temporary, dpi=120, format=path.suffix.lstrip(".") or "png")
-    plt.close(fig)
+    _pyplot().close(fig)
     return path
 
 
@@ -669,11 +660,7 @@ def plot_ar_vs_shots(
     Returns:
         ``path`` as a :class:`pathlib.Path`.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     ok = [
         r
         for r in records
@@ -682,8 +669,6 @@ def plot_ar_vs_shots(
         and int(r["cell"]["params"]["p"]) == p
         and (n is None or int(r["cell"]["params"]["n"]) == n)
     ]
-    from qaoa_meta.report import _style
-
     budgets = sorted({r["cell"]["params"]["shots"] for r in ok})
     panels = max(1, len(budgets))
     cols = 1 if panels == 1 else 2
@@ -749,13 +734,7 @@ def plot_ar_vs_noise(
         ``path`` as a :class:`pathlib.Path`.
     """
     rows = [r for r in rows if (n is None or r["n"] == n) and (p is None or r["p"] == p)]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from qaoa_meta.report import _style
-
+    plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.4), sharey=True, layout="constrained")
     every_scale = sorted({float(r["noise_scale"]) for r in rows})
     # initialisers side by side at each noise level, so their error bars do not overlap
@@ -809,8 +788,6 @@ def write_outputs(
     Returns:
         ``{"table", "csv", "run_record", <figure name>: path}`` as strings.
     """
-    import csv
-
     output = pathlib.Path(output)
     figures = pathlib.Path(figures) if figures else output
     rows = summarize(records)
@@ -878,12 +855,13 @@ def write_outputs(
     for n, p in sizes:
         # one size: the short names of the reduced study; several: n in every name
         tag = f"p{p}" if len(sizes) == 1 else f"n{n}_p{p}"
-        for scale_ in sorted({float(c["noise_scale"]) for c in cells if c["n"] == n}):
+        for scale_ in sorted(
+            {float(c["noise_scale"]) for c in cells if (c["n"], c["p"]) == (n, p)}
+        ):
             name = f"noise_ar_vs_shots_{tag}_x{scale_:g}.png"
             paths[name] = str(plot_ar_vs_shots(records, figures / name, scale_, p, n))
         name = "noise_ar_vs_noise.png" if len(sizes) == 1 else f"noise_ar_vs_noise_{tag}.png"
         paths[name] = str(plot_ar_vs_noise(rows, figures / name, n, p))
-    from qaoa_meta.evaluate import package_versions
 
     record = {
         "schema_version": SCHEMA_VERSION,
@@ -991,8 +969,6 @@ def merge_studies(
     Returns:
         The paths written, as :func:`write_outputs`.
     """
-    from qaoa_meta.sweep import load_records
-
     records, parts, comparison = [], [], []
     for run in runs:
         run = pathlib.Path(run)
@@ -1103,8 +1079,6 @@ class StudyConfig(serialization.Serializable):
         Returns:
             The :class:`qaoa_meta.sweep.SweepConfig`.
         """
-        from qaoa_meta.sweep import SweepConfig
-
         return SweepConfig(
             name="noise-study",
             task="noise",
@@ -1173,8 +1147,6 @@ def run_study(
         ``study``, ``training``, ``grid_wall_s``, ``model_comparison``, ``sweep``,
         ``cells_total``, ``cells_failed``.
     """
-    from qaoa_meta.sweep import load_records, run_sweep
-
     output = pathlib.Path(output)
     artifacts = output / "artifacts"
     t0 = time.perf_counter()
@@ -1198,7 +1170,6 @@ def run_study(
     )
     grid_s = time.perf_counter() - t1
     records = load_records(output)
-    from qaoa_meta.noisy import NoisySetup
 
     learned = [n for n in study.initializers if n not in CLASSICAL]
     comparison = []

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from qaoa_meta import initializers as inits
+from qaoa_meta import training
+from qaoa_meta._tf import tf
 from qaoa_meta.evaluate import (
     RunRecord,
     convergence_iteration,
@@ -26,6 +28,7 @@ from qaoa_meta.evaluate import (
     reference_values,
 )
 from qaoa_meta.fileio import write_atomic
+from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
 from qaoa_meta.optimize import SGD, Adam, Optimizer, ScipyOptimizer
 from qaoa_meta.problems import MaxCutProblem, load_paper_dataset
 from qaoa_meta.report import (
@@ -36,6 +39,7 @@ from qaoa_meta.report import (
     summary_rows,
     write_csv,
 )
+from qaoa_meta.training import Schedule, StackedTrainer
 
 MODELS = ("qk-lstm", "qlstm", "lstm", "qfwp")
 MODEL_LABELS = {"qk-lstm": "QK-LSTM", "qlstm": "QLSTM", "lstm": "LSTM", "qfwp": "QFWP"}
@@ -167,7 +171,7 @@ def train_model(
         epochs: the epoch cap.
         batch_size: graphs per step (published: 1).
         directory: where the model and ``training.json`` are saved, and reused from when
-            it holds a ``config.json``; None to neither save nor reuse.
+            it holds a ``training.json``; None to neither save nor reuse.
         budget_s: wall-time budget in seconds, or None (0 also means none).
 
     Returns:
@@ -175,10 +179,6 @@ def train_model(
         ``stopped_by``, the loss curves, ``train_time_s`` and ``parameters``; a reused model's
         is its saved ``training.json`` plus ``"reused": True``.
     """
-    from qaoa_meta import training
-    from qaoa_meta._tf import tf
-    from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
-
     # training.json is written last, so a run killed while saving is trained again.
     if directory is not None and (directory / "training.json").exists():
         info = json.loads((directory / "training.json").read_text())
@@ -242,10 +242,6 @@ def train_stacked(
     Returns:
         ``{spec: (MetaOptimizer, training summary)}``.
     """
-    from qaoa_meta.fileio import write_atomic
-    from qaoa_meta.meta import MetaConfig, MetaOptimizer
-    from qaoa_meta.training import Schedule, StackedTrainer
-
     results: dict[tuple[str, str, int], tuple[Any, dict[str, Any]]] = {}
     pending = []
     for spec in specs:

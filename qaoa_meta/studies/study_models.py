@@ -28,10 +28,18 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+import networkx as nx
 import numpy as np
 
+from qaoa_meta import training
+from qaoa_meta._tf import keras, tf
 from qaoa_meta.fileio import read_json, write_atomic
-from qaoa_meta.problems import MaxCutProblem
+from qaoa_meta.meta import MetaConfig, MetaOptimizer, meta_loss, torch_rmsprop
+from qaoa_meta.noise_aware import encode_noisy
+from qaoa_meta.noisy import NoisySetup
+from qaoa_meta.noisy_exact import MAX_QUBITS, ExactNoisyEnergy
+from qaoa_meta.problems import MaxCutProblem, generate, load_paper_dataset
+from qaoa_meta.training import BestWeights, Schedule, StackedTrainer
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -224,8 +232,6 @@ def study_instances(sizes: Sequence[int] = STUDY_SIZES, seeds: Sequence[int] = S
     Returns:
         One problem per (size, seed), size-major.
     """
-    from qaoa_meta.problems import generate
-
     return [generate("random_regular", n, s, d=3) for n in sizes for s in seeds]
 
 
@@ -243,7 +249,6 @@ def check_disjoint(train: Sequence[MaxCutProblem], instances: Sequence[MaxCutPro
     Raises:
         ValueError: naming the first training graph isomorphic to an instance.
     """
-    import networkx as nx
 
     def graph(problem: MaxCutProblem):
         g = nx.Graph()
@@ -276,8 +281,6 @@ def load_training_data(dataset: str | pathlib.Path = DEFAULT_DATASET):
         ``(train, val, data)``: the training graphs with at least one edge, the validation
         graphs and the loaded :class:`PaperDataset`.
     """
-    from qaoa_meta.problems import load_paper_dataset
-
     data = load_paper_dataset(dataset)
     return [pr for pr in data.train if pr.num_edges > 0], list(data.val), data
 
@@ -304,8 +307,6 @@ def noise_aware_graphs(train: Sequence[MaxCutProblem], plan: NoiseAwarePlan) -> 
         ValueError: for a size above the exact noisy energy's qubit limit, or too few
             training graphs of the plan's sizes.
     """
-    from qaoa_meta.noisy_exact import MAX_QUBITS
-
     if any(n > MAX_QUBITS for n in plan.sizes):
         raise ValueError(
             f"Noise-aware training uses the exact noisy energy (at most {MAX_QUBITS} qubits); "
@@ -357,10 +358,6 @@ def _train_noiseless(
     log: Callable[[str], None] | None,
 ) -> list[tuple[Any, dict[str, Any]]]:
     """One stack (:class:`~qaoa_meta.training.StackedTrainer`) of every pending model at p."""
-    from qaoa_meta._tf import tf
-    from qaoa_meta.meta import MetaConfig, MetaOptimizer
-    from qaoa_meta.training import Schedule, StackedTrainer
-
     tf.random.set_seed(seed)
     backend = "p1" if p == 1 and not any(pr.is_weighted for pr in [*train, *val]) else "exact"
     models = []
@@ -406,10 +403,6 @@ def _fine_tune_noise_aware(
     The score of an epoch is the noisy meta-loss over those graphs (deterministic); the
     starting weights count as epoch 0, so the result is never worse than ``base`` there.
     """
-    from qaoa_meta._tf import keras, tf
-    from qaoa_meta.meta import MetaOptimizer, meta_loss, torch_rmsprop
-    from qaoa_meta.training import BestWeights, train
-
     tf.random.set_seed(seed)
     model = MetaOptimizer(base.config)
     model.set_weights(base.get_weights())
@@ -438,7 +431,7 @@ def _fine_tune_noise_aware(
 
     report = keras.callbacks.LambdaCallback(on_train_begin=started, on_epoch_end=ended_epoch)
     dataset = tf.data.Dataset.from_tensor_slices(data).batch(plan.batch_size)
-    result = train(model, dataset, epochs=plan.epochs, callbacks=[best, report])
+    result = training.train(model, dataset, epochs=plan.epochs, callbacks=[best, report])
     model.set_energy(None)
     scores = best.scores
     return model, {
@@ -516,11 +509,6 @@ def train_study_models(
             validation graph isomorphic to a study instance, a damaged manifest, or (with
             ``noise_aware``) as :func:`noise_aware_graphs`.
     """
-    from qaoa_meta.meta import MetaOptimizer
-    from qaoa_meta.noise_aware import encode_noisy
-    from qaoa_meta.noisy import NoisySetup
-    from qaoa_meta.noisy_exact import ExactNoisyEnergy
-
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
     plans = dict(DEFAULT_PLANS if plans is None else plans)
@@ -833,8 +821,6 @@ def load_study_model(output: str | pathlib.Path, name: str, p: int, noise_aware:
         FileNotFoundError: the model directory is missing; the message names it and the
             command that creates it.
     """
-    from qaoa_meta.meta import MetaOptimizer
-
     _check_name(name)
     directory = model_directory(output, name, p, noise_aware)
     if not (directory / "config.json").exists():
