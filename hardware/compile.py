@@ -155,7 +155,14 @@ class CompiledCircuit(serialization.Serializable):
     )
 
     def to_json(self, indent: int | None = 1) -> str:
-        """:meth:`~hardware.serialization.Serializable.to_json`, indented by default."""
+        """The compiled circuit as JSON (:meth:`~hardware.serialization.Serializable.to_json`).
+
+        Args:
+            indent: JSON indentation; None for one line.
+
+        Returns:
+            The JSON text; :meth:`from_json` reads it back.
+        """
         return super().to_json(indent)
 
 

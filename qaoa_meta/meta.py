@@ -154,7 +154,14 @@ class MetaConfig(serialization.Serializable):
         return 1 + 2 * self.p + (3 if self.graph_features else 0)
 
     def to_json(self, indent: int | None = 2) -> str:
-        """:meth:`~hardware.serialization.Serializable.to_json`, indented by default."""
+        """The configuration (``config.json``) as JSON (:meth:`~hardware.serialization.Serializable.to_json`).
+
+        Args:
+            indent: JSON indentation; None for one line.
+
+        Returns:
+            The JSON text; :meth:`from_json` reads it back.
+        """
         return super().to_json(indent)
 
 

@@ -54,7 +54,14 @@ class TuneResult(serialization.Serializable):
     _schema = serialization.Schema(version=SCHEMA_VERSION)
 
     def to_json(self, indent: int | None = 1) -> str:
-        """:meth:`~hardware.serialization.Serializable.to_json`, indented (``trials.json``)."""
+        """The search result (``trials.json``) as JSON (:meth:`~hardware.serialization.Serializable.to_json`).
+
+        Args:
+            indent: JSON indentation; None for one line.
+
+        Returns:
+            The JSON text; :meth:`from_json` reads it back.
+        """
         return super().to_json(indent)
 
 
