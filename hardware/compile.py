@@ -137,6 +137,7 @@ class CompiledCircuit(serialization.Serializable):
         }
 
     # Cirq objects go through Cirq's JSON protocol; "summary" is derived from the circuit.
+    _json_indent = 1
     _schema = serialization.Schema(
         version=COMPILED_SCHEMA_VERSION,
         tag=("kind", COMPILED_KIND),
@@ -153,17 +154,6 @@ class CompiledCircuit(serialization.Serializable):
         },
         hint="pass a file written by CompiledCircuit.to_json (qaoa-meta compile)",
     )
-
-    def to_json(self, indent: int | None = 1) -> str:
-        """The compiled circuit as JSON (:meth:`~hardware.serialization.Serializable.to_json`).
-
-        Args:
-            indent: JSON indentation; None for one line.
-
-        Returns:
-            The JSON text; :meth:`from_json` reads it back.
-        """
-        return super().to_json(indent)
 
 
 def check_target(device: Device | str, gateset: str, routing: str) -> Device:

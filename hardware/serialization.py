@@ -42,7 +42,7 @@ import pathlib
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 import numpy as np
 
@@ -325,13 +325,13 @@ class Serializable:
     """Mixin giving a dataclass ``to_dict``/``from_dict``/``to_json``/``from_json`` by its schema.
 
     The dataclass sets the class attribute ``_schema`` (a ``ClassVar``, so not a field) to its
-    :class:`Schema`, and ``_json_sort_keys`` to True where its JSON files should list keys
-    sorted; a class whose JSON is indented by default overrides :meth:`to_json` with that
-    default.
+    :class:`Schema`, ``_json_sort_keys`` to True where its JSON files should list keys
+    sorted, and ``_json_indent`` to the indentation of its JSON files (None: one line).
     """
 
     _schema: ClassVar[Schema] = PLAIN
     _json_sort_keys: ClassVar[bool] = False
+    _json_indent: ClassVar[int | None] = None
 
     def to_dict(self) -> dict[str, Any]:
         """This object as plain JSON types (:func:`to_dict` with the class's schema).
@@ -359,15 +359,17 @@ class Serializable:
         """
         return from_dict(cls, data, cls._schema)
 
-    def to_json(self, indent: int | None = None) -> str:
+    def to_json(self, indent: int | None | Literal["class"] = "class") -> str:
         """This object as JSON text.
 
         Args:
-            indent: ``json.dumps`` indentation (None: one line).
+            indent: ``json.dumps`` indentation (None: one line); ``"class"`` for the class's
+                ``_json_indent``.
 
         Returns:
             The JSON of :meth:`to_dict`; :meth:`from_json` reads it back.
         """
+        indent = self._json_indent if indent == "class" else indent
         return json.dumps(self.to_dict(), indent=indent, sort_keys=self._json_sort_keys)
 
     @classmethod

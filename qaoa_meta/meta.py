@@ -106,6 +106,7 @@ class MetaConfig(serialization.Serializable):
     seed: int = 42
     schema_version: int = SCHEMA_VERSION
 
+    _json_indent = 2
     _schema = serialization.Schema(version=SCHEMA_VERSION)
 
     def __post_init__(self) -> None:
@@ -152,17 +153,6 @@ class MetaConfig(serialization.Serializable):
     def input_dim(self) -> int:
         """Size of the cell input x_t: 1 + 2p (+3 with graph features)."""
         return 1 + 2 * self.p + (3 if self.graph_features else 0)
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The configuration (``config.json``) as JSON (:meth:`~hardware.serialization.Serializable.to_json`).
-
-        Args:
-            indent: JSON indentation; None for one line.
-
-        Returns:
-            The JSON text; :meth:`from_json` reads it back.
-        """
-        return super().to_json(indent)
 
 
 class RolloutTensors(NamedTuple):

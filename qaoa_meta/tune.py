@@ -51,18 +51,8 @@ class TuneResult(serialization.Serializable):
     metric: str = "val_final_cost"
     schema_version: int = SCHEMA_VERSION
 
+    _json_indent = 1
     _schema = serialization.Schema(version=SCHEMA_VERSION)
-
-    def to_json(self, indent: int | None = 1) -> str:
-        """The search result (``trials.json``) as JSON (:meth:`~hardware.serialization.Serializable.to_json`).
-
-        Args:
-            indent: JSON indentation; None for one line.
-
-        Returns:
-            The JSON text; :meth:`from_json` reads it back.
-        """
-        return super().to_json(indent)
 
 
 def search_space(spec: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
