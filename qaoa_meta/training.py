@@ -105,6 +105,28 @@ class Schedule:
 
 
 # --- callbacks -------------------------------------------------------------------------------
+def monitored(logs: dict | None, monitor: str, callback: str) -> float:
+    """The value of ``monitor`` in an epoch's ``logs``.
+
+    Args:
+        logs: the metrics Keras passes to ``on_epoch_end``.
+        monitor: the metric's name (``loss``, ``val_loss``, ...).
+        callback: the callback's name, for the error message.
+
+    Returns:
+        The value.
+
+    Raises:
+        ValueError: when ``monitor`` is missing from ``logs`` (naming the metrics there are).
+    """
+    current = (logs or {}).get(monitor)
+    if current is None:
+        raise ValueError(
+            f"{callback} monitors {monitor!r}, missing from logs {sorted(logs or {})}."
+        )
+    return current
+
+
 class PlateauScheduler(keras.callbacks.Callback):
     """PyTorch's ``ReduceLROnPlateau`` (mode min, relative threshold) for every optimizer.
 
@@ -153,11 +175,7 @@ class PlateauScheduler(keras.callbacks.Callback):
         Raises:
             ValueError: when ``monitor`` is missing from ``logs``.
         """
-        current = (logs or {}).get(self.monitor)
-        if current is None:
-            raise ValueError(
-                f"PlateauScheduler monitors {self.monitor!r}, missing from logs {sorted(logs or {})}."
-            )
+        current = monitored(logs, self.monitor, "PlateauScheduler")
         if current < self.best * (1.0 - self.threshold):
             self.best, self.bad_epochs = current, 0
         else:
@@ -508,11 +526,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         Raises:
             ValueError: when ``monitor`` is missing from ``logs``.
         """
-        current = (logs or {}).get(self.monitor)
-        if current is None:
-            raise ValueError(
-                f"TrainingCheckpoint monitors {self.monitor!r}, missing from logs {sorted(logs or {})}."
-            )
+        current = monitored(logs, self.monitor, "TrainingCheckpoint")
         self.wait += 1
         if current < self.best:
             self.best, self.best_epoch, self.wait = float(current), int(epoch) + 1, 0
@@ -1080,6 +1094,7 @@ class StackedTrainer:
 
 __all__ = [
     "STOP_REASONS",
+    "monitored",
     "BestWeights",
     "ConvergenceStop",
     "JsonHistory",
