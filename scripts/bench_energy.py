@@ -194,6 +194,7 @@ def bench_cell(args, n: int, p: int, batch: int, qokit: QOKit | None, rng) -> di
     if n >= 16:  # the copy bandwidth at this size, interleaved with the engines
         state = np.ones(2 << n, np.float32)
         copy = np.empty_like(state)
+        np.copyto(copy, state)  # faulted in once, as the kernel's kept planes are
         engines["copy"] = lambda: np.copyto(copy, state)
     tfq_rows = rows
     if n <= args.tfq_max_n and not _peer_too_slow(args, row, "tfq", n, p):
