@@ -69,11 +69,15 @@ TILE_WIDTH = 16
 # circuit at a time with the tiles in parallel.
 _PARALLEL_ROWS_MAX_N = BLOCK_BITS
 
+# No "reassoc": with it, LLVM reassociated the adjoint's float32 sums differently when numba
+# compiled a kernel in the process and when it loaded the same kernel from its cache, so two
+# processes disagreed in the last bit of a gradient (tested). The sweeps are explicit SIMD
+# vectors and do not need it to vectorise.
 _JIT = {
     "nogil": True,
     "cache": True,
     "error_model": "numpy",
-    "fastmath": {"contract", "arcp", "nsz", "reassoc"},
+    "fastmath": {"contract", "arcp", "nsz"},
 }
 
 
@@ -194,7 +198,7 @@ def cost_codes(
 # halves elsewhere).
 
 _LANES = 8
-_FAST = ("contract", "reassoc", "nsz", "arcp")  # as _JIT's fastmath
+_FAST = ("contract", "nsz", "arcp")  # as _JIT's fastmath
 
 
 class _Lanes(types.Type):

@@ -1,3 +1,8 @@
+import os
+import pathlib
+import subprocess
+import sys
+
 import cirq
 import networkx as nx
 import numpy as np
@@ -286,6 +291,40 @@ def test_circuits_over_memory_keep_their_state_planes_between_calls(monkeypatch)
         busy = energy.value_and_gradient(theta)
     np.testing.assert_array_equal(busy[1], first[1])
     assert busy[0][0] == pytest.approx(numpy_energy(problem, theta[0]), abs=1e-11)
+
+
+_KERNEL_BYTES = """
+import sys, numpy as np
+from qaoa_meta import energy_kernel
+from qaoa_meta.energy import Energy
+from qaoa_meta.problems import erdos_renyi
+theta = np.random.default_rng(0).uniform(-3, 3, size=(8, 4))
+out = []
+for block_bits in (14, 4):  # one block per circuit, then sweeps over memory
+    energy_kernel.BLOCK_BITS = energy_kernel._PARALLEL_ROWS_MAX_N = block_bits
+    values, grads = Energy([erdos_renyi(6, 0.6, seed=1)], 2).value_and_gradient(theta)
+    out.append(values.tobytes().hex() + grads.tobytes().hex())
+sys.stdout.write(" ".join(out))
+"""
+
+
+def test_a_kernel_compiled_here_and_one_loaded_from_numbas_cache_agree_bit_for_bit(tmp_path):
+    # With LLVM's reassociation allowed, the freshly JIT-compiled adjoint and the one numba
+    # loads from its cache differed in the last bit of float32 gradients, so two processes
+    # (a sweep's driver and its Ray worker, a resumed study) disagreed on a cold cache.
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    env["PYTHONPATH"] = os.pathsep.join([str(pathlib.Path(__file__).parents[1])] + sys.path)
+
+    def run():
+        done = subprocess.run(
+            [sys.executable, "-c", _KERNEL_BYTES], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    compiled = run()
+    assert any((tmp_path / "numba").rglob("*.nbc"))  # the first run wrote numba's cache
+    assert run() == compiled
 
 
 def test_page_backed_memory_is_aligned_to_a_huge_page():

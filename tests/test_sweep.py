@@ -35,10 +35,10 @@ def results_by_cell(output):
 def assert_same_results(first, second, path="records"):
     """Equal records, floats to float32 round-off as an optimiser carries it.
 
-    A numba kernel compiled in the process and the same kernel loaded from numba's on-disk
-    cache can differ in the last bit of a float32 gradient (a cold cache on a fresh clone: one
-    process compiles, the other loads); L-BFGS-B carries that to ~1e-3 in the angles of a flat
-    optimum, and to ~1e-7 in its value.
+    The two backends run the same code in different processes. Their energies agree bit for
+    bit (tests/test_energy.py checks the kernel compiled fresh against the one numba loads from
+    its cache, which was not always so), but a record should not fail on a last bit that
+    L-BFGS-B carries to ~1e-3 in the angles of a flat optimum and ~1e-7 in its value.
     """
     if isinstance(first, dict) and isinstance(second, dict):
         assert first.keys() == second.keys(), path
