@@ -978,18 +978,25 @@ _PLANE_STAGGER = 1088
 
 
 @numba.njit(**_JIT)
-def _staggered(count, size, dtype_like):
-    """``count`` planes of ``size`` elements, each starting at a different offset modulo 4 KiB."""
-    itemsize = dtype_like.itemsize
+def _stagger(buffer, count, size):
+    """``count`` planes of ``size`` elements in ``buffer`` (of ``count * (size + period) + period``
+    elements, a period being 4 KiB), each starting at a different offset modulo 4 KiB."""
+    itemsize = buffer.itemsize
     step = _PLANE_STAGGER // itemsize
     period = 4096 // itemsize
-    buffer = np.empty(count * (size + period) + period, dtype_like.dtype)
     first = (period - (buffer.ctypes.data % 4096) // itemsize) % period
     planes = []
     for k in range(count):
         start = first + k * (size + period) + (k * step) % period
         planes.append(buffer[start : start + size])
     return planes
+
+
+@numba.njit(**_JIT)
+def _staggered(count, size, dtype_like):
+    """``count`` fresh planes of ``size`` elements (:func:`_stagger`)."""
+    period = 4096 // dtype_like.itemsize
+    return _stagger(np.empty(count * (size + period) + period, dtype_like.dtype), count, size)
 
 
 # Tiles ahead that the high-group passes prefetch (forward: 2 planes, backward: 4).
@@ -1195,9 +1202,9 @@ def state_planes(n: int, count: int, dtype) -> list[np.ndarray]:
     rows, stride = layout(n)
     size = rows * stride
     itemsize = np.dtype(dtype).itemsize
-    period, step = 4096 // itemsize, _PLANE_STAGGER // itemsize
-    buffer = page_backed(count * (size + period) * itemsize).view(dtype)
-    return [buffer[k * (size + period) + (k * step) % period :][:size] for k in range(count)]
+    period = 4096 // itemsize
+    buffer = page_backed((count * (size + period) + period) * itemsize).view(dtype)
+    return list(_stagger(buffer, count, size))
 
 
 class Workspace:
@@ -1229,9 +1236,9 @@ class Workspace:
             yield state_planes(n, count, dtype)
             return
         try:
-            size = layout(n)[0] * layout(n)[1]
+            rows, stride = layout(n)
             kept = self._planes
-            if len(kept) < count or kept[0].size != size or kept[0].dtype != np.dtype(dtype):
+            if len(kept) < count or kept[0].size != rows * stride or kept[0].dtype != dtype:
                 self._planes = []  # released before the new ones are allocated
                 self._planes = state_planes(n, count, dtype)
             yield self._planes[:count]
