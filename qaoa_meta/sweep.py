@@ -677,6 +677,13 @@ def _progress_bar(name: str, total: int, skipped: int, enabled: bool):
     return bar
 
 
+class RayUnavailableError(ValueError):
+    """Ray cannot be used as asked: not installed, or the cluster address cannot be reached.
+
+    A problem of the user's setup, not of the code: the command line reports it in one line.
+    """
+
+
 @contextlib.contextmanager
 def ray_session(workers: int | None, address: str | None, threads: int) -> Iterator[Any]:
     """Starts Ray on this machine (``workers`` CPUs) or connects to ``address``; yields ``ray``.
@@ -694,12 +701,12 @@ def ray_session(workers: int | None, address: str | None, threads: int) -> Itera
         The ``ray`` module, initialised; a session started here is shut down on exit.
 
     Raises:
-        ValueError: when Ray is not installed or the cluster cannot be reached.
+        RayUnavailableError: when Ray is not installed or the cluster cannot be reached.
     """
     try:
         import ray
     except ImportError:
-        raise ValueError(
+        raise RayUnavailableError(
             "Ray is not installed: pip install 'qaoa-meta[ray]' (or use --backend local)."
         ) from None
     env = {
@@ -717,7 +724,7 @@ def ray_session(workers: int | None, address: str | None, threads: int) -> Itera
             try:
                 ray.init(address=address, runtime_env=env, log_to_driver=False)
             except ConnectionError as error:
-                raise ValueError(
+                raise RayUnavailableError(
                     f"Cannot connect to the Ray cluster at {address!r} ({error}); start one "
                     "with 'ray start --head' (if it uses token authentication, export "
                     "RAY_AUTH_MODE=token here with its token in ~/.ray/auth_token), or drop "
@@ -748,7 +755,7 @@ def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=timeout_s).close()
     except OSError as error:
-        raise ValueError(
+        raise RayUnavailableError(
             f"Cannot reach the Ray cluster at {address!r} ({error}); check that the head node "
             "runs 'ray start --head' and its port is open from here, or drop --address to "
             "start Ray on this machine."

@@ -12,6 +12,7 @@ from qaoa_meta.cli.errors import UserError, user_input
 from qaoa_meta.problems import load_paper_dataset
 from qaoa_meta.sweep import (
     BACKENDS,
+    RayUnavailableError,
     SweepConfig,
     load_records,
     pending_cells,
@@ -142,6 +143,8 @@ def _tune(args: argparse.Namespace) -> int:
             address=args.address,
             seed=args.seed,
         )
+    except RayUnavailableError as error:
+        raise UserError(str(error)) from error
     except RuntimeError as error:  # every trial failed
         print(
             f"qaoa-meta tune: {error}; see {args.output}/ray for each trial's log.", file=sys.stderr
@@ -172,6 +175,8 @@ def _main(args: argparse.Namespace) -> int:
             retry_failed=args.retry_failed,
             progress=not args.no_progress,
         )
+    except RayUnavailableError as error:
+        raise UserError(str(error)) from error
     except KeyboardInterrupt:
         left, done = pending_cells(config)
         print(

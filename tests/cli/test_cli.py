@@ -61,3 +61,15 @@ def test_bad_input_is_one_line_but_a_library_bug_keeps_its_traceback(tmp_path, m
     argv = ["problem", "regular", "--n", "8", "--d", "3", "--out", str(tmp_path / "g.json")]
     with pytest.raises(ValueError, match="internal invariant"):
         cli.main(argv)
+
+
+def test_an_unreachable_ray_address_is_one_line_not_a_traceback(tmp_path, capsys):
+    pytest.importorskip("ray")
+    config = tmp_path / "sweep.yaml"
+    config.write_text(
+        f"name: t\ntask: smoke\ngrid: {{n: [4]}}\nseeds: [0]\noutput: {tmp_path / 'out'}\n"
+    )
+    argv = ["sweep", str(config), "--backend", "ray", "--address", "127.0.0.1:1"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Cannot reach the Ray cluster at '127.0.0.1:1'" in err[0]
