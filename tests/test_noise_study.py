@@ -265,3 +265,32 @@ def test_busy_seconds_counts_overlaps_once_and_skips_gaps():
     records = [cell(0, 10), cell(5, 12), cell(11, 12), cell(10000, 10003), {"status": "ok"}]
     assert busy_seconds(records) == 15.0
     assert busy_seconds([]) == 0.0
+
+
+def test_model_comparison_is_saved_per_model_and_reused_until_the_weights_change(tmp_path):
+    from qaoa_meta.studies.noise_study import compare_models
+    from qaoa_meta.studies.study_models import model_directory
+
+    models = tmp_path / "models"
+    directory = model_directory(models, "lstm", 1, False)
+    MetaOptimizer(MetaConfig(model="lstm", p=1, steps=2, seed=0)).save_model(directory)
+    problems = [generate("random_regular", 4, seed, d=3) for seed in (0, 1)]
+    setup = NoisySetup(device="weber", gateset="sqrt_iswap", noise="weber")
+    cache = tmp_path / "comparison.json"
+    lines = []
+    first = compare_models(models, [1], problems, setup, ["lstm"], cache=cache, log=lines.append)
+    assert len(first) == 1 and 0 < first[0]["final_ar_noisy"] <= first[0]["final_ar_noiseless"]
+    assert lines and "1/1: lstm p=1" in lines[0] and cache.exists()
+    lines.clear()
+    again = compare_models(models, [1], problems, setup, ["lstm"], cache=cache, log=lines.append)
+    assert again == first and "from" in lines[0]
+    # Other weights under the same name are scored anew, not read from the cache.
+    MetaOptimizer(MetaConfig(model="lstm", p=1, steps=2, seed=5)).save_model(directory)
+    lines.clear()
+    changed = compare_models(models, [1], problems, setup, ["lstm"], cache=cache, log=lines.append)
+    assert "from" not in lines[0] and changed[0]["meta_loss_noisy"] != first[0]["meta_loss_noisy"]
+    # A damaged cache is only a cache: a warning, and the rows are scored again.
+    cache.write_text("{not json")
+    with pytest.warns(UserWarning, match="unreadable model-comparison cache"):
+        damaged = compare_models(models, [1], problems, setup, ["lstm"], cache=cache)
+    assert damaged == changed

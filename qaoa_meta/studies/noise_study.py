@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import functools
+import hashlib
 import json
 import pathlib
 import time
@@ -46,7 +47,12 @@ from qaoa_meta.noisy import NoisyObjective, NoisyQAOA, NoisySetup, noisy_phase1,
 from qaoa_meta.optimize import SPSA
 from qaoa_meta.problems import MaxCutProblem, as_generator, generate, max_cut
 from qaoa_meta.report import _pyplot, _style
-from qaoa_meta.studies.study_models import load_study_model, load_training_data, train_study_models
+from qaoa_meta.studies.study_models import (
+    load_study_model,
+    load_training_data,
+    model_directory,
+    train_study_models,
+)
 from qaoa_meta.sweep import SweepConfig, load_records, run_sweep
 
 SCHEMA_VERSION = 2
@@ -128,10 +134,27 @@ def _noisy_circuit(key: tuple, p: int, setup: Any, seed: int):
     return NoisyQAOA(_problem(*key), p, setup, seed, template=template)
 
 
-@functools.lru_cache(maxsize=16)
 def _learned_model(models: str, name: str, p: int):
+    """The saved model of study initialiser ``name``, loaded once per process and weights."""
+    return _load_learned_model(models, name, p, _weights_digest(models, name, p))
+
+
+@functools.lru_cache(maxsize=16)
+def _load_learned_model(models: str, name: str, p: int, weights: str):
+    # ``weights`` keys the cache, so a model saved again under the same name is reloaded.
     base = name.removesuffix(NOISE_AWARE_SUFFIX)
     return load_study_model(models, base, p, noise_aware=name.endswith(NOISE_AWARE_SUFFIX))
+
+
+def _weights_digest(models: Any, name: str, p: int) -> str:
+    """SHA-256 of a saved model's weights pointer and the files of its weights version."""
+    base = name.removesuffix(NOISE_AWARE_SUFFIX)
+    directory = model_directory(models, base, p, name.endswith(NOISE_AWARE_SUFFIX))
+    digest = hashlib.sha256()
+    for path in [directory / "weights.json", *sorted(directory.glob("weights-*/*"))]:
+        if path.is_file():  # a missing model is reported by load_study_model
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _initial_point(name: str, problem: MaxCutProblem, p: int, params: Mapping[str, Any], seed: int):
@@ -332,12 +355,18 @@ def compare_models(
     setup: Any,
     names: Sequence[str],
     repetitions: int | None = None,
+    *,
+    cache: str | pathlib.Path | None = None,
+    log: Any = None,
 ) -> list[dict[str, Any]]:
     """Meta-loss and final ⟨C⟩/max-cut of learned models, noiseless and under ``setup``.
 
     The noisy numbers use the exact noisy energy of TFQ's approximation of the noise
     (``repetitions=None``, density matrix; registers of at most 8 qubits) or TFQ trajectories,
     i.e. the objective the noise-aware models were trained on, on problems no model saw.
+    A model's noisy rollout takes about half a minute at n = 8, so each finished row is
+    saved to ``cache`` at once and reused when the same model (same saved weights) is scored
+    on the same problems and setup again: a re-run study does not repeat the comparison.
 
     Args:
         models: the study-model directory.
@@ -347,40 +376,86 @@ def compare_models(
         names: study initialiser names of learned models (``<model>`` or
             ``<model>+noise-aware``); models not saved are skipped.
         repetitions: TFQ trajectories per expectation, or None for the exact noisy energy.
+        cache: a JSON file of rows already scored (read if it exists, rewritten atomically
+            after every new row), or None to score everything.
+        log: called with one progress line per model (its row and seconds), or None.
 
     Returns:
         One row per saved (p, model): ``p``, ``model``, ``meta_loss_noiseless``,
         ``meta_loss_noisy``, ``final_ar_noiseless``, ``final_ar_noisy``.
     """
     cuts = np.array([max_cut(pr).value for pr in problems])
+    cache = pathlib.Path(cache) if cache is not None else None
+    scored = _read_cache(cache)
+    setting = {
+        "problems": [pr.to_dict() for pr in problems],
+        "setup": setup.to_dict(),
+        "repetitions": repetitions,
+    }
+    selected = [(p, name) for p in ps for name in names]
     rows = []
-    for p in ps:
-        for name in names:
-            try:
-                model = _learned_model(str(models), name, p)
-            except FileNotFoundError:
-                continue
-            model.set_energy(None)  # a study cell may have left its shot energy installed
-            exact = model.rollout(list(problems))
-            data = encode_noisy(problems, model.config, setup)
-            model.set_energy(noisy_energy(data, p, repetitions))
-            try:
-                costs = model.rollout_tensors({k: tf.constant(v) for k, v in data.items()}).cost
-            finally:
-                model.set_energy(None)
-            rows.append(
-                {
-                    "p": p,
-                    "model": name,
-                    "meta_loss_noiseless": float(
-                        tf.reduce_mean(meta_loss(tf.constant(exact.cost), model.config.loss))
-                    ),
-                    "meta_loss_noisy": float(tf.reduce_mean(meta_loss(costs, model.config.loss))),
-                    "final_ar_noiseless": float(np.mean(exact.expectation[:, -1] / cuts)),
-                    "final_ar_noisy": float(np.mean(-costs.numpy()[:, -1] / cuts)),
-                }
+    for count, (p, name) in enumerate(selected, 1):
+        try:
+            model = _learned_model(str(models), name, p)
+        except FileNotFoundError:
+            continue
+        key = _comparison_key(setting, models, name, p)
+        if key in scored:
+            rows.append(scored[key])
+            if log is not None:
+                log(f"model comparison {count}/{len(selected)}: {name} p={p}, from {cache}")
+            continue
+        start = time.perf_counter()
+        model.set_energy(None)  # a study cell may have left its shot energy installed
+        exact = model.rollout(list(problems))
+        data = encode_noisy(problems, model.config, setup)
+        model.set_energy(noisy_energy(data, p, repetitions))
+        try:
+            costs = model.rollout_tensors({k: tf.constant(v) for k, v in data.items()}).cost
+        finally:
+            model.set_energy(None)
+        rows.append(
+            {
+                "p": p,
+                "model": name,
+                "meta_loss_noiseless": float(
+                    tf.reduce_mean(meta_loss(tf.constant(exact.cost), model.config.loss))
+                ),
+                "meta_loss_noisy": float(tf.reduce_mean(meta_loss(costs, model.config.loss))),
+                "final_ar_noiseless": float(np.mean(exact.expectation[:, -1] / cuts)),
+                "final_ar_noisy": float(np.mean(-costs.numpy()[:, -1] / cuts)),
+            }
+        )
+        if cache is not None:
+            scored[key] = rows[-1]
+            write_atomic(cache, json.dumps(scored, indent=1))
+        if log is not None:
+            log(
+                f"model comparison {count}/{len(selected)}: {name} p={p}, noisy final AR "
+                f"{rows[-1]['final_ar_noisy']:.4f} ({time.perf_counter() - start:.0f} s)"
             )
     return rows
+
+
+def _read_cache(cache: pathlib.Path | None) -> dict[str, Any]:
+    """The rows saved in ``cache``; an unreadable cache is ignored (it is only a cache)."""
+    if cache is None or not cache.exists():
+        return {}
+    try:
+        scored = json.loads(cache.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        warnings.warn(
+            f"Ignoring the unreadable model-comparison cache {cache}: {error}", stacklevel=3
+        )
+        return {}
+    return scored if isinstance(scored, dict) else {}
+
+
+def _comparison_key(setting: Mapping[str, Any], models: Any, name: str, p: int) -> str:
+    """Digest of what a comparison row depends on: problems, setup, model and its weights."""
+    weights = _weights_digest(models, name, p)
+    text = json.dumps({**setting, "model": name, "p": p, "weights": weights}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # --- summaries -------------------------------------------------------------------------------
@@ -1177,7 +1252,15 @@ def run_study(
         n = min(study.ns)
         test_problems = [generate("random_regular", n, seed, d=3) for seed in study.seeds[:4]]
         target = NoisySetup(device=study.device, gateset=study.gateset, noise=study.noise)
-        comparison = compare_models(study.models, study.ps, test_problems, target, learned)
+        comparison = compare_models(
+            study.models,
+            study.ps,
+            test_problems,
+            target,
+            learned,
+            cache=output / "model_comparison.json",
+            log=log if progress else None,
+        )
     run_info = {
         "study": study.to_dict(),
         "training": {**info, "wall_s": train_s},
