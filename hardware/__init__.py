@@ -26,6 +26,7 @@ _EXPORTS = {
             "RoutedCircuit",
             "compile_circuit",
             "interaction_graph",
+            "json_resolver",
             "route",
             "tfq_safe",
             "to_gateset",

@@ -155,6 +155,47 @@ class CompiledCircuit(serialization.Serializable):
         hint="pass a file written by CompiledCircuit.to_json (qaoa-meta compile)",
     )
 
+    # Cirq's JSON protocol, so a compiled circuit can sit inside any Cirq JSON (a list of
+    # them, a dict beside circuits); read it back with resolvers=[json_resolver, *cirq's].
+    @classmethod
+    def _json_namespace_(cls) -> str:
+        return "hardware"
+
+    def _json_dict_(self) -> dict:
+        return {
+            "circuit": self.circuit,
+            "initial_map": [list(pair) for pair in self.initial_map.items()],
+            "final_map": [list(pair) for pair in self.final_map.items()],
+            "device": self.device,
+            "gateset": self.gateset,
+            "routing": self.routing,
+            "symbolic": self.symbolic,
+            "compile_seconds": self.compile_seconds,
+            "metadata": self.metadata,
+        }
+
+    @classmethod
+    def _from_json_dict_(cls, circuit, initial_map, final_map, **settings) -> CompiledCircuit:
+        settings.pop("cirq_type", None)
+        return cls(circuit, dict(map(tuple, initial_map)), dict(map(tuple, final_map)), **settings)
+
+
+def json_resolver(cirq_type: str) -> type | None:
+    """Cirq JSON resolver for this package's types (today :class:`CompiledCircuit`).
+
+    ``cirq.to_json`` writes a :class:`CompiledCircuit` anywhere in a Cirq JSON value;
+    ``cirq.read_json(..., resolvers=[hardware.json_resolver, *cirq.DEFAULT_RESOLVERS])``
+    reads it back.
+
+    Args:
+        cirq_type: the ``cirq_type`` field of a JSON object.
+
+    Returns:
+        The class for ``hardware.*`` types this package defines, else None (Cirq then asks
+        the next resolver).
+    """
+    return {"hardware.CompiledCircuit": CompiledCircuit}.get(cirq_type)
+
 
 def check_target(device: Device | str, gateset: str, routing: str) -> Device:
     """The device, after checking that ``gateset`` is native to it and ``routing`` is known.
@@ -267,6 +308,7 @@ __all__ = [
     "CompiledCircuit",
     "check_target",
     "compile_circuit",
+    "json_resolver",
     # Re-exported from hardware.routing, hardware.gatesets and hardware.scheduling, where
     # they live, for code written against the single compile module.
     "DD_SCHEMAS",

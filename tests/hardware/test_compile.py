@@ -186,3 +186,21 @@ def test_json_round_trip_keeps_circuit_and_maps(rng, tmp_path):
     assert back.circuit == compiled.circuit
     assert back.initial_map == compiled.initial_map and back.final_map == compiled.final_map
     assert back.summary() == compiled.summary()
+
+
+def test_cirq_json_protocol_carries_a_compiled_circuit_inside_other_cirq_values():
+    circuit = qaoa_like(nx.cycle_graph(5), 1)
+    compiled = hardware.compile_circuit(circuit, "weber", "sqrt_iswap")
+    compiled.metadata["note"] = "kept"
+    text = cirq.to_json({"compiled": [compiled], "logical": circuit})
+    assert '"cirq_type": "hardware.CompiledCircuit"' in text
+    back = cirq.read_json(
+        json_text=text, resolvers=[hardware.json_resolver, *cirq.DEFAULT_RESOLVERS]
+    )
+    (again,) = back["compiled"]
+    assert again == compiled and again.metadata == {**compiled.metadata}
+    assert back["logical"] == circuit
+    # Without the resolver Cirq names the type it cannot read.
+    with pytest.raises(ValueError, match="hardware.CompiledCircuit"):
+        cirq.read_json(json_text=text)
+    assert hardware.json_resolver("cirq.LineQubit") is None
