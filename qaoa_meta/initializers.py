@@ -598,21 +598,42 @@ class Fourier(_DepthHeuristic):
 class LearnedInitializer(Initializer):
     """The last Phase-I point θ_T of a trained :class:`qaoa_meta.meta.MetaOptimizer`.
 
+    Phase I queries the model's own energy (the exact ⟨C⟩ it was configured with) unless an
+    ``energy`` is given: then every rollout step asks that energy instead, e.g. a
+    :class:`qaoa_meta.noisy.ShotEnergy` of counted shot estimates on a noisy device (the noise
+    study), with the same interface the evaluation harness uses.
+
     Args:
         model: a MetaOptimizer, or the directory it was saved to with ``save_model``.
         name: label in run records (default: the model kind, e.g. ``"qk-lstm"``).
         source: where the model came from (recorded in the config).
+        energy: ``energy(batch, theta) -> (B,)`` for the rollout
+            (:meth:`qaoa_meta.meta.MetaOptimizer.set_energy`), or None for the model's own.
+            As with the model's own energy, the rollout of the last batch of problems is
+            kept, so :meth:`batch` and :meth:`phase1` agree; an energy whose answers change
+            (another noisy objective) wants a new initialiser.
+        keep_energy: leave ``energy`` set on the model after a rollout, so that the next
+            rollout (of this or another initialiser with the same energy object) reuses the
+            traced rollout instead of retracing it (seconds per trace).
 
     Attributes:
         model: the :class:`qaoa_meta.meta.MetaOptimizer`.
         source: the model directory, or None.
+        energy: the rollout energy, or None.
 
     Raises:
         ValueError: when asked for a depth other than the model's (from :meth:`phase1`,
             :meth:`batch` and calls).
     """
 
-    def __init__(self, model: Any, name: str | None = None, source: str | None = None):
+    def __init__(
+        self,
+        model: Any,
+        name: str | None = None,
+        source: str | None = None,
+        energy: Callable | None = None,
+        keep_energy: bool = False,
+    ):
         if isinstance(model, str | pathlib.Path):
             # Lazy: qaoa_meta.meta loads TensorFlow; the classical initialisers do not need it.
             from qaoa_meta.meta import MetaOptimizer
@@ -622,6 +643,8 @@ class LearnedInitializer(Initializer):
         self.model = model
         self.source = source
         self.name = name or model.config.model
+        self.energy = energy
+        self.keep_energy = keep_energy
         self._cache: dict[tuple[int, ...], Phase1] = {}
 
     def _check_depth(self, p: int) -> None:
@@ -647,9 +670,21 @@ class LearnedInitializer(Initializer):
         self._check_depth(qaoa.check_depth(p))
         key = tuple(problem_fingerprint(pr) for pr in problems)
         if key not in self._cache:
-            rollout = self.model.rollout(list(problems))
+            rollout = self._rollout(list(problems))
             self._cache = {key: Phase1(theta=rollout.theta, values=rollout.expectation)}
         return self._cache[key]
+
+    def _rollout(self, problems: list[MaxCutProblem]):
+        if self.energy is None:
+            return self.model.rollout(problems)
+        previous = self.model.energy_fn
+        if previous is not self.energy:  # set_energy drops the traced rollout: only on change
+            self.model.set_energy(self.energy)
+        try:
+            return self.model.rollout(problems)
+        finally:
+            if not self.keep_energy and previous is not self.energy:
+                self.model.set_energy(previous)
 
     def batch(self, problems, p):
         """The last Phase-I point of each problem.

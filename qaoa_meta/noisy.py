@@ -47,6 +47,7 @@ from hardware.template import compile_template
 from hardware.trajectories import NoisyTemplate
 from qaoa_meta import qaoa
 from qaoa_meta.energy import statevector_energy
+from qaoa_meta.initializers import LearnedInitializer
 from qaoa_meta.optimize import CountedObjective, Optimizer, OptimizeResult
 from qaoa_meta.problems import MaxCutProblem, Seed, as_generator, cost_diagonal
 
@@ -654,16 +655,12 @@ def noisy_phase1(model: Any, objective: NoisyObjective, keep_energy: bool = Fals
     """
     previous = model.energy_fn
     energy = previous if isinstance(previous, ShotEnergy) else ShotEnergy()
-    if energy is not previous:
-        model.set_energy(energy)
     energy.objective = objective
+    learned = LearnedInitializer(model, energy=energy, keep_energy=keep_energy)
     try:
-        rollout = model.rollout([objective.problem])
+        return learned.phase1([objective.problem], model.config.p).theta[0].astype(float)
     finally:
         energy.objective = None
-        if not keep_energy and energy is not previous:
-            model.set_energy(previous)
-    return rollout.theta[0].astype(float)
 
 
 __all__ = [

@@ -173,6 +173,30 @@ def test_learned_initializer_uses_the_rollout():
         learned.batch(problems, 2)
 
 
+def test_learned_initializer_rolls_out_on_a_given_energy_and_restores_the_models_own():
+    from qaoa_meta._tf import tf
+    from qaoa_meta.meta import MetaConfig, MetaOptimizer
+
+    model = MetaOptimizer(MetaConfig(model="lstm", variant="paper", steps=3, seed=1))
+    problems = [erdos_renyi(5, 0.6, seed=s) for s in range(2)]
+    exact = model.rollout(problems)
+
+    def made_up(batch, theta):  # any energy the rollout can query, here not ⟨C⟩ at all
+        return tf.reduce_sum(tf.sin(tf.cast(theta, tf.float32)), axis=1) + 1.0
+
+    learned = inits.LearnedInitializer(model, energy=made_up)
+    phase1 = learned.phase1(problems, 1)
+    expected = np.sin(phase1.theta.astype(np.float32)).sum(axis=-1) + 1.0
+    np.testing.assert_allclose(phase1.values, expected, rtol=1e-5)
+    assert not np.allclose(phase1.values, exact.expectation)
+    np.testing.assert_array_equal(learned.batch(problems, 1), phase1.theta[:, -1])
+    assert model.energy_fn is None  # the model's own energy is back
+    np.testing.assert_allclose(model.rollout(problems).theta, exact.theta, rtol=1e-6)
+    kept = inits.LearnedInitializer(model, energy=made_up, keep_energy=True)
+    np.testing.assert_allclose(kept.phase1(problems, 1).values, phase1.values, rtol=1e-6)
+    assert model.energy_fn is made_up
+
+
 def test_moved_names_still_answer_with_a_deprecation_warning():
     problem = erdos_renyi(6, 0.5, seed=1)
     with pytest.warns(DeprecationWarning, match="qaoa_meta.optima.instance_optimum"):

@@ -43,7 +43,7 @@ from qaoa_meta.noise_aware import (
     noisy_meta_loss,
     train_meta,
 )
-from qaoa_meta.noisy import NoisyObjective, NoisyQAOA, NoisySetup, noisy_phase1, optimize_noisy
+from qaoa_meta.noisy import NoisyObjective, NoisyQAOA, NoisySetup, ShotEnergy, optimize_noisy
 from qaoa_meta.optimize import SPSA
 from qaoa_meta.problems import MaxCutProblem, as_generator, generate, max_cut
 from qaoa_meta.report import _pyplot, _style
@@ -157,13 +157,15 @@ def _weights_digest(models: Any, name: str, p: int) -> str:
     return digest.hexdigest()
 
 
-def _initial_point(name: str, problem: MaxCutProblem, p: int, params: Mapping[str, Any], seed: int):
-    """θ_0 of initialiser ``name`` (classical) or the learned model that runs Phase I."""
+def _initializer(name: str, p: int, params: Mapping[str, Any], seed: int, objective):
+    """The study initialiser ``name`` as an :class:`qaoa_meta.initializers.Initializer`,
+    as the evaluation harness uses them; a learned one runs Phase I on ``objective``'s shot
+    estimates (its queries are counted there)."""
     name = check_initializer(name)
     if name == "random":
-        return ini.RandomInitializer(seed)(problem, p), None
+        return ini.RandomInitializer(seed)
     if name == "fixed-angle":
-        return ini.make_initializer("fixed-angle")(problem, p), None
+        return ini.make_initializer("fixed-angle")
     if name in ("regression", "fitted-fixed-angle"):
         path = pathlib.Path(params["artifacts"]) / f"{name}_p{p}.json"
         if not path.exists():
@@ -171,9 +173,13 @@ def _initial_point(name: str, problem: MaxCutProblem, p: int, params: Mapping[st
                 f"{path} is missing; qaoa_meta.studies.noise_study.prepare_artifacts fits it "
                 "(qaoa-meta noise-study does this first)."
             )
-        return ini.initializer_from_config(json.loads(path.read_text()))(problem, p), None
-    models = str(params.get("models", DEFAULT_MODELS))
-    return None, _learned_model(models, name, p)
+        return ini.initializer_from_config(json.loads(path.read_text()))
+    model = _learned_model(str(params.get("models", DEFAULT_MODELS)), name, p)
+    # One ShotEnergy stays on the cached model, its objective swapped per cell: installing
+    # a new energy would retrace the model's rollout (seconds per cell).
+    energy = model.energy_fn if isinstance(model.energy_fn, ShotEnergy) else ShotEnergy()
+    energy.objective = objective
+    return ini.LearnedInitializer(model, name=name, energy=energy, keep_energy=True)
 
 
 def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -223,12 +229,12 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
     circuit = _noisy_circuit(key, p, dataclasses.replace(setup, shots=1), int(seed))
     built = time.perf_counter() - built
     objective = NoisyObjective(circuit, shots=setup.shots, seed=seed + 7919)
-    theta0, model = _initial_point(name, problem, p, options, seed)
-    phase1 = []
-    if model is not None:
-        trajectory = noisy_phase1(model, objective, keep_energy=True)
-        phase1 = trajectory.tolist()
-        theta0 = trajectory[-1]
+    initializer = _initializer(name, p, options, seed, objective)
+    theta0 = initializer(problem, p)
+    trajectory = initializer.phase1([problem], p)
+    phase1 = [] if trajectory is None else trajectory.theta[0].astype(float).tolist()
+    if trajectory is not None:
+        initializer.energy.objective = None  # Phase I is over: no later query may count
     phase1_shots = objective.shots_used
     optimizer = SPSA(max_iter=int(options.get("iterations", 10)), a=0.1, c=0.1)
     result = optimize_noisy(optimizer, objective, theta0, seed)
