@@ -24,9 +24,7 @@ def _floats(text: str) -> tuple[float, ...]:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers the ``noise-study`` sub-command.
 
-    Args:
-        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
-            sub-command's ``func`` default is its ``run_*`` function.
+    Args: as :meth:`CommandModule.add_parser`.
     """
     parser = subparsers.add_parser(
         "noise-study",

@@ -25,11 +25,9 @@ from qaoa_meta.sweep import (
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Registers the ``sweep`` sub-command.
+    """Registers the ``sweep`` and ``tune`` sub-commands.
 
-    Args:
-        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
-            sub-command's ``func`` default is its ``run_*`` function.
+    Args: as :meth:`CommandModule.add_parser`.
     """
     parser = subparsers.add_parser(
         "sweep",
