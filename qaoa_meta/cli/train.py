@@ -202,18 +202,7 @@ def train_from_args(args: argparse.Namespace) -> dict:
         data = load_paper_dataset(dataset_path)
         train = data.train[: args.limit] if args.limit else data.train
         keras.utils.set_random_seed(args.seed)
-        config = MetaConfig(
-            model=args.model,
-            variant=args.variant,
-            p=args.p,
-            steps=args.steps,
-            loss=args.loss,
-            mapping=args.mapping,
-            graph_features=args.graph_features,
-            backend=args.backend,
-            hidden=args.hidden,
-            seed=args.seed,
-        )
+        config = MetaConfig.from_options(vars(args))  # --model, --steps, ... --seed
     output.mkdir(parents=True, exist_ok=True)
     write_atomic(output / "config.json", config.to_json())
     model = MetaOptimizer(config)
