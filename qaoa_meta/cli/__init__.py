@@ -54,11 +54,12 @@ class CommandModule(Protocol):
 
         Args:
             subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
-                sub-command's ``func`` default is its ``run_*`` function.
+                sub-command's ``func`` default is the function that runs it (:meth:`run`).
         """
 
     def run(self, args: argparse.Namespace) -> int:
-        """Runs one sub-command: a module's ``run_*`` function, the ``func`` its parser sets.
+        """Runs one sub-command: the ``func`` its parser sets (``run_*``, or a private
+        ``_main``).
 
         Called by :func:`main` after :func:`qaoa_meta.cli.checks.check` accepted ``args``.
 
