@@ -36,6 +36,14 @@ from qaoa_meta.problems import (
 # `qaoa-meta --help` (qaoa_meta.cli.demo reads STAGES), which must stay fast and TensorFlow-free.
 
 
+def _print_header(header: str) -> None:
+    """Prints a table's column header (formatted to the rows' widths) and a rule of dashes
+    under it, indented like it."""
+    indent = header[: len(header) - len(header.lstrip())]
+    print(header)
+    print(indent + "-" * (len(header) - len(indent)))
+
+
 @dataclasses.dataclass(frozen=True)
 class GridResult:
     """Best p=1 point of a grid scan of one problem with one backend."""
@@ -124,8 +132,7 @@ def run_energy_stage(points: int = 24, seed: int = 7, out: str | None = None) ->
         f"{'problem':<18} {'n':>3} {'edges':>5} {'max-cut':>8} {'depth':>5} "
         f"{'best AR exact':>13} {'best AR tfq':>11} {'grid |Δ|':>9} {'γ*':>6} {'β*':>6}"
     )
-    print(header)
-    print("-" * len(header))
+    _print_header(header)
     results = []
     for problem in problems:
         circuit = qaoa_circuit(problem, p=1)
@@ -219,8 +226,7 @@ def run_meta_stage(
     print(f"  Phase I + L-BFGS-B on {len(test)} unseen G(10, j/10) graphs (mean over graphs):")
     # The same meaning and header as the report tables (qaoa_meta.report.HEADERS).
     header = f"  {'method':<20} {'AR init':>8} {'AR final':>8}  evaluations (energy+gradient calls)"
-    print(header)
-    print("  " + "-" * (len(header) - 2))
+    _print_header(header)
     summaries = []
     for method in record.methods:
         summary = MethodSummary(
@@ -307,8 +313,7 @@ def run_hardware_stage(
         f"keeps the symbols: depth {compiled.depth}, {compiled.two_qubit_count} two-qubit gates"
     )
     header = f"  {'setting':<26} {'<C> sampled':>11} {'AR':>7}"
-    print(header)
-    print("  " + "-" * (len(header) - 2))
+    _print_header(header)
     for row, (label, _, _) in zip(rows, settings, strict=True):
         print(f"  {label:<26} {row['energy']:>11.3f} {row['approximation_ratio']:>7.4f}")
     result = {

@@ -27,8 +27,8 @@ import math
 import os
 import pathlib
 import shutil
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -108,6 +108,27 @@ class MetaConfig(serialization.Serializable):
 
     _json_indent = 2
     _schema = serialization.Schema(version=SCHEMA_VERSION)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> MetaConfig:
+        """The config set by the entries of ``options`` named after its fields; the rest are
+        ignored, and the fields they do not name keep their defaults.
+
+        Settings that travel with other options name them after these fields: the
+        ``qaoa-meta train`` options (``--model``, ``--steps``, ``--graph-features``, ...) and
+        the samples of ``qaoa-meta tune``.
+
+        Args:
+            options: e.g. ``vars()`` of parsed arguments, or a tuning sample.
+
+        Returns:
+            The :class:`MetaConfig`.
+
+        Raises:
+            ValueError: for a value the config refuses (see :class:`MetaConfig`).
+        """
+        fields = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{name: value for name, value in options.items() if name in fields})
 
     def __post_init__(self) -> None:
         model_spec(self.model)

@@ -519,12 +519,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         requests early stopping after ``patience`` epochs without improvement, then commits
         the epoch (:meth:`save`) and calls ``on_commit``.
 
-        Args:
-            epoch: the 0-based index of the epoch that ended.
-            logs: the epoch's metrics (``loss``, ``val_loss``, ...).
-
-        Raises:
-            ValueError: when ``monitor`` is missing from ``logs``.
+        Args: as :meth:`PlateauScheduler.on_epoch_end`.
         """
         current = monitored(logs, self.monitor, "TrainingCheckpoint")
         self.wait += 1

@@ -110,8 +110,7 @@ def _trial(
     from qaoa_meta.meta import MetaConfig, MetaOptimizer, make_dataset
     from qaoa_meta.training import train as fit
 
-    config_keys = {field.name for field in dataclasses.fields(MetaConfig)}
-    config = MetaConfig(**{**base, **{k: v for k, v in params.items() if k in config_keys}})
+    config = MetaConfig.from_options({**base, **params})
     model = MetaOptimizer(config)
     model.compile(**{k: params[k] for k in LEARNING_RATE_KEYS if k in params})
     report = keras.callbacks.LambdaCallback(

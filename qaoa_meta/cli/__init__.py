@@ -1,8 +1,10 @@
 """The ``qaoa-meta`` command line.
 
-Each sub-command lives in its own module exposing ``add_parser(subparsers)``, which registers
-the sub-command and sets ``func`` (a callable taking the parsed ``argparse.Namespace`` and
-returning an exit code). Sub-command modules are imported lazily so ``qaoa-meta --help`` is fast.
+Each group of sub-commands lives in its own module, a :class:`CommandModule`: its
+``add_parser(subparsers)`` registers the sub-commands, each with a ``func`` (a ``run_*``
+function) that takes the parsed ``argparse.Namespace`` and returns the exit status. The
+modules import their heavy dependencies lazily, inside the ``run_*`` functions, so
+``qaoa-meta --help`` (which imports them all) is fast.
 
 Every argument or input-file error is one line on stderr with exit code 2, and arrives before
 TensorFlow or Cirq load: argparse errors through :class:`Parser`, everything else through
@@ -22,6 +24,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Protocol
 
 from qaoa_meta.cli.errors import UserError, one_line
 
@@ -35,6 +38,43 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qaoa_meta.cli.evaluate",
     "qaoa_meta.cli.noise_study",
 )
+
+
+class CommandModule(Protocol):
+    """What each module of :data:`COMMAND_MODULES` provides: the protocol of its
+    ``add_parser`` and of the ``run_*`` functions it registers, documented here once.
+
+    A module's functions document their arguments by reference to these methods
+    (``Args: as :meth:`CommandModule.run```), adding only what is their own: the sub-commands
+    they register, what the command does and the input it refuses (each a :class:`UserError`).
+    """
+
+    def add_parser(self, subparsers: argparse._SubParsersAction) -> None:
+        """Registers the module's sub-commands.
+
+        Args:
+            subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
+                sub-command's ``func`` default is the function that runs it (:meth:`run`).
+        """
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Runs one sub-command: the ``func`` its parser sets (``run_*``, or a private
+        ``_main``).
+
+        Called by :func:`main` after :func:`qaoa_meta.cli.checks.check` accepted ``args``.
+
+        Args:
+            args: the parsed arguments of the sub-command (its options as attributes).
+
+        Returns:
+            The exit status: 0 when the command did all it was asked; 1 when part of the
+            work failed (cells of a sweep or study, every trial of a tune), as it reports;
+            130 when interrupted after saving what was done (``sweep``).
+
+        Raises:
+            UserError: for arguments or input the command cannot use, raised before the
+                work starts where possible; :func:`main` prints it as one line and returns 2.
+        """
 
 
 class Parser(argparse.ArgumentParser):
@@ -95,4 +135,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-__all__ = ("COMMAND_MODULES", "Parser", "UserError", "build_parser", "main")
+__all__ = ("COMMAND_MODULES", "CommandModule", "Parser", "UserError", "build_parser", "main")

@@ -36,9 +36,7 @@ from qaoa_meta.problems import SPLITS, load_paper_dataset, paper_like_dataset, s
 def add_parser(subparsers) -> None:
     """Registers the ``problem`` and ``dataset`` sub-commands.
 
-    Args:
-        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
-            sub-command's ``func`` default is its ``run_*`` function.
+    Args: as :meth:`CommandModule.add_parser`.
     """
     problem = subparsers.add_parser(
         "problem",
@@ -254,14 +252,9 @@ def _output(path: str) -> pathlib.Path:
 def run_problem(args: argparse.Namespace) -> int:
     """``qaoa-meta problem``: writes the problem file and prints what it wrote.
 
-    Args:
-        args: the parsed ``problem`` arguments.
+    Refuses what :func:`make_problem` refuses, and an unusable ``--out``.
 
-    Returns:
-        0, the exit status.
-
-    Raises:
-        UserError: as :func:`make_problem`, or for an unusable ``--out``.
+    Args: as :meth:`CommandModule.run`.
     """
     out = _output(args.out)
     with user_input():
@@ -403,15 +396,10 @@ def _sizes(graphs) -> str:
 def run_dataset(args: argparse.Namespace) -> int:
     """``qaoa-meta dataset``: converts the paper's dataset (``--from``) or generates a paper-like one, and writes it.
 
-    Args:
-        args: the parsed ``dataset`` arguments.
+    Refuses a count option < 1, a size < 4, ``--val-graphs`` above ``--val-size - 3``, an
+    unusable ``--out``, and what :func:`read_paper_source` refuses.
 
-    Returns:
-        0, the exit status.
-
-    Raises:
-        UserError: for a count option < 1, a size < 4, ``--val-graphs`` above
-            ``--val-size - 3``, an unusable ``--out``, or as :func:`read_paper_source`.
+    Args: as :meth:`CommandModule.run`.
     """
     out = _output(args.out)
     if args.source is not None:

@@ -12,9 +12,7 @@ from qaoa_meta.cli.errors import UserError
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers the ``demo`` sub-command.
 
-    Args:
-        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
-            sub-command's ``func`` default is its ``run_*`` function.
+    Args: as :meth:`CommandModule.add_parser`.
     """
     parser = subparsers.add_parser("demo", help="run the small end-to-end demo")
     parser.add_argument("--points", type=int, default=24, help="grid points per axis (24)")

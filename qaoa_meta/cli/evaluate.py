@@ -25,9 +25,7 @@ from qaoa_meta.problems import MaxCutProblem, load_paper_dataset
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers ``evaluate``, ``report`` and ``reproduce``.
 
-    Args:
-        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
-            sub-command's ``func`` default is its ``run_*`` function.
+    Args: as :meth:`CommandModule.add_parser`.
     """
     evaluate = subparsers.add_parser(
         "evaluate", help="Run initialisers + a Phase-II optimiser and write a run record (JSON)."
@@ -104,16 +102,11 @@ def _optimizer(args):
 def run_evaluate(args: argparse.Namespace) -> int:
     """``qaoa-meta evaluate``: runs the initialisers and the Phase-II optimiser, prints the summary table and saves the run record.
 
-    Args:
-        args: the parsed ``evaluate`` arguments.
+    Refuses unreadable problems or dataset, no problem left after ``--sizes``/``--max-graphs``,
+    a fitted method without ``--dataset``, an unknown method, an unloadable ``--model``
+    directory and bad optimiser settings.
 
-    Returns:
-        0, the exit status.
-
-    Raises:
-        UserError: for unreadable problems or dataset, no problem left after ``--sizes``/
-            ``--max-graphs``, a fitted method without ``--dataset``, an unknown method, an
-            unloadable ``--model`` directory or bad optimiser settings.
+    Args: as :meth:`CommandModule.run`.
     """
     from qaoa_meta import initializers as inits
     from qaoa_meta.evaluate import evaluate
@@ -175,15 +168,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     """``qaoa-meta report``: writes :func:`qaoa_meta.report.write_report` for a run record.
 
-    Args:
-        args: the parsed ``report`` arguments (``record``, ``out``: default the record's path
-            without its suffix, ``eps``).
+    The options are ``record``, ``out`` (default: the record's path without its suffix) and
+    ``eps``; refuses a missing or malformed record.
 
-    Returns:
-        0, the exit status.
-
-    Raises:
-        UserError: for a missing or malformed record.
+    Args: as :meth:`CommandModule.run`.
     """
     from qaoa_meta.evaluate import RunRecord
     from qaoa_meta.report import write_report
@@ -199,15 +187,10 @@ def run_report(args: argparse.Namespace) -> int:
 def run_reproduce(args: argparse.Namespace) -> int:
     """``qaoa-meta reproduce``: runs :func:`qaoa_meta.studies.reproduce.run` and writes the comparison document.
 
-    Args:
-        args: the parsed ``reproduce`` arguments.
+    Refuses settings :class:`~qaoa_meta.studies.reproduce.ReproductionConfig` refuses,
+    ``--epochs`` < 1, ``--train-budget`` <= 0 and an unknown model.
 
-    Returns:
-        0, the exit status.
-
-    Raises:
-        UserError: for settings :class:`~qaoa_meta.studies.reproduce.ReproductionConfig`
-            refuses, ``--epochs`` < 1 or ``--train-budget`` <= 0, or an unknown model.
+    Args: as :meth:`CommandModule.run`.
     """
     from qaoa_meta.studies import reproduce
 

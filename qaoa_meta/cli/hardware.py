@@ -28,9 +28,7 @@ from qaoa_meta.problems import MaxCutProblem, cost_diagonal, max_cut
 def add_parser(subparsers) -> None:
     """Registers the ``compile`` and ``simulate`` sub-commands.
 
-    Args:
-        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
-            sub-command's ``func`` default is its ``run_*`` function.
+    Args: as :meth:`CommandModule.add_parser`.
     """
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -116,15 +114,10 @@ def _compile(args, circuit):
 def run_compile(args) -> int:
     """``qaoa-meta compile``: compiles the problem's QAOA circuit for the device and saves it.
 
-    Args:
-        args: the parsed ``compile`` arguments; without ``--out`` the file goes beside the
-            problem, named after the device, gate set and depth.
+    Without ``--out`` the file goes beside the problem, named after the device, gate set and
+    depth. Refuses an unreadable problem, bad ``--params`` and bad device options.
 
-    Returns:
-        0, the exit status.
-
-    Raises:
-        UserError: for an unreadable problem, bad ``--params`` or device options.
+    Args: as :meth:`CommandModule.run`.
     """
     problem, circuit, params = _load(args)
     compiled = _compile(args, circuit)
@@ -157,15 +150,10 @@ def run_compile(args) -> int:
 def run_simulate(args) -> int:
     """``qaoa-meta simulate``: compiles the circuit, estimates ⟨C⟩ under the noise model and prints it (and writes a JSON record with ``--out``).
 
-    Args:
-        args: the parsed ``simulate`` arguments.
+    Refuses a missing ``--params``, a bad ``--noise``, ``--method exact`` with noise, and
+    what :func:`run_compile` refuses.
 
-    Returns:
-        0, the exit status.
-
-    Raises:
-        UserError: without ``--params``, for a bad ``--noise``, for ``--method exact``
-            with noise, or as :func:`run_compile`.
+    Args: as :meth:`CommandModule.run`.
     """
     from hardware import energy, noise_from_spec, to_device_form
     from hardware.noise import readout_errors

@@ -8,6 +8,8 @@ import json
 
 from qaoa_meta import initializer_names
 from qaoa_meta.cli.errors import UserError, user_input
+from qaoa_meta.cli.sweep import sweep_options
+from qaoa_meta.sweep import BACKENDS
 
 # qaoa_meta.studies.noise_study (TensorFlow) is imported in the functions that use it:
 # `qaoa-meta --help` imports every sub-command module, and it must stay fast and TF-free.
@@ -24,9 +26,7 @@ def _floats(text: str) -> tuple[float, ...]:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Registers the ``noise-study`` sub-command.
 
-    Args:
-        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
-            sub-command's ``func`` default is its ``run_*`` function.
+    Args: as :meth:`CommandModule.add_parser`.
     """
     parser = subparsers.add_parser(
         "noise-study",
@@ -65,7 +65,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--noise", default=None, help="base noise model scaled by --noise-scales (default weber)"
     )
     parser.add_argument("--mitigate-readout", action="store_true")
-    parser.add_argument("--backend", choices=("local", "ray"), default="local")
+    parser.add_argument("--backend", choices=BACKENDS, default="local")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--figures", default=None, help="where PNGs go (default: --output)")
     parser.add_argument("--no-progress", action="store_true")
@@ -119,14 +119,7 @@ def _main(args: argparse.Namespace) -> int:
     from qaoa_meta.studies.noise_study import run_study
 
     study = study_from_args(args)
-    result = run_study(
-        study,
-        args.output,
-        backend=args.backend,
-        workers=args.workers,
-        figures=args.figures,
-        progress=not args.no_progress,
-    )
+    result = run_study(study, args.output, figures=args.figures, **sweep_options(args))
     print(json.dumps({"sweep": result["sweep"], "paths": result["paths"]}, indent=1))
     print(open(result["paths"]["table"]).read())
     return 0 if result["cells_failed"] == 0 else 1

@@ -7,6 +7,7 @@ import argparse
 import collections
 import json
 import sys
+from typing import Any
 
 from qaoa_meta.cli.errors import UserError, user_input
 from qaoa_meta.problems import load_paper_dataset
@@ -25,11 +26,9 @@ from qaoa_meta.sweep import (
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """Registers the ``sweep`` sub-command.
+    """Registers the ``sweep`` and ``tune`` sub-commands.
 
-    Args:
-        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
-            sub-command's ``func`` default is its ``run_*`` function.
+    Args: as :meth:`CommandModule.add_parser`.
     """
     parser = subparsers.add_parser(
         "sweep",
@@ -97,6 +96,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     tune_parser.add_argument("--seed", type=int, default=0)
     tune_parser.add_argument("--output", default="runs/tune")
     tune_parser.set_defaults(func=_tune)
+
+
+def sweep_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keywords of :func:`qaoa_meta.sweep.run_sweep` that the options of every command
+    running a sweep (``sweep``, ``noise-study``) set: ``--backend``, ``--workers`` and
+    ``--no-progress``.
+
+    Args:
+        args: the parsed arguments of such a command.
+
+    Returns:
+        ``backend``, ``workers`` and ``progress``.
+    """
+    return {"backend": args.backend, "workers": args.workers, "progress": not args.no_progress}
 
 
 def _tune(args: argparse.Namespace) -> int:
@@ -168,12 +181,7 @@ def _main(args: argparse.Namespace) -> int:
         raise UserError(f"--workers must be at least 1, got {args.workers}.")
     try:
         summary = run_sweep(
-            config,
-            args.backend,
-            workers=args.workers,
-            address=args.address,
-            retry_failed=args.retry_failed,
-            progress=not args.no_progress,
+            config, address=args.address, retry_failed=args.retry_failed, **sweep_options(args)
         )
     except RayUnavailableError as error:
         raise UserError(str(error)) from error

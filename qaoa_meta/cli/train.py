@@ -27,9 +27,7 @@ from qaoa_meta.problems import load_paper_dataset
 def add_parser(subparsers) -> None:
     """Registers the ``train`` and ``models`` sub-commands.
 
-    Args:
-        subparsers: the top-level parser's sub-parser action (``add_subparsers()``); each
-            sub-command's ``func`` default is its ``run_*`` function.
+    Args: as :meth:`CommandModule.add_parser`.
     """
     train = subparsers.add_parser(
         "train",
@@ -204,18 +202,7 @@ def train_from_args(args: argparse.Namespace) -> dict:
         data = load_paper_dataset(dataset_path)
         train = data.train[: args.limit] if args.limit else data.train
         keras.utils.set_random_seed(args.seed)
-        config = MetaConfig(
-            model=args.model,
-            variant=args.variant,
-            p=args.p,
-            steps=args.steps,
-            loss=args.loss,
-            mapping=args.mapping,
-            graph_features=args.graph_features,
-            backend=args.backend,
-            hidden=args.hidden,
-            seed=args.seed,
-        )
+        config = MetaConfig.from_options(vars(args))  # --model, --steps, ... --seed
     output.mkdir(parents=True, exist_ok=True)
     write_atomic(output / "config.json", config.to_json())
     model = MetaOptimizer(config)
@@ -339,14 +326,9 @@ def train_from_args(args: argparse.Namespace) -> dict:
 def run_train(args: argparse.Namespace) -> int:
     """``qaoa-meta train``: :func:`train_from_args`, then prints the summary as JSON.
 
-    Args:
-        args: the parsed ``train`` arguments.
+    Refuses what :func:`train_from_args` refuses.
 
-    Returns:
-        0, the exit status.
-
-    Raises:
-        UserError: as :func:`train_from_args`.
+    Args: as :meth:`CommandModule.run`.
     """
     summary = train_from_args(args)["summary"]
     print(json.dumps(summary, indent=2))
@@ -356,11 +338,9 @@ def run_train(args: argparse.Namespace) -> int:
 def run_models(args: argparse.Namespace) -> int:
     """Prints count_params() of every model and variant beside the paper's counts.
 
-    Args:
-        args: the parsed ``models`` arguments (``p``).
+    The one option is ``--p``.
 
-    Returns:
-        0, the exit status.
+    Args: as :meth:`CommandModule.run`.
     """
     from qaoa_meta.cells import model_spec
     from qaoa_meta.meta import MetaConfig, MetaOptimizer

@@ -273,37 +273,26 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
 # --- artifacts: fitted and learned initialisers ----------------------------------------------
 def prepare_artifacts(
     output: str | pathlib.Path,
-    ps: Sequence[int],
+    study: StudyConfig,
     *,
-    initializers: Sequence[str] = INITIALIZERS,
-    models: str | pathlib.Path = DEFAULT_MODELS,
-    train_size: int | None = None,
-    device: str = "weber",
-    noise: str = "weber",
-    train_models: bool = True,
     progress: bool = True,
     log: Any = print,
 ) -> dict[str, Any]:
     """Fits the classical initialisers and makes sure the learned ones exist, per depth.
 
+    What is made is what the study's ``initializers`` need, for each of its depths ``ps``.
     ``regression`` (:class:`~qaoa_meta.initializers.FeatureRegression`) and
     ``fitted-fixed-angle`` (:class:`~qaoa_meta.initializers.FittedFixedAngle`) are fitted on
-    the paper's training graphs (the learned models' data; ``train_size`` keeps the first
-    graphs only) into ``output``; the learned models (and their noise-aware copies) come
-    from :func:`qaoa_meta.studies.study_models.train_study_models` into ``models``, which skips the
-    ones already saved (``train_models=False``: use what is there). Only what
-    ``initializers`` needs is made.
+    the paper's training graphs (the learned models' data; the study's ``train_size`` keeps
+    the first graphs only) into ``output``; the learned models (and their noise-aware copies,
+    on the study's ``device`` and ``noise``) come from
+    :func:`qaoa_meta.studies.study_models.train_study_models` into the study's ``models``,
+    which skips the ones already saved (``train_models=False``: use what is there).
 
     Args:
         output: directory for the fitted classical initialisers (``<name>_p<p>.json``;
             existing files are kept).
-        ps: the depths.
-        initializers: the study's initialisers (names or aliases).
-        models: the study-model directory of the learned initialisers.
-        train_size: fit on the first this many training graphs; None (or 0) for all.
-        device: device of the noise-aware models' circuits.
-        noise: noise specification of the noise-aware training.
-        train_models: train the learned models that are missing (else use what is saved).
+        study: the study whose initialisers are made (:class:`StudyConfig`).
         progress: log the learned models' training progress.
         log: where progress lines go.
 
@@ -312,19 +301,18 @@ def prepare_artifacts(
         fitted and ``learned`` (the manifest) when learned models were trained or loaded.
 
     Raises:
-        ValueError: for an unknown initialiser, or as
-            :func:`~qaoa_meta.studies.study_models.train_study_models`.
+        ValueError: as :func:`~qaoa_meta.studies.study_models.train_study_models` (the
+            study's initialisers were checked when it was made).
     """
-    initializers = [check_initializer(name) for name in initializers]
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    info: dict[str, Any] = {"timings_s": {}, "models": str(models)}
-    classical = [name for name in registry.FITTED if name in initializers]
+    info: dict[str, Any] = {"timings_s": {}, "models": str(study.models)}
+    classical = [name for name in registry.FITTED if name in study.initializers]
     if classical:
         train = load_training_data()[0]
-        train = train[:train_size] if train_size else train
+        train = train[: study.train_size] if study.train_size else train
         info["train_graphs"] = len(train)
-        for p in ps:
+        for p in study.ps:
             for name in classical:
                 path = output / f"{name}_p{p}.json"
                 if path.exists():
@@ -335,17 +323,17 @@ def prepare_artifacts(
                 info["timings_s"][f"{name}_p{p}"] = time.perf_counter() - t0
                 log(f"fitted {name} p={p} on {len(train)} training graphs")
     learned = sorted(
-        {n.removesuffix(NOISE_AWARE_SUFFIX) for n in initializers if n not in CLASSICAL}
+        {n.removesuffix(NOISE_AWARE_SUFFIX) for n in study.initializers if n not in CLASSICAL}
     )
-    if learned and train_models:
-        noise_aware = any(n.endswith(NOISE_AWARE_SUFFIX) for n in initializers)
+    if learned and study.train_models:
+        noise_aware = any(n.endswith(NOISE_AWARE_SUFFIX) for n in study.initializers)
         t0 = time.perf_counter()
         info["learned"] = train_study_models(
-            models,
-            ps,
+            study.models,
+            study.ps,
             noise_aware=noise_aware,
-            device=device,
-            noise=noise,
+            device=study.device,
+            noise=study.noise,
             names=learned,
             progress=progress,
             log=log,
@@ -1232,18 +1220,7 @@ def run_study(
     artifacts = output / "artifacts"
     t0 = time.perf_counter()
     log(f"noise study: {study.cells} cells; preparing initialisers")
-    info = prepare_artifacts(
-        artifacts,
-        study.ps,
-        initializers=study.initializers,
-        models=study.models,
-        train_size=study.train_size,
-        device=study.device,
-        noise=study.noise,
-        train_models=study.train_models,
-        progress=progress,
-        log=log,
-    )
+    info = prepare_artifacts(artifacts, study, progress=progress, log=log)
     train_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     summary = run_sweep(
