@@ -10,7 +10,7 @@ vectoriser does not vectorise butterflies whose pair distance is a runtime value
   three (``_rot_lanes``), fused on a contiguous block with the pass's elementwise work (|+⟩ and
   the first phase, a cost phase between two mixers, ⟨C⟩; ``_inner_forward``);
 * a bit of pair distance h ≥ 8 pairs whole vectors h apart; one sweep applies two bits (radix
-  4: four vectors loaded, rotated by both bits in registers, stored; ``_radix4``).
+  4: four vectors loaded, rotated by both bits in registers, stored; ``_sweep``).
 
 The qubits are split into two groups: the low ``g`` bits (contiguous blocks of ``2^g``
 amplitudes, worked on in place and cache-resident) and the high ``n - g`` bits (tiles of
@@ -34,7 +34,7 @@ The gradient is the adjoint method: after the forward passes, λ = Cψ, and the 
 (un-applying each layer to ψ and λ) accumulating ``dE/dθ_k = 2 Im⟨λ|G_k|ψ⟩`` with ``G = C``
 for a phase and ``G = X_j`` per qubit for a mixer, summed in float64. ``X_j`` commutes with
 every rotation of its layer's mixer, so each bit's term is read from the vectors loaded for its
-butterfly while ψ and λ are un-mixed in the same sweep (``_radix4_adjoint``); on a block, the
+butterfly while ψ and λ are un-mixed in the same sweep (``_sweep_adjoint``); on a block, the
 in-vector bits of both mixers, the phase term and the division by the phase share one sweep
 (``_inner_backward``). Memory: two states per circuit in flight.
 """
