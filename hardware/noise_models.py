@@ -126,12 +126,7 @@ class MomentNoise(cirq.NoiseModel):
     def after(self, moment: cirq.Moment, qubits: Sequence[cirq.Qid]) -> list[cirq.Moment]:
         """Noise moments to insert after ``moment`` (default: none); see the class docstring.
 
-        Args:
-            moment: the circuit moment (never a virtual one).
-            qubits: every qubit of the system, idle ones included.
-
-        Returns:
-            The noise moments, in circuit order (empty moments are dropped by the caller).
+        Args: as :meth:`MomentNoise.before`.
         """
         return []
 

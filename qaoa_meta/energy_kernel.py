@@ -10,7 +10,7 @@ vectoriser does not vectorise butterflies whose pair distance is a runtime value
   three (``_rot_lanes``), fused on a contiguous block with the pass's elementwise work (|+⟩ and
   the first phase, a cost phase between two mixers, ⟨C⟩; ``_inner_forward``);
 * a bit of pair distance h ≥ 8 pairs whole vectors h apart; one sweep applies two bits (radix
-  4: four vectors loaded, rotated by both bits in registers, stored; ``_radix4``).
+  4: four vectors loaded, rotated by both bits in registers, stored; ``_sweep``).
 
 The qubits are split into two groups: the low ``g`` bits (contiguous blocks of ``2^g``
 amplitudes, worked on in place and cache-resident) and the high ``n - g`` bits (tiles of
@@ -34,7 +34,7 @@ The gradient is the adjoint method: after the forward passes, λ = Cψ, and the 
 (un-applying each layer to ψ and λ) accumulating ``dE/dθ_k = 2 Im⟨λ|G_k|ψ⟩`` with ``G = C``
 for a phase and ``G = X_j`` per qubit for a mixer, summed in float64. ``X_j`` commutes with
 every rotation of its layer's mixer, so each bit's term is read from the vectors loaded for its
-butterfly while ψ and λ are un-mixed in the same sweep (``_radix4_adjoint``); on a block, the
+butterfly while ψ and λ are un-mixed in the same sweep (``_sweep_adjoint``); on a block, the
 in-vector bits of both mixers, the phase term and the division by the phase share one sweep
 (``_inner_backward``). Memory: two states per circuit in flight.
 """
@@ -478,14 +478,27 @@ def _vcost(typingctx, codes, levels, index):
 #
 # ``e^{-iβX}`` on the pair (a, b) of one qubit: a' = c a - i s b, b' = c b - i s a, the same
 # formula for both, so a butterfly is x' = c x - i s x_partner on whole vectors. The three lowest
-# bits pair lanes of one vector (``_inner3``: the partner is a lane shuffle); a bit of distance
-# h ≥ 8 pairs whole vectors h apart, and one sweep applies 2 or 3 such bits at once (radix 4/8:
-# 4 or 8 vectors loaded, rotated by each bit in registers, stored).
+# bits pair lanes of one vector (``_rot_lanes``: the partner is a lane shuffle, applied in the
+# fused sweeps below); a bit of distance h ≥ 8 pairs whole vectors h apart, and one sweep applies
+# 1 or 2 such bits at once (radix 2/4: 2 or 4 vectors loaded, rotated by each bit in registers,
+# stored). A pair is the tuple (re, im, re, im) of the vectors at q and q + h, a quad the pairs
+# at q and q + 2h.
 
 
 @numba.njit(**_JIT)
-def _rot(ar, ai, br, bi, c, s):
+def _rot(pair, c, s):
+    ar, ai, br, bi = pair
     return c * ar + s * bi, c * ai - s * br, c * br + s * ai, c * bi - s * ar
+
+
+@numba.njit(**_JIT)
+def _rot_quad(quad, c, s):
+    """Both bits of a quad: the pairs (0, 1) and (2, 3), then (0, 2) and (1, 3)."""
+    r0, i0, r1, i1 = _rot(quad[:4], c, s)
+    r2, i2, r3, i3 = _rot(quad[4:], c, s)
+    r0, i0, r2, i2 = _rot((r0, i0, r2, i2), c, s)
+    r1, i1, r3, i3 = _rot((r1, i1, r3, i3), c, s)
+    return r0, i0, r1, i1, r2, i2, r3, i3
 
 
 @numba.njit(**_JIT)
@@ -500,64 +513,52 @@ def _rot_lanes(r, i, c, s):
 
 
 @numba.njit(**_JIT)
-def _inner3(tr, ti, c, s):
-    cv, sv = _vsplat(tr, c), _vsplat(tr, s)
-    for q in range(0, tr.size, _LANES):
-        r, i = _rot_lanes(_vload(tr, q), _vload(ti, q), cv, sv)
-        _vstore(tr, q, r)
-        _vstore(ti, q, i)
+def _load_pair(tr, ti, q, h):
+    return _vload(tr, q), _vload(ti, q), _vload(tr, q + h), _vload(ti, q + h)
 
 
 @numba.njit(**_JIT)
-def _radix2(tr, ti, h, c, s):
-    cv, sv = _vsplat(tr, c), _vsplat(tr, s)
-    for start in range(0, tr.size, 2 * h):
-        for q in range(start, start + h, _LANES):
-            r0, i0, r1, i1 = _rot(
-                _vload(tr, q), _vload(ti, q), _vload(tr, q + h), _vload(ti, q + h), cv, sv
-            )
-            _vstore(tr, q, r0)
-            _vstore(ti, q, i0)
-            _vstore(tr, q + h, r1)
-            _vstore(ti, q + h, i1)
+def _store_pair(tr, ti, q, h, pair):
+    r0, i0, r1, i1 = pair
+    _vstore(tr, q, r0)
+    _vstore(ti, q, i0)
+    _vstore(tr, q + h, r1)
+    _vstore(ti, q + h, i1)
 
 
 @numba.njit(**_JIT)
-def _radix4(tr, ti, h, c, s):
+def _load_quad(tr, ti, q, h):
+    return _load_pair(tr, ti, q, h) + _load_pair(tr, ti, q + 2 * h, h)
+
+
+@numba.njit(**_JIT)
+def _store_quad(tr, ti, q, h, quad):
+    _store_pair(tr, ti, q, h, quad[:4])
+    _store_pair(tr, ti, q + 2 * h, h, quad[4:])
+
+
+@numba.njit(**_JIT)
+def _sweep(tr, ti, h, c, s, radix):
+    """Bit ``h`` (``radix`` 2) or bits ``h`` and ``2h`` (``radix`` 4) of ``e^{-iβX}``, h ≥ 8."""
     cv, sv = _vsplat(tr, c), _vsplat(tr, s)
-    for start in range(0, tr.size, 4 * h):
+    for start in range(0, tr.size, radix * h):
         for q in range(start, start + h, _LANES):
-            r0, i0 = _vload(tr, q), _vload(ti, q)
-            r1, i1 = _vload(tr, q + h), _vload(ti, q + h)
-            r2, i2 = _vload(tr, q + 2 * h), _vload(ti, q + 2 * h)
-            r3, i3 = _vload(tr, q + 3 * h), _vload(ti, q + 3 * h)
-            r0, i0, r1, i1 = _rot(r0, i0, r1, i1, cv, sv)
-            r2, i2, r3, i3 = _rot(r2, i2, r3, i3, cv, sv)
-            r0, i0, r2, i2 = _rot(r0, i0, r2, i2, cv, sv)
-            r1, i1, r3, i3 = _rot(r1, i1, r3, i3, cv, sv)
-            _vstore(tr, q, r0)
-            _vstore(ti, q, i0)
-            _vstore(tr, q + h, r1)
-            _vstore(ti, q + h, i1)
-            _vstore(tr, q + 2 * h, r2)
-            _vstore(ti, q + 2 * h, i2)
-            _vstore(tr, q + 3 * h, r3)
-            _vstore(ti, q + 3 * h, i3)
+            if radix == 4:
+                _store_quad(tr, ti, q, h, _rot_quad(_load_quad(tr, ti, q, h), cv, sv))
+            else:
+                _store_pair(tr, ti, q, h, _rot(_load_pair(tr, ti, q, h), cv, sv))
 
 
 @numba.njit(**_JIT)
 def _mix(tr, ti, lo, hi, c, s):
-    """``e^{-iβX}`` (c = cos β, s = sin β) on bits ``lo..hi-1`` of the buffer (lo = 0 or ≥ 3):
-    the three in-vector bits in one sweep, then two bits per sweep."""
+    """``e^{-iβX}`` (c = cos β, s = sin β) on bits ``lo..hi-1`` of the buffer (lo ≥ 3), two bits
+    per sweep."""
     b = lo
-    if lo == 0:
-        _inner3(tr, ti, c, s)
-        b = 3
     while b + 1 < hi:
-        _radix4(tr, ti, 1 << b, c, s)
+        _sweep(tr, ti, 1 << b, c, s, 4)
         b += 2
     if b < hi:
-        _radix2(tr, ti, 1 << b, c, s)
+        _sweep(tr, ti, 1 << b, c, s, 2)
 
 
 # --- adjoint sweeps: un-mix ψ and λ, reading Im⟨λ|X_b|ψ⟩ on the way -----------------------------
@@ -568,107 +569,55 @@ def _mix(tr, ti, lo, hi, c, s):
 
 
 @numba.njit(**_JIT)
-def _x_term(pra, pia, prb, pib, lra, lia, lrb, lib):
+def _x_term(psi, lam):
+    """Im⟨λ|X|ψ⟩ of one bit, per lane, from the ψ and λ pairs it joins."""
+    pra, pia, prb, pib = psi
+    lra, lia, lrb, lib = lam
     return lra * pib - lia * prb + lrb * pia - lib * pra
 
 
 @numba.njit(**_JIT)
-def _inner3_adjoint(pr, pi, lr, li, c, s):
-    cv, sv = _vsplat(pr, c), _vsplat(pr, s)
-    total = _vwiden(_vsplat(pr, 0.0))
-    for q in range(0, pr.size, _LANES):
-        r, i, a, b = _vload(pr, q), _vload(pi, q), _vload(lr, q), _vload(li, q)
-        term = a * _vswap(i, 1) - b * _vswap(r, 1)
-        term = term + a * _vswap(i, 2) - b * _vswap(r, 2)
-        term = term + a * _vswap(i, 4) - b * _vswap(r, 4)
-        total = total + _vwiden(term)
-        r, i = _rot_lanes(r, i, cv, sv)
-        a, b = _rot_lanes(a, b, cv, sv)
-        _vstore(pr, q, r)
-        _vstore(pi, q, i)
-        _vstore(lr, q, a)
-        _vstore(li, q, b)
-    return _vsum(total)
+def _x_term_quad(psi, lam):
+    """The sum of :func:`_x_term` over the quad's four pairs, in :func:`_rot_quad`'s order."""
+    r0, i0, r1, i1, r2, i2, r3, i3 = psi
+    a0, b0, a1, b1, a2, b2, a3, b3 = lam
+    term = _x_term(psi[:4], lam[:4])
+    term = term + _x_term(psi[4:], lam[4:])
+    term = term + _x_term((r0, i0, r2, i2), (a0, b0, a2, b2))
+    return term + _x_term((r1, i1, r3, i3), (a1, b1, a3, b3))
 
 
 @numba.njit(**_JIT)
-def _radix2_adjoint(pr, pi, lr, li, h, c, s):
+def _sweep_adjoint(pr, pi, lr, li, h, c, s, radix):
+    """:func:`_sweep` on ψ and λ; returns Σ Im⟨λ|X_b|ψ⟩ over its bits (float64)."""
     cv, sv = _vsplat(pr, c), _vsplat(pr, s)
     total = _vwiden(_vsplat(pr, 0.0))
-    for start in range(0, pr.size, 2 * h):
+    for start in range(0, pr.size, radix * h):
         for q in range(start, start + h, _LANES):
-            r0, i0, r1, i1 = _vload(pr, q), _vload(pi, q), _vload(pr, q + h), _vload(pi, q + h)
-            a0, b0, a1, b1 = _vload(lr, q), _vload(li, q), _vload(lr, q + h), _vload(li, q + h)
-            total = total + _vwiden(_x_term(r0, i0, r1, i1, a0, b0, a1, b1))
-            r0, i0, r1, i1 = _rot(r0, i0, r1, i1, cv, sv)
-            a0, b0, a1, b1 = _rot(a0, b0, a1, b1, cv, sv)
-            _vstore(pr, q, r0)
-            _vstore(pi, q, i0)
-            _vstore(pr, q + h, r1)
-            _vstore(pi, q + h, i1)
-            _vstore(lr, q, a0)
-            _vstore(li, q, b0)
-            _vstore(lr, q + h, a1)
-            _vstore(li, q + h, b1)
-    return _vsum(total)
-
-
-@numba.njit(**_JIT)
-def _radix4_adjoint(pr, pi, lr, li, h, c, s):
-    cv, sv = _vsplat(pr, c), _vsplat(pr, s)
-    total = _vwiden(_vsplat(pr, 0.0))
-    for start in range(0, pr.size, 4 * h):
-        for q in range(start, start + h, _LANES):
-            r0, i0, r1, i1 = _vload(pr, q), _vload(pi, q), _vload(pr, q + h), _vload(pi, q + h)
-            a0, b0, a1, b1 = _vload(lr, q), _vload(li, q), _vload(lr, q + h), _vload(li, q + h)
-            q2, q3 = q + 2 * h, q + 3 * h
-            r2, i2, r3, i3 = _vload(pr, q2), _vload(pi, q2), _vload(pr, q3), _vload(pi, q3)
-            a2, b2, a3, b3 = _vload(lr, q2), _vload(li, q2), _vload(lr, q3), _vload(li, q3)
-            term = _x_term(r0, i0, r1, i1, a0, b0, a1, b1)
-            term = term + _x_term(r2, i2, r3, i3, a2, b2, a3, b3)
-            term = term + _x_term(r0, i0, r2, i2, a0, b0, a2, b2)
-            term = term + _x_term(r1, i1, r3, i3, a1, b1, a3, b3)
-            total = total + _vwiden(term)
-            r0, i0, r1, i1 = _rot(r0, i0, r1, i1, cv, sv)
-            r2, i2, r3, i3 = _rot(r2, i2, r3, i3, cv, sv)
-            r0, i0, r2, i2 = _rot(r0, i0, r2, i2, cv, sv)
-            r1, i1, r3, i3 = _rot(r1, i1, r3, i3, cv, sv)
-            a0, b0, a1, b1 = _rot(a0, b0, a1, b1, cv, sv)
-            a2, b2, a3, b3 = _rot(a2, b2, a3, b3, cv, sv)
-            a0, b0, a2, b2 = _rot(a0, b0, a2, b2, cv, sv)
-            a1, b1, a3, b3 = _rot(a1, b1, a3, b3, cv, sv)
-            _vstore(pr, q, r0)
-            _vstore(pi, q, i0)
-            _vstore(pr, q + h, r1)
-            _vstore(pi, q + h, i1)
-            _vstore(pr, q2, r2)
-            _vstore(pi, q2, i2)
-            _vstore(pr, q3, r3)
-            _vstore(pi, q3, i3)
-            _vstore(lr, q, a0)
-            _vstore(li, q, b0)
-            _vstore(lr, q + h, a1)
-            _vstore(li, q + h, b1)
-            _vstore(lr, q2, a2)
-            _vstore(li, q2, b2)
-            _vstore(lr, q3, a3)
-            _vstore(li, q3, b3)
+            if radix == 4:
+                psi, lam = _load_quad(pr, pi, q, h), _load_quad(lr, li, q, h)
+                total = total + _vwiden(_x_term_quad(psi, lam))
+                _store_quad(pr, pi, q, h, _rot_quad(psi, cv, sv))
+                _store_quad(lr, li, q, h, _rot_quad(lam, cv, sv))
+            else:
+                psi, lam = _load_pair(pr, pi, q, h), _load_pair(lr, li, q, h)
+                total = total + _vwiden(_x_term(psi, lam))
+                _store_pair(pr, pi, q, h, _rot(psi, cv, sv))
+                _store_pair(lr, li, q, h, _rot(lam, cv, sv))
     return _vsum(total)
 
 
 @numba.njit(**_JIT)
 def _unmix_grad(pr, pi, lr, li, lo, hi, c, s):
-    """Un-applies ``e^{-iβX}`` on bits ``lo..hi-1`` to ψ and λ; returns Σ_b Im⟨λ|X_b|ψ⟩."""
+    """Un-applies ``e^{-iβX}`` on bits ``lo..hi-1`` (lo ≥ 3) to ψ and λ; returns
+    Σ_b Im⟨λ|X_b|ψ⟩."""
     total = 0.0
     b = lo
-    if lo == 0:
-        total += _inner3_adjoint(pr, pi, lr, li, c, -s)
-        b = 3
     while b + 1 < hi:
-        total += _radix4_adjoint(pr, pi, lr, li, 1 << b, c, -s)
+        total += _sweep_adjoint(pr, pi, lr, li, 1 << b, c, -s, 4)
         b += 2
     if b < hi:
-        total += _radix2_adjoint(pr, pi, lr, li, 1 << b, c, -s)
+        total += _sweep_adjoint(pr, pi, lr, li, 1 << b, c, -s, 2)
     return total
 
 

@@ -695,6 +695,12 @@ def _chunks(total: int, n: int, max_chunk_elements: int = 1 << 23) -> Iterable[t
         yield start, min(start + size, total)
 
 
+def _check_node_limit(n: int, limit: int, what: str, advice: str = "") -> None:
+    """Raises ``ValueError`` naming ``what`` and its node ``limit`` when ``n`` exceeds it."""
+    if n > limit:
+        raise ValueError(f"{what} is limited to n <= {limit} nodes, got n = {n}{advice}.")
+
+
 def _cut_values_by_chunk(
     problem: MaxCutProblem, count: int
 ) -> Iterator[tuple[int, int, np.ndarray]]:
@@ -721,11 +727,12 @@ def max_cut(problem: MaxCutProblem) -> MaxCutSolution:
         ValueError: if ``problem.n`` exceeds ``MAX_BRUTE_FORCE_NODES``.
     """
     n = problem.n
-    if n > MAX_BRUTE_FORCE_NODES:
-        raise ValueError(
-            f"Brute-force Max-Cut is limited to n <= {MAX_BRUTE_FORCE_NODES} nodes "
-            f"(2^(n-1) cuts), got n = {n}; use a heuristic or an external solver for larger graphs."
-        )
+    _check_node_limit(
+        n,
+        MAX_BRUTE_FORCE_NODES,
+        "Brute-force Max-Cut (2^(n-1) cuts)",
+        "; use a heuristic or an external solver for larger graphs",
+    )
     best_value, best_index = -np.inf, 0
     for start, _, values in _cut_values_by_chunk(problem, 1 << (n - 1)):
         k = int(np.argmax(values))
@@ -749,11 +756,7 @@ def cost_diagonal(problem: MaxCutProblem, dtype: Any = np.float64) -> np.ndarray
         ValueError: if ``problem.n`` exceeds ``MAX_DIAGONAL_NODES``.
     """
     n = problem.n
-    if n > MAX_DIAGONAL_NODES:
-        raise ValueError(
-            f"The cost diagonal has 2^n entries; it is limited to n <= {MAX_DIAGONAL_NODES}, "
-            f"got n = {n}."
-        )
+    _check_node_limit(n, MAX_DIAGONAL_NODES, "The cost diagonal (2^n entries)")
     diagonal = np.empty(1 << n, dtype=dtype)
     for start, stop, values in _cut_values_by_chunk(problem, 1 << n):
         diagonal[start:stop] = values

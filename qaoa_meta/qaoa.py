@@ -44,14 +44,7 @@ def gamma_symbols(p: int) -> list[sympy.Symbol]:
 def beta_symbols(p: int) -> list[sympy.Symbol]:
     """Symbols ``beta_1..beta_p`` of the mixer layers.
 
-    Args:
-        p: QAOA depth.
-
-    Returns:
-        The p symbols, in order.
-
-    Raises:
-        ValueError: unless ``p`` is a positive integer.
+    Args: as :func:`gamma_symbols`.
     """
     return _numbered_symbols("beta", p)
 

@@ -322,12 +322,7 @@ class QuantumGateLSTMCell(LSTMStateCell):
     def gate_preactivations(self, inputs, h):
         """``clayer_out`` of each gate's :meth:`gate_features` of ``clayer_in([h, x])``.
 
-        Args:
-            inputs: ``(B, input_dim)`` step input x.
-            h: ``(B, units)`` hidden state.
-
-        Returns:
-            ``(forget, input, update, output)`` pre-activations, each ``(B, units)``.
+        Args: as :meth:`LSTMStateCell.gate_preactivations`.
         """
         z = self.gate_features(self.clayer_in(tf.concat([h, inputs], axis=-1)))
         return tuple(self.clayer_out(z[gate]) for gate in range(4))

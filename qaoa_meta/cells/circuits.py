@@ -173,17 +173,7 @@ def fwp_vqc(
     The brick layer is CNOTs on (0,1), (2,3), ... then on (1,2), (3,4), ...;
     ``cirq.ry(θ) = exp(−iθY/2)``, PennyLane's convention.
 
-    Args:
-        qubits: the register.
-        inputs: one symbol per qubit (the encoded angles x).
-        weights: ``(n_layers, n_qubits)`` array of symbols.
-
-    Returns:
-        The symbolic circuit.
-
-    Raises:
-        ValueError: when ``inputs`` or a row of ``weights`` does not have one entry per
-            qubit.
+    Args: as :func:`qlstm_vqc`.
     """
     n = len(qubits)
     circuit = cirq.Circuit(cirq.H.on_each(*qubits))

@@ -72,12 +72,7 @@ class LSTMCell(LSTMStateCell):
     def gate_preactivations(self, inputs, h):
         """``x W + h U + b (+ b_hh)`` split into PyTorch's gate blocks i, f, g, o.
 
-        Args:
-            inputs: ``(B, input_dim)`` step input x.
-            h: ``(B, units)`` hidden state.
-
-        Returns:
-            ``(forget, input, update, output)`` pre-activations, each ``(B, units)``.
+        Args: as :meth:`LSTMStateCell.gate_preactivations`.
         """
         z = tf.matmul(inputs, self.kernel) + tf.matmul(h, self.recurrent_kernel) + self.bias
         if self.recurrent_bias is not None:
