@@ -23,18 +23,15 @@ _EXPORTS = {
     **dict.fromkeys(
         (
             "CompiledCircuit",
-            "RoutedCircuit",
             "compile_circuit",
-            "interaction_graph",
             "json_resolver",
-            "route",
-            "tfq_safe",
-            "to_gateset",
-            "to_gateset_symbolic",
-            "two_qubit_count",
-            "validate",
         ),
         "compile",
+    ),
+    **dict.fromkeys(("RoutedCircuit", "interaction_graph", "route"), "routing"),
+    **dict.fromkeys(
+        ("tfq_safe", "to_gateset", "to_gateset_symbolic", "two_qubit_count", "validate"),
+        "gatesets",
     ),
     **dict.fromkeys(
         ("GATESETS", "NAMED_DEVICES", "Device", "get_device", "grid", "line", "place"), "devices"

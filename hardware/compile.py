@@ -5,14 +5,18 @@ one with fewer native two-qubit gates, converts with :mod:`hardware.gatesets` (r
 symbolic) and applies the options of :mod:`hardware.scheduling`; :class:`CompiledCircuit`
 carries the result, its qubit maps and its JSON.
 
-Routing, gate sets and scheduling each live in their own module; the names they export are
-re-exported here for code written against the single ``hardware.compile`` module.
+Routing, gate sets and scheduling each live in their own module (``hardware`` exports their
+names from there). Code written against the single ``hardware.compile`` module still finds
+them here: the ones this module uses are imported, the others answer through a
+``DeprecationWarning`` that names their home.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -26,9 +30,6 @@ from hardware.devices import (
     get_device,
 )
 from hardware.gatesets import (
-    is_native_two_qubit,
-    target_gateset,
-    tfq_safe,
     to_gateset,
     to_gateset_symbolic,
     two_qubit_count,
@@ -36,14 +37,10 @@ from hardware.gatesets import (
 )
 from hardware.routing import (
     ROUTERS,
-    RoutedCircuit,
     check_at_most_two_qubits,
-    interaction_graph,
     route,
 )
 from hardware.scheduling import (
-    DD_SCHEMAS,
-    DD_TAG,
     add_dynamical_decoupling,
     decoupling_schema,
     stratify_moments,
@@ -303,27 +300,33 @@ def compile_circuit(
     return best
 
 
+# Names that lived here before compile.py was split, now only in their own module.
+_MOVED = {
+    "DD_SCHEMAS": "hardware.scheduling",
+    "DD_TAG": "hardware.scheduling",
+    "RoutedCircuit": "hardware.routing",
+    "interaction_graph": "hardware.routing",
+    "is_native_two_qubit": "hardware.gatesets",
+    "target_gateset": "hardware.gatesets",
+    "tfq_safe": "hardware.gatesets",
+}
+
+
+def __getattr__(name: str):
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"hardware.compile.{name} moved: use {_MOVED[name]}.{name} (or hardware.{name})",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(importlib.import_module(_MOVED[name]), name)
+
+
 __all__ = [
     "COMPILED_SCHEMA_VERSION",
     "CompiledCircuit",
     "check_target",
     "compile_circuit",
     "json_resolver",
-    # Re-exported from hardware.routing, hardware.gatesets and hardware.scheduling, where
-    # they live, for code written against the single compile module.
-    "DD_SCHEMAS",
-    "DD_TAG",
-    "RoutedCircuit",
-    "add_dynamical_decoupling",
-    "check_at_most_two_qubits",
-    "interaction_graph",
-    "is_native_two_qubit",
-    "route",
-    "stratify_moments",
-    "target_gateset",
-    "tfq_safe",
-    "to_gateset",
-    "to_gateset_symbolic",
-    "two_qubit_count",
-    "validate",
 ]

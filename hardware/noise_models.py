@@ -573,26 +573,18 @@ class NoiseStack(MomentNoise):
     models: tuple[MomentNoise, ...]
 
     def before(self, moment, qubits):
-        """The ``before`` moments of every model, concatenated model by model.
+        """The ``before`` moments of every member, first member's first; each member sees
+        the original ``moment``.
 
-        Args:
-            moment: the circuit moment; every member sees this original moment.
-            qubits: every qubit of the system.
-
-        Returns:
-            The members' ``before`` moments, first member's first.
+        Args: as :meth:`MomentNoise.before`.
         """
         return [m for model in self.models for m in model.before(moment, qubits)]
 
     def after(self, moment, qubits):
-        """The ``after`` moments of every model, concatenated model by model.
+        """The ``after`` moments of every member, first member's first; each member sees
+        the original ``moment``.
 
-        Args:
-            moment: the circuit moment; every member sees this original moment.
-            qubits: every qubit of the system.
-
-        Returns:
-            The members' ``after`` moments, first member's first.
+        Args: as :meth:`MomentNoise.before`.
         """
         return [m for model in self.models for m in model.after(moment, qubits)]
 

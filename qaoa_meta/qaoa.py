@@ -238,16 +238,11 @@ def textbook_to_pennylane(theta: Sequence[float] | np.ndarray) -> np.ndarray:
 def pennylane_to_textbook(theta_pl: Sequence[float] | np.ndarray) -> np.ndarray:
     """PennyLane ``(γ_PL, α)`` → textbook ``(γ, β) = (−γ_PL, α)`` (works on batches).
 
-    Negating γ is its own inverse, so this is :func:`textbook_to_pennylane`.
+    Negating γ is its own inverse, so this is :func:`textbook_to_pennylane` (same shapes,
+    same ``ValueError`` for an odd last axis).
 
     Args:
         theta_pl: ``(..., 2p)`` PennyLane parameters.
-
-    Returns:
-        ``(..., 2p)`` textbook θ.
-
-    Raises:
-        ValueError: for an odd number of entries on the last axis.
     """
     return textbook_to_pennylane(theta_pl)
 

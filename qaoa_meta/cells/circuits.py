@@ -388,15 +388,25 @@ def check_circuit_backend(backend: str) -> str:
 
 class _BatchedCircuit:
     """What the batched evaluators share: one symbolic circuit, the symbol names in the
-    column order of the values, the backend and, for ``"tfq"``, the serialized circuit that
-    :meth:`_programs` tiles to a batch's rows inside the graph."""
+    column order of the values, the backend and the register; for ``"tfq"`` the serialized
+    circuit that :meth:`_programs` tiles to a batch's rows inside the graph, for ``"tf"`` the
+    :class:`StateVectorCircuit` (``_simulator``) on the register."""
 
-    def __init__(self, circuit: cirq.Circuit, symbol_names: Sequence[sympy.Symbol], backend: str):
+    def __init__(
+        self,
+        circuit: cirq.Circuit,
+        symbol_names: Sequence[sympy.Symbol],
+        backend: str,
+        qubits: Sequence[cirq.Qid],
+    ):
         self.circuit = circuit
         self.symbol_names = [str(s) for s in symbol_names]
         self.backend = check_circuit_backend(backend)
+        self.qubits = list(qubits)
         if self.backend == "tfq":
             self._circuit = tfq.convert_to_tensor([circuit]).numpy()
+        else:
+            self._simulator = StateVectorCircuit(circuit, symbol_names, self.qubits)
 
     def _programs(self, rows: tf.Tensor) -> tf.Tensor:
         """The circuit string once per row (``rows`` may vary between calls)."""
@@ -432,15 +442,13 @@ class BatchedExpectation(_BatchedCircuit):
         observables: Sequence[cirq.PauliSum],
         backend: str = "tfq",
     ):
-        super().__init__(circuit, symbol_names, backend)
+        super().__init__(circuit, symbol_names, backend, sorted(circuit.all_qubits()))
         self.observables = list(observables)
-        if backend == "tf":
-            qubits = sorted(circuit.all_qubits())
-            self._simulator = StateVectorCircuit(circuit, symbol_names, qubits)
-            self._z_index = _z_qubits(self.observables, qubits)
-            return
-        self._operators = tfq.convert_to_tensor([self.observables]).numpy()
-        self.layer = tfq.layers.Expectation(differentiator=tfq.differentiators.Adjoint())
+        if self.backend == "tf":
+            self._z_index = _z_qubits(self.observables, self.qubits)
+        else:
+            self._operators = tfq.convert_to_tensor([self.observables]).numpy()
+            self.layer = tfq.layers.Expectation(differentiator=tfq.differentiators.Adjoint())
 
     def __call__(self, values: tf.Tensor) -> tf.Tensor:
         """Expectations of every observable for every row of values.
@@ -519,12 +527,9 @@ class BatchedAmplitudes(_BatchedCircuit):
         qubits: Sequence[cirq.Qid],
         backend: str = "tfq",
     ):
-        super().__init__(circuit, symbol_names, backend)
-        self.qubits = list(qubits)
-        if backend == "tf":
-            self._simulator = StateVectorCircuit(circuit, symbol_names, self.qubits)
-            return
-        self._basis = tfq.convert_to_tensor(basis_state_circuits(self.qubits)).numpy()
+        super().__init__(circuit, symbol_names, backend, qubits)
+        if self.backend == "tfq":
+            self._basis = tfq.convert_to_tensor(basis_state_circuits(self.qubits)).numpy()
 
     def __call__(self, values: tf.Tensor) -> tf.Tensor:
         """Amplitudes of the state of every row of values.

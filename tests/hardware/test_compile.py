@@ -204,3 +204,16 @@ def test_cirq_json_protocol_carries_a_compiled_circuit_inside_other_cirq_values(
     with pytest.raises(ValueError, match="hardware.CompiledCircuit"):
         cirq.read_json(json_text=text)
     assert hardware.json_resolver("cirq.LineQubit") is None
+
+
+def test_names_moved_out_of_compile_still_answer_with_a_deprecation_warning():
+    from hardware import compile as compile_module
+    from hardware import gatesets, routing, scheduling
+
+    for name, home in (("tfq_safe", gatesets), ("RoutedCircuit", routing), ("DD_TAG", scheduling)):
+        with pytest.warns(DeprecationWarning, match=f"use {home.__name__}.{name}"):
+            assert getattr(compile_module, name) is getattr(home, name)
+    assert hardware.tfq_safe is gatesets.tfq_safe and hardware.route is routing.route
+    assert compile_module.to_gateset is gatesets.to_gateset  # used by compile: no warning
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        compile_module.nothing  # noqa: B018
