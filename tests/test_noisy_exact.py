@@ -92,3 +92,26 @@ def test_complex64_default_agrees_with_complex128(encoded):
     reference, reference_gradient = exact.value_and_gradient(index, theta)
     np.testing.assert_allclose(values, reference, atol=2e-5)
     np.testing.assert_allclose(gradient, reference_gradient, atol=2e-5)
+
+
+def test_density_matrix_products_run_on_one_blas_thread_and_restore_the_pool(encoded, monkeypatch):
+    import threadpoolctl
+
+    from qaoa_meta import noisy_exact
+
+    data, energy = encoded
+    seen = []
+    original = noisy_exact._Program.value_and_gradient
+
+    def spy(self, theta, with_gradient=True):
+        seen.extend(
+            p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"
+        )
+        return original(self, theta, with_gradient)
+
+    monkeypatch.setattr(noisy_exact._Program, "value_and_gradient", spy)
+    before = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    energy.value_and_gradient(np.array([0, 1]), np.zeros((2, 4)))
+    assert seen and set(seen) == {1}
+    after = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    assert after == before
