@@ -670,11 +670,11 @@ class LearnedInitializer(Initializer):
         self._check_depth(qaoa.check_depth(p))
         key = tuple(problem_fingerprint(pr) for pr in problems)
         if key not in self._cache:
-            rollout = self._rollout(list(problems))
+            rollout = self._phase1_rollout(list(problems))
             self._cache = {key: Phase1(theta=rollout.theta, values=rollout.expectation)}
         return self._cache[key]
 
-    def _rollout(self, problems: list[MaxCutProblem]):
+    def _phase1_rollout(self, problems: list[MaxCutProblem]):
         if self.energy is None:
             return self.model.rollout(problems)
         previous = self.model.energy_fn
