@@ -271,12 +271,17 @@ def noise_cell(params: dict[str, Any], seed: int) -> dict[str, Any]:
 
 
 # --- artifacts: fitted and learned initialisers ----------------------------------------------
+def _say(line: str) -> None:
+    """A progress line, flushed at once (a log file shows it while the study runs)."""
+    print(line, flush=True)
+
+
 def prepare_artifacts(
     output: str | pathlib.Path,
     study: StudyConfig,
     *,
     progress: bool = True,
-    log: Any = print,
+    log: Any = None,
 ) -> dict[str, Any]:
     """Fits the classical initialisers and makes sure the learned ones exist, per depth.
 
@@ -294,7 +299,7 @@ def prepare_artifacts(
             existing files are kept).
         study: the study whose initialisers are made (:class:`StudyConfig`).
         progress: log the learned models' training progress.
-        log: where progress lines go.
+        log: where progress lines go (None: printed, flushed at once).
 
     Returns:
         ``{"timings_s", "models"}``, plus ``train_graphs`` when classical initialisers were
@@ -304,6 +309,7 @@ def prepare_artifacts(
         ValueError: as :func:`~qaoa_meta.studies.study_models.train_study_models` (the
             study's initialisers were checked when it was made).
     """
+    log = log or _say
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
     info: dict[str, Any] = {"timings_s": {}, "models": str(study.models)}
@@ -1196,7 +1202,7 @@ def run_study(
     workers: int | None = None,
     figures: str | pathlib.Path | None = None,
     progress: bool = True,
-    log: Any = print,
+    log: Any = None,
 ) -> dict[str, Any]:
     """Fits/loads the initialisers, runs (or resumes) the grid with :func:`run_sweep`, writes
     the tables, figures and the run record (with the grid's wall time).
@@ -1209,13 +1215,14 @@ def run_study(
             :func:`qaoa_meta.sweep.run_sweep`); None for its default.
         figures: directory of the plots; None for ``output``.
         progress: log progress.
-        log: where progress lines go.
+        log: where progress lines go (None: printed, flushed at once).
 
     Returns:
         ``paths`` (the files written, as :func:`write_outputs`) and the run information:
         ``study``, ``training``, ``grid_wall_s``, ``model_comparison``, ``sweep``,
         ``cells_total``, ``cells_failed``.
     """
+    log = log or _say
     output = pathlib.Path(output)
     artifacts = output / "artifacts"
     t0 = time.perf_counter()
