@@ -103,6 +103,30 @@ class CostCodes:
     def nbytes(self) -> int:
         return int(self.codes.nbytes) + (0 if self.levels is None else int(self.levels.nbytes))
 
+    def column_tiles(self) -> np.ndarray:
+        """The codes in the order the high-group sweeps of a circuit over memory read them.
+
+        Tile t (columns ``t w .. t w + w - 1`` of the ``2^high`` rows of :func:`groups`) is
+        contiguous. Read in place, a tile's codes are ``w`` entries from each of ``2^high``
+        rows 2^low apart, which DRAM serves at a line and a row activation per piece
+        (0.7 GB/s at n = 24). Built on first use and kept with the codes (for the layout
+        :func:`groups` gives now).
+
+        Returns:
+            ``(B, 2^n)`` codes, tile-major.
+        """
+        layout_now = groups(self.n)
+        kept = self.__dict__.setdefault("_column_tiles", {})  # frozen: a cache, not a field
+        tiles = kept.get(layout_now)
+        if tiles is None:  # two threads may both build it; each returns its own
+            low, high, w = layout_now
+            rows = self.codes.shape[0]
+            shaped = self.codes.reshape(rows, 1 << high, (1 << low) // w, w)
+            tiles = np.ascontiguousarray(shaped.transpose(0, 2, 1, 3)).reshape(rows, -1)
+            kept.clear()
+            kept[layout_now] = tiles
+        return tiles
+
 
 def _integer_weights(problem: MaxCutProblem) -> bool:
     return all(float(w).is_integer() for _, _, w in problem.edges)
@@ -975,17 +999,8 @@ def _store(dst, src, base, rows, stride, w):
 
 
 @numba.njit(**_JIT)
-def _load_codes(src, dst, base, rows, stride, w, ahead):
-    for r in range(rows):
-        start = base + r * stride
-        _prefetch(src, start + ahead)
-        for j in range(w):
-            dst[r * w + j] = src[start + j]
-
-
-@numba.njit(**_JIT)
 def _forward_pass(
-    re, im, dc, blocks, bits, w, stride, cos_t, sin_t, levels, gammas, cb, sb,
+    re, im, dc, dt, blocks, bits, w, stride, cos_t, sin_t, levels, gammas, cb, sb,
     mix_before, phase_layer, write, expect, first_tile, last_tile,
 ):  # fmt: skip
     """One sweep: mixer of layer ``mix_before`` on this group, phase of ``phase_layer`` (the
@@ -993,8 +1008,9 @@ def _forward_pass(
     ``mix_before`` when ``expect``. Layers < 0 are skipped. Returns the float64 partial sums.
 
     The state is 2^high rows of 2^low amplitudes, ``stride`` apart (a little more than 2^low,
-    see :func:`layout`); ``dc`` holds the codes unpadded. With ``blocks``, the low group: tile t
-    is row t, worked on in place (``bits`` = low). Otherwise the high group: tile t is columns
+    see :func:`layout`); ``dc`` holds the codes unpadded, ``dt`` the same codes tile by tile
+    (:meth:`CostCodes.column_tiles`). With ``blocks``, the low group: tile t is row t, worked
+    on in place (``bits`` = low). Otherwise the high group: tile t is columns
     ``t w .. t w + w - 1`` of all 2^bits rows, copied to a buffer and back."""
     rows = 1 << bits
     partial = np.zeros(last_tile - first_tile, np.float64)
@@ -1009,13 +1025,11 @@ def _forward_pass(
             )  # fmt: skip
         return partial
     low = int(np.log2(w) + 0.5)
-    width = dc.size >> bits
     planes = _staggered(2, rows * w, re[:1])
     tr, ti = planes[0], planes[1]
-    tc = np.empty(rows * w, dc.dtype)
     ahead = _PREFETCH_FORWARD * w
     for t in range(first_tile, last_tile):
-        _load_codes(dc, tc, t * w, rows, width, w, ahead)
+        tc = dt[t * rows * w : (t + 1) * rows * w]
         if phase_layer != 0:
             _load(re, tr, t * w, rows, stride, w, ahead)
             _load(im, ti, t * w, rows, stride, w, ahead)
@@ -1028,7 +1042,7 @@ def _forward_pass(
 
 @numba.njit(**_JIT)
 def _backward_pass(
-    re, im, lre, lim, dc, blocks, bits, w, stride, cos_t, sin_t, levels, gammas, cb, sb,
+    re, im, lre, lim, dc, dt, blocks, bits, w, stride, cos_t, sin_t, levels, gammas, cb, sb,
     mix_after, phase_layer, mix_before, start, write, first_tile, last_tile,
 ):  # fmt: skip
     """Adjoint sweep mirroring a forward pass: un-applies (in reverse) the mixer of
@@ -1051,14 +1065,12 @@ def _backward_pass(
             )  # fmt: skip
         return partial
     low = int(np.log2(w) + 0.5)
-    width = dc.size >> bits
     planes = _staggered(4, rows * w, re[:1])
     pr, pi, lr, li = planes[0], planes[1], planes[2], planes[3]
-    tc = np.empty(rows * w, dc.dtype)
     ahead = _PREFETCH_BACKWARD * w
     for t in range(first_tile, last_tile):
         base = t * w
-        _load_codes(dc, tc, base, rows, width, w, ahead)
+        tc = dt[t * rows * w : (t + 1) * rows * w]
         _load(re, pr, base, rows, stride, w, ahead)
         _load(im, pi, base, rows, stride, w, ahead)
         if not start:
@@ -1242,7 +1254,7 @@ def _split(function, total: int, *args):
     return [first] + [future.result() for future in futures]
 
 
-def _large_circuit(re, im, lre, lim, dc, tables, gammas, cb, sb, grads):
+def _large_circuit(re, im, lre, lim, dc, dt, tables, gammas, cb, sb, grads):
     """One circuit over memory (n > BLOCK_BITS): p + 1 forward sweeps (and p + 1 back).
 
     ``re``, ``im`` (and ``lre``, ``lim`` for the gradient) are planes of :func:`state_planes`.
@@ -1258,7 +1270,7 @@ def _large_circuit(re, im, lre, lim, dc, tables, gammas, cb, sb, grads):
 
     def forward(g, mix_before, phase_layer, write, expect):
         blocks, bits, width, tiles = group[g]
-        args = (re, im, dc, blocks, bits, width, stride, *common)
+        args = (re, im, dc, dt, blocks, bits, width, stride, *common)
         args += (mix_before, phase_layer, write, expect)
         return sum(float(part.sum()) for part in _split(_forward_pass, tiles, *args))
 
@@ -1270,7 +1282,7 @@ def _large_circuit(re, im, lre, lim, dc, tables, gammas, cb, sb, grads):
 
     def backward(g, mix_after, phase_layer, mix_before, start, write):
         blocks, bits, width, tiles = group[g]
-        args = (re, im, lre, lim, dc, blocks, bits, width, stride, *common)
+        args = (re, im, lre, lim, dc, dt, blocks, bits, width, stride, *common)
         args += (mix_after, phase_layer, mix_before, start, write)
         parts = _split(_backward_pass, tiles, *args)
         return np.sum([part.sum(axis=0) for part in parts], axis=0)
@@ -1324,7 +1336,8 @@ def required_memory(problems: Sequence[MaxCutProblem], n_qubits: int, float_dtyp
 
     Returns:
         ``{"codes", "build", "states", "total"}`` in bytes; ``states`` counts one set of
-        state vectors per thread for small registers.
+        state vectors per thread for small registers; ``codes`` counts the codes twice for
+        registers over ``BLOCK_BITS`` (:meth:`CostCodes.column_tiles`).
     """
     dim = 1 << n_qubits
     itemsize = np.dtype(float_dtype).itemsize
@@ -1332,9 +1345,10 @@ def required_memory(problems: Sequence[MaxCutProblem], n_qubits: int, float_dtyp
     build = dim * 8  # one problem's int32 cut values (or float64 diagonal) while coding it
     if n_qubits <= _PARALLEL_ROWS_MAX_N:  # ψ and λ, real and imaginary parts, per thread
         states = 4 * dim * itemsize * threads()
-    else:  # padded rows, see layout()
+    else:  # padded rows, see layout(); the codes a second time, tile by tile (column_tiles)
         rows, stride = layout(n_qubits)
         states = 4 * (rows * stride * itemsize + 4096)
+        codes *= 2
     return {"codes": codes, "build": build, "states": states, "total": codes + build + states}
 
 
@@ -1451,13 +1465,15 @@ def run(
     grads = np.zeros((k, p2 if with_grad else 0))
     view = CostCodes(codes.codes, codes.levels[rows] if integer else None, codes.n)
     gammas, cb, sb, cos_t, sin_t, levels = layer_tables(view, params, float_dtype)
+    tiles = codes.column_tiles()  # kept with the batch's codes: built by its first call
     with (workspace or Workspace()).planes(codes.n, 4 if with_grad else 2, float_dtype) as planes:
         re, im = planes[:2]
         lre, lim = planes[2:] if with_grad else (re[:0], im[:0])
         for i in range(k):
             tables = (cos_t[i], sin_t[i], levels[i])
             values[i] = _large_circuit(
-                re, im, lre, lim, codes.codes[rows[i]], tables, gammas[i], cb[i], sb[i],
+                re, im, lre, lim, codes.codes[rows[i]], tiles[rows[i]], tables, gammas[i],
+                cb[i], sb[i],
                 grads[i] if with_grad else None,
             )  # fmt: skip
     values = values.astype(out_dtype, copy=False)

@@ -293,6 +293,25 @@ def test_circuits_over_memory_keep_their_state_planes_between_calls(monkeypatch)
     assert busy[0][0] == pytest.approx(numpy_energy(problem, theta[0]), abs=1e-11)
 
 
+def test_column_tiles_hold_each_high_group_tile_contiguously_for_the_layout_in_use(monkeypatch):
+    from qaoa_meta import energy_kernel
+
+    codes = energy_kernel.cost_codes([erdos_renyi(9, 0.5, seed=s) for s in range(2)], 9)
+    for block_bits in (4, 6):
+        monkeypatch.setattr(energy_kernel, "BLOCK_BITS", block_bits)
+        low, high, w = energy_kernel.groups(9)
+        tiles = codes.column_tiles()
+        assert tiles.shape == codes.codes.shape and tiles.dtype == codes.codes.dtype
+        rows, width = 1 << high, 1 << low
+        for b in range(2):
+            for t in range(width // w):
+                expected = [
+                    codes.codes[b, r * width + t * w + j] for r in range(rows) for j in range(w)
+                ]
+                np.testing.assert_array_equal(tiles[b, t * rows * w : (t + 1) * rows * w], expected)
+        assert codes.column_tiles() is tiles  # kept while the layout stays
+
+
 _KERNEL_BYTES = """
 import sys, numpy as np
 from qaoa_meta import energy_kernel
@@ -413,7 +432,8 @@ def test_a_batch_that_does_not_fit_is_refused_before_anything_is_allocated(monke
         Energy([problem], 1)
     need = energy_kernel.required_memory([problem], 26, np.float32)
     # ψ and λ in float32: 4 planes of 2^26 amplitudes, rows padded by 0.1% (energy_kernel.layout)
-    assert 4 * 4 << 26 <= need["states"] <= 1.001 * (4 * 4 << 26) and need["codes"] == 1 << 26
+    assert 4 * 4 << 26 <= need["states"] <= 1.001 * (4 * 4 << 26)
+    assert need["codes"] == 2 << 26  # one byte per amplitude, twice (CostCodes.column_tiles)
 
 
 def test_energy_owns_the_evaluators_and_old_names_still_import():
