@@ -17,8 +17,6 @@ import json
 import pathlib
 import sys
 
-import numpy as np
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 
@@ -86,8 +84,10 @@ def budget_table(record: dict, noise: float = 1.0) -> str:
         f"\n| n | p | shots/eval | initialiser | target AR | reached | mean shots (noise {noise:g}×) |",
         "|---|---|---|---|---|---|---|",
     ]
+    from qaoa_meta.studies.noise_study import shots_cell
+
     for r in rows:
-        shots = "—" if np.isnan(r["mean_shots"]) else f"{r['mean_shots']:.0f}"
+        shots = shots_cell(r["mean_shots"])
         out.append(
             f"| {r['n']} | {r['p']} | {r['shots']} | {r['initializer']} | {r['target_ar']:.3f} | "
             f"{r['reached']}/{r['runs']} | {shots} |"

@@ -294,3 +294,10 @@ def test_model_comparison_is_saved_per_model_and_reused_until_the_weights_change
     with pytest.warns(UserWarning, match="unreadable model-comparison cache"):
         damaged = compare_models(models, [1], problems, setup, ["lstm"], cache=cache)
     assert damaged == changed
+
+
+def test_shot_budget_tables_show_a_dash_where_no_run_reached_the_target():
+    from qaoa_meta.studies.noise_study import shots_cell
+
+    assert shots_cell(float("nan")) == "—"
+    assert shots_cell(10239.6) == "10240"

@@ -845,6 +845,19 @@ def plot_ar_vs_noise(
     return _save_figure(fig, path)
 
 
+def shots_cell(mean: float) -> str:
+    """A mean shot count as the tables show it.
+
+    Args:
+        mean: a ``mean_shots`` of :func:`shots_to_target` (NaN where no run reached the
+            target).
+
+    Returns:
+        The count rounded to a whole shot, or a dash for NaN.
+    """
+    return "—" if np.isnan(mean) else f"{mean:.0f}"
+
+
 def write_outputs(
     output: str | pathlib.Path,
     records: Sequence[Mapping[str, Any]],
@@ -907,14 +920,15 @@ def write_outputs(
         text += (
             f"\nShots until the noiseless AR of the current θ reaches "
             f"{0.95:.0%} of the best AR seen on that instance (mean over the runs that "
-            "reached it; target: mean over instances):\n\n| n | p | noise | shots/eval | initializer | target AR | reached | "
+            "reached it, — where none did; target: mean over instances):\n\n"
+            "| n | p | noise | shots/eval | initializer | target AR | reached | "
             "mean shots |\n|---|---|---|---|---|---|---|---|\n"
         )
         for row in budget:
             text += (
                 f"| {row['n']} | {row['p']} | {row['noise_scale']:g} | {row['shots']} | "
                 f"{row['initializer']} | {row['target_ar']:.3f} | {row['reached']}/{row['runs']} | "
-                f"{row['mean_shots']:.0f} |\n"
+                f"{shots_cell(row['mean_shots'])} |\n"
             )
     write_atomic(output / "summary.md", text)
     with (
@@ -958,6 +972,7 @@ __all__ = [
     "LEARNED",
     "check_initializer",
     "initializer_order",
+    "shots_cell",
     "shots_to_target",
     "NOISE_SCALES",
     "SHOTS",
