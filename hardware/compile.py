@@ -316,7 +316,7 @@ def __getattr__(name: str):
     if name not in _MOVED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     warnings.warn(
-        f"hardware.compile.{name} moved: use {_MOVED[name]}.{name} (or hardware.{name})",
+        f"hardware.compile.{name} moved: use {_MOVED[name]}.{name}",
         DeprecationWarning,
         stacklevel=2,
     )
