@@ -267,7 +267,12 @@ def test_busy_seconds_counts_overlaps_once_and_skips_gaps():
     assert busy_seconds([]) == 0.0
 
 
+def _refuse_to_load(*args):
+    raise AssertionError("a model was loaded for a row the cache holds")
+
+
 def test_model_comparison_is_saved_per_model_and_reused_until_the_weights_change(tmp_path):
+    from qaoa_meta.studies import noise_study
     from qaoa_meta.studies.noise_study import compare_models
     from qaoa_meta.studies.study_models import model_directory
 
@@ -282,7 +287,11 @@ def test_model_comparison_is_saved_per_model_and_reused_until_the_weights_change
     assert len(first) == 1 and 0 < first[0]["final_ar_noisy"] <= first[0]["final_ar_noiseless"]
     assert lines and "1/1: lstm p=1" in lines[0] and cache.exists()
     lines.clear()
-    again = compare_models(models, [1], problems, setup, ["lstm"], cache=cache, log=lines.append)
+    with pytest.MonkeyPatch.context() as patch:  # a row from the cache loads no model
+        patch.setattr(noise_study, "_load_learned_model", _refuse_to_load)
+        again = compare_models(
+            models, [1], problems, setup, ["lstm"], cache=cache, log=lines.append
+        )
     assert again == first and "from" in lines[0]
     # Other weights under the same name are scored anew, not read from the cache.
     MetaOptimizer(MetaConfig(model="lstm", p=1, steps=2, seed=5)).save_model(directory)

@@ -395,15 +395,16 @@ def compare_models(
     selected = [(p, name) for p in ps for name in names]
     rows = []
     for count, (p, name) in enumerate(selected, 1):
-        try:
-            model = _learned_model(str(models), name, p)
-        except FileNotFoundError:
-            continue
-        key = _comparison_key(setting, models, name, p)
-        if key in scored:
+        weights = _weights_digest(models, name, p)
+        key = _comparison_key(setting, name, p, weights)
+        if key in scored:  # scored rows name saved weights: no model is loaded for them
             rows.append(scored[key])
             if log is not None:
                 log(f"model comparison {count}/{len(selected)}: {name} p={p}, from {cache}")
+            continue
+        try:
+            model = _load_learned_model(str(models), name, p, weights)
+        except FileNotFoundError:
             continue
         start = time.perf_counter()
         model.set_energy(None)  # a study cell may have left its shot energy installed
@@ -451,9 +452,9 @@ def _read_cache(cache: pathlib.Path | None) -> dict[str, Any]:
     return scored if isinstance(scored, dict) else {}
 
 
-def _comparison_key(setting: Mapping[str, Any], models: Any, name: str, p: int) -> str:
-    """Digest of what a comparison row depends on: problems, setup, model and its weights."""
-    weights = _weights_digest(models, name, p)
+def _comparison_key(setting: Mapping[str, Any], name: str, p: int, weights: str) -> str:
+    """Digest of what a comparison row depends on: problems, setup, model and its weights
+    (:func:`_weights_digest`)."""
     text = json.dumps({**setting, "model": name, "p": p, "weights": weights}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
