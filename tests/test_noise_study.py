@@ -192,6 +192,17 @@ def test_cli_rejects_bad_input(capsys):
     assert "even n" in capsys.readouterr().err
 
 
+def test_no_train_with_a_missing_model_is_one_line_before_anything_runs(tmp_path, capsys):
+    output = tmp_path / "run"
+    arguments = ["noise-study", "--initializers", "fixed-angle,qlstm+noise-aware", "--no-train"]
+    arguments += ["--models", str(tmp_path / "none"), "--n", "8", "--p", "2"]
+    assert cli.main([*arguments, "--output", str(output)]) == 2
+    error = capsys.readouterr().err
+    assert "--no-train: No trained study model 'qlstm-noise-aware_p2'" in error
+    assert "train_study_models" in error and "\n" not in error.strip()
+    assert not output.exists()  # refused before fitting or running a cell
+
+
 def test_study_initialisers_come_from_the_registry_and_aliases_keep_the_labels():
     from qaoa_meta import initializer_names as reg
     from qaoa_meta.studies import noise_study, study_models

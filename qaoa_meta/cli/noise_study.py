@@ -116,9 +116,12 @@ def study_from_args(args: argparse.Namespace):
 
 
 def _main(args: argparse.Namespace) -> int:
-    from qaoa_meta.studies.noise_study import run_study
+    from qaoa_meta.studies.noise_study import check_saved_models, run_study
 
     study = study_from_args(args)
+    if not study.train_models:
+        with user_input("--no-train"):  # before minutes of fitting, not in every cell
+            check_saved_models(study)
     result = run_study(study, args.output, figures=args.figures, **sweep_options(args))
     print(json.dumps({"sweep": result["sweep"], "paths": result["paths"]}, indent=1))
     print(open(result["paths"]["table"]).read())

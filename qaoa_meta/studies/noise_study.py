@@ -51,6 +51,7 @@ from qaoa_meta.studies.study_models import (
     load_study_model,
     load_training_data,
     model_directory,
+    saved_model_directory,
     train_study_models,
 )
 from qaoa_meta.sweep import SweepConfig, load_records, run_sweep
@@ -345,7 +346,28 @@ def prepare_artifacts(
             log=log,
         )
         info["timings_s"]["learned"] = time.perf_counter() - t0
+    elif learned:
+        check_saved_models(study)
     return info
+
+
+def check_saved_models(study: StudyConfig) -> None:
+    """Checks that every learned initialiser of ``study`` is saved in its ``models``, at each
+    of its depths (what ``train_models=False`` relies on), before any cell runs.
+
+    Args:
+        study: the study.
+
+    Raises:
+        FileNotFoundError: for the first model missing, naming it and the command that
+            trains it (:func:`~qaoa_meta.studies.study_models.saved_model_directory`).
+    """
+    for name in study.initializers:
+        if name in CLASSICAL:
+            continue
+        base = name.removesuffix(NOISE_AWARE_SUFFIX)
+        for p in study.ps:
+            saved_model_directory(study.models, base, p, name.endswith(NOISE_AWARE_SUFFIX))
 
 
 def compare_models(
@@ -973,6 +995,7 @@ __all__ = [
     "LEARNED",
     "check_initializer",
     "initializer_order",
+    "check_saved_models",
     "shots_cell",
     "shots_to_target",
     "NOISE_SCALES",

@@ -804,17 +804,19 @@ def update_doc(
     return doc
 
 
-def load_study_model(output: str | pathlib.Path, name: str, p: int, noise_aware: bool = False):
-    """The saved :class:`~qaoa_meta.meta.MetaOptimizer` ``name`` at depth ``p``.
+def saved_model_directory(
+    output: str | pathlib.Path, name: str, p: int, noise_aware: bool = False
+) -> pathlib.Path:
+    """The directory of the saved study model ``name`` at depth ``p``, checked to hold one.
 
     Args:
         output: the study-model directory.
         name: one of :data:`STUDY_MODELS`.
         p: QAOA depth.
-        noise_aware: load the noise-aware copy.
+        noise_aware: the noise-aware copy.
 
     Returns:
-        The loaded model.
+        The model's directory (it has a ``config.json``).
 
     Raises:
         ValueError: ``name`` is not one of :data:`STUDY_MODELS`.
@@ -831,7 +833,15 @@ def load_study_model(output: str | pathlib.Path, name: str, p: int, noise_aware:
             + (", noise_aware=True" if noise_aware else "")
             + " may be passed to train only what is needed)."
         )
-    return MetaOptimizer.load_model(directory)
+    return directory
+
+
+def load_study_model(output: str | pathlib.Path, name: str, p: int, noise_aware: bool = False):
+    """The saved :class:`~qaoa_meta.meta.MetaOptimizer` ``name`` at depth ``p``.
+
+    Args: as :func:`saved_model_directory`.
+    """
+    return MetaOptimizer.load_model(saved_model_directory(output, name, p, noise_aware))
 
 
 __all__ = [
@@ -844,6 +854,7 @@ __all__ = [
     "load_study_model",
     "manifest_section",
     "read_manifest",
+    "saved_model_directory",
     "train_study_models",
     "update_doc",
     "write_manifest",
