@@ -2,7 +2,9 @@
 
 The state is kept as two real "planes" (real and imaginary parts, float32 or float64). The mixer
 ``e^{-iβ ΣX}`` factorises qubit by qubit, and its butterfly is the same formula for both
-members of a pair, ``x' = c x - i s x_partner``. The sweeps are written with explicit 8-lane
+members of a pair, ``x' = c x - i s x_partner``; the forward sweeps apply it divided by c,
+``x' = x - i t x_partner`` with t = tan β (one fused multiply-add per output), and put the
+layer's factor c^n back with the next phase (see ``_mixer_constants``). The sweeps are written with explicit 8-lane
 vectors (``_Lanes``, an LLVM ``<8 x float>`` made by the numba intrinsics below: numba's loop
 vectoriser does not vectorise butterflies whose pair distance is a runtime value):
 
@@ -516,6 +518,13 @@ def _rot(pair, c, s):
 
 
 @numba.njit(**_JIT)
+def _tan_rot(pair, t):
+    """:func:`_rot` divided by c = cos β (t = tan β): one fused multiply-add per output."""
+    ar, ai, br, bi = pair
+    return ar + t * bi, ai - t * br, br + t * ai, bi - t * ar
+
+
+@numba.njit(**_JIT)
 def _rot_quad(quad, c, s):
     """Both bits of a quad: the pairs (0, 1) and (2, 3), then (0, 2) and (1, 3)."""
     r0, i0, r1, i1 = _rot(quad[:4], c, s)
@@ -523,6 +532,27 @@ def _rot_quad(quad, c, s):
     r0, i0, r2, i2 = _rot((r0, i0, r2, i2), c, s)
     r1, i1, r3, i3 = _rot((r1, i1, r3, i3), c, s)
     return r0, i0, r1, i1, r2, i2, r3, i3
+
+
+@numba.njit(**_JIT)
+def _tan_rot_quad(quad, t):
+    """:func:`_rot_quad` in tangent form (:func:`_tan_rot`)."""
+    r0, i0, r1, i1 = _tan_rot(quad[:4], t)
+    r2, i2, r3, i3 = _tan_rot(quad[4:], t)
+    r0, i0, r2, i2 = _tan_rot((r0, i0, r2, i2), t)
+    r1, i1, r3, i3 = _tan_rot((r1, i1, r3, i3), t)
+    return r0, i0, r1, i1, r2, i2, r3, i3
+
+
+@numba.njit(**_JIT)
+def _tan_rot_lanes(r, i, t):
+    """:func:`_rot_lanes` in tangent form (:func:`_tan_rot`)."""
+    pr, pi = _vswap(r, 1), _vswap(i, 1)
+    r, i = r + t * pi, i - t * pr
+    pr, pi = _vswap(r, 2), _vswap(i, 2)
+    r, i = r + t * pi, i - t * pr
+    pr, pi = _vswap(r, 4), _vswap(i, 4)
+    return r + t * pi, i - t * pr
 
 
 @numba.njit(**_JIT)
@@ -562,27 +592,28 @@ def _store_quad(tr, ti, q, h, quad):
 
 
 @numba.njit(**_JIT)
-def _sweep(tr, ti, h, c, s, radix):
-    """Bit ``h`` (``radix`` 2) or bits ``h`` and ``2h`` (``radix`` 4) of ``e^{-iβX}``, h ≥ 8."""
-    cv, sv = _vsplat(tr, c), _vsplat(tr, s)
+def _sweep(tr, ti, h, t, radix):
+    """Bit ``h`` (``radix`` 2) or bits ``h`` and ``2h`` (``radix`` 4) of ``e^{-iβX}/cos β``
+    (t = tan β), h ≥ 8."""
+    tv = _vsplat(tr, t)
     for start in range(0, tr.size, radix * h):
         for q in range(start, start + h, _LANES):
             if radix == 4:
-                _store_quad(tr, ti, q, h, _rot_quad(_load_quad(tr, ti, q, h), cv, sv))
+                _store_quad(tr, ti, q, h, _tan_rot_quad(_load_quad(tr, ti, q, h), tv))
             else:
-                _store_pair(tr, ti, q, h, _rot(_load_pair(tr, ti, q, h), cv, sv))
+                _store_pair(tr, ti, q, h, _tan_rot(_load_pair(tr, ti, q, h), tv))
 
 
 @numba.njit(**_JIT)
-def _mix(tr, ti, lo, hi, c, s):
-    """``e^{-iβX}`` (c = cos β, s = sin β) on bits ``lo..hi-1`` of the buffer (lo ≥ 3), two bits
-    per sweep."""
+def _mix(tr, ti, lo, hi, t):
+    """``e^{-iβX}/cos β`` (t = tan β) on each of bits ``lo..hi-1`` of the buffer (lo ≥ 3), two
+    bits per sweep."""
     b = lo
     while b + 1 < hi:
-        _sweep(tr, ti, 1 << b, c, s, 4)
+        _sweep(tr, ti, 1 << b, t, 4)
         b += 2
     if b < hi:
-        _sweep(tr, ti, 1 << b, c, s, 2)
+        _sweep(tr, ti, 1 << b, t, 2)
 
 
 # --- adjoint sweeps: un-mix ψ and λ, reading Im⟨λ|X_b|ψ⟩ on the way -----------------------------
@@ -659,10 +690,11 @@ def _init_phase(tr, ti, dc, cos_t, sin_t, gamma, amplitude):
 
 
 @numba.njit(**_JIT)
-def _phase(tr, ti, dc, cos_t, sin_t, gamma):
-    """Multiplies by ``e^{-iγ C(x)}``; ``dc`` holds the codes of the buffer's amplitudes."""
+def _phase(tr, ti, dc, cos_t, sin_t, gamma, scale):
+    """Multiplies by ``scale e^{-iγ C(x)}``; ``dc`` holds the codes of the buffer's amplitudes."""
+    kv = _vsplat(tr, scale)
     for k in range(0, tr.size, _LANES):
-        cr, sr = _vcos(dc, cos_t, gamma, k), _vsin(dc, sin_t, gamma, k)
+        cr, sr = kv * _vcos(dc, cos_t, gamma, k), kv * _vsin(dc, sin_t, gamma, k)
         r, i = _vload(tr, k), _vload(ti, k)
         _vstore(tr, k, r * cr + i * sr)
         _vstore(ti, k, i * cr - r * sr)
@@ -715,14 +747,14 @@ def _phase_grad(pr, pi, lr, li, dc, levels, cos_t, sin_t, gamma, undo):
 
 @numba.njit(**_JIT)
 def _inner_forward(
-    tr, ti, dc, cos_t, sin_t, levels, gamma, amplitude, cb, sb, before, phase, ca, sa, after,
+    tr, ti, dc, cos_t, sin_t, levels, gamma, amplitude, tb, before, phase, scale, ta, after,
     expect,
 ):  # fmt: skip
-    """One sweep over 8-amplitude vectors: the in-vector bits of one mixer (if ``before``), the
-    phase (``phase``: 1 writes |+⟩ with it without reading, 2 multiplies), the in-vector bits of
-    the next mixer (if ``after``); then ⟨C⟩ is reduced (``expect``, nothing written) or the
-    vectors are stored. Returns ⟨C⟩ or 0."""
-    cbv, sbv, cav, sav = _vsplat(tr, cb), _vsplat(tr, sb), _vsplat(tr, ca), _vsplat(tr, sa)
+    """One sweep over 8-amplitude vectors: the in-vector bits of one mixer (if ``before``; tangent
+    form, t = ``tb``), the phase (``phase``: 1 writes |+⟩ with it without reading, 2 multiplies by
+    ``scale`` times it), the in-vector bits of the next mixer (if ``after``; t = ``ta``); then ⟨C⟩
+    is reduced (``expect``, nothing written) or the vectors are stored. Returns ⟨C⟩ or 0."""
+    tbv, tav, kv = _vsplat(tr, tb), _vsplat(tr, ta), _vsplat(tr, scale)
     av, nv = _vsplat(tr, amplitude), _vsplat(tr, -amplitude)
     total = _vwiden(_vsplat(tr, 0.0))
     for q in range(0, tr.size, _LANES):
@@ -731,12 +763,12 @@ def _inner_forward(
         else:
             r, i = _vload(tr, q), _vload(ti, q)
         if before:
-            r, i = _rot_lanes(r, i, cbv, sbv)
+            r, i = _tan_rot_lanes(r, i, tbv)
         if phase == 2:
-            cr, sr = _vcos(dc, cos_t, gamma, q), _vsin(dc, sin_t, gamma, q)
+            cr, sr = kv * _vcos(dc, cos_t, gamma, q), kv * _vsin(dc, sin_t, gamma, q)
             r, i = r * cr + i * sr, i * cr - r * sr
         if after:
-            r, i = _rot_lanes(r, i, cav, sav)
+            r, i = _tan_rot_lanes(r, i, tav)
         if expect:
             total = total + _vwiden(r * r + i * i) * _vcost(dc, levels, q)
         else:
@@ -755,15 +787,15 @@ def _lanes_x_term(r, i, a, b):
 
 @numba.njit(**_JIT)
 def _inner_backward(
-    pr, pi, lr, li, dc, cos_t, sin_t, levels, gamma, start, ca, sa, after, phase, undo, cb, sb,
-    before, out,
+    pr, pi, lr, li, dc, cos_t, sin_t, levels, gamma, start, ta, ca, sa, after, phase, undo, cb,
+    sb, before, out,
 ):  # fmt: skip
     """The adjoint of :func:`_inner_forward` in one sweep over ψ and λ. With ``start``, first
-    applies the in-vector bits of the mixer ``after`` to ψ, reduces ⟨C⟩ (``out[0]``) and sets
-    λ = Cψ. Then un-applies to ψ and λ the in-vector bits of ``after`` (Im⟨λ|X|ψ⟩ to
+    applies the in-vector bits of the mixer ``after`` to ψ (tangent form, as the forward sweeps:
+    t = ``ta``), reduces ⟨C⟩ (``out[0]``) and sets λ = Cψ. Then un-applies to ψ and λ the in-vector bits of ``after`` (Im⟨λ|X|ψ⟩ to
     ``out[1]``), reads Im⟨λ|C|ψ⟩ (``phase``, to ``out[2]``) and divides by the phase (``undo``),
     and un-applies the in-vector bits of ``before`` (to ``out[3]``)."""
-    cav, sav, unsav = _vsplat(pr, ca), _vsplat(pr, sa), _vsplat(pr, -sa)
+    tav, cav, unsav = _vsplat(pr, ta), _vsplat(pr, ca), _vsplat(pr, -sa)
     cbv, unsbv = _vsplat(pr, cb), _vsplat(pr, -sb)
     zero = _vwiden(_vsplat(pr, 0.0))
     energy, x_after, cost, x_before = zero, zero, zero, zero
@@ -771,7 +803,7 @@ def _inner_backward(
         r, i = _vload(pr, q), _vload(pi, q)
         if start:
             if after:
-                r, i = _rot_lanes(r, i, cav, sav)
+                r, i = _tan_rot_lanes(r, i, tav)
             v = _vcost(dc, levels, q)
             energy = energy + _vwiden(r * r + i * i) * v
             a, b = _vnarrow(_vwiden(r) * v, pr), _vnarrow(_vwiden(i) * v, pr)
@@ -806,37 +838,41 @@ def _inner_backward(
 
 @numba.njit(**_JIT)
 def _forward_buffer(
-    tr, ti, tc, lo, hi, cos_t, sin_t, levels, gammas, cb, sb, mix_before, phase_layer, expect,
+    tr, ti, tc, lo, hi, cos_t, sin_t, levels, gammas, mixer, mix_before, phase_layer, expect,
     amplitude,
 ):  # fmt: skip
     """Mixer of layer ``mix_before`` on bits ``lo..hi-1``, the phase of ``phase_layer`` (the first
     one writes |+⟩) and that layer's mixer on the same bits; or ⟨C⟩ after ``mix_before`` when
-    ``expect`` (returned). Layers < 0 are skipped.
+    ``expect`` (returned). Layers < 0 are skipped. Mixers are applied in tangent form (rows of
+    ``mixer``: :func:`_mixer_constants`); a phase after the first multiplies by the previous
+    layer's ``cos^n β``, so the state is whole again once a layer is through.
 
     A contiguous block (``lo == 0``) applies the bits ≥ 3 of the first mixer, then one fused
     sweep (:func:`_inner_forward`), then the bits ≥ 3 of the second: the bits of one layer's
     mixer commute, so their order is free."""
+    tangent = mixer[_TAN]
+    scale = mixer[_SCALE, max(phase_layer - 1, 0)]
     if lo == 0:
         b, a = max(mix_before, 0), max(phase_layer, 0)
         if mix_before >= 0:
-            _mix(tr, ti, 3, hi, cb[b], sb[b])
+            _mix(tr, ti, 3, hi, tangent[b])
         phase = 1 if phase_layer == 0 else (2 if phase_layer > 0 else 0)
         value = _inner_forward(
-            tr, ti, tc, cos_t[a], sin_t[a], levels, gammas[a], amplitude, cb[b], sb[b],
-            mix_before >= 0, phase, cb[a], sb[a], phase_layer >= 0, expect,
+            tr, ti, tc, cos_t[a], sin_t[a], levels, gammas[a], amplitude, tangent[b],
+            mix_before >= 0, phase, scale, tangent[a], phase_layer >= 0, expect,
         )  # fmt: skip
         if phase_layer >= 0:
-            _mix(tr, ti, 3, hi, cb[a], sb[a])
+            _mix(tr, ti, 3, hi, tangent[a])
         return value
     if mix_before >= 0:
-        _mix(tr, ti, lo, hi, cb[mix_before], sb[mix_before])
+        _mix(tr, ti, lo, hi, tangent[mix_before])
     if phase_layer == 0:
         _init_phase(tr, ti, tc, cos_t[0], sin_t[0], gammas[0], amplitude)
     elif phase_layer > 0:
         g = gammas[phase_layer]
-        _phase(tr, ti, tc, cos_t[phase_layer], sin_t[phase_layer], g)
+        _phase(tr, ti, tc, cos_t[phase_layer], sin_t[phase_layer], g, scale)
     if phase_layer >= 0:
-        _mix(tr, ti, lo, hi, cb[phase_layer], sb[phase_layer])
+        _mix(tr, ti, lo, hi, tangent[phase_layer])
     if expect:
         return _expect(tr, ti, tc, levels)
     return 0.0
@@ -844,22 +880,24 @@ def _forward_buffer(
 
 @numba.njit(**_JIT)
 def _backward_buffer(
-    pr, pi, lr, li, tc, lo, hi, cos_t, sin_t, levels, gammas, cb, sb, start, mix_after,
+    pr, pi, lr, li, tc, lo, hi, cos_t, sin_t, levels, gammas, mixer, start, mix_after,
     phase_layer, undo_phase, mix_before, out,
 ):  # fmt: skip
     """Adjoint work on one buffer (see :func:`_backward_pass`); adds the four sums to ``out``.
 
     A contiguous block (``lo == 0``) un-applies the bits ≥ 3 of ``mix_after``, then one fused
     sweep (:func:`_inner_backward`), then the bits ≥ 3 of ``mix_before``."""
+    cb, sb, tangent = mixer[_COS], mixer[_SIN], mixer[_TAN]
     if lo == 0:
         a, b, g = max(mix_after, 0), max(mix_before, 0), max(phase_layer, 0)
         if start and mix_after >= 0:  # the last forward mixer on ψ, its bits ≥ 3
-            _mix(pr, pi, 3, hi, cb[a], sb[a])
+            _mix(pr, pi, 3, hi, tangent[a])
         if mix_after >= 0 and not start:
             out[1] += _unmix_grad(pr, pi, lr, li, 3, hi, cb[a], sb[a])
         _inner_backward(
-            pr, pi, lr, li, tc, cos_t[g], sin_t[g], levels, gammas[g], start, cb[a], sb[a],
-            mix_after >= 0, phase_layer >= 0, undo_phase, cb[b], sb[b], mix_before >= 0, out,
+            pr, pi, lr, li, tc, cos_t[g], sin_t[g], levels, gammas[g], start, tangent[a], cb[a],
+            sb[a], mix_after >= 0, phase_layer >= 0, undo_phase, cb[b], sb[b], mix_before >= 0,
+            out,
         )  # fmt: skip
         if start and mix_after >= 0:
             out[1] += _unmix_grad(pr, pi, lr, li, 3, hi, cb[a], sb[a])
@@ -868,7 +906,7 @@ def _backward_buffer(
         return
     if start:
         if mix_after >= 0:
-            _mix(pr, pi, lo, hi, cb[mix_after], sb[mix_after])
+            _mix(pr, pi, lo, hi, tangent[mix_after])
         out[0] += _apply_cost(pr, pi, lr, li, tc, levels)
     if mix_after >= 0:
         out[1] += _unmix_grad(pr, pi, lr, li, lo, hi, cb[mix_after], sb[mix_after])
@@ -880,20 +918,51 @@ def _backward_buffer(
         out[3] += _unmix_grad(pr, pi, lr, li, lo, hi, cb[mix_before], sb[mix_before])
 
 
+# --- mixer constants ------------------------------------------------------------------------
+#
+# Rows of the (4, p) ``mixer`` array of a circuit. The forward sweeps apply each qubit's
+# rotation in tangent form, e^{-iβX} = cos β (1 - i tan β X): one fused multiply-add per output
+# instead of a multiply and one, which is what bounds the butterflies. The n factors cos β of a
+# layer are applied once, with the next layer's phase (or to the sums after the last layer).
+# β is first reduced to β' in [-π/4, π/4] (|tan β'| <= 1, cos β' >= 1/√2, so the state grows by
+# at most 2^(n/2) between two phases): e^{-iβX} = (-iX)^m e^{-iβ'X} with β = β' + mπ/2, and the
+# X^⊗n this leaves on the register is the identity on every state the circuit reaches, since a
+# cut value is the same for x and its complement and |+⟩ is invariant; only a global phase
+# remains, which no energy or gradient sees. The adjoint sweeps use cos β', sin β'.
+_COS, _SIN, _TAN, _SCALE = 0, 1, 2, 3
+_HALF_PI = math.pi / 2
+
+
+@numba.njit(**_JIT)
+def _mixer_constants(betas, n, out):
+    """Fills ``out`` (4, p) with cos β', sin β', tan β' and cos^n β' of each layer's β."""
+    for layer in range(betas.size):
+        beta = betas[layer]
+        reduced = beta - _HALF_PI * math.floor(beta / _HALF_PI + 0.5)
+        c = math.cos(reduced)
+        s = math.sin(reduced)
+        out[_COS, layer] = c
+        out[_SIN, layer] = s
+        out[_TAN, layer] = s / c
+        out[_SCALE, layer] = c**n
+
+
 # --- whole circuits that fit one block ------------------------------------------------------
 
 
 @numba.njit(**_JIT)
-def _block_circuit(tr, ti, lr, li, dc, cos_t, sin_t, levels, gammas, cb, sb, grads):
+def _block_circuit(tr, ti, lr, li, dc, cos_t, sin_t, levels, gammas, mixer, grads):
     """Forward (and, if ``grads`` has entries, adjoint) pass of one circuit held in cache."""
     n = int(np.log2(tr.size) + 0.5)
     p = gammas.size
     amplitude = 1.0 / math.sqrt(tr.size)
-    common = (cos_t, sin_t, levels, gammas, cb, sb)
+    common = (cos_t, sin_t, levels, gammas, mixer)
     for layer in range(p):
         _forward_buffer(tr, ti, dc, 0, n, *common, -1, layer, False, amplitude)
+    # ψ is the true state divided by the last layer's cos^n β: every sum below is quadratic in it
+    norm = mixer[_SCALE, p - 1] ** 2
     if grads.size == 0:
-        return _expect(tr, ti, dc, levels)
+        return _expect(tr, ti, dc, levels) * norm
     sums = np.zeros(4)
     _backward_buffer(tr, ti, lr, li, dc, 0, n, *common, True, -1, -1, False, -1, sums)
     for layer in range(p - 1, -1, -1):
@@ -901,9 +970,9 @@ def _block_circuit(tr, ti, lr, li, dc, cos_t, sin_t, levels, gammas, cb, sb, gra
         _backward_buffer(
             tr, ti, lr, li, dc, 0, n, *common, False, layer, layer, layer > 0, -1, sums
         )
-        grads[p + layer] = 2.0 * sums[1]
-        grads[layer] = 2.0 * sums[2]
-    return sums[0]
+        grads[p + layer] = 2.0 * norm * sums[1]
+        grads[layer] = 2.0 * norm * sums[2]
+    return sums[0] * norm
 
 
 @numba.njit(**_JIT)
@@ -923,21 +992,20 @@ def _block_rows(codes, rows, levels, params, integer, values, grads, one, first,
     li = np.empty(size, one.dtype)
     cos_t = np.empty((p, count), one.dtype)
     sin_t = np.empty((p, count), one.dtype)
-    cb = np.empty(p, one.dtype)
-    sb = np.empty(p, one.dtype)
+    mixer = np.empty((4, p))
+    n = int(np.log2(dim) + 0.5)
     for i in range(first, last):
         row = rows[i]
         gammas = params[i, :p]
+        _mixer_constants(params[i, p:], n, mixer)
         for layer in range(p):
-            cb[layer] = math.cos(params[i, p + layer])
-            sb[layer] = math.sin(params[i, p + layer])
             if integer:
                 for level in range(count):
                     angle = gammas[layer] * levels[row, level]
                     cos_t[layer, level] = math.cos(angle)
                     sin_t[layer, level] = math.sin(angle)
         values[i] = _block_circuit(
-            tr, ti, lr, li, codes[row], cos_t, sin_t, levels[row], gammas, cb, sb, grads[i]
+            tr, ti, lr, li, codes[row], cos_t, sin_t, levels[row], gammas, mixer, grads[i]
         )
 
 
@@ -1000,7 +1068,7 @@ def _store(dst, src, base, rows, stride, w):
 
 @numba.njit(**_JIT)
 def _forward_pass(
-    re, im, dc, dt, blocks, bits, w, stride, cos_t, sin_t, levels, gammas, cb, sb,
+    re, im, dc, dt, blocks, bits, w, stride, cos_t, sin_t, levels, gammas, mixer,
     mix_before, phase_layer, write, expect, first_tile, last_tile,
 ):  # fmt: skip
     """One sweep: mixer of layer ``mix_before`` on this group, phase of ``phase_layer`` (the
@@ -1015,7 +1083,7 @@ def _forward_pass(
     rows = 1 << bits
     partial = np.zeros(last_tile - first_tile, np.float64)
     amplitude = 1.0 / math.sqrt(dc.size)
-    common = (cos_t, sin_t, levels, gammas, cb, sb, mix_before, phase_layer, expect, amplitude)
+    common = (cos_t, sin_t, levels, gammas, mixer, mix_before, phase_layer, expect, amplitude)
     if blocks:
         for t in range(first_tile, last_tile):
             lo = t * stride
@@ -1042,7 +1110,7 @@ def _forward_pass(
 
 @numba.njit(**_JIT)
 def _backward_pass(
-    re, im, lre, lim, dc, dt, blocks, bits, w, stride, cos_t, sin_t, levels, gammas, cb, sb,
+    re, im, lre, lim, dc, dt, blocks, bits, w, stride, cos_t, sin_t, levels, gammas, mixer,
     mix_after, phase_layer, mix_before, start, write, first_tile, last_tile,
 ):  # fmt: skip
     """Adjoint sweep mirroring a forward pass: un-applies (in reverse) the mixer of
@@ -1055,7 +1123,7 @@ def _backward_pass(
     partial = np.zeros((last_tile - first_tile, 4), np.float64)
     # The first phase need not be undone: nothing is left after it.
     undo = mix_before >= 0
-    common = (cos_t, sin_t, levels, gammas, cb, sb, start, mix_after, phase_layer, undo, mix_before)
+    common = (cos_t, sin_t, levels, gammas, mixer, start, mix_after, phase_layer, undo, mix_before)
     if blocks:
         for t in range(first_tile, last_tile):
             lo, hi = t * stride, t * stride + rows
@@ -1254,7 +1322,7 @@ def _split(function, total: int, *args):
     return [first] + [future.result() for future in futures]
 
 
-def _large_circuit(re, im, lre, lim, dc, dt, tables, gammas, cb, sb, grads):
+def _large_circuit(re, im, lre, lim, dc, dt, tables, gammas, mixer, grads):
     """One circuit over memory (n > BLOCK_BITS): p + 1 forward sweeps (and p + 1 back).
 
     ``re``, ``im`` (and ``lre``, ``lim`` for the gradient) are planes of :func:`state_planes`.
@@ -1266,7 +1334,8 @@ def _large_circuit(re, im, lre, lim, dc, dt, tables, gammas, cb, sb, grads):
     _, stride = layout(n)
     # (blocks, bits, width, tiles) of the two groups
     group = ((True, low, w, 1 << high), (False, high, w, (1 << low) // w))
-    common = (cos_t, sin_t, levels, gammas, cb, sb)
+    common = (cos_t, sin_t, levels, gammas, mixer)
+    norm = float(mixer[_SCALE, p - 1]) ** 2  # see _block_circuit
 
     def forward(g, mix_before, phase_layer, write, expect):
         blocks, bits, width, tiles = group[g]
@@ -1278,7 +1347,7 @@ def _large_circuit(re, im, lre, lim, dc, dt, tables, gammas, cb, sb, grads):
     for layer in range(1, p):
         forward(layer % 2, layer - 1, layer, True, False)
     if grads is None:
-        return forward(p % 2, p - 1, -1, False, True)
+        return forward(p % 2, p - 1, -1, False, True) * norm
 
     def backward(g, mix_after, phase_layer, mix_before, start, write):
         blocks, bits, width, tiles = group[g]
@@ -1297,8 +1366,8 @@ def _large_circuit(re, im, lre, lim, dc, dt, tables, gammas, cb, sb, grads):
         grads[layer] += sums[2]
         if layer:
             grads[p + layer - 1] += sums[3]
-    grads *= 2.0
-    return energy
+    grads *= 2.0 * norm
+    return energy * norm
 
 
 # --- memory ----------------------------------------------------------------------------------
@@ -1383,8 +1452,8 @@ def check_memory(problems: Sequence[MaxCutProblem], n_qubits: int, float_dtype) 
 
 def layer_tables(
     codes: CostCodes, params: np.ndarray, float_dtype
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-row (γ, cos β, sin β, cos γv, sin γv, levels) arrays the kernels read.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-row (γ, mixer constants, cos γv, sin γv, levels) arrays the kernels read.
 
     Args:
         codes: the batch's :class:`CostCodes`.
@@ -1392,24 +1461,25 @@ def layer_tables(
         float_dtype: dtype of the trigonometric tables.
 
     Returns:
-        ``gammas`` ``(B, p)`` float64; ``cos β``, ``sin β`` ``(B, p)``; ``cos γv``,
+        ``gammas`` ``(B, p)`` float64; ``mixer`` ``(B, 4, p)`` float64 (cos β', sin β',
+        tan β', cos^n β' of the reduced angle β', see ``_mixer_constants``); ``cos γv``,
         ``sin γv`` ``(B, p, L)`` for every level v (``(B, p, 1)`` zeros for float codes);
         ``levels`` ``(B, L)`` (``(B, 1)`` zeros for float codes).
     """
     p = params.shape[1] // 2
     gammas = np.ascontiguousarray(params[:, :p], np.float64)
-    betas = params[:, p:]
-    cb = np.cos(betas).astype(float_dtype)
-    sb = np.sin(betas).astype(float_dtype)
+    betas = np.ascontiguousarray(params[:, p:], np.float64)
+    mixer = np.empty((len(params), 4, p))
+    for row in range(len(params)):
+        _mixer_constants(betas[row], codes.n, mixer[row])
     if codes.levels is None:
         empty = np.zeros((len(params), p, 1), float_dtype)
         levels = np.zeros((len(params), 1))
-        return gammas, cb, sb, empty, empty, levels
+        return gammas, mixer, empty, empty, levels
     angles = gammas[:, :, None] * codes.levels[:, None, :]
     return (
         gammas,
-        cb,
-        sb,
+        mixer,
         np.cos(angles).astype(float_dtype),
         np.sin(angles).astype(float_dtype),
         codes.levels,
@@ -1464,7 +1534,7 @@ def run(
     values = np.empty(k)
     grads = np.zeros((k, p2 if with_grad else 0))
     view = CostCodes(codes.codes, codes.levels[rows] if integer else None, codes.n)
-    gammas, cb, sb, cos_t, sin_t, levels = layer_tables(view, params, float_dtype)
+    gammas, mixer, cos_t, sin_t, levels = layer_tables(view, params, float_dtype)
     tiles = codes.column_tiles()  # kept with the batch's codes: built by its first call
     with (workspace or Workspace()).planes(codes.n, 4 if with_grad else 2, float_dtype) as planes:
         re, im = planes[:2]
@@ -1473,8 +1543,7 @@ def run(
             tables = (cos_t[i], sin_t[i], levels[i])
             values[i] = _large_circuit(
                 re, im, lre, lim, codes.codes[rows[i]], tiles[rows[i]], tables, gammas[i],
-                cb[i], sb[i],
-                grads[i] if with_grad else None,
+                mixer[i], grads[i] if with_grad else None,
             )  # fmt: skip
     values = values.astype(out_dtype, copy=False)
     return values, (grads.astype(out_dtype, copy=False) if with_grad else None)

@@ -248,6 +248,27 @@ def test_kernel_values_and_gradients_match_cirq_and_finite_differences(n):
     np.testing.assert_allclose(grads32[0], gradient, rtol=2e-4, atol=2e-4 * n)
 
 
+@pytest.mark.parametrize("block_bits", [4, 14])
+def test_mixer_angles_far_from_zero_match_the_reference(monkeypatch, block_bits):
+    # The forward sweeps apply e^{-iβX} as cos β' (1 - i tan β' X), β' being β reduced to
+    # [-π/4, π/4] (a global phase for cut costs): β on and beyond ±π/4, ±π/2, ±π, far out,
+    # in one cache block (block_bits 14) and as sweeps over memory (4), float64 and float32.
+    from qaoa_meta import energy_kernel
+
+    monkeypatch.setattr(energy_kernel, "BLOCK_BITS", block_bits)
+    monkeypatch.setattr(energy_kernel, "_PARALLEL_ROWS_MAX_N", block_bits)
+    problem = erdos_renyi(7, 0.6, seed=11)
+    betas = [np.pi / 4, -np.pi / 4, np.pi / 2, -np.pi / 2, 0.79, np.pi, 2.9, -7.1, 20.0, 1.57]
+    theta = np.array([[0.4, -0.7, b, betas[(k + 3) % len(betas)]] for k, b in enumerate(betas)])
+    values, grads = Energy([problem], 2, dtype=tf.float64).value_and_gradient(theta)
+    values32 = Energy([problem], 2)(theta)
+    for k, row in enumerate(theta):
+        reference = numpy_energy(problem, row)
+        assert values[k] == pytest.approx(reference, abs=1e-11)
+        assert values32[k] == pytest.approx(reference, abs=2e-6 * max(1.0, abs(reference)))
+        np.testing.assert_allclose(grads[k], numpy_gradient(problem, row), atol=1e-6)
+
+
 @pytest.mark.parametrize("block_bits", [3, 4])
 @pytest.mark.parametrize("p", [1, 2, 3, 4])
 def test_kernel_sweeps_over_memory_match_the_reference(monkeypatch, block_bits, p):
