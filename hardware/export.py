@@ -11,9 +11,9 @@ from __future__ import annotations
 import cirq
 import qsimcirq
 
-from hardware._fileio import write_atomic
 from hardware.compile import COMPILED_SCHEMA_VERSION, CompiledCircuit
 from hardware.devices import CALIBRATED_DEVICES, import_cirq_google
+from hardware.fileio import write_atomic
 from hardware.gatesets import is_sycamore_gate, quiet_cirq
 from hardware.scheduling import DD_TAG
 

@@ -46,57 +46,50 @@ class InitializerName:
     study: bool = False
 
 
-REGISTRY: tuple[InitializerName, ...] = (
+# Older spellings (of qaoa_meta.initializers) -> canonical name; records may carry either.
+ALIASES: dict[str, str] = {"fixed-angle-table": "fixed-angle", "feature-regression": "regression"}
+
+# Each kind's names in registry order, with their descriptions.
+_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    DATA_FREE_KIND: {
+        "random": "per-instance uniform random angles (seeded)",
+        "paper-fixed-1": "the paper's first fixed random point",
+        "paper-fixed-2": "the paper's second fixed random point",
+        "fixed-angle": "Wurtz-Lykov fixed-angle table by degree (rounded mean degree if irregular)",
+        "linear-ramp": "linear annealing schedule (TQA)",
+        "interp": "INTERP depth-by-depth heuristic (Zhou et al.)",
+        "fourier": "FOURIER depth-by-depth heuristic (Zhou et al.)",
+    },
+    FITTED_KIND: {
+        "fitted-fixed-angle": "one angle maximising the mean AR on the training graphs",
+        "regression": "angles linear in (mean degree, density), fitted on training optima",
+    },
+    LEARNED_KIND: {
+        "lstm": "trained LSTM meta-learner",
+        "qlstm": "trained QLSTM meta-learner",
+        "qk-lstm": "trained QK-LSTM meta-learner",
+        "qfwp": "trained QFWP meta-learner",
+        "qk-lstm-paper": "trained QK-LSTM meta-learner, the paper's variant",
+    },
+}
+
+# The noise study compares every learned initialiser with two data-free and both fitted ones.
+_IN_STUDY = {"random", "fixed-angle", *_DESCRIPTIONS[FITTED_KIND], *_DESCRIPTIONS[LEARNED_KIND]}
+
+REGISTRY: tuple[InitializerName, ...] = tuple(
     InitializerName(
-        "random", DATA_FREE_KIND, "per-instance uniform random angles (seeded)", study=True
-    ),
-    InitializerName("paper-fixed-1", DATA_FREE_KIND, "the paper's first fixed random point"),
-    InitializerName("paper-fixed-2", DATA_FREE_KIND, "the paper's second fixed random point"),
-    InitializerName(
-        "fixed-angle",
-        DATA_FREE_KIND,
-        "Wurtz-Lykov fixed-angle table by degree (rounded mean degree if irregular)",
-        aliases=("fixed-angle-table",),
-        study=True,
-    ),
-    InitializerName("linear-ramp", DATA_FREE_KIND, "linear annealing schedule (TQA)"),
-    InitializerName("interp", DATA_FREE_KIND, "INTERP depth-by-depth heuristic (Zhou et al.)"),
-    InitializerName("fourier", DATA_FREE_KIND, "FOURIER depth-by-depth heuristic (Zhou et al.)"),
-    InitializerName(
-        "fitted-fixed-angle",
-        FITTED_KIND,
-        "one angle maximising the mean AR on the training graphs",
-        study=True,
-    ),
-    InitializerName(
-        "regression",
-        FITTED_KIND,
-        "angles linear in (mean degree, density), fitted on training optima",
-        aliases=("feature-regression",),
-        study=True,
-    ),
-    *(
-        InitializerName(
-            name, LEARNED_KIND, f"trained {label} meta-learner", evaluate=False, study=True
-        )
-        for name, label in (
-            ("lstm", "LSTM"),
-            ("qlstm", "QLSTM"),
-            ("qk-lstm", "QK-LSTM"),
-            ("qfwp", "QFWP"),
-        )
-    ),
-    InitializerName(
-        "qk-lstm-paper",
-        LEARNED_KIND,
-        "trained QK-LSTM meta-learner, the paper's variant",
-        evaluate=False,
-        study=True,
-    ),
+        name,
+        kind,
+        description,
+        aliases=tuple(alias for alias, target in ALIASES.items() if target == name),
+        evaluate=kind != LEARNED_KIND,  # evaluate takes learned ones from --model directories
+        study=name in _IN_STUDY,
+    )
+    for kind, described in _DESCRIPTIONS.items()
+    for name, description in described.items()
 )
 
 BY_NAME: dict[str, InitializerName] = {entry.name: entry for entry in REGISTRY}
-ALIASES: dict[str, str] = {alias: entry.name for entry in REGISTRY for alias in entry.aliases}
 
 
 def names(

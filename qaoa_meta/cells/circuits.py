@@ -390,23 +390,31 @@ class _BatchedCircuit:
     """What the batched evaluators share: one symbolic circuit, the symbol names in the
     column order of the values, the backend and the register; for ``"tfq"`` the serialized
     circuit that :meth:`_programs` tiles to a batch's rows inside the graph, for ``"tf"`` the
-    :class:`StateVectorCircuit` (``_simulator``) on the register."""
+    :class:`StateVectorCircuit` (``_simulator``) on the register.
+
+    The constructor is the subclasses' too: one that needs more arguments stores them and
+    calls it, and what a subclass builds from these attributes goes in :meth:`_prepare`.
+    """
 
     def __init__(
         self,
         circuit: cirq.Circuit,
         symbol_names: Sequence[sympy.Symbol],
-        backend: str,
-        qubits: Sequence[cirq.Qid],
+        qubits: Sequence[cirq.Qid] | None = None,
+        backend: str = "tfq",
     ):
         self.circuit = circuit
         self.symbol_names = [str(s) for s in symbol_names]
         self.backend = check_circuit_backend(backend)
-        self.qubits = list(qubits)
+        self.qubits = sorted(circuit.all_qubits()) if qubits is None else list(qubits)
         if self.backend == "tfq":
             self._circuit = tfq.convert_to_tensor([circuit]).numpy()
         else:
             self._simulator = StateVectorCircuit(circuit, symbol_names, self.qubits)
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """What a subclass builds once for its backend, after the attributes above are set."""
 
     def _programs(self, rows: tf.Tensor) -> tf.Tensor:
         """The circuit string once per row (``rows`` may vary between calls)."""
@@ -442,8 +450,10 @@ class BatchedExpectation(_BatchedCircuit):
         observables: Sequence[cirq.PauliSum],
         backend: str = "tfq",
     ):
-        super().__init__(circuit, symbol_names, backend, sorted(circuit.all_qubits()))
-        self.observables = list(observables)
+        self.observables = list(observables)  # before the base's constructor: _prepare reads it
+        super().__init__(circuit, symbol_names, backend=backend)
+
+    def _prepare(self) -> None:
         if self.backend == "tf":
             self._z_index = _z_qubits(self.observables, self.qubits)
         else:
@@ -512,7 +522,7 @@ class BatchedAmplitudes(_BatchedCircuit):
         circuit: the symbolic circuit.
         symbol_names: symbols in the column order of the values.
         qubits: the register, in basis order (``qubits[0]`` most significant); it should
-            hold every qubit of ``circuit``.
+            hold every qubit of ``circuit`` (default: the circuit's qubits, sorted).
         backend: ``"tfq"`` or ``"tf"``.
 
     Raises:
@@ -520,14 +530,7 @@ class BatchedAmplitudes(_BatchedCircuit):
             :class:`StateVectorCircuit` rejects.
     """
 
-    def __init__(
-        self,
-        circuit: cirq.Circuit,
-        symbol_names: Sequence[sympy.Symbol],
-        qubits: Sequence[cirq.Qid],
-        backend: str = "tfq",
-    ):
-        super().__init__(circuit, symbol_names, backend, qubits)
+    def _prepare(self) -> None:
         if self.backend == "tfq":
             self._basis = tfq.convert_to_tensor(basis_state_circuits(self.qubits)).numpy()
 

@@ -8,8 +8,7 @@ import json
 
 from qaoa_meta import initializer_names
 from qaoa_meta.cli.errors import UserError, user_input
-from qaoa_meta.cli.sweep import sweep_options
-from qaoa_meta.sweep import BACKENDS
+from qaoa_meta.cli.sweep import add_sweep_options, sweep_options
 
 # qaoa_meta.studies.noise_study (TensorFlow) is imported in the functions that use it:
 # `qaoa-meta --help` imports every sub-command module, and it must stay fast and TF-free.
@@ -65,10 +64,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--noise", default=None, help="base noise model scaled by --noise-scales (default weber)"
     )
     parser.add_argument("--mitigate-readout", action="store_true")
-    parser.add_argument("--backend", choices=BACKENDS, default="local")
-    parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--figures", default=None, help="where PNGs go (default: --output)")
-    parser.add_argument("--no-progress", action="store_true")
+    add_sweep_options(parser)
     parser.set_defaults(func=_main)
 
 

@@ -36,28 +36,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Runs every cell of a sweep that has no result yet; re-run to resume.",
     )
     parser.add_argument("config", help="sweep configuration file (YAML or JSON)")
-    parser.add_argument(
-        "--backend",
-        choices=BACKENDS,
-        default="local",
-        help="local: one cell at a time in this process (default); ray: Ray workers",
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="ray: the most cells running at once, and the CPUs of the Ray instance started "
-        "here without --address (default: all cores / the whole cluster)",
-    )
+    parser.add_argument("--output", default=None, help="override the configuration's output")
+    parser.add_argument("--retry-failed", action="store_true", help="re-run failed cells too")
     parser.add_argument(
         "--address",
         default=None,
         help="ray: address of an existing cluster, e.g. auto (started with 'ray start') or "
-        "ray://host:10001",
+        "ray://host:10001; --workers then only caps the cells running at once (default: the "
+        "whole cluster)",
     )
-    parser.add_argument("--output", default=None, help="override the configuration's output")
-    parser.add_argument("--retry-failed", action="store_true", help="re-run failed cells too")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_sweep_options(parser)
     parser.set_defaults(func=_main)
 
     tune_parser = subparsers.add_parser(
@@ -98,10 +86,34 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     tune_parser.set_defaults(func=_tune)
 
 
+def add_sweep_options(parser: argparse.ArgumentParser) -> None:
+    """Adds the options that :func:`sweep_options` reads (``--backend``, ``--workers``,
+    ``--no-progress``), so that every command running a sweep (``sweep``, ``noise-study``)
+    offers them with the same meaning and help.
+
+    Args:
+        parser: the command's parser.
+    """
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="local",
+        help="local: one cell at a time in this process (default); ray: Ray workers",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="ray: the most cells running at once, and the CPUs of the Ray instance started "
+        "here (default: all cores)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def sweep_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keywords of :func:`qaoa_meta.sweep.run_sweep` that the options of every command
     running a sweep (``sweep``, ``noise-study``) set: ``--backend``, ``--workers`` and
-    ``--no-progress``.
+    ``--no-progress`` (added by :func:`add_sweep_options`).
 
     Args:
         args: the parsed arguments of such a command.

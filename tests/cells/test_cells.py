@@ -393,3 +393,15 @@ def test_unknown_names_are_refused_with_the_choices_and_their_meaning():
         "Unknown circuit backend 'qsim'; expected one of ('tfq', 'tf') ('tfq': TensorFlow "
         "Quantum ops; 'tf': the same circuit as XLA-compilable TF ops)."
     )
+
+
+def test_batched_amplitudes_default_register_is_the_circuits_sorted_qubits():
+    qubits = cirq.LineQubit.range(3)
+    angles = circuits.symbols("v", 3)
+    feature_map = circuits.kernel_feature_map(qubits, angles)
+    values = np.random.default_rng(5).uniform(-1, 1, (2, 3))
+    for backend in ("tfq", "tf"):
+        given = circuits.BatchedAmplitudes(feature_map, angles, qubits, backend=backend)
+        default = circuits.BatchedAmplitudes(feature_map, angles, backend=backend)
+        assert default.qubits == qubits
+        np.testing.assert_allclose(default(values).numpy(), given(values).numpy(), atol=1e-6)

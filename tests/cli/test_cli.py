@@ -10,6 +10,7 @@ import pytest
 from qaoa_meta import cli, problems
 from qaoa_meta.cli import names
 from qaoa_meta.cli.errors import UserError, user_input
+from qaoa_meta.cli.sweep import sweep_options
 
 
 def test_help_does_not_import_tensorflow_or_cirq():
@@ -30,6 +31,18 @@ def test_cli_choices_match_the_library():
     assert set(names.ROUTERS) == set(hardware.routing.ROUTERS)
     assert tuple(names.MODELS) == tuple(cells.MODELS)
     assert set(names.VARIANTS) == set(cells.VARIANTS)
+
+
+@pytest.mark.parametrize("command", [["sweep", "grid.yaml"], ["noise-study"]])
+def test_commands_running_a_sweep_share_its_options(command):
+    parser = cli.build_parser()
+    args = parser.parse_args([*command, "--backend", "ray", "--workers", "3", "--no-progress"])
+    assert sweep_options(args) == {"backend": "ray", "workers": 3, "progress": False}
+    assert sweep_options(parser.parse_args(command)) == {
+        "backend": "local",
+        "workers": None,
+        "progress": True,
+    }
 
 
 def test_python_dash_m_runs_the_command_line():
