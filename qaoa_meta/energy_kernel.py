@@ -1155,6 +1155,11 @@ def _backward_pass(
 
 # Amplitudes per high-group tile: 2^14 (128 KiB of float32 ψ; 256 KiB with λ).
 _TILE_AMPLITUDE_BITS = 14
+# At most 2^11 rows per high-group tile: at TILE_WIDTH amplitudes a row that is 256 KiB of ψ
+# (512 KiB with λ), a core's L2; at n = 26 twelve high bits made tiles of twice that, which
+# spilled (n = 26, p = 1: energy 495 -> 408 ms, with the gradient 1.81 -> 1.61 s, single
+# thread), so from n = 26 on the low group grows instead.
+_MAX_HIGH_BITS = 11
 
 
 def groups(n: int) -> tuple[int, int, int]:
@@ -1167,9 +1172,9 @@ def groups(n: int) -> tuple[int, int, int]:
         n: register size (the kernel uses this for ``n > BLOCK_BITS``).
 
     Returns:
-        ``(low, high, width)``: ``high = max(1, n - BLOCK_BITS)``, ``low = n - high``.
+        ``(low, high, width)``: ``high = max(1, n - BLOCK_BITS)`` up to 11, ``low = n - high``.
     """
-    high = max(1, n - BLOCK_BITS)
+    high = min(max(1, n - BLOCK_BITS), _MAX_HIGH_BITS)
     low = n - high
     width = min(1 << low, max(TILE_WIDTH, 1 << max(0, _TILE_AMPLITUDE_BITS - high)))
     return low, high, width

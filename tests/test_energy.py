@@ -333,6 +333,17 @@ def test_column_tiles_hold_each_high_group_tile_contiguously_for_the_layout_in_u
         assert codes.column_tiles() is tiles  # kept while the layout stays
 
 
+@pytest.mark.parametrize("n", range(15, 29))
+def test_groups_cover_the_register_and_keep_high_tiles_within_a_cores_l2(n):
+    from qaoa_meta import energy_kernel
+
+    low, high, w = energy_kernel.groups(n)
+    assert low + high == n and low >= energy_kernel.BLOCK_BITS and high >= 1
+    assert (1 << low) % w == 0
+    # a high-group tile of ψ and λ in float32 (4 planes of 4 bytes) fits 512 KiB
+    assert (1 << high) * w * 16 <= 512 * 1024
+
+
 _KERNEL_BYTES = """
 import sys, numpy as np
 from qaoa_meta import energy_kernel
