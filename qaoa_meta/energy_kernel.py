@@ -745,8 +745,8 @@ def _phase_grad(pr, pi, lr, li, dc, levels, cos_t, sin_t, gamma, undo):
 # --- fused sweeps of a contiguous block: the in-vector bits with the elementwise work ------------
 
 
-@numba.njit(**_JIT)
-def _inner_forward(
+@numba.njit(inline="always", **_JIT)
+def _inner_forward_body(
     tr, ti, dc, cos_t, sin_t, levels, gamma, amplitude, tb, before, phase, scale, ta, after,
     expect,
 ):  # fmt: skip
@@ -778,6 +778,41 @@ def _inner_forward(
 
 
 @numba.njit(**_JIT)
+def _inner_forward(
+    tr, ti, dc, cos_t, sin_t, levels, gamma, amplitude, tb, before, phase, scale, ta, after,
+    expect,
+):  # fmt: skip
+    """:func:`_inner_forward_body`, compiled separately for the flag sets the sweeps use: with
+    the flags constant, each loop holds only its own work (LLVM does not take the flag tests
+    out of the loop by itself; specialised, a block's fused sweep of |+⟩, the first phase and
+    the in-vector bits takes 16.3 instead of 19.0 µs)."""
+    if not before and phase == 1 and after and not expect:  # |+⟩, first phase, first mixer
+        return _inner_forward_body(
+            tr, ti, dc, cos_t, sin_t, levels, gamma, amplitude, tb, False, 1, scale, ta, True,
+            False,
+        )  # fmt: skip
+    if before and phase == 2 and after and not expect:  # between two mixers
+        return _inner_forward_body(
+            tr, ti, dc, cos_t, sin_t, levels, gamma, amplitude, tb, True, 2, scale, ta, True,
+            False,
+        )  # fmt: skip
+    if not before and phase == 2 and after and not expect:  # a layer of a block circuit
+        return _inner_forward_body(
+            tr, ti, dc, cos_t, sin_t, levels, gamma, amplitude, tb, False, 2, scale, ta, True,
+            False,
+        )  # fmt: skip
+    if before and phase == 0 and not after and expect:  # the last mixer, then ⟨C⟩
+        return _inner_forward_body(
+            tr, ti, dc, cos_t, sin_t, levels, gamma, amplitude, tb, True, 0, scale, ta, False,
+            True,
+        )  # fmt: skip
+    return _inner_forward_body(
+        tr, ti, dc, cos_t, sin_t, levels, gamma, amplitude, tb, before, phase, scale, ta, after,
+        expect,
+    )  # fmt: skip
+
+
+@numba.njit(**_JIT)
 def _lanes_x_term(r, i, a, b):
     """Σ over the three in-vector bits of Im⟨λ|X_b|ψ⟩, per lane (each pair counted once)."""
     term = a * _vswap(i, 1) - b * _vswap(r, 1)
@@ -792,8 +827,8 @@ def _inner_backward(
 ):  # fmt: skip
     """The adjoint of :func:`_inner_forward` in one sweep over ψ and λ. With ``start``, first
     applies the in-vector bits of the mixer ``after`` to ψ (tangent form, as the forward sweeps:
-    t = ``ta``), reduces ⟨C⟩ (``out[0]``) and sets λ = Cψ. Then un-applies to ψ and λ the in-vector bits of ``after`` (Im⟨λ|X|ψ⟩ to
-    ``out[1]``), reads Im⟨λ|C|ψ⟩ (``phase``, to ``out[2]``) and divides by the phase (``undo``),
+    t = ``ta``), reduces ⟨C⟩ (``out[0]``) and sets λ = Cψ. Then un-applies to ψ and λ the
+    in-vector bits of ``after`` (Im⟨λ|X|ψ⟩ to ``out[1]``), reads Im⟨λ|C|ψ⟩ (``phase``, to ``out[2]``) and divides by the phase (``undo``),
     and un-applies the in-vector bits of ``before`` (to ``out[3]``)."""
     tav, cav, unsav = _vsplat(pr, ta), _vsplat(pr, ca), _vsplat(pr, -sa)
     cbv, unsbv = _vsplat(pr, cb), _vsplat(pr, -sb)
