@@ -562,6 +562,9 @@ class ExactEvaluator:
         return values.numpy(), grads.numpy()
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 class EnergyValues(np.ndarray):
     """A NumPy array of energies with a ``.numpy()`` method, so code written for the tensor
     that ``Energy`` returns for tensor input also runs on its NumPy output."""
@@ -698,7 +701,7 @@ class Energy:
 
     def _numpy_params(self, params) -> np.ndarray:
         """``params`` as a float64 ``(rows, 2p)`` array (a ``(2p,)`` vector is repeated)."""
-        if type(params) is np.ndarray and params.dtype == np.float64 and params.ndim == 2:
+        if type(params) is np.ndarray and params.dtype is _FLOAT64 and params.ndim == 2:
             if params.shape[1] == 2 * self.p:  # the common case, checked in a microsecond
                 return params
         if not isinstance(params, np.ndarray):

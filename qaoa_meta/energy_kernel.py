@@ -44,6 +44,7 @@ in-vector bits of both mixers, the phase term and the division by the phase shar
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import mmap
 import operator
@@ -1528,6 +1529,15 @@ def layer_tables(
 
 _NO_LEVELS = np.zeros((1, 1))
 _ONE = {"f": np.ones(1, np.float32), "d": np.ones(1, np.float64)}
+_ONE.update({np.float32: _ONE["f"], np.float64: _ONE["d"]})  # the dtype of a call, unconverted
+_FLOAT64 = np.dtype(np.float64)
+
+
+@functools.lru_cache(maxsize=64)
+def _no_grads(rows: int, dtype) -> np.ndarray:
+    """The ``(rows, 0)`` gradient of calls without one: shared, as it holds nothing (and not
+    read-only, which numba would compile as another type)."""
+    return np.zeros((rows, 0), dtype)
 
 
 def run(
@@ -1555,7 +1565,8 @@ def run(
     Returns:
         ``(K,)`` energies and the ``(K, 2p)`` gradient (or None), of ``out_dtype``.
     """
-    params = np.ascontiguousarray(params, np.float64)
+    if not (params.dtype is _FLOAT64 and params.flags.c_contiguous):
+        params = np.ascontiguousarray(params, np.float64)
     if codes.n < 3:  # the sweeps need 8 amplitudes: idle qubits leave ⟨C⟩ and its gradient as is
         padded = np.repeat(codes.codes, 1 << (3 - codes.n), axis=1)
         codes = CostCodes(padded, codes.levels, 3)
@@ -1565,9 +1576,11 @@ def run(
         # Written in out_dtype by the kernel: small circuits take microseconds, and a cast
         # after them would be a visible part of a call.
         values = np.empty(k, out_dtype)
-        grads = np.zeros((k, p2 if with_grad else 0), out_dtype)
+        grads = np.zeros((k, p2), out_dtype) if with_grad else _no_grads(k, out_dtype)
         levels = codes.levels if integer else _NO_LEVELS
-        one = _ONE[np.dtype(float_dtype).char]
+        one = _ONE.get(float_dtype)
+        if one is None:
+            one = _ONE[np.dtype(float_dtype).char]
         args = (codes.codes, rows, levels, params, integer, values, grads, one)
         _split(_block_rows, k, *args)
         return values, (grads if with_grad else None)
