@@ -188,6 +188,14 @@ def test_broadcasting_rules_and_errors():
         two(grid)
     with pytest.raises(ValueError, match="shape \\(batch, 2\\)"):
         energy(np.zeros((3, 4)))
+    # a row count seen before takes the short path: same values, same type, same checks
+    again = energy(grid)
+    assert type(again) is type(energy(grid[:, ::-1].copy())) and again.dtype == np.float32
+    np.testing.assert_array_equal(again.numpy(), values)
+    with pytest.raises(ValueError, match="one row per problem"):
+        two(grid)
+    with pytest.raises(ValueError, match="shape \\(batch, 2\\)"):
+        energy(np.zeros((3, 4)))
     with pytest.raises(ValueError, match="Unknown energy backend"):
         Energy([problem], 1, backend="qsim")
     with pytest.raises(ValueError, match="positive integer"):
