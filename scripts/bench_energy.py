@@ -185,7 +185,7 @@ def bench_cell(args, n: int, p: int, batch: int, qokit: QOKit | None, rng) -> di
     row["rows_timed"] = rows
     part = theta[:rows]
     sub = energy if rows == batch or distinct == 1 else Energy(problems[:rows], p)
-    engines = {  # each API timing right after its kernel's: their ratio is taken round by round
+    engines = {  # each API timing right after its kernel's, round by round
         "kernel_energy": lambda: sub.kernel(part, False),
         "api_energy": lambda: sub(part),  # NumPy θ in, NumPy out (an EnergyValues array)
         "kernel_grad": lambda: sub.kernel(part, True),
@@ -276,8 +276,11 @@ def bench_cell(args, n: int, p: int, batch: int, qokit: QOKit | None, rng) -> di
         row["qokit_grad_per_s"] = row["qokit_energy_per_s"] / (2 * p + 1)
     for kind in ("energy", "grad"):
         kernel = row[f"kernel_{kind}_per_s"]
-        pairs = zip(samples[f"kernel_{kind}"], samples[f"api_{kind}"], strict=True)
-        row[f"api_over_kernel_{kind}"] = statistics.median(k / a for k, a in pairs)
+        # least time over the rounds, each: a shared machine only ever adds time, and a median
+        # of round-by-round ratios still read 1.21 for a 4-ms call the API adds 1 µs to
+        row[f"api_over_kernel_{kind}"] = max(samples[f"kernel_{kind}"]) / max(
+            samples[f"api_{kind}"]
+        )
         if f"tfq_{kind}" in engines:
             row[f"vs_tfq_{kind}"] = row[f"api_{kind}_per_s"] / row[f"tfq_{kind}_per_s"]
         if "qokit_energy" in engines:
