@@ -4,9 +4,10 @@ The state is kept as two real "planes" (real and imaginary parts, float32 or flo
 ``e^{-iβ ΣX}`` factorises qubit by qubit, and its butterfly is the same formula for both
 members of a pair, ``x' = c x - i s x_partner``; the forward sweeps apply it divided by c,
 ``x' = x - i t x_partner`` with t = tan β (one fused multiply-add per output), and put the
-layer's factor c^n back with the next phase (see ``_mixer_constants``). The sweeps are written with explicit 8-lane
-vectors (``_Lanes``, an LLVM ``<8 x float>`` made by the numba intrinsics below: numba's loop
-vectoriser does not vectorise butterflies whose pair distance is a runtime value):
+layer's factor c^n back with the next phase (see ``_mixer_constants``). The sweeps are written
+with explicit 8-lane vectors (``_Lanes``, an LLVM ``<8 x float>`` made by the numba intrinsics
+below: numba's loop vectoriser does not vectorise butterflies whose pair distance is a runtime
+value):
 
 * the three lowest bits pair lanes of one vector: one sweep with lane shuffles applies all
   three (``_rot_lanes``), fused on a contiguous block with the pass's elementwise work (|+⟩ and
@@ -829,8 +830,9 @@ def _inner_backward(
     """The adjoint of :func:`_inner_forward` in one sweep over ψ and λ. With ``start``, first
     applies the in-vector bits of the mixer ``after`` to ψ (tangent form, as the forward sweeps:
     t = ``ta``), reduces ⟨C⟩ (``out[0]``) and sets λ = Cψ. Then un-applies to ψ and λ the
-    in-vector bits of ``after`` (Im⟨λ|X|ψ⟩ to ``out[1]``), reads Im⟨λ|C|ψ⟩ (``phase``, to ``out[2]``) and divides by the phase (``undo``),
-    and un-applies the in-vector bits of ``before`` (to ``out[3]``)."""
+    in-vector bits of ``after`` (Im⟨λ|X|ψ⟩ to ``out[1]``), reads Im⟨λ|C|ψ⟩ (``phase``, to
+    ``out[2]``) and divides by the phase (``undo``), and un-applies the in-vector bits of
+    ``before`` (to ``out[3]``)."""
     tav, cav, unsav = _vsplat(pr, ta), _vsplat(pr, ca), _vsplat(pr, -sa)
     cbv, unsbv = _vsplat(pr, cb), _vsplat(pr, -sb)
     zero = _vwiden(_vsplat(pr, 0.0))
@@ -958,8 +960,9 @@ def _backward_buffer(
 #
 # Rows of the (4, p) ``mixer`` array of a circuit. The forward sweeps apply each qubit's
 # rotation in tangent form, e^{-iβX} = cos β (1 - i tan β X): one fused multiply-add per output
-# instead of a multiply and one, which is what bounds the butterflies. The n factors cos β of a
-# layer are applied once, with the next layer's phase (or to the sums after the last layer).
+# instead of a multiply and one (the 11 out-of-vector bits of a 2^14 block: 19.2 -> 17.3 µs;
+# the sweeps are mostly bound by moving the block through the core's caches). The n factors
+# cos β of a layer are applied once, with the next layer's phase (or to the sums after the last layer).
 # β is first reduced to β' in [-π/4, π/4] (|tan β'| <= 1, cos β' >= 1/√2, so the state grows by
 # at most 2^(n/2) between two phases): e^{-iβX} = (-iX)^m e^{-iβ'X} with β = β' + mπ/2, and the
 # X^⊗n this leaves on the register is the identity on every state the circuit reaches, since a

@@ -12,7 +12,10 @@ bits; mixer bits, phase, mixer bits; mixer bits and ⟨C⟩). An energy at (n, p
 one last one. That sum is the time the kernel would take if memory were free (its compute
 floor). It is printed beside the memory-traffic bound of ``bench_energy.py`` (bytes the sweeps
 move / the copy bandwidth measured here) and, given ``--record``, the kernel time recorded
-there. The load average is recorded before and after.
+there. With ``--threads 2`` the kernel is also timed here on that many threads (the sweeps'
+tiles split between them) against the bound at the copy bandwidth of as many threads: how
+close the machine, not one core, gets to its memory limit. The load average is recorded
+before and after.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pathlib
 import platform
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -32,6 +36,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from bench_energy import traffic_bytes  # noqa: E402
 
 from qaoa_meta import energy_kernel as ek  # noqa: E402
+from qaoa_meta.energy import Energy  # noqa: E402
 from qaoa_meta.problems import erdos_renyi  # noqa: E402
 
 _BLOCK = 14
@@ -91,17 +96,41 @@ def block_times(seed: int) -> dict[str, float]:
     return times
 
 
-def copy_bandwidth(n: int) -> float:
-    """Bytes per second of ``np.copyto`` of a 2^n float32 complex state (read + write)."""
+def copy_bandwidth(n: int, threads: int = 1) -> float:
+    """Bytes per second of ``np.copyto`` of a 2^n float32 complex state (read + write), split
+    in ``threads`` equal parts copied side by side."""
     state = np.ones(2 << n, np.float32)
     copy = np.empty_like(state)
     np.copyto(copy, state)
+    part = state.size // threads
+    chunks = [
+        (copy[k * part : (k + 1) * part], state[k * part : (k + 1) * part]) for k in range(threads)
+    ]
     best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        np.copyto(copy, state)
-        best = min(best, time.perf_counter() - start)
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(5):
+            start = time.perf_counter()
+            list(pool.map(lambda chunk: np.copyto(*chunk), chunks))
+            best = min(best, time.perf_counter() - start)
     return 2 * state.nbytes / best
+
+
+def kernel_seconds(n: int, p: int, threads: int, seed: int) -> float:
+    """Least time of 3 energies (after one untimed) of a G(n, 0.5) graph on ``threads``."""
+    before = ek.threads()
+    ek.set_threads(threads)
+    try:
+        energy = Energy([erdos_renyi(n, 0.5, seed=seed)], p)
+        theta = np.random.default_rng(seed).uniform(0, np.pi / 2, size=(1, 2 * p))
+        energy.kernel(theta, False)
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            energy.kernel(theta, False)
+            best = min(best, time.perf_counter() - start)
+        return best
+    finally:
+        ek.set_threads(before)
 
 
 def compute_floor(n: int, p: int, times: dict[str, float]) -> float:
@@ -116,12 +145,17 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[20, 22, 24, 26])
     parser.add_argument("--p", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--record", help="a bench_energy.py record, for its kernel times")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="also time the kernel on this many threads (>= 2)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="docs/bench/kernel_parts.json")
     args = parser.parse_args()
+    if args.threads == 1 or args.threads < 0:
+        parser.error(f"--threads takes 2 or more (0: skip), got {args.threads}")
     for n in args.n:
-        if not 15 <= n <= 30:
-            parser.error(f"--n takes register sizes 15..30 (circuits over memory), got {n}")
+        if not 15 <= n <= 26:
+            parser.error(f"--n takes register sizes 15..26 (circuits over memory), got {n}")
     record = {}
     if args.record:
         try:
@@ -137,9 +171,13 @@ def main() -> None:
         print(f"  {name:14s} {seconds * 1e6:8.2f} us")
     rows = []
     header = f"{'n':>3} {'p':>2} | {'floor ms':>9} {'bound ms':>9} {'floor/bound':>11}"
-    print(header + f" | {'kernel ms':>9} {'kernel/floor':>12}")
+    header += f" | {'kernel ms':>9} {'kernel/floor':>12}"
+    if args.threads:
+        header += f" | {args.threads} threads: {'kernel ms':>9} {'GB/s':>5} {'kernel/bound':>12}"
+    print(header)
     for n in args.n:
         bandwidth = copy_bandwidth(n)
+        wide = copy_bandwidth(n, args.threads) if args.threads else None
         for p in args.p:
             floor = compute_floor(n, p, times)
             bound = traffic_bytes(n, p, False, 1) / bandwidth
@@ -158,6 +196,15 @@ def main() -> None:
                 row["recorded_kernel_s"] = kernel
                 row["kernel_over_floor"] = kernel / floor
                 line += f" | {kernel * 1e3:9.2f} {kernel / floor:12.2f}"
+            else:
+                line += f" | {'-':>9} {'-':>12}"
+            if args.threads:
+                seconds = kernel_seconds(n, p, args.threads, args.seed)
+                wide_bound = traffic_bytes(n, p, False, 1) / wide
+                row[f"kernel_{args.threads}_threads_s"] = seconds
+                row[f"copy_bandwidth_{args.threads}_threads_bytes_per_s"] = wide
+                row[f"kernel_{args.threads}_threads_over_bound"] = seconds / wide_bound
+                line += f" | {'':>10} {seconds * 1e3:9.2f} {wide / 1e9:5.1f} {seconds / wide_bound:12.2f}"
             rows.append(row)
             print(line, flush=True)
     out = {
@@ -171,6 +218,7 @@ def main() -> None:
             "load_average_after": os.getloadavg(),
         },
         "threads": 1,
+        "threads_also": args.threads or None,
         "block_seconds": times,
         "record": args.record,
         "rows": rows,
