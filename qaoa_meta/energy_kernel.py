@@ -961,8 +961,9 @@ def _backward_buffer(
 # Rows of the (4, p) ``mixer`` array of a circuit. The forward sweeps apply each qubit's
 # rotation in tangent form, e^{-iβX} = cos β (1 - i tan β X): one fused multiply-add per output
 # instead of a multiply and one (the 11 out-of-vector bits of a 2^14 block: 19.2 -> 17.3 µs;
-# the sweeps are mostly bound by moving the block through the core's caches). The n factors
-# cos β of a layer are applied once, with the next layer's phase (or to the sums after the last layer).
+# a pass over the block costs about the same for one bit or two, in L1 or L2: its loads and
+# stores bound it more than the arithmetic). The n factors cos β of a layer are applied once,
+# with the next layer's phase (or to the sums after the last layer).
 # β is first reduced to β' in [-π/4, π/4] (|tan β'| <= 1, cos β' >= 1/√2, so the state grows by
 # at most 2^(n/2) between two phases): e^{-iβX} = (-iX)^m e^{-iβ'X} with β = β' + mπ/2, and the
 # X^⊗n this leaves on the register is the identity on every state the circuit reaches, since a
