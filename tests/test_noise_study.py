@@ -203,6 +203,18 @@ def test_no_train_with_a_missing_model_is_one_line_before_anything_runs(tmp_path
     assert not output.exists()  # refused before fitting or running a cell
 
 
+def test_the_library_checks_saved_models_before_fitting_anything(tmp_path):
+    from qaoa_meta.studies.noise_study import StudyConfig, prepare_artifacts
+
+    study = StudyConfig(
+        ps=(1,), initializers=("fitted-fixed-angle", "lstm"), models=str(tmp_path / "none"),
+        train_size=4, train_models=False,
+    )  # fmt: skip
+    with pytest.raises(FileNotFoundError, match="lstm_p1"):
+        prepare_artifacts(tmp_path / "artifacts", study, log=lambda _: None)
+    assert not (tmp_path / "artifacts").exists()  # nothing fitted, nothing written
+
+
 def test_study_initialisers_come_from_the_registry_and_aliases_keep_the_labels():
     from qaoa_meta import initializer_names as reg
     from qaoa_meta.studies import noise_study, study_models

@@ -311,6 +311,8 @@ def prepare_artifacts(
             study's initialisers were checked when it was made).
     """
     log = log or _say
+    if not study.train_models:  # before minutes of fitting, not after them
+        check_saved_models(study)
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
     info: dict[str, Any] = {"timings_s": {}, "models": str(study.models)}
@@ -346,8 +348,6 @@ def prepare_artifacts(
             log=log,
         )
         info["timings_s"]["learned"] = time.perf_counter() - t0
-    elif learned:
-        check_saved_models(study)
     return info
 
 
