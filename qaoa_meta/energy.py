@@ -647,7 +647,6 @@ class Energy:
             raise ValueError(f"dtype must be tf.float32 or tf.float64, got {dtype!r}.")
         self.dtype = dtype
         self._rows: dict[int, np.ndarray] = {}
-        self._exact = backend == "exact"
         if backend == "exact":
             self.n_qubits = _register_size(self.problems, None)
             self._float = dtype.as_numpy_dtype
@@ -802,7 +801,7 @@ class Energy:
                 row per problem nor a single problem.
         """
         if (  # the common call, a (rows, 2p) float64 array of a row count seen before
-            self._exact
+            self.backend == "exact"
             and type(params) is np.ndarray
             and params.dtype is _FLOAT64
             and params.ndim == 2
