@@ -364,7 +364,9 @@ def merge(paths: list[str], out: str) -> None:
     ]
     merged["command"] = " ; ".join(record["command"] for record in records)
     merged["complete"] = all(record.get("complete") for record in records)
-    pathlib.Path(out).write_text(json.dumps(merged, indent=1))
+    from qaoa_meta.fileio import write_atomic
+
+    write_atomic(out, json.dumps(merged, indent=1))
     print(f"wrote {out} ({len(merged['rows'])} cells from {len(records)} runs)")
 
 

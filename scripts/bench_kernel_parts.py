@@ -37,6 +37,7 @@ from bench_energy import traffic_bytes  # noqa: E402
 
 from qaoa_meta import energy_kernel as ek  # noqa: E402
 from qaoa_meta.energy import Energy  # noqa: E402
+from qaoa_meta.fileio import write_atomic  # noqa: E402
 from qaoa_meta.problems import erdos_renyi  # noqa: E402
 
 _BLOCK = 14
@@ -223,9 +224,7 @@ def main() -> None:
         "record": args.record,
         "rows": rows,
     }
-    path = pathlib.Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=1) + "\n")
+    path = write_atomic(args.out, json.dumps(out, indent=1) + "\n")
     print(f"wrote {path}")
 
 
